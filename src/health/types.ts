@@ -1,0 +1,71 @@
+/** A monitor as configured in a zone's LB file (keys follow Cloudflare's Load Balancing API). */
+export interface MonitorSpec {
+  readonly type: 'http' | 'https' | 'tcp' | 'dns' | 'smtp';
+  /** Port to probe; defaults per type are applied by the config loader (80/443/-/53/25). */
+  readonly port: number;
+  // http / https
+  readonly path: string;
+  readonly method: 'GET' | 'HEAD' | 'POST';
+  readonly header: Readonly<Record<string, readonly string[]>>;
+  /** "200", "2xx", "200,301" */
+  readonly expected_codes: string;
+  /** Substring the body must contain; '' means no body check. */
+  readonly expected_body: string;
+  readonly allow_insecure: boolean;
+  readonly follow_redirects: boolean;
+  // dns
+  readonly query_name: string;
+  readonly query_type: string;
+  /** e.g. "NOERROR" */
+  readonly expected_rcode: string;
+  // timing, seconds
+  readonly interval: number;
+  readonly timeout: number;
+  /** Extra attempts within one probe before it counts as failed. */
+  readonly retries: number;
+  // thresholds, owned by the health table
+  readonly consecutive_up: number;
+  readonly consecutive_down: number;
+}
+
+/** One thing to probe: a distinct (monitor, address, port). */
+export interface ProbeTarget {
+  /** Stable identity; the same target in several pools is probed once. See targetKey(). */
+  readonly key: string;
+  readonly monitor: MonitorSpec;
+  /** IP address or hostname of the origin. */
+  readonly address: string;
+  readonly port: number;
+}
+
+/** What a monitor reports: pass/fail and why. Monitors own nothing else. */
+export interface ProbeResult {
+  readonly ok: boolean;
+  /** Short machine-friendly reason: "HTTP 200", "HTTP 503", "timeout", "ECONNREFUSED", "body mismatch", "TLS: ...". */
+  readonly reason: string;
+  readonly durationMs: number;
+  readonly at: number;
+}
+
+export interface TargetHealth {
+  /** Healthy for steering. A target with no result yet counts as healthy. */
+  readonly up: boolean;
+  /** False until the first probe result arrived. */
+  readonly known: boolean;
+  /** Epoch ms of the last transition (or of creation). */
+  readonly since: number;
+  readonly reason: string;
+  readonly lastResult: ProbeResult | null;
+}
+
+/** An immutable view of every target's health at one generation. */
+export interface HealthSnapshot {
+  readonly generation: number;
+  get(key: string): TargetHealth | undefined;
+  /** Unknown keys (never configured) count as up. */
+  isUp(key: string): boolean;
+}
+
+export function targetKey(monitorId: string, address: string, port: number): string {
+  return `${monitorId}@${address.includes(':') ? `[${address}]` : address}:${port}`;
+}
