@@ -21,6 +21,19 @@ export interface GeoDatabase {
   readonly databaseType: string;
   readonly buildEpoch: number;
   readonly file: string;
-  /** null when the address is not in any network of the database. Never throws for a valid IP. */
-  lookup(ip: string): GeoLocation | null;
+  /**
+   * Never throws for a valid IP. An address in no network of the database gets all-null fields
+   * and the prefix length of the empty region around it (still a valid ECS scope).
+   */
+  lookup(ip: string): GeoLocation;
+}
+
+/** The address a steering decision locates: the ECS subnet or, without one, the resolver. */
+export interface ClientAddress {
+  /** Normalised text form ("::ffff:192.0.2.1" from a dual-stack socket becomes "192.0.2.1"). */
+  readonly ip: string;
+  readonly family: 4 | 6;
+  /** ECS source prefix; 32 or 128 when the resolver's own address is used. */
+  readonly sourcePrefix: number;
+  readonly fromEcs: boolean;
 }

@@ -1,10 +1,12 @@
 // Shared DNS data model. Everything above src/wire imports these shapes; nothing here imports
 // from elsewhere in the project.
 //
-// Names: absolute domain names as lowercase presentation-format strings WITHOUT the trailing
-// dot; the root is "". Labels are separated by '.', and a label byte that is '.', '\\' or
-// outside printable ASCII is escaped as in master files ("\\." or "\\DDD"), so that a string
-// maps to exactly one wire name. Lowercasing happens at the edges (decoder, zone parser).
+// Names: absolute domain names as canonical lowercase presentation strings WITHOUT the trailing
+// dot; the root is "". Labels are separated by '.'. Canonical escaping, so that one wire name
+// has exactly one string: bytes 0x21-0x7E other than '.' and '\' stand as themselves (A-Z
+// lowercased to a-z); '.' is written "\." and '\' is written "\\"; every other byte (space,
+// control, >= 0x7F) is written "\DDD" (three decimal digits). Lowercasing and canonical
+// escaping happen at the edges (decoder, zone parser); everything inside compares strings.
 
 export const RRType = {
   A: 1,
