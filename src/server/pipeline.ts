@@ -1,0 +1,172 @@
+// The query path, top to bottom: decode → generic checks → zone match → lookup (which steers
+// load-balanced names through the DynamicSource) → assemble → fit to size → bytes to send.
+// Everything here is synchronous: a UDP datagram is answered within one turn of the event loop.
+import { decodeQuery } from '../wire/decode.js';
+import { encodeReply } from '../wire/encode.js';
+import { Opcode, Rcode, RRClass, RRType, type Query, type Reply, type ReplyEdns, type RRset } from '../wire/types.js';
+import { lookup } from '../zone/lookup.js';
+import type { LookupResult } from '../zone/types.js';
+import type { StateHolder } from './state.js';
+import { QueryDynamicSource } from './dynamic-source.js';
+import type { Logger } from './logger.js';
+import type { QueryObserver } from './observer.js';
+
+export type Transport = 'udp' | 'tcp';
+
+/** Largest UDP payload this server sends, whatever the client offers (DNS flag day 2020). */
+export const SERVER_UDP_LIMIT = 1232;
+const NO_EDNS_UDP_LIMIT = 512;
+const TCP_LIMIT = 65535;
+const EMPTY: readonly RRset[] = [];
+
+export interface PipelineOptions {
+  readonly state: StateHolder;
+  readonly logger: Logger;
+  readonly observer?: QueryObserver | null;
+  /** Server UDP payload limit (default 1232). */
+  readonly udpLimit?: number;
+}
+
+export class QueryPipeline {
+  private readonly state: StateHolder;
+  private readonly logger: Logger;
+  private readonly observer: QueryObserver | null;
+  private readonly udpLimit: number;
+  // Reused per query: the pipeline is synchronous, so one instance serves every query in turn.
+  private readonly dynamic: QueryDynamicSource;
+
+  constructor(opts: PipelineOptions) {
+    this.state = opts.state;
+    this.logger = opts.logger;
+    this.observer = opts.observer ?? null;
+    this.udpLimit = opts.udpLimit ?? SERVER_UDP_LIMIT;
+    this.dynamic = new QueryDynamicSource();
+  }
+
+  /** Answer one DNS message. Returns null when the packet must be dropped unanswered. */
+  answer(packet: Uint8Array, clientIp: string, transport: Transport): Uint8Array | null {
+    const decoded = decodeQuery(packet);
+    if (decoded.kind === 'drop') {
+      this.observer?.dropped(decoded.reason, transport);
+      return null;
+    }
+    if (decoded.kind === 'formerr') {
+      // Opcode is checked before structure: an unsupported opcode is NOTIMP however it is shaped.
+      const rcode = decoded.opcode !== Opcode.QUERY ? Rcode.NOTIMP : Rcode.FORMERR;
+      const reply: Reply = {
+        id: decoded.id,
+        opcode: decoded.opcode,
+        rcode,
+        aa: false,
+        rd: decoded.rd,
+        cd: decoded.cd,
+        question: decoded.question,
+        answer: EMPTY,
+        authority: EMPTY,
+        additional: EMPTY,
+        edns: decoded.edns ? this.replyEdns(decoded.edns.dnssecOk, null) : null,
+      };
+      this.observer?.answered(null, reply, transport, decoded.question?.qtype ?? 0);
+      return encodeReply(reply, transport === 'tcp' ? TCP_LIMIT : NO_EDNS_UDP_LIMIT);
+    }
+    const query = decoded.query;
+    let reply: Reply;
+    let zoneOrigin: string | null = null;
+    try {
+      const refusal = this.genericCheck(query, transport);
+      if (refusal !== null) {
+        reply = this.errorReply(query, refusal);
+      } else {
+        const state = this.state.current;
+        const zone = state.zones.find(query.qname);
+        if (zone === null) {
+          reply = this.errorReply(query, Rcode.REFUSED);
+        } else {
+          zoneOrigin = zone.origin;
+          this.dynamic.bind(state, zone.origin, query, clientIp);
+          const result = lookup(zone, query.qname, query.qtype, this.dynamic);
+          reply = this.assemble(query, result);
+        }
+      }
+    } catch (err) {
+      // A bug while answering must cost one SERVFAIL, never the process.
+      this.logger.error({ err, qtype: query.qtype, qname: safeName(query.qname) }, 'query failed');
+      reply = this.errorReply(query, Rcode.SERVFAIL);
+    }
+    this.observer?.answered(zoneOrigin, reply, transport, query.qtype, query);
+    return encodeReply(reply, this.sizeLimit(query, transport));
+  }
+
+  /** Checks that do not depend on the zone, done once before lookup (as CoreDNS's server does). */
+  private genericCheck(query: Query, transport: Transport): number | null {
+    if (query.opcode !== Opcode.QUERY) return Rcode.NOTIMP;
+    if (query.edns !== null && query.edns.version > 0) return Rcode.BADVERS;
+    if (query.qclass !== RRClass.IN) return Rcode.REFUSED;
+    if (query.qtype === RRType.AXFR || query.qtype === RRType.IXFR) {
+      // Zone transfer is not offered; over UDP it is malformed by definition (RFC 5936 §4.2).
+      return transport === 'udp' ? Rcode.FORMERR : Rcode.REFUSED;
+    }
+    if (query.qtype === RRType.OPT) return Rcode.FORMERR;
+    return null;
+  }
+
+  /** The one place where a lookup result becomes rcode, AA and sections. */
+  private assemble(query: Query, result: LookupResult): Reply {
+    const scope = this.dynamic.replyScope(result.scope);
+    const base = {
+      id: query.id,
+      opcode: query.opcode,
+      rd: query.rd,
+      cd: query.cd,
+      question: query,
+      edns: query.edns ? this.replyEdns(query.edns.dnssecOk, query, scope) : null,
+    };
+    switch (result.kind) {
+      case 'answer':
+        return { ...base, rcode: Rcode.NOERROR, aa: true, answer: result.answer, authority: EMPTY, additional: result.additional };
+      case 'nodata':
+        return { ...base, rcode: Rcode.NOERROR, aa: true, answer: result.answer, authority: result.authority, additional: EMPTY };
+      case 'nxdomain':
+        return { ...base, rcode: Rcode.NXDOMAIN, aa: true, answer: result.answer, authority: result.authority, additional: EMPTY };
+      case 'referral':
+        return { ...base, rcode: Rcode.NOERROR, aa: false, answer: result.answer, authority: result.authority, additional: result.additional };
+    }
+  }
+
+  private errorReply(query: Query, rcode: number): Reply {
+    return {
+      id: query.id,
+      opcode: query.opcode,
+      rcode,
+      aa: false,
+      rd: query.rd,
+      cd: query.cd,
+      question: query,
+      answer: EMPTY,
+      authority: EMPTY,
+      additional: EMPTY,
+      // ECS is echoed only on answers; an error reply carries a bare OPT (RFC 7871 §7.1.3 allows it).
+      edns: query.edns ? this.replyEdns(query.edns.dnssecOk, null) : null,
+    };
+  }
+
+  private replyEdns(dnssecOk: boolean, query: Query | null, scope = 0): ReplyEdns {
+    const ecs = query?.edns?.ecs ?? null;
+    return {
+      udpSize: this.udpLimit,
+      dnssecOk,
+      ecs: ecs === null ? null : { family: ecs.family, sourcePrefix: ecs.sourcePrefix, scopePrefix: scope, address: ecs.address },
+    };
+  }
+
+  private sizeLimit(query: Query, transport: Transport): number {
+    if (transport === 'tcp') return TCP_LIMIT;
+    if (query.edns === null) return NO_EDNS_UDP_LIMIT;
+    return Math.max(NO_EDNS_UDP_LIMIT, Math.min(query.edns.udpSize, this.udpLimit));
+  }
+}
+
+/** Client-controlled names reach logs only as JSON strings (pino escapes them); cap the length. */
+function safeName(name: string): string {
+  return name.length > 300 ? `${name.slice(0, 300)}…` : name;
+}

@@ -1,0 +1,40 @@
+// UDP transport: one datagram in, at most one datagram out, answered synchronously.
+import dgram from 'node:dgram';
+import type { ListenAddress } from './listen-address.js';
+import type { QueryPipeline } from './pipeline.js';
+import type { Logger } from './logger.js';
+
+export interface UdpListener {
+  readonly address: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export function listenUdp(addr: ListenAddress, pipeline: QueryPipeline, logger: Logger): Promise<UdpListener> {
+  const socket = dgram.createSocket({
+    type: addr.family === 6 ? 'udp6' : 'udp4',
+    ipv6Only: addr.family === 6,
+    // Large buffers absorb bursts (and a reload) without kernel drops.
+    recvBufferSize: 8 * 1024 * 1024,
+    sendBufferSize: 8 * 1024 * 1024,
+  });
+  socket.on('message', (msg, rinfo) => {
+    const out = pipeline.answer(msg, rinfo.address, 'udp');
+    if (out !== null) socket.send(out, rinfo.port, rinfo.address);
+  });
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    socket.once('error', onError);
+    socket.bind(addr.port, addr.host, () => {
+      socket.off('error', onError);
+      // After bind, a socket error (e.g. ICMP-driven) is logged, never fatal.
+      socket.on('error', (err) => logger.warn({ err }, 'udp socket error'));
+      const bound = socket.address();
+      resolve({
+        address: bound.address,
+        port: bound.port,
+        close: () => new Promise<void>((done) => socket.close(() => done())),
+      });
+    });
+  });
+}
