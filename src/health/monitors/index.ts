@@ -1,0 +1,81 @@
+// runProbe(): one probe of one target = up to 1 + retries attempts, each bounded by the
+// monitor's timeout. Never throws, never outlives (retries + 1) × timeout, leaks nothing.
+import type { ProbeResult, ProbeTarget } from '../types.js';
+import { type AttemptOutcome, type Monitor, errorReason, fail } from './common.js';
+import { probeDns } from './dns.js';
+import { probeHttp } from './http.js';
+import { probeSmtp } from './smtp.js';
+import { probeTcp } from './tcp.js';
+
+export type { AttemptOutcome, Monitor } from './common.js';
+
+const monitors: Readonly<Record<ProbeTarget['monitor']['type'], Monitor>> = {
+  http: probeHttp,
+  https: probeHttp,
+  tcp: probeTcp,
+  dns: probeDns,
+  smtp: probeSmtp,
+};
+
+/** Signature of runProbe, so the prober can take a stand-in in tests. */
+export type RunProbe = (target: ProbeTarget, signal?: AbortSignal) => Promise<ProbeResult>;
+
+/** Smallest per-attempt timeout we honour, so a zero/negative timeout still means "try". */
+const MIN_TIMEOUT_MS = 1;
+
+export function timeoutMs(target: ProbeTarget): number {
+  const ms = Math.round(target.monitor.timeout * 1000);
+  return Number.isFinite(ms) && ms >= MIN_TIMEOUT_MS ? ms : MIN_TIMEOUT_MS;
+}
+
+/**
+ * Probes `target`. `signal` (optional) aborts the probe early, e.g. on shutdown or when the
+ * target is removed; the result then says "aborted".
+ */
+export async function runProbe(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeResult> {
+  const started = Date.now();
+  const monitor = monitors[target.monitor.type] as Monitor | undefined;
+  let outcome: AttemptOutcome = fail(`unknown monitor type ${String(target.monitor.type)}`);
+  if (monitor !== undefined) {
+    const attempts = 1 + Math.max(0, Math.floor(target.monitor.retries) || 0);
+    const limit = timeoutMs(target);
+    for (let i = 0; i < attempts; i++) {
+      outcome = await attempt(monitor, target, limit, signal);
+      if (outcome.ok || signal?.aborted) break;
+    }
+  }
+  const at = Date.now();
+  return { ok: outcome.ok, reason: outcome.reason, durationMs: at - started, at };
+}
+
+/**
+ * One attempt under a hard deadline: the result is decided at the deadline even if the monitor
+ * were slow to notice the abort, and the abort makes it destroy its sockets.
+ */
+function attempt(monitor: Monitor, target: ProbeTarget, limitMs: number, outer?: AbortSignal): Promise<AttemptOutcome> {
+  if (outer?.aborted) return Promise.resolve(fail('aborted'));
+  return new Promise((resolve) => {
+    const controller = new AbortController();
+    let settled = false;
+    const finish = (outcome: AttemptOutcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuterAbort);
+      // Harmless if the monitor already finished; stops it if it has not.
+      controller.abort();
+      resolve(outcome);
+    };
+    const onOuterAbort = (): void => finish(fail('aborted'));
+    const timer = setTimeout(() => finish(fail(`timeout after ${limitMs}ms`)), limitMs);
+    outer?.addEventListener('abort', onOuterAbort, { once: true });
+    let running: Promise<AttemptOutcome>;
+    try {
+      running = monitor(target, controller.signal);
+    } catch (err) {
+      finish(fail(errorReason(err)));
+      return;
+    }
+    running.then(finish, (err: unknown) => finish(fail(errorReason(err))));
+  });
+}
