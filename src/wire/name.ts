@@ -210,13 +210,15 @@ function textToWire(text: string, labelStarts: number[] | null): number {
           if (c > 255) throw new WireNameError(`bad \\DDD escape in name "${text}"`);
           i += 4;
         } else {
+          if (d > 0x7e) throw new WireNameError(`non-ASCII character in name "${text}" (use \\DDD)`);
           c = d;
           i += 2;
         }
       } else {
+        // Presentation text carries only printable ASCII; anything else must be written \DDD.
+        if (c <= 0x20 || c >= 0x7f) throw new WireNameError(`unescaped non-printable or non-ASCII character in name "${text}" (use \\DDD)`);
         i += 1;
       }
-      if (c > 0xff) throw new WireNameError(`non-ASCII character in name "${text}" (use \\DDD)`);
       if (++len > MAX_LABEL) throw new WireNameError(`label longer than 63 bytes in name "${text}"`);
       if (w >= MAX_NAME_WIRE) throw new WireNameError(`name "${text}" is longer than 255 bytes`);
       wireScratch[w++] = c;
