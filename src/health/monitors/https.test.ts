@@ -1,0 +1,65 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { generate } from 'selfsigned';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ConnectionTracker, closeServer, listen, target, trackConnections, waitFor } from '../testing/loopback.js';
+import { runProbe } from './index.js';
+
+let server: https.Server;
+let tracker: ConnectionTracker;
+let port: number;
+let lastServername: string | false | undefined;
+
+beforeAll(async () => {
+  const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+  });
+  server = https.createServer({ key: pems.private, cert: pems.cert }, (req, res) => {
+    lastServername = (req.socket as TLSSocket).servername;
+    res.end('secure hello');
+  });
+  tracker = trackConnections(server);
+  port = await listen(server);
+});
+
+afterAll(async () => {
+  await closeServer(server, tracker);
+});
+
+describe('https monitor', () => {
+  it('fails on a self-signed certificate by default, with the TLS code as reason', async () => {
+    const result = await runProbe(target(port, { type: 'https' }));
+    expect(result).toMatchObject({ ok: false, reason: 'TLS: DEPTH_ZERO_SELF_SIGNED_CERT' });
+    await waitFor(() => tracker.open.size === 0, 'the rejected TLS connection to close');
+  });
+
+  it('passes with allow_insecure', async () => {
+    const result = await runProbe(target(port, { type: 'https', allow_insecure: true, expected_body: 'secure' }));
+    expect(result).toMatchObject({ ok: true, reason: 'HTTP 200' });
+    await waitFor(() => tracker.open.size === 0, 'the TLS connection to close');
+  });
+
+  it('sends the Host header name as SNI, and none for an IP literal', async () => {
+    lastServername = undefined;
+    await runProbe(target(port, { type: 'https', allow_insecure: true, header: { Host: ['www.example.com'] } }));
+    expect(lastServername).toBe('www.example.com');
+    lastServername = undefined;
+    await runProbe(target(port, { type: 'https', allow_insecure: true }));
+    expect(lastServername).toBeFalsy();
+  });
+
+  it('reports a TLS failure when the origin speaks plain HTTP', async () => {
+    const plain = http.createServer((_req, res) => res.end('not tls'));
+    const plainPort = await listen(plain);
+    try {
+      const result = await runProbe(target(plainPort, { type: 'https', allow_insecure: true }));
+      expect(result.ok).toBe(false);
+      expect(result.reason).toMatch(/^TLS: /);
+    } finally {
+      await closeServer(plain);
+    }
+  });
+});
