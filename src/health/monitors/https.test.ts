@@ -9,7 +9,7 @@ import { runProbe } from './index.js';
 let server: https.Server;
 let tracker: ConnectionTracker;
 let port: number;
-let lastServername: string | false | undefined;
+let lastServername: string | false | null | undefined;
 
 beforeAll(async () => {
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
