@@ -1,0 +1,150 @@
+// Turns a checked LB file into the frozen LbZoneConfig: defaults that depend on other fields,
+// canonical names and addresses, the probe targets (deduplicated) and the zone bindings.
+import { targetKey, type MonitorSpec, type ProbeTarget } from '../health/types.js';
+import { RRType } from '../wire/types.js';
+import { formatIp, ipv6Bytes } from '../wire/rdata.js';
+import type { DynamicBinding } from '../zone/types.js';
+import { ipFamily, parseCidr } from './cidr.js';
+import { deepFreeze, frozenMap } from './freeze.js';
+import { canonicalHostname, ownerName } from './names.js';
+import { DEFAULT_PORTS, type LbFileInput, type LoadBalancerInput, type MonitorInput, type PoolInput } from './schema.js';
+import type { LbOrigin, LbPool, LbSubnetRule, LbZoneConfig, LoadBalancer } from './types.js';
+
+const ADDRESS_TYPES: readonly number[] = Object.freeze([RRType.A, RRType.AAAA, RRType.CNAME]);
+const MX_TYPES: readonly number[] = Object.freeze([RRType.MX]);
+const SRV_TYPES: readonly number[] = Object.freeze([RRType.SRV]);
+
+/** Monitor ids carry the zone, so equal monitor names in two zones are different targets. */
+export function monitorId(origin: string, monitorName: string): string {
+  return `${origin}/${monitorName}`;
+}
+
+export function buildLbZoneConfig(input: LbFileInput, origin: string, file: string): LbZoneConfig {
+  const monitors = new Map<string, MonitorSpec>();
+  for (const [name, m] of Object.entries(input.monitors)) monitors.set(name, monitorSpec(m));
+
+  const targets = new Map<string, ProbeTarget>();
+  const pools = new Map<string, LbPool>();
+  for (const [name, p] of Object.entries(input.pools)) {
+    pools.set(name, buildPool(name, p, origin, monitors, targets));
+  }
+
+  const loadBalancers = new Map<string, LoadBalancer>();
+  const bindings = new Map<string, DynamicBinding>();
+  for (const [name, lb] of Object.entries(input.load_balancers)) {
+    const owner = ownerName(name, origin);
+    if ('problem' in owner) throw new Error(`unchecked load balancer name ${name}`); // check.ts rejects these first
+    const built = buildLoadBalancer(name, owner.name, lb);
+    loadBalancers.set(owner.name, built);
+    const types = built.recordType === 'MX' ? MX_TYPES : built.recordType === 'SRV' ? SRV_TYPES : ADDRESS_TYPES;
+    bindings.set(owner.name, { lb: name, types });
+  }
+
+  return deepFreeze({
+    origin,
+    file,
+    monitors: frozenMap(monitors),
+    pools: frozenMap(pools),
+    loadBalancers: frozenMap(loadBalancers),
+    probeTargets: [...targets.values()],
+    bindings: frozenMap(bindings),
+  });
+}
+
+function monitorSpec(m: MonitorInput): MonitorSpec {
+  return {
+    type: m.type,
+    // tcp without a port: 0 means "each origin's own port" (check.ts made sure every origin has one).
+    port: m.port ?? DEFAULT_PORTS[m.type] ?? 0,
+    path: m.path ?? '/',
+    method: m.method ?? 'GET',
+    header: m.header ?? {},
+    expected_codes: m.expected_codes ?? '2xx',
+    expected_body: m.expected_body ?? '',
+    allow_insecure: m.allow_insecure ?? false,
+    follow_redirects: m.follow_redirects ?? false,
+    query_name: m.query_name ?? '',
+    query_type: m.query_type ?? 'A',
+    expected_rcode: m.expected_rcode ?? 'NOERROR',
+    interval: m.interval,
+    timeout: m.timeout,
+    retries: m.retries,
+    consecutive_up: m.consecutive_up,
+    consecutive_down: m.consecutive_down,
+  };
+}
+
+function buildPool(
+  name: string,
+  p: PoolInput,
+  origin: string,
+  monitors: ReadonlyMap<string, MonitorSpec>,
+  targets: Map<string, ProbeTarget>,
+): LbPool {
+  const monitor = p.monitor === undefined ? undefined : monitors.get(p.monitor);
+  const origins: LbOrigin[] = p.origins.map((o) => {
+    const family = ipFamily(o.address);
+    const kind = family === 4 ? 'ipv4' : family === 6 ? 'ipv6' : 'hostname';
+    const address =
+      family === 4 ? o.address : family === 6 ? formatIp(ipv6Bytes(o.address)) : (canonicalHostname(o.address) as { name: string }).name;
+    let healthKey: string | null = null;
+    // Drained origins and disabled pools are never answered, so they are not probed either.
+    if (monitor && p.monitor !== undefined && p.enabled && o.enabled) {
+      const id = monitorId(origin, p.monitor);
+      const port = o.port ?? monitor.port;
+      healthKey = targetKey(id, address, port);
+      if (!targets.has(healthKey)) targets.set(healthKey, { key: healthKey, monitor, address, port });
+    }
+    return {
+      name: o.name,
+      address,
+      kind,
+      weight: o.weight,
+      enabled: o.enabled,
+      priority: o.priority ?? null,
+      port: o.port ?? null,
+      healthKey,
+    };
+  });
+  return {
+    name,
+    description: p.description,
+    enabled: p.enabled,
+    monitor: p.monitor ?? null,
+    minimumOrigins: p.minimum_origins,
+    latitude: p.latitude ?? null,
+    longitude: p.longitude ?? null,
+    originSteering: p.origin_steering.policy,
+    origins,
+  };
+}
+
+function buildLoadBalancer(name: string, owner: string, lb: LoadBalancerInput): LoadBalancer {
+  const subnetPools: LbSubnetRule[] = Object.entries(lb.subnet_pools).map(([cidr, pools]) => {
+    const c = parseCidr(cidr);
+    if ('problem' in c) throw new Error(`unchecked CIDR ${cidr}`); // the schema rejects these first
+    return { cidr: `${c.address}/${c.prefix}`, family: c.family, address: c.address, prefix: c.prefix, pools };
+  });
+  const poolWeights = new Map<string, number>();
+  for (const pool of lb.default_pools) {
+    poolWeights.set(pool, lb.random_steering.pool_weights[pool] ?? lb.random_steering.default_weight);
+  }
+  return {
+    name,
+    owner,
+    description: lb.description,
+    ttl: lb.ttl,
+    steeringPolicy: lb.steering_policy,
+    recordType: lb.record_type,
+    defaultPools: lb.default_pools,
+    // Without an explicit choice, fail open to the last (lowest-priority) default pool.
+    fallbackPool: lb.fallback === 'none' ? null : (lb.fallback_pool ?? lb.default_pools[lb.default_pools.length - 1]!),
+    subnetPools,
+    subdivisionPools: frozenMap(Object.entries(lb.subdivision_pools)),
+    countryPools: frozenMap(Object.entries(lb.country_pools)),
+    continentPools: frozenMap(Object.entries(lb.continent_pools)),
+    poolWeights: frozenMap(poolWeights),
+    preferEcs: lb.location_strategy.prefer_ecs,
+    maxRecords: lb.max_records,
+  };
+}

@@ -1,0 +1,87 @@
+// The validated, deep-frozen form of one zone's `<origin>.lb.yaml`. Produced by load.ts, read
+// by prepare.ts (per health generation) and by the server (bindings, probe targets).
+import type { DynamicBinding } from '../zone/types.js';
+import type { MonitorSpec, ProbeTarget } from '../health/types.js';
+
+export type SteeringPolicy = 'off' | 'random' | 'geo' | 'proximity' | 'hash';
+export type OriginSteeringPolicy = 'random' | 'hash' | 'all';
+/** 'address': A/AAAA from IP origins, CNAME from hostname origins. */
+export type LbRecordType = 'address' | 'MX' | 'SRV';
+export type OriginKind = 'ipv4' | 'ipv6' | 'hostname';
+export type Continent = 'AF' | 'AN' | 'AS' | 'EU' | 'NA' | 'OC' | 'SA';
+
+export interface LbOrigin {
+  readonly name: string;
+  /** IP literal as written, or a hostname in canonical form (lowercase, no trailing dot). */
+  readonly address: string;
+  readonly kind: OriginKind;
+  readonly weight: number;
+  /** false → drained: never answered, not probed. */
+  readonly enabled: boolean;
+  /** MX preference / SRV priority; null for address load balancers. */
+  readonly priority: number | null;
+  /** SRV port, and the port probed instead of the monitor's; null when not set. */
+  readonly port: number | null;
+  /** Health-table key this origin's health is read from; null → always healthy (no monitor, or drained). */
+  readonly healthKey: string | null;
+}
+
+export interface LbPool {
+  readonly name: string;
+  readonly description: string;
+  /** false → the pool never answers, not even as fallback. */
+  readonly enabled: boolean;
+  /** Monitor name in this file, or null (origins always healthy). */
+  readonly monitor: string | null;
+  readonly minimumOrigins: number;
+  readonly latitude: number | null;
+  readonly longitude: number | null;
+  readonly originSteering: OriginSteeringPolicy;
+  readonly origins: readonly LbOrigin[];
+}
+
+/** One `subnet_pools` entry; `address` is the network address (host bits zero). */
+export interface LbSubnetRule {
+  readonly cidr: string;
+  readonly family: 4 | 6;
+  readonly address: string;
+  readonly prefix: number;
+  readonly pools: readonly string[];
+}
+
+export interface LoadBalancer {
+  /** Name as written in the file ("www", "@", "api.example.com."). */
+  readonly name: string;
+  /** Canonical absolute owner name (lowercase, no trailing dot). */
+  readonly owner: string;
+  readonly description: string;
+  readonly ttl: number;
+  readonly steeringPolicy: SteeringPolicy;
+  readonly recordType: LbRecordType;
+  readonly defaultPools: readonly string[];
+  /** Pool used, health ignored, when no pool is healthy; null with `fallback: none` (fail closed). */
+  readonly fallbackPool: string | null;
+  readonly subnetPools: readonly LbSubnetRule[];
+  readonly subdivisionPools: ReadonlyMap<string, readonly string[]>;
+  readonly countryPools: ReadonlyMap<string, readonly string[]>;
+  readonly continentPools: ReadonlyMap<string, readonly string[]>;
+  /** random / hash pool weights for every default pool (listed weight or default_weight). */
+  readonly poolWeights: ReadonlyMap<string, number>;
+  readonly preferEcs: 'always' | 'never';
+  readonly maxRecords: number;
+}
+
+export interface LbZoneConfig {
+  /** Zone origin, canonical. */
+  readonly origin: string;
+  readonly file: string;
+  /** Monitors by name as written in the file. */
+  readonly monitors: ReadonlyMap<string, MonitorSpec>;
+  readonly pools: ReadonlyMap<string, LbPool>;
+  /** By canonical owner name. */
+  readonly loadBalancers: ReadonlyMap<string, LoadBalancer>;
+  /** One per distinct (monitor, address, port); monitor ids are `${origin}/${monitorName}`. */
+  readonly probeTargets: readonly ProbeTarget[];
+  /** What the zone needs to know: owner name → dynamic types. */
+  readonly bindings: ReadonlyMap<string, DynamicBinding>;
+}
