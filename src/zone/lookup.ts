@@ -1,0 +1,265 @@
+// Answering one question from one zone (RFC 1034 §4.3.2 with RFC 2308 negative answers, RFC 4592
+// wildcards, RFC 6604 CNAME chains, RFC 8482 minimal ANY). Pure: the only outside input is the
+// DynamicSource, which computes load-balanced data for the client at hand.
+//
+// Choices worth knowing:
+//  - Any query at or below a zone cut, including DS exactly at the cut, is a referral. (DS
+//    belongs to the parent side, but without DNSSEC signing a referral is the simpler, still
+//    workable answer.)
+//  - ANY gets one RRset (RFC 8482 §4.2), on every transport: at a load-balanced name the steered
+//    A (else AAAA, else the binding's other types), otherwise the node's lowest-numbered type. A
+//    CNAME at the name is that RRset; it is not followed.
+//  - A CNAME chain ends as 'answer' with what was collected when the next target is outside the
+//    zone, at or below a cut of this zone, already in the chain (a loop) or the chain holds
+//    MAX_CNAME_CHAIN CNAMEs.
+//  - Additional data (A/AAAA) is added for MX exchanges and SRV targets of the final answer and
+//    for NS targets of a referral, from exact in-zone names only (no wildcard synthesis there).
+import { RRType, type RR, type RRset } from '../wire/types.js';
+import { isInZone, isWildcardName, parentName, wildcardOf } from './name.js';
+import type { DynamicBinding, DynamicSource, LookupResult, Zone, ZoneNode } from './types.js';
+
+export const MAX_CNAME_CHAIN = 12;
+
+const EMPTY: readonly RRset[] = Object.freeze([]);
+const ADDRESS_TYPES = [RRType.A, RRType.AAAA] as const;
+
+/** Per-zone facts the lookup needs, computed once per Zone object (zones are immutable). */
+interface ZoneIndex {
+  /** Authority section of negative answers: the SOA with TTL min(SOA TTL, MINIMUM) (RFC 2308 §5). */
+  readonly negative: readonly RRset[];
+  readonly hasWildcards: boolean;
+  /** Every node at or below a zone cut → that cut. Empty when the zone delegates nothing. */
+  readonly cutOf: ReadonlyMap<string, string>;
+}
+
+const indexes = new WeakMap<Zone, ZoneIndex>();
+
+function indexOf(zone: Zone): ZoneIndex {
+  const known = indexes.get(zone);
+  if (known !== undefined) return known;
+  const soa = zone.soa;
+  const ttl = soa.data.kind === 'soa' ? Math.min(soa.ttl, soa.data.minimum) : soa.ttl;
+  const negativeSoa: RR = Object.freeze({ name: soa.name, type: soa.type, ttl, data: soa.data });
+  let hasWildcards = false;
+  const cutOf = new Map<string, string>();
+  for (const name of zone.nodes.keys()) {
+    if (isWildcardName(name)) hasWildcards = true;
+    if (zone.cuts.size === 0) continue;
+    for (let n = name; n !== zone.origin && n !== ''; n = parentName(n)) {
+      if (zone.cuts.has(n)) {
+        cutOf.set(name, n);
+        break;
+      }
+    }
+  }
+  const ix: ZoneIndex = Object.freeze({
+    negative: Object.freeze([Object.freeze([negativeSoa])]),
+    hasWildcards,
+    cutOf,
+  });
+  indexes.set(zone, ix);
+  return ix;
+}
+
+/** The deepest existing ancestor of a name that does not exist itself (RFC 4592 §3.3.1). */
+function closestEncloser(zone: Zone, name: string): string | null {
+  let n = name;
+  while (n !== '') {
+    n = parentName(n);
+    if (zone.nodes.has(n)) return n;
+  }
+  return null;
+}
+
+function withOwner(rrset: RRset, owner: string): RRset {
+  if (rrset[0]!.name === owner) return rrset;
+  return rrset.map((rr) => ({ name: owner, type: rr.type, ttl: rr.ttl, data: rr.data }));
+}
+
+/** State of one lookup: the zone, the client's dynamic source, and the ECS scope used so far. */
+class Resolution {
+  scope = 0;
+  /** Set by select(): the RRset it returned is a CNAME standing in for the asked type. */
+  viaCname = false;
+
+  constructor(
+    readonly zone: Zone,
+    readonly ix: ZoneIndex,
+    readonly source: DynamicSource | null,
+  ) {}
+
+  /** Dynamic data for (owner, type); undefined for "no data". Folds the answer's scope in. */
+  resolve(owner: string, binding: DynamicBinding, type: number): RRset | undefined {
+    const got = this.source!.resolve(owner, binding, type);
+    if (got.scope > this.scope) this.scope = got.scope;
+    const rrset = got.rrset;
+    return rrset !== null && rrset.length > 0 ? rrset : undefined;
+  }
+
+  /** The RRset answering `qtype` at a node: the data itself, or a CNAME (viaCname), or undefined. */
+  select(node: ZoneNode, owner: string, qtype: number): RRset | undefined {
+    this.viaCname = false;
+    const binding = node.dynamic;
+    if (binding !== null && this.source !== null) {
+      if (binding.types.includes(qtype)) {
+        const rrset = this.resolve(owner, binding, qtype);
+        if (rrset === undefined) return undefined;
+        const type = rrset[0]!.type;
+        if (type === qtype) return rrset;
+        if (type !== RRType.CNAME) return undefined; // a source bug must not put A data under AAAA
+        this.viaCname = true;
+        return rrset;
+      }
+      // A binding that can answer CNAME may be a CNAME right now: then every type gets it.
+      if (binding.types.includes(RRType.CNAME)) {
+        const rrset = this.resolve(owner, binding, RRType.CNAME);
+        if (rrset !== undefined && rrset[0]!.type === RRType.CNAME) {
+          this.viaCname = true;
+          return rrset;
+        }
+      }
+    }
+    const direct = node.rrsets.get(qtype);
+    if (direct !== undefined) return direct;
+    if (qtype !== RRType.CNAME) {
+      const cname = node.rrsets.get(RRType.CNAME);
+      if (cname !== undefined) {
+        this.viaCname = true;
+        return cname;
+      }
+    }
+    return undefined;
+  }
+
+  /** RFC 8482: one RRset for ANY. */
+  selectAny(node: ZoneNode, owner: string): RRset | undefined {
+    const binding = node.dynamic;
+    if (binding !== null && this.source !== null) {
+      for (const t of ADDRESS_TYPES) {
+        if (!binding.types.includes(t)) continue;
+        const rrset = this.resolve(owner, binding, t);
+        if (rrset !== undefined) return rrset;
+      }
+      for (const t of binding.types) {
+        if (t === RRType.A || t === RRType.AAAA) continue;
+        const rrset = this.resolve(owner, binding, t);
+        if (rrset !== undefined) return rrset;
+      }
+    }
+    // Nodes keep their RRsets in type order, so the first is the lowest type.
+    for (const rrset of node.rrsets.values()) return rrset;
+    return undefined;
+  }
+
+  /** A/AAAA for the in-zone targets named by MX, SRV or (in referrals) NS records. */
+  additionalFor(rrset: RRset, referral: boolean): readonly RRset[] {
+    let out: RRset[] | null = null;
+    for (let i = 0; i < rrset.length; i++) {
+      const target = targetOf(rrset[i]!);
+      if (target === null || target === '') continue; // SRV "." means "no service"
+      let repeated = false;
+      for (let j = 0; j < i && !repeated; j++) repeated = targetOf(rrset[j]!) === target;
+      if (repeated || !isInZone(target, this.zone.origin)) continue;
+      // Below a cut the data is glue, not ours to serve except to make a referral usable.
+      if (!referral && this.ix.cutOf.has(target)) continue;
+      const node = this.zone.nodes.get(target);
+      if (node === undefined) continue;
+      for (const t of ADDRESS_TYPES) {
+        const binding = node.dynamic;
+        let addresses: RRset | undefined;
+        if (binding !== null && this.source !== null && binding.types.includes(t)) {
+          addresses = this.resolve(target, binding, t);
+          if (addresses !== undefined && addresses[0]!.type !== t) addresses = undefined;
+        } else {
+          addresses = node.rrsets.get(t);
+        }
+        if (addresses !== undefined) (out ??= []).push(addresses);
+      }
+    }
+    return out ?? EMPTY;
+  }
+
+  answer(answer: readonly RRset[], additional: readonly RRset[]): LookupResult {
+    return { kind: 'answer', answer, additional, scope: this.scope };
+  }
+
+  negative(kind: 'nodata' | 'nxdomain', chain: readonly RRset[] | null): LookupResult {
+    return { kind, answer: chain ?? EMPTY, authority: this.ix.negative, scope: this.scope };
+  }
+
+  /** The name is at or below a cut. A CNAME chain that leads there just ends. */
+  atCut(cut: string, chain: readonly RRset[] | null): LookupResult {
+    if (chain !== null) return this.answer(chain, EMPTY);
+    const ns = this.zone.nodes.get(cut)!.rrsets.get(RRType.NS)!;
+    return { kind: 'referral', answer: EMPTY, authority: [ns], additional: this.additionalFor(ns, true), scope: this.scope };
+  }
+}
+
+function targetOf(rr: RR): string | null {
+  const d = rr.data;
+  switch (d.kind) {
+    case 'mx':
+      return d.exchange;
+    case 'srv':
+      return d.target;
+    case 'name':
+      return rr.type === RRType.NS ? d.name : null;
+    default:
+      return null;
+  }
+}
+
+function wantsAdditional(rrset: RRset): boolean {
+  const t = rrset[0]!.type;
+  return t === RRType.MX || t === RRType.SRV;
+}
+
+/**
+ * Answers (qname, qtype) from `zone`; qname must be at or below zone.origin (canonical form).
+ * `source` computes load-balanced data; null answers dynamic names from static data only.
+ */
+export function lookup(zone: Zone, qname: string, qtype: number, source: DynamicSource | null): LookupResult {
+  const ix = indexOf(zone);
+  const r = new Resolution(zone, ix, source);
+  let chain: RRset[] | null = null;
+  let name = qname;
+  for (;;) {
+    let node = zone.nodes.get(name);
+    if (node !== undefined) {
+      const cut = ix.cutOf.size === 0 ? undefined : ix.cutOf.get(name);
+      if (cut !== undefined) return r.atCut(cut, chain);
+    } else {
+      const encloser = closestEncloser(zone, name);
+      if (encloser === null) return r.negative('nxdomain', chain);
+      // Whatever is below a cut is delegated, whether it exists here or not.
+      const cut = ix.cutOf.size === 0 ? undefined : ix.cutOf.get(encloser);
+      if (cut !== undefined) return r.atCut(cut, chain);
+      node = ix.hasWildcards ? zone.nodes.get(wildcardOf(encloser)) : undefined;
+      if (node === undefined) return r.negative('nxdomain', chain);
+    }
+
+    if (qtype === RRType.ANY) {
+      const one = r.selectAny(node, name);
+      if (one === undefined) return r.negative('nodata', chain);
+      const rrset = withOwner(one, name);
+      return r.answer([rrset], wantsAdditional(rrset) ? r.additionalFor(rrset, false) : EMPTY);
+    }
+
+    const found = r.select(node, name, qtype);
+    if (found === undefined) return r.negative('nodata', chain);
+    // Wildcard answers take the query name as owner (RFC 4592 §2.1.1).
+    const rrset = withOwner(found, name);
+    if (!r.viaCname) {
+      const answer = chain === null ? [rrset] : (chain.push(rrset), chain);
+      return r.answer(answer, wantsAdditional(rrset) ? r.additionalFor(rrset, false) : EMPTY);
+    }
+
+    (chain ??= []).push(rrset);
+    const data = rrset[0]!.data;
+    if (data.kind !== 'name') return r.answer(chain, EMPTY);
+    const target = data.name;
+    if (!isInZone(target, zone.origin) || chain.length >= MAX_CNAME_CHAIN) return r.answer(chain, EMPTY);
+    for (const link of chain) if (link[0]!.name === target) return r.answer(chain, EMPTY); // a loop
+    name = target;
+  }
+}
