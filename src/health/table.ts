@@ -1,0 +1,223 @@
+// The health table: owns each target's state, the anti-flap thresholds and the events.
+// Monitors only say pass/fail; steering only reads the immutable snapshots published here.
+//
+// Decision: a target's FIRST result sets its state directly. A target starts as up/unknown so
+// that steering has something to serve before any probe finished; if its first probe fails it
+// goes down at once instead of after consecutive_down more rounds (minutes of answers pointing
+// at a dead origin right after start or after it was added). From the second result on,
+// consecutive_up / consecutive_down decide transitions.
+import { EventEmitter } from 'node:events';
+import { TableSnapshot } from './snapshot.js';
+import type { HealthSnapshot, ProbeResult, ProbeTarget, TargetHealth } from './types.js';
+
+export interface Transition {
+  readonly key: string;
+  readonly up: boolean;
+  readonly previousUp: boolean;
+  readonly reason: string;
+  /** Epoch ms of the result that caused it. */
+  readonly at: number;
+}
+
+/** Per-target detail for the status API and metrics. */
+export interface TargetStats {
+  readonly key: string;
+  readonly target: ProbeTarget;
+  readonly up: boolean;
+  readonly known: boolean;
+  readonly since: number;
+  /** Why the target is in its current state. */
+  readonly reason: string;
+  /** The newest result (snapshots carry the one that caused the last change). */
+  readonly lastResult: ProbeResult | null;
+  readonly probesPassed: number;
+  readonly probesFailed: number;
+  /** Current run of passes or failures counted toward a threshold. */
+  readonly consecutivePassed: number;
+  readonly consecutiveFailed: number;
+}
+
+export interface HealthTableEvents {
+  transition: [Transition];
+  snapshot: [HealthSnapshot];
+}
+
+export interface HealthTableOptions {
+  /** Clock for `since` of new targets (tests). */
+  readonly now?: () => number;
+  /** How many transitions recentTransitions() keeps. */
+  readonly historySize?: number;
+}
+
+interface Entry {
+  target: ProbeTarget;
+  /** The published, frozen state; replaced (never mutated) on every change. */
+  health: TargetHealth;
+  lastResult: ProbeResult | null;
+  passStreak: number;
+  failStreak: number;
+  probesPassed: number;
+  probesFailed: number;
+}
+
+const threshold = (n: number): number => (Number.isFinite(n) && n >= 1 ? Math.floor(n) : 1);
+
+export class HealthTable extends EventEmitter<HealthTableEvents> {
+  readonly #now: () => number;
+  #entries = new Map<string, Entry>();
+  #published: TableSnapshot = TableSnapshot.of(0, []);
+  readonly #history: (Transition | undefined)[];
+  #historyNext = 0;
+  #historyCount = 0;
+
+  constructor(options: HealthTableOptions = {}) {
+    super();
+    this.#now = options.now ?? Date.now;
+    this.#history = new Array<Transition | undefined>(Math.max(1, options.historySize ?? 200));
+  }
+
+  /**
+   * Makes `targets` the set of targets. Keys that stay keep their state (and take the new
+   * target, e.g. new thresholds); new keys start up and unknown; missing keys are dropped.
+   * Publishes a new snapshot only if the key set changed.
+   */
+  setTargets(targets: readonly ProbeTarget[]): void {
+    const previous = this.#entries;
+    const next = new Map<string, Entry>();
+    const now = this.#now();
+    let changed = false;
+    for (const target of targets) {
+      const entry = next.get(target.key) ?? previous.get(target.key);
+      if (entry) {
+        entry.target = target;
+        next.set(target.key, entry);
+        continue;
+      }
+      changed = true;
+      next.set(target.key, {
+        target,
+        health: Object.freeze({ up: true, known: false, since: now, reason: 'not probed yet', lastResult: null }),
+        lastResult: null,
+        passStreak: 0,
+        failStreak: 0,
+        probesPassed: 0,
+        probesFailed: 0,
+      });
+    }
+    if (next.size !== previous.size) changed = true;
+    this.#entries = next;
+    if (changed) {
+      const entries = Array.from(next, ([key, entry]) => [key, entry.health] as const);
+      this.#published = TableSnapshot.of(this.#published.generation + 1, entries);
+      this.emit('snapshot', this.#published);
+    }
+  }
+
+  /**
+   * Records one probe result. Returns false (and changes nothing) if `key` is not a current
+   * target, e.g. a late result for a target removed meanwhile.
+   */
+  report(key: string, result: ProbeResult): boolean {
+    const entry = this.#entries.get(key);
+    if (!entry) return false;
+    entry.lastResult = result;
+    if (result.ok) {
+      entry.probesPassed++;
+      entry.passStreak++;
+      entry.failStreak = 0;
+    } else {
+      entry.probesFailed++;
+      entry.failStreak++;
+      entry.passStreak = 0;
+    }
+    const before = entry.health;
+    let up = before.up;
+    if (!before.known) {
+      up = result.ok;
+    } else if (before.up && entry.failStreak >= threshold(entry.target.monitor.consecutive_down)) {
+      up = false;
+    } else if (!before.up && entry.passStreak >= threshold(entry.target.monitor.consecutive_up)) {
+      up = true;
+    }
+    if (before.known && up === before.up) return true;
+
+    const transition = up !== before.up;
+    entry.health = Object.freeze({
+      up,
+      known: true,
+      since: transition ? result.at : before.since,
+      reason: result.reason,
+      lastResult: result,
+    });
+    // Publish before emitting, so listeners of either event read the new state.
+    this.#published = this.#published.with(new Map([[key, entry.health]]));
+    if (transition) {
+      const event: Transition = Object.freeze({ key, up, previousUp: before.up, reason: result.reason, at: result.at });
+      this.#remember(event);
+      this.emit('transition', event);
+    }
+    this.emit('snapshot', this.#published);
+    return true;
+  }
+
+  /** The current published snapshot: frozen, never changes; O(1). */
+  snapshot(): HealthSnapshot {
+    return this.#published;
+  }
+
+  /** Number of targets. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  has(key: string): boolean {
+    return this.#entries.has(key);
+  }
+
+  /** Live detail of one target. */
+  statsFor(key: string): TargetStats | undefined {
+    const entry = this.#entries.get(key);
+    return entry ? statsOf(key, entry) : undefined;
+  }
+
+  /** Live detail of every target, in key order. */
+  stats(): TargetStats[] {
+    return Array.from(this.#entries, ([key, entry]) => statsOf(key, entry)).sort((a, b) =>
+      a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+    );
+  }
+
+  /** The last transitions (up to historySize), oldest first. */
+  recentTransitions(): Transition[] {
+    const size = this.#history.length;
+    const out: Transition[] = [];
+    for (let i = 0; i < this.#historyCount; i++) {
+      const event = this.#history[(this.#historyNext - this.#historyCount + i + size) % size];
+      if (event) out.push(event);
+    }
+    return out;
+  }
+
+  #remember(event: Transition): void {
+    this.#history[this.#historyNext] = event;
+    this.#historyNext = (this.#historyNext + 1) % this.#history.length;
+    this.#historyCount = Math.min(this.#historyCount + 1, this.#history.length);
+  }
+}
+
+function statsOf(key: string, entry: Entry): TargetStats {
+  const { health } = entry;
+  return {
+    key,
+    target: entry.target,
+    up: health.up,
+    known: health.known,
+    since: health.since,
+    reason: health.reason,
+    lastResult: entry.lastResult,
+    probesPassed: entry.probesPassed,
+    probesFailed: entry.probesFailed,
+    consecutivePassed: entry.passStreak,
+    consecutiveFailed: entry.failStreak,
+  };
+}
