@@ -1,0 +1,99 @@
+// Per-call scratch shared by the policies: the client address parsed once, its subnet hash,
+// the GeoIP lookup done at most once, and the ECS scope collected so far. One instance is
+// reused for every call (steering is synchronous), so the hot path allocates nothing here.
+import type { ClientAddress, GeoDatabase, GeoLocation } from '../geo/types.js';
+import { maskInPlace, parseIpInto } from './ip.js';
+import type { SteerTrace, SteerTraceStage } from './trace.js';
+import { subnetHash } from './weighted.js';
+
+export interface SteerContext {
+  /**
+   * Where the client is: the ECS subnet, or the resolver's address. The caller applies the load
+   * balancer's location_strategy.prefer_ecs when building it.
+   */
+  readonly client: ClientAddress;
+  readonly geo: GeoDatabase | null;
+  /** Uniform in [0, 1). */
+  readonly random: () => number;
+  /** Non-null → steps of the decision are appended to it. */
+  readonly trace: SteerTrace | null;
+}
+
+export class SteerCall {
+  ctx!: SteerContext;
+  trace: SteerTrace | null = null;
+  /** ECS scope the answer depends on so far (max of every contribution). */
+  scope = 0;
+  readonly words = new Uint32Array(4);
+  private family: 0 | 4 | 6 = 0;
+  private parsed = false;
+  private hash = 0;
+  private hashed = false;
+  private location: GeoLocation | null = null;
+  private located = false;
+
+  reset(ctx: SteerContext): void {
+    this.ctx = ctx;
+    this.trace = ctx.trace;
+    this.scope = 0;
+    this.parsed = false;
+    this.hashed = false;
+    this.located = false;
+    this.location = null;
+  }
+
+  /** The client's address family, with `words` holding the address masked to its source prefix; 0 if unparsable. */
+  clientFamily(): 0 | 4 | 6 {
+    if (!this.parsed) {
+      this.parsed = true;
+      this.family = parseIpInto(this.ctx.client.ip, this.words);
+      if (this.family !== 0) maskInPlace(this.words, this.family, this.ctx.client.sourcePrefix);
+    }
+    return this.family;
+  }
+
+  /** Hash of the client's subnet (address masked to its source prefix): the key of stable steering. */
+  clientHash(): number {
+    if (!this.hashed) {
+      this.hashed = true;
+      const family = this.clientFamily();
+      this.hash = family === 0 ? 0 : subnetHash(this.words, family, this.ctx.client.sourcePrefix);
+    }
+    return this.hash;
+  }
+
+  /** GeoIP location of the client, looked up at most once per call; null without a database. */
+  locate(): GeoLocation | null {
+    if (!this.located) {
+      this.located = true;
+      const geo = this.ctx.geo;
+      this.location = geo === null ? null : geo.lookup(this.ctx.client.ip);
+      if (this.trace !== null) this.note('location', describeLocation(this.ctx.client, this.location));
+    }
+    return this.location;
+  }
+
+  widenScope(prefix: number): void {
+    if (prefix > this.scope) this.scope = prefix;
+  }
+
+  note(stage: SteerTraceStage, text: string): void {
+    this.trace?.steps.push({ stage, text });
+  }
+}
+
+export function describeClient(client: ClientAddress): string {
+  return client.fromEcs ? `ECS ${client.ip}/${client.sourcePrefix}` : `resolver ${client.ip}`;
+}
+
+function describeLocation(client: ClientAddress, loc: GeoLocation | null): string {
+  const who = describeClient(client);
+  if (loc === null) return `${who}: no GeoIP database, location unknown`;
+  const parts = [
+    loc.continent && `continent ${loc.continent}`,
+    loc.country && `country ${loc.country}`,
+    loc.subdivision && `subdivision ${loc.subdivision}`,
+    loc.latitude !== null && loc.longitude !== null && `at ${loc.latitude}, ${loc.longitude}`,
+  ].filter(Boolean);
+  return `${who}: ${parts.length > 0 ? parts.join(', ') : 'not in the GeoIP database'} (GeoIP network /${loc.networkPrefix})`;
+}

@@ -1,0 +1,204 @@
+// Everything a load balancer's answer depends on except the client, computed once per
+// (config, health generation): pool health, the healthy origins of each kind with cumulative
+// weights and hash seeds, every geo rule resolved to its first healthy pool, the candidates for
+// random / hash / proximity. A query then does a map lookup, a match and an index pick.
+import type { HealthSnapshot } from '../health/types.js';
+import { buildAnswerSet, type AnswerSet } from './answer-sets.js';
+import { parseIpInto } from './ip.js';
+import type { LbOrigin, LbPool, LbRecordType, LbZoneConfig, LoadBalancer, OriginSteeringPolicy, SteeringPolicy } from './types.js';
+import { cumulativeOf, stringHash } from './weighted.js';
+
+export interface PoolHealth {
+  readonly enabled: boolean;
+  readonly healthy: boolean;
+  /** Enabled origins whose target is up (or unmonitored). */
+  readonly upOrigins: readonly LbOrigin[];
+  readonly enabledOrigins: readonly LbOrigin[];
+  readonly minimumOrigins: number;
+}
+
+export interface PreparedPool {
+  readonly name: string;
+  readonly health: PoolHealth;
+  readonly healthy: boolean;
+  readonly originSteering: OriginSteeringPolicy;
+  /** Healthy enabled origins. */
+  readonly live: AnswerSet;
+  /** Enabled origins, health ignored: what this pool answers as the fail-open fallback. */
+  readonly failOpen: AnswerSet;
+  readonly seed: number;
+  readonly hasCoordinates: boolean;
+  readonly latitudeRad: number;
+  readonly longitudeRad: number;
+  readonly cosLatitude: number;
+}
+
+export interface PreparedSubnetRule {
+  readonly cidr: string;
+  readonly prefix: number;
+  readonly network: Uint32Array;
+  readonly poolNames: readonly string[];
+  /** First healthy pool of the rule's list (index into PreparedLb.pools), or -1. */
+  readonly resolved: number;
+}
+
+export interface PreparedRule {
+  readonly poolNames: readonly string[];
+  readonly resolved: number;
+}
+
+export interface PreparedLb {
+  readonly lb: LoadBalancer;
+  readonly owner: string;
+  readonly ttl: number;
+  readonly policy: SteeringPolicy;
+  readonly recordType: LbRecordType;
+  readonly maxRecords: number;
+  /** Every pool the load balancer names; indices below point here. */
+  readonly pools: readonly PreparedPool[];
+  readonly defaultOrder: readonly number[];
+  /** First healthy pool of default_pools, or -1. */
+  readonly firstHealthyDefault: number;
+  /** Fallback pool index; -1 with `fallback: none` or when the fallback pool is disabled. */
+  readonly fallback: number;
+  /** Healthy default pools with weight > 0, in default order, for random and hash steering. */
+  readonly weighted: readonly number[];
+  readonly weightedWeights: Float64Array;
+  readonly weightedCumulative: Float64Array;
+  readonly weightedSeeds: Uint32Array;
+  /** Longest prefix first. */
+  readonly subnets4: readonly PreparedSubnetRule[];
+  readonly subnets6: readonly PreparedSubnetRule[];
+  readonly subdivisions: ReadonlyMap<string, PreparedRule>;
+  readonly countries: ReadonlyMap<string, PreparedRule>;
+  readonly continents: ReadonlyMap<string, PreparedRule>;
+  readonly hasGeoRules: boolean;
+  /**
+   * geo: false when every rule leads to the same pool as default_pools right now, so the
+   * answer does not depend on where the client is (no lookup, ECS scope 0).
+   */
+  readonly locationMatters: boolean;
+  /** Healthy default pools in default order, for proximity. */
+  readonly proximity: readonly number[];
+}
+
+export interface PreparedLbZone {
+  readonly origin: string;
+  readonly config: LbZoneConfig;
+  readonly healthGeneration: number;
+  readonly loadBalancers: ReadonlyMap<string, PreparedLb>;
+}
+
+const DEG = Math.PI / 180;
+
+export function prepareLb(config: LbZoneConfig, health: HealthSnapshot): PreparedLbZone {
+  const poolHealth = new Map<string, PoolHealth>();
+  for (const pool of config.pools.values()) poolHealth.set(pool.name, evaluatePool(pool, health));
+  const loadBalancers = new Map<string, PreparedLb>();
+  for (const lb of config.loadBalancers.values()) loadBalancers.set(lb.owner, prepareOne(lb, config, poolHealth));
+  return { origin: config.origin, config, healthGeneration: health.generation, loadBalancers };
+}
+
+export function evaluatePool(pool: LbPool, health: HealthSnapshot): PoolHealth {
+  const enabledOrigins = pool.origins.filter((o) => o.enabled);
+  const upOrigins = enabledOrigins.filter((o) => o.healthKey === null || health.isUp(o.healthKey));
+  return {
+    enabled: pool.enabled,
+    healthy: pool.enabled && upOrigins.length >= pool.minimumOrigins,
+    upOrigins,
+    enabledOrigins,
+    minimumOrigins: pool.minimumOrigins,
+  };
+}
+
+function prepareOne(lb: LoadBalancer, config: LbZoneConfig, poolHealth: ReadonlyMap<string, PoolHealth>): PreparedLb {
+  const pools: PreparedPool[] = [];
+  const indexOf = new Map<string, number>();
+  const poolIndex = (name: string): number => {
+    const known = indexOf.get(name);
+    if (known !== undefined) return known;
+    const pool = config.pools.get(name);
+    const h = poolHealth.get(name);
+    if (!pool || !h) throw new Error(`load balancer ${lb.name} names unknown pool ${name}`); // load.ts prevents this
+    const hasCoordinates = pool.latitude !== null && pool.longitude !== null;
+    pools.push({
+      name,
+      health: h,
+      healthy: h.healthy,
+      originSteering: pool.originSteering,
+      live: buildAnswerSet(lb, h.upOrigins),
+      failOpen: buildAnswerSet(lb, h.enabledOrigins),
+      seed: stringHash(`pool:${name}`),
+      hasCoordinates,
+      latitudeRad: (pool.latitude ?? 0) * DEG,
+      longitudeRad: (pool.longitude ?? 0) * DEG,
+      cosLatitude: Math.cos((pool.latitude ?? 0) * DEG),
+    });
+    indexOf.set(name, pools.length - 1);
+    return pools.length - 1;
+  };
+  const firstHealthy = (names: readonly string[]): number => {
+    for (const name of names) {
+      const i = poolIndex(name);
+      if (pools[i]!.healthy) return i;
+    }
+    return -1;
+  };
+
+  const defaultOrder = lb.defaultPools.map(poolIndex);
+  const firstHealthyDefault = firstHealthy(lb.defaultPools);
+  let fallback = -1;
+  if (lb.fallbackPool !== null) {
+    const i = poolIndex(lb.fallbackPool);
+    if (pools[i]!.health.enabled) fallback = i;
+  }
+
+  const weighted = defaultOrder.filter((i) => pools[i]!.healthy && (lb.poolWeights.get(pools[i]!.name) ?? 0) > 0);
+  const weights = weighted.map((i) => lb.poolWeights.get(pools[i]!.name) ?? 0);
+
+  const subnets = lb.subnetPools
+    .map((rule) => {
+      const network = new Uint32Array(4);
+      parseIpInto(rule.address, network);
+      return { family: rule.family, rule: { cidr: rule.cidr, prefix: rule.prefix, network, poolNames: rule.pools, resolved: firstHealthy(rule.pools) } };
+    })
+    .sort((a, b) => b.rule.prefix - a.rule.prefix);
+  const codeRules = (m: ReadonlyMap<string, readonly string[]>): ReadonlyMap<string, PreparedRule> =>
+    new Map([...m].map(([code, names]) => [code, { poolNames: names, resolved: firstHealthy(names) }]));
+  const subdivisions = codeRules(lb.subdivisionPools);
+  const countries = codeRules(lb.countryPools);
+  const continents = codeRules(lb.continentPools);
+
+  const outcomes = [
+    ...subnets.map((s) => s.rule.resolved),
+    ...[subdivisions, countries, continents].flatMap((m) => [...m.values()].map((r) => r.resolved)),
+  ];
+  // A rule whose pools are all down falls through to less specific rules, so only rules that
+  // resolve to some other healthy pool make the answer depend on location.
+  const locationMatters = outcomes.some((r) => r >= 0 && r !== firstHealthyDefault);
+
+  return {
+    lb,
+    owner: lb.owner,
+    ttl: lb.ttl,
+    policy: lb.steeringPolicy,
+    recordType: lb.recordType,
+    maxRecords: lb.maxRecords,
+    pools,
+    defaultOrder,
+    firstHealthyDefault,
+    fallback,
+    weighted,
+    weightedWeights: Float64Array.from(weights),
+    weightedCumulative: cumulativeOf(weights),
+    weightedSeeds: Uint32Array.from(weighted, (i) => pools[i]!.seed),
+    subnets4: subnets.filter((s) => s.family === 4).map((s) => s.rule),
+    subnets6: subnets.filter((s) => s.family === 6).map((s) => s.rule),
+    subdivisions,
+    countries,
+    continents,
+    hasGeoRules: subdivisions.size + countries.size + continents.size > 0,
+    locationMatters,
+    proximity: defaultOrder.filter((i) => pools[i]!.healthy && pools[i]!.hasCoordinates),
+  };
+}
