@@ -74,7 +74,9 @@ describe('nameToWire', () => {
   });
 
   it('survives cache turnover with correct results', () => {
-    for (let i = 0; i < 10_000; i++) expect(nameToWire(`n${i}.example`)[0]).toBe(`n${i}`.length);
+    let wrong = 0;
+    for (let i = 0; i < 10_000; i++) if (nameToWire(`n${i}.example`)[0] !== `n${i}`.length) wrong++;
+    expect(wrong).toBe(0);
     expect(hex(nameToWire('n5.example'))).toBe('026e35076578616d706c6500');
   });
 });
