@@ -163,7 +163,7 @@ export const poolSchema = z.strictObject(poolShape).superRefine((p, ctx) => {
       targets.set(id, i);
     }
   });
-  if (p.minimum_origins > p.origins.length) {
+  if (p.origins.length > 0 && p.minimum_origins > p.origins.length) {
     ctx.addIssue({
       code: 'custom',
       path: ['minimum_origins'],
