@@ -118,9 +118,11 @@ export function buildZone(origin: string, records: readonly BuildRecord[], opts:
     if (isWildcardName(name)) errors.push(steerError('STEER_ZONE_WILDCARD_NS', [absoluteText(name)], at(ns.records[0])));
     else cuts.add(name);
   }
+  /** The topmost cut at or above a name (a cut below a cut is itself an error). */
   const cutAbove = (name: string): string | null => {
-    for (let n = name; n !== origin && n !== ''; n = parentName(n)) if (cuts.has(n)) return n;
-    return null;
+    let top: string | null = null;
+    for (let n = name; n !== origin && n !== ''; n = parentName(n)) if (cuts.has(n)) top = n;
+    return top;
   };
   if (cuts.size > 0) {
     for (const [name, byType] of names) {

@@ -45,12 +45,8 @@ function indexOf(zone: Zone): ZoneIndex {
   for (const name of zone.nodes.keys()) {
     if (isWildcardName(name)) hasWildcards = true;
     if (zone.cuts.size === 0) continue;
-    for (let n = name; n !== zone.origin && n !== ''; n = parentName(n)) {
-      if (zone.cuts.has(n)) {
-        cutOf.set(name, n);
-        break;
-      }
-    }
+    // The topmost cut wins: everything below it is delegated.
+    for (let n = name; n !== zone.origin && n !== ''; n = parentName(n)) if (zone.cuts.has(n)) cutOf.set(name, n);
   }
   const ix: ZoneIndex = Object.freeze({
     negative: Object.freeze([Object.freeze([negativeSoa])]),
