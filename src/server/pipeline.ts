@@ -112,7 +112,7 @@ export class QueryPipeline {
 
   /** The one place where a lookup result becomes rcode, AA and sections. */
   private assemble(query: Query, result: LookupResult): Reply {
-    const scope = this.dynamic.replyScope(result.scope);
+    const scope = result.scope;
     const base = {
       id: query.id,
       opcode: query.opcode,

@@ -45,8 +45,36 @@ export function buildQuery(spec: QuerySpec): Buffer {
   });
 }
 
-export function decode(buf: Buffer): dnsPacket.DecodedPacket {
-  return dnsPacket.decode(buf);
+/** dns-packet's decoded shape (its bundled typings leave most of these fields out). */
+export interface DecodedRR {
+  name: string;
+  type: string;
+  class: string;
+  ttl: number;
+  data?: unknown;
+  [field: string]: unknown;
+}
+export interface DecodedReply {
+  id: number;
+  type: 'query' | 'response';
+  flags: number;
+  opcode: string;
+  rcode: string;
+  flag_qr: boolean;
+  flag_aa: boolean;
+  flag_tc: boolean;
+  flag_rd: boolean;
+  flag_ra: boolean;
+  flag_ad: boolean;
+  flag_cd: boolean;
+  questions: { name: string; type: string; class: string }[];
+  answers: DecodedRR[];
+  authorities: DecodedRR[];
+  additionals: DecodedRR[];
+}
+
+export function decode(buf: Uint8Array): DecodedReply {
+  return dnsPacket.decode(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)) as unknown as DecodedReply;
 }
 
 /** Send one datagram and wait for one reply (or reject after timeoutMs). */

@@ -1,0 +1,38 @@
+import path from 'node:path';
+import { GeoIpService } from '../geo/service.js';
+import { loadConfigDir } from '../server/config-loader.js';
+import { silentLogger } from '../server/logger.js';
+import type { CliOptions } from './main.js';
+import { resolveGeoIpOption } from './resolve-geoip.js';
+
+/** Validates every zone and load-balancer file (and the GeoIP database); prints file:line errors. */
+export async function runCheck(options: CliOptions): Promise<number> {
+  const dir = path.resolve(options.zones);
+  const outcome = loadConfigDir(dir, new Map(), true);
+  let failed = outcome.errors.length;
+  for (const err of outcome.errors) process.stderr.write(`${err.describe()}\n`);
+  const geoFile = resolveGeoIpOption(options.geoip);
+  if (geoFile) {
+    try {
+      const geo = await GeoIpService.open(geoFile, silentLogger());
+      process.stdout.write(`geoip: ${geoFile} (${geo.current().databaseType}, ${geo.current().kind})\n`);
+      geo.close();
+    } catch (err) {
+      failed++;
+      process.stderr.write(`${geoFile}: ${(err as Error).message}\n`);
+    }
+  }
+  for (const o of outcome.origins.values()) {
+    const lbs = o.lb ? o.lb.loadBalancers.size : 0;
+    const targets = o.lb ? o.lb.probeTargets.length : 0;
+    process.stdout.write(
+      `zone ${o.origin}: serial ${o.zone.serial}, ${o.zone.recordCount} records, ${lbs} load balancer(s), ${targets} monitored target(s)\n`,
+    );
+  }
+  if (failed > 0) {
+    process.stderr.write(`check failed: ${failed} error(s)\n`);
+    return 1;
+  }
+  process.stdout.write(`ok: ${outcome.origins.size} zone(s)\n`);
+  return 0;
+}

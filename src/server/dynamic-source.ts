@@ -1,0 +1,49 @@
+// Binds one query (its client and the current state) to the zone lookup, so load-balanced
+// names are steered for this client with the health the state was built from.
+import { clientAddress } from '../geo/client.js';
+import type { ClientAddress } from '../geo/types.js';
+import { steer } from '../lb/steer.js';
+import type { Query } from '../wire/types.js';
+import type { DynamicAnswer, DynamicBinding, DynamicSource } from '../zone/types.js';
+import type { ServingState } from './state.js';
+
+const NO_ANSWER: DynamicAnswer = Object.freeze({ rrset: null, scope: 0 });
+
+export class QueryDynamicSource implements DynamicSource {
+  private state: ServingState | null = null;
+  private origin = '';
+  private query: Query | null = null;
+  private clientIp = '';
+  // Computed lazily: most queries never reach a load balancer.
+  private byEcs: ClientAddress | null = null;
+  private byResolver: ClientAddress | null = null;
+
+  bind(state: ServingState, origin: string, query: Query, clientIp: string): void {
+    this.state = state;
+    this.origin = origin;
+    this.query = query;
+    this.clientIp = clientIp;
+    this.byEcs = null;
+    this.byResolver = null;
+  }
+
+  resolve(owner: string, _binding: DynamicBinding, qtype: number): DynamicAnswer {
+    const state = this.state;
+    if (state === null) return NO_ANSWER;
+    const prepared = state.lb.get(this.origin);
+    const lb = state.origins.get(this.origin)?.lb?.loadBalancers.get(owner);
+    if (prepared === undefined || lb === undefined) return NO_ANSWER;
+    const client = this.client(lb.preferEcs === 'always');
+    const out = steer(prepared, owner, qtype, { client, geo: state.geo, random: Math.random, trace: null });
+    // The scope only means something to a resolver that sent us its client's subnet.
+    return { rrset: out.rrset, scope: client.fromEcs ? out.scope : 0 };
+  }
+
+  private client(preferEcs: boolean): ClientAddress {
+    const ecs = this.query?.edns?.ecs ?? null;
+    if (preferEcs && ecs !== null && ecs.sourcePrefix > 0) {
+      return (this.byEcs ??= clientAddress(ecs, this.clientIp, true));
+    }
+    return (this.byResolver ??= clientAddress(null, this.clientIp, false));
+  }
+}

@@ -1,0 +1,183 @@
+// Composition root of a serving process: configuration, health, GeoIP, the query pipeline and
+// the transports, wired together. Each part is usable alone; this file only connects them.
+import { SteerError, steerError } from '../errors.js';
+import { GeoIpService } from '../geo/service.js';
+import { HealthTable } from '../health/table.js';
+import { Prober } from '../health/prober.js';
+import type { ProbeTarget } from '../health/types.js';
+import { loadConfigDir, type LoadOutcome } from './config-loader.js';
+import { formatHostPort, parseListenAddress, type ListenAddress } from './listen-address.js';
+import type { Logger } from './logger.js';
+import type { QueryObserver } from './observer.js';
+import { QueryPipeline } from './pipeline.js';
+import { Reloader } from './reloader.js';
+import { StateHolder, type OriginConfig } from './state.js';
+import { listenTcp, type TcpListener, type TcpOptions } from './tcp.js';
+import { listenUdp, type UdpListener } from './udp.js';
+
+export interface ServerOptions {
+  readonly zonesDir: string;
+  readonly listen: readonly string[];
+  /** GeoIP2/GeoLite2 mmdb file; null serves without geolocation. */
+  readonly geoip: string | null;
+  readonly logger: Logger;
+  /** Watch zones/ for changes (default true). */
+  readonly watch?: boolean;
+  readonly reloadDebounceMs?: number;
+  readonly tcp?: Partial<TcpOptions>;
+  readonly udpLimit?: number;
+  /** Run health probes (default true). */
+  readonly probe?: boolean;
+  readonly observer?: QueryObserver | null;
+}
+
+export interface Endpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface RunningServer {
+  /** One per --listen address; UDP and TCP share the port. */
+  readonly endpoints: readonly Endpoint[];
+  readonly state: StateHolder;
+  readonly health: HealthTable;
+  readonly prober: Prober;
+  readonly geo: GeoIpService | null;
+  readonly pipeline: QueryPipeline;
+  /** Reparse changed files (all files with force) and swap them in atomically. */
+  reload(force?: boolean): Promise<LoadOutcome>;
+  tcpConnections(): number;
+  /** Zones loaded and the first probe round done. */
+  isReady(): boolean;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const logger = opts.logger;
+  const health = new HealthTable();
+  const geo = opts.geoip ? await GeoIpService.open(opts.geoip, logger.child({ component: 'geoip' })) : null;
+  const state = new StateHolder(health.snapshot(), geo?.current() ?? null);
+  const prober = new Prober(health, { logger: logger.child({ component: 'prober' }) });
+
+  // Health transitions and GeoIP reloads reach the very next query through a new state.
+  health.on('snapshot', (snapshot) => state.setHealth(snapshot));
+  geo?.on('reload', () => state.setGeo(geo.current()));
+
+  const first = loadConfigDir(opts.zonesDir, new Map(), true);
+  if (first.errors.length > 0) {
+    geo?.close();
+    throw new StartupError(first.errors);
+  }
+  applyOrigins(first.origins);
+  logLoad(first, logger);
+
+  function applyOrigins(origins: ReadonlyMap<string, OriginConfig>): void {
+    state.setOrigins(origins);
+    const targets: ProbeTarget[] = [];
+    for (const o of origins.values()) if (o.lb) targets.push(...o.lb.probeTargets);
+    health.setTargets(targets);
+    if (opts.probe !== false) prober.update(targets);
+  }
+
+  let lastOutcome: LoadOutcome = first;
+  const reloadNow = async (force: boolean): Promise<void> => {
+    const outcome = loadConfigDir(opts.zonesDir, state.current.origins, force);
+    lastOutcome = outcome;
+    if (outcome.loaded.length > 0 || outcome.removed.length > 0) applyOrigins(outcome.origins);
+    logLoad(outcome, logger);
+  };
+  const reloader = new Reloader({
+    dir: opts.zonesDir,
+    debounceMs: opts.reloadDebounceMs ?? 150,
+    logger,
+    reload: reloadNow,
+  });
+  if (opts.watch !== false) reloader.start();
+
+  const pipeline = new QueryPipeline({ state, logger, observer: opts.observer ?? null, udpLimit: opts.udpLimit });
+  const udp: UdpListener[] = [];
+  const tcp: TcpListener[] = [];
+  const endpoints: Endpoint[] = [];
+  try {
+    for (const text of opts.listen) {
+      const addr = parseListenAddress(text);
+      const pair = await bindPair(addr, pipeline, logger, opts.tcp ?? {});
+      udp.push(pair.udp);
+      tcp.push(pair.tcp);
+      endpoints.push({ address: pair.udp.address, port: pair.udp.port });
+      logger.info({ address: pair.udp.address, port: pair.udp.port, transports: ['udp', 'tcp'] }, `listening on ${formatHostPort(pair.udp.address, pair.udp.port)}`);
+    }
+  } catch (err) {
+    await Promise.all([...udp, ...tcp].map((l) => l.close()));
+    reloader.stop();
+    prober.stop();
+    geo?.close();
+    throw err;
+  }
+
+  let closed = false;
+  return {
+    endpoints,
+    state,
+    health,
+    prober,
+    geo,
+    pipeline,
+    async reload(force = true) {
+      await reloader.run(force);
+      return lastOutcome;
+    },
+    tcpConnections: () => tcp.reduce((n, l) => n + l.connections(), 0),
+    isReady: () => opts.probe === false || prober.isReady(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      reloader.stop();
+      prober.stop();
+      geo?.close();
+      await Promise.all([...udp, ...tcp].map((l) => l.close()));
+    },
+  };
+}
+
+/** The startup configuration was broken: nothing is served. */
+export class StartupError extends Error {
+  constructor(readonly errors: readonly SteerError[]) {
+    super(`configuration has ${errors.length} error(s):\n${errors.map((e) => `  ${e.describe()}`).join('\n')}`);
+    this.name = 'StartupError';
+  }
+}
+
+function logLoad(outcome: LoadOutcome, logger: Logger): void {
+  for (const err of outcome.errors) {
+    logger.error({ code: err.code, file: err.file, line: err.line }, err.describe());
+  }
+  for (const origin of outcome.kept) logger.warn({ zone: origin }, `zone ${origin}: new files are broken; previous version keeps serving`);
+  for (const origin of outcome.loaded) logger.info({ zone: origin }, `zone ${origin} loaded`);
+  for (const origin of outcome.removed) logger.info({ zone: origin }, `zone ${origin} removed`);
+}
+
+/** UDP and TCP on the same address and port; with port 0, retry until both get the same one. */
+async function bindPair(
+  addr: ListenAddress,
+  pipeline: QueryPipeline,
+  logger: Logger,
+  tcpOptions: Partial<TcpOptions>,
+): Promise<{ udp: UdpListener; tcp: TcpListener }> {
+  for (let attempt = 0; ; attempt++) {
+    let udp: UdpListener;
+    try {
+      udp = await listenUdp(addr, pipeline, logger);
+    } catch (err) {
+      throw steerError('STEER_LISTEN', [`udp ${formatHostPort(addr.host, addr.port)}`, (err as Error).message]);
+    }
+    try {
+      const tcp = await listenTcp({ ...addr, port: udp.port }, pipeline, logger, tcpOptions);
+      return { udp, tcp };
+    } catch (err) {
+      await udp.close();
+      if (addr.port === 0 && attempt < 20 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
+      throw steerError('STEER_LISTEN', [`tcp ${formatHostPort(addr.host, udp.port)}`, (err as Error).message]);
+    }
+  }
+}
