@@ -19,6 +19,8 @@ import { geoDatabaseFromBuffer } from './database.js';
 import type { GeoDatabase } from './types.js';
 
 export interface GeoIpServiceOptions {
+  /** Use fs.watch on the directory as well as the periodic stat; default true. */
+  readonly fsWatch?: boolean;
   /** Quiet time after a change notice before the file is checked; default 250 ms. */
   readonly debounceMs?: number;
   /** Interval of the stat fallback; default 5000 ms. */
@@ -118,6 +120,7 @@ export class GeoIpService extends EventEmitter<GeoIpServiceEvents> {
   private readonly pollIntervalMs: number;
   private readonly retries: number;
   private readonly retryDelayMs: number;
+  private readonly fsWatch: boolean;
 
   private constructor(
     readonly file: string,
@@ -132,6 +135,7 @@ export class GeoIpService extends EventEmitter<GeoIpServiceEvents> {
     this.pollIntervalMs = options.pollIntervalMs ?? 5000;
     this.retries = options.retries ?? 3;
     this.retryDelayMs = options.retryDelayMs ?? 500;
+    this.fsWatch = options.fsWatch ?? true;
   }
 
   /** Opens the database (throws STEER_GEOIP_OPEN) and starts watching its file. */
@@ -182,6 +186,16 @@ export class GeoIpService extends EventEmitter<GeoIpServiceEvents> {
   private startWatching(): void {
     const dir = path.dirname(this.file);
     const base = path.basename(this.file);
+    if (this.fsWatch) this.watchDirectory(dir, base);
+    this.pollTimer = setInterval(() => {
+      void signatureOf(this.file).then((sig) => {
+        if (sig !== null && !sameSignature(sig, this.loaded) && !sameSignature(sig, this.failed)) this.scheduleCheck();
+      });
+    }, this.pollIntervalMs);
+    this.pollTimer.unref();
+  }
+
+  private watchDirectory(dir: string, base: string): void {
     try {
       this.watcher = watch(dir, { persistent: false }, (_event, name) => {
         // Some platforms give no name; then any change in the directory might be ours.
@@ -195,12 +209,6 @@ export class GeoIpService extends EventEmitter<GeoIpServiceEvents> {
     } catch (err) {
       this.logger.warn({ file: this.file, err }, 'cannot watch the GeoIP directory; relying on periodic checks');
     }
-    this.pollTimer = setInterval(() => {
-      void signatureOf(this.file).then((sig) => {
-        if (sig !== null && !sameSignature(sig, this.loaded) && !sameSignature(sig, this.failed)) this.scheduleCheck();
-      });
-    }, this.pollIntervalMs);
-    this.pollTimer.unref();
   }
 
   private scheduleCheck(): void {
