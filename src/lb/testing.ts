@@ -5,6 +5,8 @@ import type { HealthSnapshot, TargetHealth } from '../health/types.js';
 import { parseCidr } from './cidr.js';
 import { commonPrefixLength, parseIpInto } from './ip.js';
 import { loadLbText } from './load.js';
+import { describeRecord } from './policies/origin.js';
+import { RRType, type RRset } from '../wire/types.js';
 import type { LbZoneConfig } from './types.js';
 
 /** mulberry32: small, fast, seeded; good enough for statistical tests. */
@@ -108,3 +110,11 @@ export function lbConfig(yaml: string, origin = 'example.com'): LbZoneConfig {
   if ('errors' in result) throw new Error(result.errors.map((e) => e.describe()).join('\n'));
   return result.config;
 }
+
+/** "A 192.0.2.1", "CNAME edge.example.net.", "MX 10 mx.example.net." for each record; [] for NODATA. */
+export function answerText(rrset: RRset | null): string[] {
+  if (rrset === null) return [];
+  return rrset.map((rr) => `${TYPE_NAMES.get(rr.type) ?? rr.type} ${describeRecord(rr)}`);
+}
+
+const TYPE_NAMES = new Map<number, string>(Object.entries(RRType).map(([name, code]) => [code, name]));
