@@ -1,0 +1,303 @@
+import http from 'node:http';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Prober } from './prober.js';
+import { type Transition, HealthTable } from './table.js';
+import { type ConnectionTracker, closeServer, listen, target, trackConnections, waitFor } from './testing/loopback.js';
+import type { ProbeResult, ProbeTarget } from './types.js';
+
+/** An HTTP origin whose health the test controls, counting the requests it serves. */
+interface Backend {
+  healthy: boolean;
+  hang: boolean;
+  requests: number;
+  failuresServed: number;
+  port: number;
+  server: http.Server;
+  tracker: ConnectionTracker;
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function backend(): Promise<Backend> {
+  const b = { healthy: true, hang: false, requests: 0, failuresServed: 0 } as Backend;
+  b.server = http.createServer((_req, res) => {
+    b.requests++;
+    if (b.hang) return;
+    if (b.healthy) return void res.end('ok');
+    b.failuresServed++;
+    res.writeHead(503).end();
+  });
+  b.tracker = trackConnections(b.server);
+  b.port = await listen(b.server);
+  cleanups.push(() => closeServer(b.server, b.tracker));
+  return b;
+}
+
+function start(table: HealthTable, options: ConstructorParameters<typeof Prober>[1] = {}): Prober {
+  const prober = new Prober(table, options);
+  cleanups.push(() => prober.stop());
+  return prober;
+}
+
+const fast = { interval: 0.05, timeout: 0.5 };
+
+describe('Prober', () => {
+  it('sees a backend that starts failing as down after consecutive_down probes, and back up after consecutive_up', async () => {
+    const b = await backend();
+    const t = target(b.port, { ...fast, consecutive_down: 3, consecutive_up: 2 });
+    const table = new HealthTable();
+    const transitions: Transition[] = [];
+    table.on('transition', (e) => transitions.push(e));
+    const prober = start(table);
+    prober.update([t]);
+    await prober.ready;
+    expect(table.snapshot().get(t.key)).toMatchObject({ up: true, known: true });
+
+    b.healthy = false;
+    await waitFor(() => transitions.length === 1, 'the down transition');
+    expect(transitions[0]).toMatchObject({ key: t.key, up: false, previousUp: true, reason: 'HTTP 503 (expected 200)' });
+    expect(table.statsFor(t.key)?.consecutiveFailed).toBe(3);
+    expect(b.failuresServed).toBeGreaterThanOrEqual(3);
+    expect(table.snapshot().isUp(t.key)).toBe(false);
+
+    b.healthy = true;
+    await waitFor(() => transitions.length === 2, 'the up transition');
+    expect(transitions[1]).toMatchObject({ key: t.key, up: true, previousUp: false, reason: 'HTTP 200' });
+    expect(table.statsFor(t.key)?.consecutivePassed).toBe(2);
+  });
+
+  it('excludes a dead origin right after its first probe', async () => {
+    const b = await backend();
+    b.healthy = false;
+    const t = target(b.port, { ...fast, interval: 10, consecutive_down: 5 });
+    const table = new HealthTable();
+    const prober = start(table);
+    prober.update([t]);
+    await prober.ready;
+    expect(b.requests).toBe(1);
+    expect(table.snapshot().isUp(t.key)).toBe(false);
+  });
+
+  it('resolves ready after the first round, and again after an update adds targets', async () => {
+    const [b1, b2, b3] = await Promise.all([backend(), backend(), backend()]);
+    const t1 = target(b1.port, fast);
+    const t2 = target(b2.port, fast);
+    const t3 = target(b3.port, fast);
+    const table = new HealthTable();
+    const prober = start(table);
+    expect(prober.isReady()).toBe(true); // nothing to wait for yet
+    prober.update([t1, t2]);
+    expect(prober.isReady()).toBe(false);
+    const ready = prober.ready;
+    expect(table.snapshot().get(t1.key)?.known).toBe(false);
+    await ready;
+    expect(prober.isReady()).toBe(true);
+    expect([t1, t2].map((t) => table.snapshot().get(t.key)?.known)).toEqual([true, true]);
+
+    prober.update([t1, t2, t3]);
+    expect(prober.isReady()).toBe(false);
+    await prober.ready;
+    expect(table.snapshot().get(t3.key)?.known).toBe(true);
+  });
+
+  it('stops probing removed targets and ignores their late results', async () => {
+    const [keep, drop] = await Promise.all([backend(), backend()]);
+    const tKeep = target(keep.port, fast);
+    const tDrop = target(drop.port, fast);
+    const table = new HealthTable();
+    const prober = start(table);
+    prober.update([tKeep, tDrop]);
+    await waitFor(() => drop.requests >= 3, 'a few probes of the target to be removed');
+
+    prober.update([tKeep]);
+    const dropAtRemoval = drop.requests;
+    const keepAtRemoval = keep.requests;
+    expect(table.has(tDrop.key)).toBe(false);
+    expect(prober.size).toBe(1);
+    await waitFor(() => keep.requests >= keepAtRemoval + 6, 'the kept target to be probed on');
+    // At most one request was already on its way when the target was removed.
+    expect(drop.requests).toBeLessThanOrEqual(dropAtRemoval + 1);
+    expect(table.statsFor(tDrop.key)).toBeUndefined();
+  });
+
+  it('aborts an in-flight probe of a removed target and does not report it', async () => {
+    const signals = new Map<string, AbortSignal>();
+    const reported: string[] = [];
+    const runProbe = (t: ProbeTarget, signal?: AbortSignal): Promise<ProbeResult> => {
+      if (signal) signals.set(t.key, signal);
+      return new Promise((resolve) =>
+        signal?.addEventListener('abort', () => resolve({ ok: false, reason: 'aborted', durationMs: 0, at: Date.now() })),
+      );
+    };
+    const table = new HealthTable();
+    const report = table.report.bind(table);
+    table.report = (key, result) => {
+      reported.push(key);
+      return report(key, result);
+    };
+    const prober = start(table, { runProbe });
+    const t = target(1, { interval: 0.05 });
+    prober.update([t]);
+    await waitFor(() => signals.has(t.key), 'the probe to start');
+    prober.update([]);
+    expect(signals.get(t.key)?.aborted).toBe(true);
+    await waitFor(() => prober.running === 0, 'the aborted probe to settle');
+    expect(reported).toEqual([]);
+    expect(prober.isReady()).toBe(true);
+  });
+
+  it('keeps the schedule of unchanged keys across updates and probes new keys promptly', async () => {
+    const starts = new Map<string, number[]>();
+    const runProbe = async (t: ProbeTarget): Promise<ProbeResult> => {
+      const list = starts.get(t.key) ?? [];
+      list.push(Date.now());
+      starts.set(t.key, list);
+      return { ok: true, reason: 'stub', durationMs: 0, at: Date.now() };
+    };
+    const table = new HealthTable();
+    const prober = start(table, { runProbe });
+    const a = target(1, { interval: 0.1 });
+    prober.update([a]);
+    await prober.ready;
+    // Hammer update() with the same target for ~400 ms: it must not trigger extra probes.
+    const until = Date.now() + 400;
+    while (Date.now() < until) {
+      prober.update([target(1, { interval: 0.1 })]);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const count = starts.get(a.key)?.length ?? 0;
+    expect(count).toBeGreaterThanOrEqual(3);
+    expect(count).toBeLessThanOrEqual(7);
+
+    const b = target(2, { interval: 0.1 });
+    const added = Date.now();
+    prober.update([a, b]);
+    await prober.ready;
+    expect((starts.get(b.key)?.[0] ?? Infinity) - added).toBeLessThan(150);
+  });
+
+  it('spaces probes of one target by interval ± 10%', async () => {
+    const starts: number[] = [];
+    const runProbe = async (): Promise<ProbeResult> => {
+      starts.push(Date.now());
+      return { ok: true, reason: 'stub', durationMs: 0, at: Date.now() };
+    };
+    const prober = start(new HealthTable(), { runProbe });
+    prober.update([target(1, { interval: 0.1 })]);
+    await waitFor(() => starts.length >= 8, 'eight probes', 5000);
+    const gaps = starts.slice(1).map((s, i) => s - (starts[i] as number));
+    // Never early (90 ms floor, minus the 5 ms batching window and timer rounding)...
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(84);
+    // ...and not systematically late (tolerant of a busy machine).
+    expect(gaps.reduce((s, g) => s + g, 0) / gaps.length).toBeLessThan(160);
+  });
+
+  it('never runs more probes at once than its concurrency', async () => {
+    let running = 0;
+    let peak = 0;
+    const runProbe = async (): Promise<ProbeResult> => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      running--;
+      return { ok: true, reason: 'stub', durationMs: 20, at: Date.now() };
+    };
+    const table = new HealthTable();
+    const prober = start(table, { runProbe, concurrency: 4 });
+    const targets = Array.from({ length: 40 }, (_, i) => target(1000 + i, { interval: 0.05 }));
+    prober.update(targets);
+    expect(prober.running).toBe(0);
+    await prober.ready;
+    expect(peak).toBe(4);
+    expect(targets.every((t) => table.snapshot().get(t.key)?.known)).toBe(true);
+  });
+
+  it('lets a hanging origin hold only its own slot', async () => {
+    const [hanging, ok1, ok2] = await Promise.all([backend(), backend(), backend()]);
+    hanging.hang = true;
+    const tHang = target(hanging.port, { interval: 0.05, timeout: 0.6 });
+    const tOk = [ok1, ok2].map((b) => target(b.port, { interval: 0.05, timeout: 0.6 }));
+    const table = new HealthTable();
+    const prober = start(table, { concurrency: 2 });
+    prober.update([tHang, ...tOk]);
+    await waitFor(() => hanging.requests === 1, 'the hanging probe to start');
+    const passed = () => tOk.reduce((s, t) => s + (table.statsFor(t.key)?.probesPassed ?? 0), 0);
+    await waitFor(() => passed() >= 6, 'the healthy targets to be probed on the free slot', 3000);
+    expect(table.statsFor(tHang.key)?.probesFailed ?? 0).toBe(0); // still in its first, hanging probe
+    await waitFor(() => table.statsFor(tHang.key)?.probesFailed === 1, 'the hanging probe to time out', 3000);
+    expect(table.statsFor(tHang.key)?.lastResult?.reason).toBe('timeout after 600ms');
+  });
+
+  it('logs transitions with key and reason on a child logger', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const b = await backend();
+    b.healthy = false;
+    const t = target(b.port, fast);
+    const prober = start(new HealthTable(), { logger });
+    prober.update([t]);
+    await prober.ready;
+    await waitFor(() => lines.length > 0, 'a log line');
+    expect(lines[0]).toMatchObject({ level: 40, key: t.key, reason: 'HTTP 503 (expected 200)', module: 'health' });
+  });
+
+  it('survives a throwing runProbe stand-in and a throwing listener', async () => {
+    let calls = 0;
+    const runProbe = (): Promise<ProbeResult> => {
+      calls++;
+      if (calls === 1) throw new Error('boom');
+      return Promise.reject(new Error('kaput'));
+    };
+    const table = new HealthTable();
+    table.on('snapshot', () => {
+      throw new Error('listener bug');
+    });
+    const prober = start(table, { runProbe });
+    const t = target(1, { interval: 0.02 });
+    prober.update([t]);
+    await waitFor(() => calls >= 3, 'probing to go on');
+    expect(table.statsFor(t.key)?.lastResult?.reason).toMatch(/^probe error: /);
+  });
+
+  it('leaves nothing behind after stop(), even with probes in flight', async () => {
+    const [slow, ok] = await Promise.all([backend(), backend()]);
+    slow.hang = true;
+    const baseline = activeHandles();
+    const table = new HealthTable();
+    const prober = new Prober(table);
+    prober.update([target(slow.port, { interval: 0.05, timeout: 30 }), target(ok.port, fast)]);
+    await waitFor(() => slow.requests >= 1 && ok.requests >= 2, 'probes to run');
+    const started = Date.now();
+    await prober.stop();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(prober.running).toBe(0);
+    await waitFor(() => slow.tracker.open.size === 0 && ok.tracker.open.size === 0, 'the origins to see every connection closed');
+    await waitFor(() => sameHandles(activeHandles(), baseline), 'handles back to baseline').catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(baseline)} → ${JSON.stringify(activeHandles())}`);
+    });
+    const requests = slow.requests + ok.requests;
+    await new Promise((resolve) => setTimeout(resolve, 150)); // three intervals: nothing may be probed
+    expect(slow.requests + ok.requests).toBe(requests);
+    expect(table.listenerCount('transition')).toBe(0);
+    await prober.stop(); // idempotent
+    prober.update([target(ok.port, fast)]); // ignored after stop
+    expect(prober.size).toBe(0);
+  });
+});
+
+/** Active libuv resources by kind, e.g. { TCPServerWrap: 2, Timeout: 1 }. */
+function activeHandles(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
+
+/** No more sockets or timers than at the baseline (the test runner's own may come and go). */
+function sameHandles(now: Record<string, number>, baseline: Record<string, number>): boolean {
+  const kinds = new Set([...Object.keys(now), ...Object.keys(baseline)]);
+  return [...kinds].every((k) => (now[k] ?? 0) <= (baseline[k] ?? 0));
+}
