@@ -59,6 +59,12 @@ describe('loadZoneFile', () => {
     expect('errors' in r && r.errors[0]!.message).toContain('line 5 is not valid UTF-8');
   });
 
+  it('ignores a UTF-8 byte-order mark', () => {
+    const file = path.join(zonesDir, 'bom.test.zone');
+    fs.writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(BODY)]));
+    expect('zone' in loadZoneFile(file, zonesDir)).toBe(true);
+  });
+
   it('passes bindings to the zone', () => {
     const r = loadZoneFile(write('lb.test.zone', BODY), zonesDir, { bindings: new Map([['www.lb.test', { lb: 'www', types: [RRType.A] }]]) });
     expect('zone' in r && r.zone.nodes.get('www.lb.test')?.dynamic?.lb).toBe('www');

@@ -63,6 +63,7 @@ export function readZoneFileText(file: string): string {
   const buf = fs.readFileSync(file);
   const decoder = new TextDecoder('utf-8', { fatal: true });
   try {
+    // TextDecoder drops a leading byte-order mark, so it never becomes part of an owner name.
     return decoder.decode(buf);
   } catch {
     let line = 1;
@@ -199,7 +200,8 @@ class ZoneParser {
       return fail(errorReason(err));
     }
     if (this.zonesReal === null) return fail(`the zones directory ${this.zonesDir} cannot be resolved`);
-    if (!real.startsWith(this.zonesReal + path.sep)) return fail(`${real} is outside the zones directory ${this.zonesDir}`);
+    const inside = this.zonesReal.endsWith(path.sep) ? this.zonesReal : this.zonesReal + path.sep;
+    if (!real.startsWith(inside)) return fail(`${real} is outside the zones directory ${this.zonesDir}`);
     if (stack.includes(real)) return fail('the file includes itself');
     if (stack.length > MAX_INCLUDE_DEPTH) return fail(`more than ${MAX_INCLUDE_DEPTH} nested $INCLUDEs`);
     let text: string;
