@@ -74,7 +74,7 @@ async function main(): Promise<number> {
     case 'check':
       return runCheck(parsed.options);
     case 'explain':
-      return runExplain();
+      return runExplain(parsed.options);
     case 'help':
       process.stdout.write(USAGE);
       return 0;

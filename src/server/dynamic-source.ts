@@ -2,7 +2,7 @@
 // names are steered for this client with the health the state was built from.
 import { clientAddress } from '../geo/client.js';
 import type { ClientAddress } from '../geo/types.js';
-import { steer } from '../lb/steer.js';
+import { steer, type SteerTrace } from '../lb/steer.js';
 import type { Query } from '../wire/types.js';
 import type { DynamicAnswer, DynamicBinding, DynamicSource } from '../zone/types.js';
 import type { ServingState } from './state.js';
@@ -17,9 +17,12 @@ export class QueryDynamicSource implements DynamicSource {
   // Computed lazily: most queries never reach a load balancer.
   private byEcs: ClientAddress | null = null;
   private byResolver: ClientAddress | null = null;
+  private trace: SteerTrace | null = null;
 
-  bind(state: ServingState, origin: string, query: Query, clientIp: string): void {
+  /** `trace` is for explain: the steering steps are appended to it. */
+  bind(state: ServingState, origin: string, query: Query, clientIp: string, trace: SteerTrace | null = null): void {
     this.state = state;
+    this.trace = trace;
     this.origin = origin;
     this.query = query;
     this.clientIp = clientIp;
@@ -31,10 +34,10 @@ export class QueryDynamicSource implements DynamicSource {
     const state = this.state;
     if (state === null) return NO_ANSWER;
     const prepared = state.lb.get(this.origin);
-    const lb = state.origins.get(this.origin)?.lb?.loadBalancers.get(owner);
+    const lb = prepared?.loadBalancers.get(owner)?.lb;
     if (prepared === undefined || lb === undefined) return NO_ANSWER;
     const client = this.client(lb.preferEcs === 'always');
-    const out = steer(prepared, owner, qtype, { client, geo: state.geo, random: Math.random, trace: null });
+    const out = steer(prepared, owner, qtype, { client, geo: state.geo, random: Math.random, trace: this.trace });
     // The scope only means something to a resolver that sent us its client's subnet.
     return { rrset: out.rrset, scope: client.fromEcs ? out.scope : 0 };
   }
