@@ -14,7 +14,10 @@
 //   2001:db8:1::/48  EU FR FR-IDF  48.9,    2.3
 //   2001:db8:2::/48  NA US US-CA   37.4, -122.1
 //   ::1/128          EU GB GB-ENG  51.5,   -0.1
-// Every other address is absent (all-null location).
+// Every other address is absent (all-null location). Empty regions have predictable prefixes,
+// e.g. 203.0.113.200 → /25, 127.0.4.1 → /22, 2001:db8:3::1 → /48.
+// Note the IPv4-in-IPv6 layout: IPv4 lives at ::/96, so ::1/128 is also where 0.0.0.1 is.
+// The file also maps ::ffff:0:0/96 to the IPv4 networks (as MaxMind's databases do).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { mmdbDouble, mmdbUint16, mmdbUint32, writeMmdb, type MmdbValue } from '../../src/geo/mmdb-writer.js';
