@@ -11,6 +11,7 @@ export async function runCheck(options: CliOptions): Promise<number> {
   const outcome = loadConfigDir(dir, new Map(), true);
   let failed = outcome.errors.length;
   for (const err of outcome.errors) process.stderr.write(`${err.describe()}\n`);
+  for (const w of outcome.warnings) process.stderr.write(`warning: ${w.describe()}\n`);
   const geoFile = resolveGeoIpOption(options.geoip);
   if (geoFile) {
     try {

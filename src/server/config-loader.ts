@@ -17,6 +17,8 @@ export interface LoadOutcome {
   /** The origins to serve: freshly loaded ones plus kept previous versions of broken ones. */
   readonly origins: ReadonlyMap<string, OriginConfig>;
   readonly errors: readonly SteerError[];
+  /** Problems that did not stop a file from loading (e.g. TTLs differing inside one RRset). */
+  readonly warnings: readonly SteerError[];
   /** Origins that were (re)loaded from changed files. */
   readonly loaded: readonly string[];
   /** Origins whose new files were broken and whose previous version keeps serving. */
@@ -38,6 +40,7 @@ const stamps = new WeakMap<OriginConfig, string>();
  */
 export function loadConfigDir(dir: string, previous: ReadonlyMap<string, OriginConfig>, force = false): LoadOutcome {
   const errors: SteerError[] = [];
+  const warnings: SteerError[] = [];
   const origins = new Map<string, OriginConfig>();
   const loaded: string[] = [];
   const kept: string[] = [];
@@ -46,7 +49,7 @@ export function loadConfigDir(dir: string, previous: ReadonlyMap<string, OriginC
     entries = fs.readdirSync(dir);
   } catch (err) {
     errors.push(steerError('STEER_FILE_READ', [dir, (err as Error).message]));
-    return { origins: new Map(previous), errors, loaded, kept, removed: [] };
+    return { origins: new Map(previous), errors, warnings, loaded, kept, removed: [] };
   }
   const names = new Set(entries);
   const previousByFile = new Map([...previous.values()].map((o) => [o.zoneFile, o]));
@@ -75,6 +78,7 @@ export function loadConfigDir(dir: string, previous: ReadonlyMap<string, OriginC
       }
       continue;
     }
+    warnings.push(...result.warnings);
     stamps.set(result.config, stamp);
     if (origins.has(result.config.origin)) {
       errors.push(steerError('STEER_ZONE_SYNTAX', [`zone ${result.config.origin} is defined by more than one file`], { file: zoneFile }));
@@ -93,7 +97,7 @@ export function loadConfigDir(dir: string, previous: ReadonlyMap<string, OriginC
     }
   }
   const removed = [...previous.keys()].filter((o) => !origins.has(o));
-  return { origins, errors, loaded, kept, removed };
+  return { origins, errors, warnings, loaded, kept, removed };
 }
 
 /** Parse and validate one origin's files into a frozen OriginConfig. */
@@ -102,7 +106,7 @@ export function loadOrigin(
   zoneFile: string,
   lbFile: string | null,
   zonesDir: string,
-): { config: OriginConfig } | { errors: SteerError[] } {
+): { config: OriginConfig; warnings: readonly SteerError[] } | { errors: SteerError[] } {
   let text: string;
   try {
     text = readZoneFileText(zoneFile);
@@ -123,6 +127,7 @@ export function loadOrigin(
   if ('errors' in built) return { errors: [...built.errors] };
   return {
     config: Object.freeze({ origin: parsed.origin, zone: built.zone, lb, zoneFile, lbFile, loadedAt: Date.now() }),
+    warnings: built.warnings,
   };
 }
 

@@ -152,6 +152,7 @@ function logLoad(outcome: LoadOutcome, logger: Logger): void {
   for (const err of outcome.errors) {
     logger.error({ code: err.code, file: err.file, line: err.line }, err.describe());
   }
+  for (const w of outcome.warnings) logger.warn({ code: w.code, file: w.file, line: w.line }, w.describe());
   for (const origin of outcome.kept) logger.warn({ zone: origin }, `zone ${origin}: new files are broken; previous version keeps serving`);
   for (const origin of outcome.loaded) logger.info({ zone: origin }, `zone ${origin} loaded`);
   for (const origin of outcome.removed) logger.info({ zone: origin }, `zone ${origin} removed`);
