@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RRType } from '../wire/types.js';
-import { loadLbText } from './load.js';
+import { loadLbFile, loadLbText } from './load.js';
 import { lbConfig } from './testing.js';
 
 const FILE = 'zones/example.com.lb.yaml';
@@ -105,6 +105,15 @@ describe('loadLbText: schema errors name file, line and key path', () => {
     expect(errorsOf('pools:\n  a: [1, 2\nload_balancers: {}\n')[0]).toMatch(new RegExp(`^${FILE}:\\d+: YAML: .*\\[STEER_LB_SCHEMA\\]$`));
     const dup = `${BASE}    ttl: 10\n    ttl: 20\n`;
     expect(errorsOf(dup)).toEqual([expect.stringMatching(new RegExp(`^${FILE}:${lineOf(dup, 'ttl: 20')}: YAML: .*unique`))]);
+  });
+
+  it('a broken alias is an error, not an exception', () => {
+    expect(errorsOf('monitors: *nowhere\n')).toEqual([expect.stringMatching(new RegExp(`^${FILE}:1: YAML: Unresolved alias.*\\[STEER_LB_SCHEMA\\]$`))]);
+  });
+
+  it('a file that cannot be read', () => {
+    const r = loadLbFile('/nonexistent/example.com.lb.yaml', 'example.com');
+    expect('errors' in r && r.errors[0]!.code).toBe('STEER_FILE_READ');
   });
 
   it('keys that do not fit the monitor type, and a dns monitor without query_name', () => {

@@ -19,7 +19,7 @@ export function loadLbFile(file: string, origin: string): LoadLbResult {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    return { errors: [steerError('STEER_FILE_READ', [file, (err as Error).message], { file })] };
+    return { errors: [steerError('STEER_FILE_READ', [file, (err as Error).message])] };
   }
   return loadLbText(text, { file, origin });
 }
@@ -36,7 +36,13 @@ export function loadLbText(text: string, opts: { file: string; origin: string })
     return { errors: byLine(errors) };
   }
   const locator = new YamlLocator(doc, lines);
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let raw: unknown;
+  try {
+    // Throws on an alias without its anchor, or on alias expansion past the limit (a "billion laughs" file).
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    return { errors: [steerError('STEER_LB_SCHEMA', [`YAML: ${(err as Error).message}`], { file, line: 1 })] };
+  }
 
   const parsed = lbFileSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
