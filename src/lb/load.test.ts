@@ -332,6 +332,15 @@ load_balancers:
     });
   });
 
+  it('accepts numeric expected_codes and lower-case method, query type and rcode', () => {
+    const config = lbConfig(`monitors:
+  h: { expected_codes: 204, method: head }
+  d: { type: dns, query_name: example.com, query_type: soa, expected_rcode: nxdomain }
+`);
+    expect(config.monitors.get('h')).toMatchObject({ expected_codes: '204', method: 'HEAD' });
+    expect(config.monitors.get('d')).toMatchObject({ query_type: 'SOA', expected_rcode: 'NXDOMAIN' });
+  });
+
   it('fallback defaults to the last default pool; `fallback: none` fails closed', () => {
     const config = lbConfig(`pools:
   a: { origins: [{ name: x, address: 192.0.2.1 }] }

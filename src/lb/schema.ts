@@ -62,20 +62,24 @@ const expectedCodes = z.string().regex(/^\s*[1-5](?:\d\d|xx)\s*(?:,\s*[1-5](?:\d
   error: 'expected_codes must be status codes or classes separated by commas, e.g. "200", "2xx", "200,301"',
 });
 
+/** DNS type and rcode names and HTTP methods are case-insensitive, as in zone files. */
+const upper = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), schema);
+
 const monitorShape = {
   type: z.enum(MONITOR_TYPES).default('http'),
   description: z.string().default(''),
   port: port.optional(),
   path: z.string().startsWith('/', { error: 'path must start with "/"' }).optional(),
-  method: z.enum(['GET', 'HEAD', 'POST']).optional(),
+  method: upper(z.enum(['GET', 'HEAD', 'POST'])).optional(),
   header: z.record(z.string().min(1), z.array(z.string())).optional(),
-  expected_codes: expectedCodes.optional(),
+  // `expected_codes: 200` (a YAML number) means "200".
+  expected_codes: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), expectedCodes).optional(),
   expected_body: z.string().optional(),
   allow_insecure: z.boolean().optional(),
   follow_redirects: z.boolean().optional(),
   query_name: z.string().min(1).optional(),
-  query_type: z.enum(QUERY_TYPES).optional(),
-  expected_rcode: z.enum(RCODES).optional(),
+  query_type: upper(z.enum(QUERY_TYPES)).optional(),
+  expected_rcode: upper(z.enum(RCODES)).optional(),
   interval: seconds(1, 86400).default(60),
   timeout: seconds(0.1, 300).default(5),
   retries: z.number().int().min(0).max(10).default(2),
