@@ -204,6 +204,12 @@ describe('http monitor', () => {
     expect(await probe('/to-ftp', { follow_redirects: true })).toMatchObject({ ok: false, reason: 'redirect to non-HTTP URL' });
   });
 
+  it('opens a fresh connection for every probe', async () => {
+    const before = tracker.accepted;
+    for (let i = 0; i < 3; i++) expect(await probe('/ok')).toMatchObject({ ok: true });
+    expect(tracker.accepted - before).toBe(3);
+  });
+
   it('leaves no connection open after a batch of probes', async () => {
     await Promise.all([probe('/ok'), probe('/fail'), probe('/to-ok', { follow_redirects: true }), probe('/loop-a', { follow_redirects: true })]);
     await waitFor(() => tracker.open.size === 0, 'every probe connection to close');

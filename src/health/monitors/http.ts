@@ -1,5 +1,5 @@
 // HTTP/HTTPS monitor on node:http/node:https (not fetch): we own the socket, so the timeout,
-// the 64 KiB body cap and the teardown are exact. One connection per attempt, never pooled.
+// the 64 KiB body cap and the teardown are exact. One connection per attempt, never reused.
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -12,6 +12,12 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** Redirects followed per attempt; the next one fails with "too many redirects". */
 export const MAX_REDIRECTS = 5;
 const USER_AGENT = 'steerdns-health/1';
+
+// Shared agents (cheaper than agent:false, which builds an Agent per request) that never pool
+// connections and never resume TLS sessions: each probe is a fresh connection and a full
+// handshake with certificate verification.
+const httpAgent = new http.Agent({ keepAlive: false });
+const httpsAgent = new https.Agent({ keepAlive: false, maxCachedSessions: 0 });
 
 /** Per-monitor work done once, not per probe. */
 interface Prepared {
@@ -172,7 +178,7 @@ export function probeHttp(target: ProbeTarget, signal: AbortSignal): Promise<Att
         method: hop.method,
         path: `${hop.url.pathname}${hop.url.search}`,
         headers: { ...prepared.headers, host: hop.hostHeader },
-        agent: false,
+        agent: tls ? httpsAgent : httpAgent,
       };
       if (tls) {
         options.rejectUnauthorized = !monitor.allow_insecure;

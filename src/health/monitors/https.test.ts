@@ -10,6 +10,7 @@ let server: https.Server;
 let tracker: ConnectionTracker;
 let port: number;
 let lastServername: string | false | null | undefined;
+const sessionReused: boolean[] = [];
 
 beforeAll(async () => {
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
@@ -19,6 +20,7 @@ beforeAll(async () => {
   });
   server = https.createServer({ key: pems.private, cert: pems.cert }, (req, res) => {
     lastServername = (req.socket as TLSSocket).servername;
+    sessionReused.push((req.socket as TLSSocket).isSessionReused());
     res.end('secure hello');
   });
   tracker = trackConnections(server);
@@ -49,6 +51,16 @@ describe('https monitor', () => {
     lastServername = undefined;
     await runProbe(target(port, { type: 'https', allow_insecure: true }));
     expect(lastServername).toBeFalsy();
+  });
+
+  it('does a full handshake on every probe (no TLS session resumption)', async () => {
+    sessionReused.length = 0;
+    const before = tracker.accepted;
+    for (let i = 0; i < 3; i++) {
+      expect(await runProbe(target(port, { type: 'https', allow_insecure: true }))).toMatchObject({ ok: true });
+    }
+    expect(tracker.accepted - before).toBe(3);
+    expect(sessionReused).toEqual([false, false, false]);
   });
 
   it('reports a TLS failure when the origin speaks plain HTTP', async () => {

@@ -62,20 +62,24 @@ function attempt(monitor: Monitor, target: ProbeTarget, limitMs: number, outer?:
       settled = true;
       clearTimeout(timer);
       outer?.removeEventListener('abort', onOuterAbort);
-      // Harmless if the monitor already finished; stops it if it has not.
-      controller.abort();
       resolve(outcome);
     };
-    const onOuterAbort = (): void => finish(fail('aborted'));
-    const timer = setTimeout(() => finish(fail(`timeout after ${limitMs}ms`)), limitMs);
+    // Only a monitor still running needs the abort (which costs an exception object).
+    const cutShort = (reason: string): void => {
+      if (settled) return;
+      finish(fail(reason));
+      controller.abort();
+    };
+    const onOuterAbort = (): void => cutShort('aborted');
+    const timer = setTimeout(() => cutShort(`timeout after ${limitMs}ms`), limitMs);
     outer?.addEventListener('abort', onOuterAbort, { once: true });
     let running: Promise<AttemptOutcome>;
     try {
       running = monitor(target, controller.signal);
     } catch (err) {
-      finish(fail(errorReason(err)));
+      cutShort(errorReason(err));
       return;
     }
-    running.then(finish, (err: unknown) => finish(fail(errorReason(err))));
+    running.then(finish, (err: unknown) => cutShort(errorReason(err)));
   });
 }
