@@ -10,7 +10,10 @@ import { canonicalHostname, ownerName } from './names.js';
 import { DEFAULT_PORTS, type LbFileInput, type LoadBalancerInput, type MonitorInput, type PoolInput } from './schema.js';
 import type { LbOrigin, LbPool, LbSubnetRule, LbZoneConfig, LoadBalancer } from './types.js';
 
-const ADDRESS_TYPES: readonly number[] = Object.freeze([RRType.A, RRType.AAAA, RRType.CNAME]);
+const ADDRESS_TYPES: readonly number[] = Object.freeze([RRType.A, RRType.AAAA]);
+// Only a load balancer that can answer with a hostname origin owns CNAME at its name; one with
+// IP origins only leaves room for static TXT and friends beside it.
+const ADDRESS_OR_CNAME_TYPES: readonly number[] = Object.freeze([RRType.A, RRType.AAAA, RRType.CNAME]);
 const MX_TYPES: readonly number[] = Object.freeze([RRType.MX]);
 const SRV_TYPES: readonly number[] = Object.freeze([RRType.SRV]);
 
@@ -36,7 +39,14 @@ export function buildLbZoneConfig(input: LbFileInput, origin: string, file: stri
     if ('problem' in owner) throw new Error(`unchecked load balancer name ${name}`); // check.ts rejects these first
     const built = buildLoadBalancer(name, owner.name, lb);
     loadBalancers.set(owner.name, built);
-    const types = built.recordType === 'MX' ? MX_TYPES : built.recordType === 'SRV' ? SRV_TYPES : ADDRESS_TYPES;
+    const types =
+      built.recordType === 'MX'
+        ? MX_TYPES
+        : built.recordType === 'SRV'
+          ? SRV_TYPES
+          : poolsOf(built).some((p) => pools.get(p)?.origins.some((o) => o.kind === 'hostname'))
+            ? ADDRESS_OR_CNAME_TYPES
+            : ADDRESS_TYPES;
     bindings.set(owner.name, { lb: name, types });
   }
 
@@ -147,4 +157,15 @@ function buildLoadBalancer(name: string, owner: string, lb: LoadBalancerInput): 
     preferEcs: lb.location_strategy.prefer_ecs,
     maxRecords: lb.max_records,
   };
+}
+
+/** Every pool a load balancer can ever answer from. */
+function poolsOf(lb: LoadBalancer): string[] {
+  const names = new Set<string>([...lb.defaultPools, ...lb.poolWeights.keys()]);
+  if (lb.fallbackPool !== null) names.add(lb.fallbackPool);
+  for (const rule of lb.subnetPools) rule.pools.forEach((p) => names.add(p));
+  for (const rules of [lb.subdivisionPools, lb.countryPools, lb.continentPools]) {
+    for (const list of rules.values()) list.forEach((p) => names.add(p));
+  }
+  return [...names];
 }
