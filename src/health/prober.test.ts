@@ -170,7 +170,8 @@ describe('Prober', () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const count = starts.get(a.key)?.length ?? 0;
-    expect(count).toBeGreaterThanOrEqual(3);
+    // ~4 expected; a busy machine can only make it fewer. 50 updates must not add probes.
+    expect(count).toBeGreaterThanOrEqual(2);
     expect(count).toBeLessThanOrEqual(7);
 
     const b = target(2, { interval: 0.1 });
@@ -192,8 +193,8 @@ describe('Prober', () => {
     const gaps = starts.slice(1).map((s, i) => s - (starts[i] as number));
     // Never early (90 ms floor, minus the 5 ms batching window and timer rounding)...
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(84);
-    // ...and not systematically late (tolerant of a busy machine).
-    expect(gaps.reduce((s, g) => s + g, 0) / gaps.length).toBeLessThan(160);
+    // ...and not systematically late (tolerant of a busy machine; twice the interval would fail).
+    expect(gaps.reduce((s, g) => s + g, 0) / gaps.length).toBeLessThan(180);
   });
 
   it('never runs more probes at once than its concurrency', async () => {
@@ -219,17 +220,17 @@ describe('Prober', () => {
   it('lets a hanging origin hold only its own slot', async () => {
     const [hanging, ok1, ok2] = await Promise.all([backend(), backend(), backend()]);
     hanging.hang = true;
-    const tHang = target(hanging.port, { interval: 0.05, timeout: 0.6 });
-    const tOk = [ok1, ok2].map((b) => target(b.port, { interval: 0.05, timeout: 0.6 }));
+    const tHang = target(hanging.port, { interval: 0.05, timeout: 1.5 });
+    const tOk = [ok1, ok2].map((b) => target(b.port, { interval: 0.05, timeout: 1.5 }));
     const table = new HealthTable();
     const prober = start(table, { concurrency: 2 });
     prober.update([tHang, ...tOk]);
     await waitFor(() => hanging.requests === 1, 'the hanging probe to start');
     const passed = () => tOk.reduce((s, t) => s + (table.statsFor(t.key)?.probesPassed ?? 0), 0);
-    await waitFor(() => passed() >= 6, 'the healthy targets to be probed on the free slot', 3000);
+    await waitFor(() => passed() >= 6, 'the healthy targets to be probed on the free slot', 1400);
     expect(table.statsFor(tHang.key)?.probesFailed ?? 0).toBe(0); // still in its first, hanging probe
     await waitFor(() => table.statsFor(tHang.key)?.probesFailed === 1, 'the hanging probe to time out', 3000);
-    expect(table.statsFor(tHang.key)?.lastResult?.reason).toBe('timeout after 600ms');
+    expect(table.statsFor(tHang.key)?.lastResult?.reason).toBe('timeout after 1500ms');
   });
 
   it('logs transitions with key and reason on a child logger', async () => {
