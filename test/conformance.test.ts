@@ -222,6 +222,8 @@ describe.each(transports)('answers over %s', (via) => {
     expect(soa.answers!.map((a) => a.type)).toEqual(['SOA']);
     const ns = await ask(via, { name: 'example.com', type: 'NS' });
     expect(rrs(ns.answers)).toEqual(['example.com NS ns1.example.com', 'example.com NS ns2.example.com']);
+    // 17: NS targets inside the zone get their addresses in additional.
+    expect(rrs(ns.additionals)).toEqual(['ns1.example.com A 192.0.2.1', 'ns2.example.com A 192.0.2.2']);
   });
 
   it('7 (longest match): the most specific zone answers', async () => {

@@ -113,11 +113,12 @@ const cases: readonly Case[] = [
   { name: 'name below an empty non-terminal', qname: 'x.c.example.com', qtype: RRType.A, kind: 'answer', answer: ['x.c.example.com. 3600 IN A 192.0.2.3'] },
   { name: 'apex SOA answers normally', qname: 'example.com', qtype: RRType.SOA, kind: 'answer', answer: ['example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. 2024010101 7200 900 1209600 300'] },
   {
-    name: 'apex NS is minimal (no additional)',
+    name: 'apex NS gets in-zone NS addresses in additional (conformance 17)',
     qname: 'example.com',
     qtype: RRType.NS,
     kind: 'answer',
     answer: ['example.com. 3600 IN NS ns1.example.com.', 'example.com. 3600 IN NS ns2.example.net.'],
+    additional: ['ns1.example.com. 3600 IN A 192.0.2.53'],
   },
   // CNAMEs
   {
@@ -212,7 +213,7 @@ const cases: readonly Case[] = [
   { name: 'SRV "." target has no additional', qname: 'nosrv.example.com', qtype: RRType.SRV, kind: 'answer', answer: ['nosrv.example.com. 3600 IN SRV 0 0 0 .'] },
   // ANY (RFC 8482)
   { name: 'ANY returns one RRset', qname: 'www.example.com', qtype: RRType.ANY, kind: 'answer', answer: ['www.example.com. 3600 IN A 192.0.2.1'] },
-  { name: 'ANY at the apex returns the lowest type', qname: 'example.com', qtype: RRType.ANY, kind: 'answer', answer: ['example.com. 3600 IN NS ns1.example.com.', 'example.com. 3600 IN NS ns2.example.net.'] },
+  { name: 'ANY at the apex returns the lowest type', qname: 'example.com', qtype: RRType.ANY, kind: 'answer', answer: ['example.com. 3600 IN NS ns1.example.com.', 'example.com. 3600 IN NS ns2.example.net.'], additional: ['ns1.example.com. 3600 IN A 192.0.2.53'] },
   { name: 'ANY at a CNAME returns the CNAME unfollowed', qname: 'alias.example.com', qtype: RRType.ANY, kind: 'answer', answer: ['alias.example.com. 3600 IN CNAME www.example.com.'] },
   { name: 'ANY at an empty non-terminal', qname: 'c.example.com', qtype: RRType.ANY, kind: 'nodata', authority: [SOA_NEG] },
   { name: 'ANY at a missing name', qname: 'nope.example.com', qtype: RRType.ANY, kind: 'nxdomain', authority: [SOA_NEG] },

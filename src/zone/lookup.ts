@@ -12,8 +12,8 @@
 //  - A CNAME chain ends as 'answer' with what was collected when the next target is outside the
 //    zone, at or below a cut of this zone, already in the chain (a loop) or the chain holds
 //    MAX_CNAME_CHAIN CNAMEs.
-//  - Additional data (A/AAAA) is added for MX exchanges and SRV targets of the final answer and
-//    for NS targets of a referral, from exact in-zone names only (no wildcard synthesis there).
+//  - Additional data (A/AAAA) is added for MX exchanges, SRV targets and NS targets (an NS
+//    answer at the apex, or a referral), from exact in-zone names only (no wildcard synthesis).
 import { RRType, type RR, type RRset } from '../wire/types.js';
 import { isInZone, isWildcardName, parentName, wildcardOf } from './name.js';
 import type { DynamicBinding, DynamicSource, LookupResult, Zone, ZoneNode } from './types.js';
@@ -147,7 +147,7 @@ class Resolution {
     return undefined;
   }
 
-  /** A/AAAA for the in-zone targets named by MX, SRV or (in referrals) NS records. */
+  /** A/AAAA for the in-zone targets named by MX, SRV or NS records. */
   additionalFor(rrset: RRset, referral: boolean): readonly RRset[] {
     let out: RRset[] | null = null;
     for (let i = 0; i < rrset.length; i++) {
@@ -207,7 +207,7 @@ function targetOf(rr: RR): string | null {
 
 function wantsAdditional(rrset: RRset): boolean {
   const t = rrset[0]!.type;
-  return t === RRType.MX || t === RRType.SRV;
+  return t === RRType.MX || t === RRType.SRV || t === RRType.NS;
 }
 
 /**
