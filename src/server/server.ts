@@ -1,5 +1,6 @@
 // Composition root of a serving process: configuration, health, GeoIP, the query pipeline and
 // the transports, wired together. Each part is usable alone; this file only connects them.
+import { EventEmitter } from 'node:events';
 import { SteerError, steerError } from '../errors.js';
 import { GeoIpService } from '../geo/service.js';
 import { HealthTable } from '../health/table.js';
@@ -36,6 +37,12 @@ export interface Endpoint {
   readonly port: number;
 }
 
+/** Events of a running server, for metrics and the status API. */
+export interface ServerEvents {
+  /** Every reload attempt after the first load (watcher or SIGHUP), with its outcome. */
+  reload: [LoadOutcome];
+}
+
 export interface RunningServer {
   /** One per --listen address; UDP and TCP share the port. */
   readonly endpoints: readonly Endpoint[];
@@ -44,6 +51,7 @@ export interface RunningServer {
   readonly prober: Prober;
   readonly geo: GeoIpService | null;
   readonly pipeline: QueryPipeline;
+  readonly events: EventEmitter<ServerEvents>;
   /** Reparse changed files (all files with force) and swap them in atomically. */
   reload(force?: boolean): Promise<LoadOutcome>;
   tcpConnections(): number;
@@ -80,11 +88,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   let lastOutcome: LoadOutcome = first;
+  const events = new EventEmitter<ServerEvents>();
   const reloadNow = async (force: boolean): Promise<void> => {
     const outcome = loadConfigDir(opts.zonesDir, state.current.origins, force);
     lastOutcome = outcome;
     if (outcome.loaded.length > 0 || outcome.removed.length > 0) applyOrigins(outcome.origins);
     logLoad(outcome, logger);
+    events.emit('reload', outcome);
   };
   const reloader = new Reloader({
     dir: opts.zonesDir,
@@ -123,6 +133,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     prober,
     geo,
     pipeline,
+    events,
     async reload(force = true) {
       await reloader.run(force);
       return lastOutcome;
