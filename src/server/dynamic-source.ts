@@ -18,6 +18,8 @@ export class QueryDynamicSource implements DynamicSource {
   private byEcs: ClientAddress | null = null;
   private byResolver: ClientAddress | null = null;
   private trace: SteerTrace | null = null;
+  /** Whether this query reached a load balancer (its reply then depends on more than the question). */
+  used = false;
 
   /** `trace` is for explain: the steering steps are appended to it. */
   bind(state: ServingState, origin: string, query: Query, clientIp: string, trace: SteerTrace | null = null): void {
@@ -28,9 +30,11 @@ export class QueryDynamicSource implements DynamicSource {
     this.clientIp = clientIp;
     this.byEcs = null;
     this.byResolver = null;
+    this.used = false;
   }
 
   resolve(owner: string, _binding: DynamicBinding, qtype: number): DynamicAnswer {
+    this.used = true;
     const state = this.state;
     if (state === null) return NO_ANSWER;
     const prepared = state.lb.get(this.origin);

@@ -10,6 +10,7 @@ import type { StateHolder } from './state.js';
 import { QueryDynamicSource } from './dynamic-source.js';
 import type { Logger } from './logger.js';
 import type { QueryObserver } from './observer.js';
+import { patchReply, ReplyCache } from './reply-cache.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -25,6 +26,8 @@ export interface PipelineOptions {
   readonly observer?: QueryObserver | null;
   /** Server UDP payload limit (default 1232). */
   readonly udpLimit?: number;
+  /** Cache encoded static replies (default true). */
+  readonly replyCache?: boolean;
 }
 
 export class QueryPipeline {
@@ -34,6 +37,7 @@ export class QueryPipeline {
   private readonly udpLimit: number;
   // Reused per query: the pipeline is synchronous, so one instance serves every query in turn.
   private readonly dynamic: QueryDynamicSource;
+  private readonly cache: ReplyCache | null;
 
   constructor(opts: PipelineOptions) {
     this.state = opts.state;
@@ -41,6 +45,7 @@ export class QueryPipeline {
     this.observer = opts.observer ?? null;
     this.udpLimit = opts.udpLimit ?? SERVER_UDP_LIMIT;
     this.dynamic = new QueryDynamicSource();
+    this.cache = opts.replyCache === false ? null : new ReplyCache();
   }
 
   /** Answer one DNS message. Returns null when the packet must be dropped unanswered. */
@@ -70,8 +75,26 @@ export class QueryPipeline {
       return encodeReply(reply, transport === 'tcp' ? TCP_LIMIT : NO_EDNS_UDP_LIMIT);
     }
     const query = decoded.query;
+    const sizeLimit = this.sizeLimit(query, transport);
+    // Static answers come from the cache; ECS queries are not cached (the echo differs per client).
+    let cacheKey: string | null = null;
+    if (
+      this.cache !== null &&
+      query.opcode === Opcode.QUERY &&
+      query.qclass === RRClass.IN &&
+      (query.edns === null || (query.edns.version === 0 && query.edns.ecs === null))
+    ) {
+      this.cache.sync(this.state.current.generation);
+      cacheKey = ReplyCache.key(query.qname, query.qtype, sizeLimit, query.edns?.dnssecOk ?? false, query.edns !== null, transport === 'tcp');
+      const hit = this.cache.get(cacheKey);
+      if (hit !== undefined) {
+        this.observer?.answered(hit.zone, hit.reply, transport, query.qtype, query);
+        return patchReply(hit.bytes, query.id, query.rd, query.cd, query.qnameWire);
+      }
+    }
     let reply: Reply;
     let zoneOrigin: string | null = null;
+    let cacheable = false;
     try {
       const refusal = this.genericCheck(query, transport);
       if (refusal !== null) {
@@ -86,6 +109,7 @@ export class QueryPipeline {
           this.dynamic.bind(state, zone.origin, query, clientIp);
           const result = lookup(zone, query.qname, query.qtype, this.dynamic);
           reply = this.assemble(query, result);
+          cacheable = !this.dynamic.used;
         }
       }
     } catch (err) {
@@ -94,7 +118,9 @@ export class QueryPipeline {
       reply = this.errorReply(query, Rcode.SERVFAIL);
     }
     this.observer?.answered(zoneOrigin, reply, transport, query.qtype, query);
-    return encodeReply(reply, this.sizeLimit(query, transport));
+    const bytes = encodeReply(reply, sizeLimit);
+    if (cacheable && cacheKey !== null) this.cache!.set(cacheKey, bytes, zoneOrigin, reply);
+    return bytes;
   }
 
   /** Checks that do not depend on the zone, done once before lookup (as CoreDNS's server does). */
