@@ -1,0 +1,154 @@
+// The operator's HTTP listener: metrics, liveness/readiness, the status API and page, explain.
+// Read-only (GET and HEAD), loopback by default, and a bearer token for anything else. The
+// files stay the source of truth: nothing here changes what the server serves.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { steerError } from '../errors.js';
+import { explain, ExplainError } from '../server/explain.js';
+import { formatHostPort } from '../server/listen-address.js';
+import type { RunningServer } from '../server/server.js';
+import { bearerMatcher, checkToken, isLoopbackHost, parseHttpAddress, tokenMatcher } from './auth.js';
+import type { SteerMetrics } from './metrics.js';
+import { statusPage } from './page.js';
+import { buildStatus, readiness } from './status.js';
+import { statusJsonSchema } from './status-schema.js';
+
+export interface HttpServerOptions {
+  readonly server: RunningServer;
+  /** "ADDR:PORT"; port 0 picks a free port. */
+  readonly listen: string;
+  /** Bearer token; required when `listen` is not a loopback address. */
+  readonly token: string | null;
+  readonly logger: Logger;
+  /** null serves /metrics as 404 and the status without traffic. */
+  readonly metrics: SteerMetrics | null;
+}
+
+export interface RunningHttpServer {
+  readonly address: string;
+  readonly port: number;
+  /** "http://127.0.0.1:9153" */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Longest explain name accepted (a presentation name with escapes is at most ~1 kB). */
+const MAX_EXPLAIN_INPUT = 1100;
+
+const COMMON_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+} as const;
+
+export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
+  const addr = parseHttpAddress(opts.listen);
+  if (addr === null) throw steerError('STEER_CLI_USAGE', ['startHttpServer: listen is "off"']);
+  const token = opts.token === '' ? null : opts.token;
+  if (token !== null) checkToken(token);
+  if (token === null && !isLoopbackHost(addr.host)) {
+    throw steerError('STEER_HTTP_TOKEN_REQUIRED', [formatHostPort(addr.host, addr.port)]);
+  }
+  const headerOk = token === null ? null : bearerMatcher(token);
+  const queryOk = token === null ? null : tokenMatcher(token);
+  const { server: dns, metrics, logger } = opts;
+  const page = statusPage();
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://steerdns.invalid');
+    const path = url.pathname;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return send(res, 405, 'text/plain; charset=utf-8', 'read-only: GET and HEAD only\n', { allow: 'GET, HEAD' });
+    }
+    if (path === '/healthz') return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
+
+    if (headerOk !== null && !headerOk(req.headers.authorization) && !(path === '/' && queryOk!(url.searchParams.get('token')))) {
+      return send(res, 401, 'application/json', json({ error: 'a bearer token is required: Authorization: Bearer <token>' }), {
+        'www-authenticate': 'Bearer realm="steerdns"',
+      });
+    }
+
+    switch (path) {
+      case '/':
+        return send(res, 200, 'text/html; charset=utf-8', page.html, { 'content-security-policy': page.csp });
+      case '/readyz': {
+        const r = readiness(dns);
+        return send(res, r.ready ? 200 : 503, 'text/plain; charset=utf-8', `${r.ready ? 'ready' : 'not ready'}: ${r.reason}\n`);
+      }
+      case '/metrics':
+        if (metrics === null) return send(res, 404, 'text/plain; charset=utf-8', 'metrics are disabled\n');
+        return send(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
+      case '/api/v1/status':
+        return send(res, 200, 'application/json', json(buildStatus(dns, metrics)));
+      case '/api/v1/status/schema':
+        return send(res, 200, 'application/schema+json', json(statusJsonSchema()));
+      case '/api/v1/explain':
+        return explainRoute(url.searchParams, dns, res);
+      default:
+        return send(res, 404, 'application/json', json({ error: `no such endpoint: ${path.slice(0, 100)}` }));
+    }
+  };
+
+  const server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      logger.error({ err, path: safePath(req.url) }, 'http: request failed');
+      if (!res.headersSent) send(res, 500, 'application/json', json({ error: 'internal error' }));
+      else res.destroy();
+    });
+    res.once('finish', () => logger.debug({ method: req.method, path: safePath(req.url), status: res.statusCode }, 'http request'));
+  });
+  // Operators and scrapers only: a small cap keeps a connection flood from costing much.
+  server.maxConnections = 256;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(steerError('STEER_LISTEN', [`http ${formatHostPort(addr.host, addr.port)}`, err.message])));
+    server.listen(addr.port, addr.host, () => resolve());
+  });
+  const bound = server.address() as AddressInfo;
+  const where = formatHostPort(bound.address, bound.port);
+  logger.info({ address: bound.address, port: bound.port, auth: token === null ? 'none (loopback)' : 'bearer token' }, `http listening on ${where}`);
+
+  let closing: Promise<void> | null = null;
+  return {
+    address: bound.address,
+    port: bound.port,
+    url: `http://${where}`,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+function explainRoute(params: URLSearchParams, dns: RunningServer, res: http.ServerResponse): void {
+  const name = params.get('name');
+  const type = params.get('type') ?? 'A';
+  const client = params.get('client');
+  const bad = (message: string): void => send(res, 400, 'application/json', json({ error: message }));
+  if (!name) return bad('name is required: /api/v1/explain?name=www.example.com&type=A&client=192.0.2.1[/24]');
+  if (!client) return bad('client is required: an IP address (a resolver) or IP/PREFIX (sent as ECS)');
+  if (name.length > MAX_EXPLAIN_INPUT || type.length > 20 || client.length > 60) return bad('parameter too long');
+  try {
+    send(res, 200, 'application/json', json(explain(dns.state.current, { name, type, client })));
+  } catch (err) {
+    if (err instanceof ExplainError) return bad(err.message);
+    throw err;
+  }
+}
+
+function send(res: http.ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...COMMON_HEADERS, 'content-type': type, 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+const json = (value: unknown): string => `${JSON.stringify(value)}\n`;
+
+/** The path only: query strings may hold a token. */
+function safePath(url: string | undefined): string {
+  const path = (url ?? '').split('?')[0] ?? '';
+  return path.length > 200 ? `${path.slice(0, 200)}…` : path;
+}

@@ -1,0 +1,126 @@
+// The shape of GET /api/v1/status, defined once with zod: the server's output is typed by it,
+// tests validate against it, and its JSON Schema is served at /api/v1/status/schema and kept
+// in docs/status.schema.json.
+import { z } from 'zod';
+
+const epochMs = z.number().int().nonnegative().describe('Unix time in milliseconds');
+const count = z.number().int().nonnegative();
+
+export const ProbeResultSchema = z
+  .object({
+    ok: z.boolean(),
+    reason: z.string().describe('"HTTP 200", "HTTP 503", "timeout", "ECONNREFUSED", ...'),
+    durationMs: z.number().nonnegative(),
+    at: epochMs,
+  })
+  .describe('One health probe result');
+
+export const OriginHealthSchema = z
+  .enum(['up', 'down', 'unknown', 'unmonitored', 'drained'])
+  .describe(
+    'up/down: as the health table decided (thresholds applied); unknown: not probed yet (counts as up); ' +
+      'unmonitored: its pool has no monitor (always up); drained: enabled: false (never answered)',
+  );
+
+export const OriginStatusSchema = z.object({
+  name: z.string(),
+  address: z.string().describe('IP address or hostname, as configured'),
+  weight: z.number().nonnegative(),
+  enabled: z.boolean(),
+  health: OriginHealthSchema,
+  /** Epoch ms of the last transition; null when the origin has no probe target. */
+  since: epochMs.nullable().describe('When the origin entered its current health state; null if it has no monitor'),
+  reason: z.string().describe('Why the origin is in its current state, e.g. "HTTP 503" or "not probed yet"'),
+  target: z.string().nullable().describe('Health-table key (monitor@address:port) the health is read from'),
+  lastProbe: ProbeResultSchema.nullable().describe('The newest probe result, whatever it changed'),
+  probesPassed: count,
+  probesFailed: count,
+});
+
+export const PoolStatusSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  enabled: z.boolean(),
+  healthy: z.boolean().describe('Enabled and at least minimumOrigins origins up'),
+  roles: z.array(z.enum(['default', 'fallback', 'rule'])).describe('How the load balancer uses this pool'),
+  monitor: z.string().nullable(),
+  minimumOrigins: count,
+  upOrigins: count,
+  enabledOrigins: count,
+  answers: z.array(count).describe("This pool's answers per traffic bucket, aligned with the load balancer's traffic.bucketStarts"),
+  origins: z.array(OriginStatusSchema),
+});
+
+export const LoadBalancerStatusSchema = z.object({
+  zone: z.string(),
+  name: z.string().describe('As written in the load-balancer file'),
+  owner: z.string().describe('Owner name the load balancer answers for'),
+  description: z.string(),
+  policy: z.enum(['off', 'random', 'geo', 'proximity', 'hash']),
+  recordType: z.enum(['address', 'MX', 'SRV']),
+  ttl: count,
+  defaultPools: z.array(z.string()),
+  fallbackPool: z.string().nullable(),
+  primaryPool: z.string().nullable().describe('First healthy default pool (what failover answers with); null when none is healthy'),
+  state: z
+    .enum(['ok', 'degraded', 'fallback', 'down'])
+    .describe('ok: every default pool healthy; degraded: some default pool down; fallback: none healthy, fallback pool answers; down: nothing answers (fail closed)'),
+  traffic: z.object({
+    bucketSeconds: z.number().positive(),
+    bucketStarts: z.array(epochMs).describe('Start of each bucket, oldest first; the last one is still filling'),
+  }),
+  pools: z.array(PoolStatusSchema),
+});
+
+export const ZoneStatusSchema = z.object({
+  name: z.string().describe('Zone origin, lowercase, no trailing dot ("" is the root)'),
+  serial: count,
+  records: count,
+  loadedAt: epochMs,
+  file: z.string(),
+  lbFile: z.string().nullable(),
+  loadBalancers: count,
+});
+
+export const TransitionStatusSchema = z.object({
+  at: epochMs,
+  target: z.string(),
+  up: z.boolean(),
+  previousUp: z.boolean(),
+  reason: z.string(),
+  origins: z.array(z.object({ zone: z.string(), pool: z.string(), origin: z.string() })).describe('Origins whose health this target is'),
+});
+
+export const ReloadStatusSchema = z.object({
+  at: epochMs,
+  ok: z.boolean(),
+  loaded: z.array(z.string()),
+  kept: z.array(z.string()).describe('Zones whose new files were rejected; the previous version keeps serving'),
+  removed: z.array(z.string()),
+  errors: z.array(z.string()).describe('"file:line: message [CODE]"'),
+});
+
+export const StatusSchema = z
+  .object({
+    version: z.literal(1),
+    generatedAt: epochMs,
+    ready: z.boolean(),
+    readiness: z.string().describe('Why the server is or is not ready'),
+    configGeneration: count,
+    healthGeneration: count,
+    lastReload: ReloadStatusSchema.nullable(),
+    zones: z.array(ZoneStatusSchema),
+    loadBalancers: z.array(LoadBalancerStatusSchema),
+    transitions: z.array(TransitionStatusSchema).describe('Recent health transitions, newest first'),
+  })
+  .meta({ title: 'steerdns status', description: 'GET /api/v1/status of the steerdns HTTP listener' });
+
+export type Status = z.infer<typeof StatusSchema>;
+export type LoadBalancerStatus = z.infer<typeof LoadBalancerStatusSchema>;
+export type PoolStatus = z.infer<typeof PoolStatusSchema>;
+export type OriginStatus = z.infer<typeof OriginStatusSchema>;
+
+/** The published JSON Schema (draft 2020-12) of the status document. */
+export function statusJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(StatusSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+}

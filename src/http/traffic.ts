@@ -1,0 +1,86 @@
+// Recent traffic per pool for the status page: answer counts in fixed time buckets (10 s by
+// default), a ring of the last N buckets per series. A hit costs a clock read, a compare and
+// an increment; the ring moves forward lazily when a hit or a snapshot sees a newer bucket.
+
+export interface TrafficOptions {
+  readonly bucketMs?: number;
+  /** Buckets kept (default 30: five minutes of 10 s buckets). */
+  readonly buckets?: number;
+  readonly now?: () => number;
+}
+
+export interface TrafficSnapshot {
+  readonly bucketSeconds: number;
+  /** Epoch ms at which each bucket starts, oldest first; the last one is still filling. */
+  readonly bucketStarts: readonly number[];
+  /** Counts per bucket for a series, aligned with bucketStarts (zeros for unknown keys). */
+  counts(key: string): number[];
+}
+
+export class TrafficRing {
+  readonly bucketMs: number;
+  readonly size: number;
+  readonly #now: () => number;
+  readonly #series = new Map<string, Uint32Array>();
+  /** Absolute bucket number (time / bucketMs) of the newest bucket. */
+  #bucket: number;
+  readonly #firstBucket: number;
+
+  constructor(options: TrafficOptions = {}) {
+    this.bucketMs = options.bucketMs ?? 10_000;
+    this.size = Math.max(1, options.buckets ?? 30);
+    this.#now = options.now ?? Date.now;
+    this.#bucket = Math.floor(this.#now() / this.bucketMs);
+    this.#firstBucket = this.#bucket;
+  }
+
+  /** The counts array of one series (created on first use); pass it to hit(). */
+  series(key: string): Uint32Array {
+    let s = this.#series.get(key);
+    if (s === undefined) {
+      s = new Uint32Array(this.size);
+      this.#series.set(key, s);
+    }
+    return s;
+  }
+
+  /** Drops every series whose key is not in `keys` (load balancers or pools that went away). */
+  retain(keys: ReadonlySet<string>): void {
+    for (const key of this.#series.keys()) if (!keys.has(key)) this.#series.delete(key);
+  }
+
+  hit(series: Uint32Array): void {
+    const b = Math.floor(this.#now() / this.bucketMs);
+    if (b !== this.#bucket) this.#advance(b);
+    series[b % this.size]!++;
+  }
+
+  snapshot(): TrafficSnapshot {
+    const b = Math.floor(this.#now() / this.bucketMs);
+    if (b !== this.#bucket) this.#advance(b);
+    const first = Math.max(this.#firstBucket, b - this.size + 1);
+    const bucketStarts: number[] = [];
+    for (let k = first; k <= b; k++) bucketStarts.push(k * this.bucketMs);
+    const copies = new Map<string, number[]>();
+    for (const [key, s] of this.#series) {
+      const counts: number[] = [];
+      for (let k = first; k <= b; k++) counts.push(s[k % this.size]!);
+      copies.set(key, counts);
+    }
+    return {
+      bucketSeconds: this.bucketMs / 1000,
+      bucketStarts,
+      counts: (key) => copies.get(key) ?? bucketStarts.map(() => 0),
+    };
+  }
+
+  #advance(b: number): void {
+    if (b < this.#bucket || b - this.#bucket >= this.size) {
+      // The clock went back, or everything kept is older than the ring: start empty.
+      for (const s of this.#series.values()) s.fill(0);
+    } else {
+      for (let k = this.#bucket + 1; k <= b; k++) for (const s of this.#series.values()) s[k % this.size] = 0;
+    }
+    this.#bucket = b;
+  }
+}
