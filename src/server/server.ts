@@ -5,7 +5,7 @@ import { SteerError, steerError } from '../errors.js';
 import { GeoIpService } from '../geo/service.js';
 import { HealthTable } from '../health/table.js';
 import { Prober } from '../health/prober.js';
-import type { ProbeTarget } from '../health/types.js';
+import type { HealthSnapshot, ProbeTarget } from '../health/types.js';
 import { loadConfigDir, type LoadOutcome } from './config-loader.js';
 import { formatHostPort, parseListenAddress, type ListenAddress } from './listen-address.js';
 import type { Logger } from './logger.js';
@@ -29,6 +29,11 @@ export interface ServerOptions {
   readonly udpLimit?: number;
   /** Run health probes (default true). */
   readonly probe?: boolean;
+  /**
+   * Health comes from elsewhere through RunningServer.setHealth (a cluster worker mirrors its
+   * primary's health table); the local table never feeds the serving state.
+   */
+  readonly externalHealth?: boolean;
   readonly observer?: QueryObserver | null;
 }
 
@@ -57,6 +62,8 @@ export interface RunningServer {
   tcpConnections(): number;
   /** Zones loaded and the first probe round done. */
   isReady(): boolean;
+  /** Serve with this health from now on (with externalHealth). */
+  setHealth(snapshot: HealthSnapshot): void;
   close(): Promise<void>;
 }
 
@@ -68,7 +75,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const prober = new Prober(health, { logger: logger.child({ component: 'prober' }) });
 
   // Health transitions and GeoIP reloads reach the very next query through a new state.
-  health.on('snapshot', (snapshot) => state.setHealth(snapshot));
+  if (opts.externalHealth !== true) health.on('snapshot', (snapshot) => state.setHealth(snapshot));
   geo?.on('reload', () => state.setGeo(geo.current()));
 
   const first = loadConfigDir(opts.zonesDir, new Map(), true);
@@ -140,6 +147,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
     tcpConnections: () => tcp.reduce((n, l) => n + l.connections(), 0),
     isReady: () => opts.probe === false || prober.isReady(),
+    setHealth: (snapshot) => state.setHealth(snapshot),
     async close() {
       if (closed) return;
       closed = true;

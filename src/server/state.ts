@@ -47,7 +47,7 @@ export class StateHolder extends EventEmitter {
 
   setHealth(health: HealthSnapshot): void {
     const s = this.current;
-    if (health.generation === s.health.generation) return;
+    if (health === s.health) return;
     this.swap({ ...s, generation: s.generation + 1, health, lb: prepareAll(s.origins, health) });
   }
 
