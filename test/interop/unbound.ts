@@ -1,0 +1,142 @@
+// Starts Unbound as a recursive resolver in front of steerdns: loopback only, a free port from the
+// OS, config, pidfile and working directory inside one temp dir. The stub-zone and ECS settings
+// are the ones the README's "check with a local Unbound" snippet shows; the guard settings below
+// them keep Unbound from ever sending a packet off the machine.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { until } from '../support/server.js';
+import { dig } from './dig.js';
+import { freePort } from './ports.js';
+
+export interface StubZone {
+  /** Zone origin, e.g. "example.com." */
+  readonly name: string;
+  /** Authoritative server (steerdns) for the zone. */
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface UnboundOptions {
+  readonly unbound: string;
+  /** dig binary, used to wait until Unbound answers. */
+  readonly dig: string;
+  readonly stubs: readonly StubZone[];
+  readonly readyTimeoutMs?: number;
+}
+
+export interface UnboundResolver {
+  readonly host: string;
+  readonly port: number;
+  readonly dir: string;
+  /** Everything unbound has written so far (for failure messages). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * unbound.conf for a loopback resolver whose stub zones point at steerdns, with ECS sent to every
+ * loopback authority: the client's own address cut to /24, or the client's ECS when it sends one.
+ */
+export function unboundConfig(dir: string, port: number, stubs: readonly StubZone[]): string {
+  const stubText = stubs
+    .map((s) => `stub-zone:\n    name: "${s.name}"\n    stub-addr: ${s.host}@${s.port}\n`)
+    .join('');
+  const transparent = stubs.map((s) => `    local-zone: "${s.name}" transparent\n`).join('');
+  return `server:
+    verbosity: 1
+    interface: 127.0.0.1
+    port: ${port}
+    do-daemonize: no
+    use-syslog: no
+    logfile: ""
+    chroot: ""
+    username: ""
+    directory: "${dir}"
+    pidfile: "${path.join(dir, 'unbound.pid')}"
+    num-threads: 1
+    access-control: 127.0.0.0/8 allow
+    # steerdns listens on loopback, which Unbound refuses to query unless told otherwise.
+    do-not-query-localhost: no
+
+    # EDNS Client Subnet: the subnetcache module adds ECS to queries for the listed authorities
+    # (the client's address cut to max-client-subnet-ipv4 bits) and caches answers per scope.
+    module-config: "subnetcache iterator"
+    send-client-subnet: 127.0.0.0/8
+    max-client-subnet-ipv4: 24
+    # A client's own ECS option (dig +subnet=...) is passed on as well.
+    client-subnet-always-forward: yes
+
+    # Short negative caching so a test never waits on a remembered NODATA.
+    cache-max-negative-ttl: 1
+
+    # Guards for a test resolver: every outgoing query leaves from 127.0.0.1 over IPv4, and any
+    # name outside the stub zones is refused locally instead of being resolved from the root.
+    outgoing-interface: 127.0.0.1
+    do-ip6: no
+    local-zone: "." refuse
+${transparent}
+remote-control:
+    control-enable: no
+
+${stubText}`;
+}
+
+/** Write a config, start unbound in the foreground and wait until it answers for the first stub. */
+export async function startUnbound(opts: UnboundOptions): Promise<UnboundResolver> {
+  const host = '127.0.0.1';
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'steerdns-unbound-'));
+  const port = await freePort(host);
+  const configPath = path.join(dir, 'unbound.conf');
+  writeFileSync(configPath, unboundConfig(dir, port, opts.stubs));
+
+  let output = '';
+  // -d: stay in the foreground; -p: no pidfile games; -c: only our config.
+  const child: ChildProcess = spawn(opts.unbound, ['-d', '-p', '-c', configPath], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  const exitPromise = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve();
+    });
+    child.once('error', (err) => {
+      output += `spawn error: ${err.message}\n`;
+      exited = { code: -1, signal: null };
+      resolve();
+    });
+  });
+
+  const stop = async (): Promise<void> => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const killTimer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exitPromise;
+      clearTimeout(killTimer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const first = opts.stubs[0];
+    if (!first) throw new Error('startUnbound needs at least one stub zone');
+    // Ready = the first stub's SOA resolves through Unbound (so the stub path works end to end).
+    const ready = until(
+      `unbound on ${host}:${port} to resolve ${first.name} SOA`,
+      async () => (await dig(opts.dig, host, port, [first.name, 'SOA'], 3000)).status === 'NOERROR',
+      opts.readyTimeoutMs ?? 15_000,
+      100,
+    );
+    const died = exitPromise.then(() => {
+      throw new Error(`unbound exited before serving (${JSON.stringify(exited)})`);
+    });
+    await Promise.race([ready, died]);
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message}\nunbound output:\n${output}`);
+  }
+
+  return { host, port, dir, log: () => output, stop };
+}
