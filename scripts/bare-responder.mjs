@@ -13,9 +13,14 @@ const { values } = parseArgs({
   options: {
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '0' },
+    // Close a TCP connection after this many answers, as steerdns does (0 = never). dnsperf
+    // reconnects after a fixed count too; when the server does not close first, dnsperf pauses
+    // ~100 ms per reconnection and the TCP "floor" would measure dnsperf, not Node.
+    'tcp-max-queries': { type: 'string', default: '1000' },
   },
 });
 const host = values.host;
+const tcpMaxQueries = Number(values['tcp-max-queries']);
 
 const HEADER = 12;
 // Header template: QR=1 AA=1, RCODE 0; QDCOUNT=1 ANCOUNT=1 NSCOUNT=0 ARCOUNT=0. Bytes 0-1 (ID) patched.
@@ -59,6 +64,7 @@ udp.on('message', (msg, rinfo) => {
 
 function serveTcp(socket) {
   let pending = Buffer.alloc(0);
+  let answered = 0;
   socket.setNoDelay(true);
   socket.on('error', () => socket.destroy());
   socket.on('data', (chunk) => {
@@ -76,9 +82,14 @@ function serveTcp(socket) {
         replies.push(framed);
       }
       offset += 2 + len;
+      if (tcpMaxQueries > 0 && ++answered >= tcpMaxQueries) break;
     }
     pending = pending.subarray(offset);
     if (replies.length > 0) socket.write(replies.length === 1 ? replies[0] : Buffer.concat(replies));
+    if (tcpMaxQueries > 0 && answered >= tcpMaxQueries) {
+      socket.end();
+      socket.removeAllListeners('data');
+    }
   });
 }
 

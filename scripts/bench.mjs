@@ -4,9 +4,9 @@
 // Prints a table with the ratio steerdns / bare and writes JSON to bench-results/<timestamp>.json.
 //
 //   npm run bench                      (builds first, then runs this file)
-//   BENCH_SECONDS=8                    measured seconds per run (dnsperf -l)
-//   BENCH_WARMUP=1                     unmeasured warm-up seconds before each run (JIT, caches)
-//   BENCH_REPEAT=1                     runs per (mix, server); the median-qps run is reported
+//   BENCH_SECONDS=6                    measured seconds per run (dnsperf -l)
+//   BENCH_WARMUP=1                     unmeasured warm-up seconds per server and mix (JIT, caches)
+//   BENCH_REPEAT=3                     interleaved runs per (mix, server); the median-qps run is reported
 //   BENCH_MIXES=static-udp,...         only these mixes
 //   BENCH_LATENCY_SECONDS=3            length of the separate dnsperf -v run that yields p50/p99
 //   BENCH_P99=0                        skip that run (no p99)
@@ -45,9 +45,8 @@ const UDP_LOAD = ['-c', '1', '-q', '100'];
 // TCP: 8 connections, 400 queries in flight, pipelined. dnsperf reconnects by itself after 1000
 // queries because steerdns closes a connection after 1000 (tcp maxQueriesPerConnection): queries
 // pipelined past that point are read but never answered, and each loss stalls dnsperf for its 5 s
-// timeout. 8 connections amortise the reconnections; with fewer, dnsperf's reconnect pauses (not
-// the server) set the pace. Against the bare responder dnsperf itself is still the limit over TCP
-// (see srv cpu% in the table), so the TCP ratio flatters steerdns.
+// timeout. The bare responder closes after 1000 too (--tcp-max-queries), so both see the same
+// connection pattern; when dnsperf has to close first it pauses ~100 ms per reconnection.
 const TCP_LOAD = ['-m', 'tcp', '-c', '8', '-q', '400', '-O', 'num-queries-per-conn=1000'];
 
 const MIXES = [
@@ -84,9 +83,9 @@ const SERVERS = [
 ];
 
 const config = {
-  seconds: positiveNumber('BENCH_SECONDS', 8),
+  seconds: positiveNumber('BENCH_SECONDS', 6),
   warmup: nonNegativeNumber('BENCH_WARMUP', 1),
-  repeat: positiveNumber('BENCH_REPEAT', 1),
+  repeat: Math.round(positiveNumber('BENCH_REPEAT', 3)),
   p99: process.env.BENCH_P99 !== '0',
   latencySeconds: positiveNumber('BENCH_LATENCY_SECONDS', 3),
   mixes: process.env.BENCH_MIXES ? process.env.BENCH_MIXES.split(',').map((s) => s.trim()).filter(Boolean) : null,
@@ -342,43 +341,63 @@ async function latencyPercentiles(file) {
   return { samples: n, p50Ms: at(50), p90Ms: at(90), p99Ms: at(99), p999Ms: at(99.9) };
 }
 
-async function measure(dnsperf, mix, server, tmp) {
-  const base = ['-s', HOST, '-p', String(server.port), '-d', path.join(repoRoot, mix.datafile), ...mix.dnsperfArgs];
-  const shown = (args) => `dnsperf ${args.map((a) => (a.startsWith(repoRoot) ? path.relative(repoRoot, a) : a)).join(' ')}`;
-  if (config.warmup > 0) await runDnsperf(dnsperf, [...base, '-l', String(config.warmup)], null);
+const shown = (args) => `dnsperf ${args.map((a) => (a.startsWith(repoRoot) ? path.relative(repoRoot, a) : a)).join(' ')}`;
 
-  // Throughput runs without -v: printing a line per query costs dnsperf enough CPU to make it
-  // the bottleneck against the bare responder (over TCP it halved the floor).
-  const runs = [];
-  for (let i = 0; i < config.repeat; i++) {
-    const args = [...base, '-l', String(config.seconds)];
-    const cpuBefore = cpuSeconds(server.pid);
-    const started = process.hrtime.bigint();
-    const text = await runDnsperf(dnsperf, args, null);
-    const wall = Number(process.hrtime.bigint() - started) / 1e9;
-    const cpuAfter = cpuSeconds(server.pid);
-    runs.push({
-      ...parseDnsperf(text),
-      serverCpuPct: cpuBefore !== null && cpuAfter !== null ? (100 * (cpuAfter - cpuBefore)) / wall : null,
-      loadavg1: Number(os.loadavg()[0].toFixed(2)),
-      command: shown(args),
-    });
-  }
-  runs.sort((a, b) => (a.qps ?? 0) - (b.qps ?? 0));
-  const median = runs[Math.floor(runs.length / 2)];
+/** One throughput run (no -v: a line per query costs dnsperf enough CPU to cap the floor). */
+async function throughputRun(dnsperf, base, server) {
+  const args = [...base, '-l', String(config.seconds)];
+  const cpuBefore = cpuSeconds(server.pid);
+  const started = process.hrtime.bigint();
+  const text = await runDnsperf(dnsperf, args, null);
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuAfter = cpuSeconds(server.pid);
+  return {
+    ...parseDnsperf(text),
+    serverCpuPct: cpuBefore !== null && cpuAfter !== null ? (100 * (cpuAfter - cpuBefore)) / wall : null,
+    loadavg1: Number(os.loadavg()[0].toFixed(2)),
+    command: shown(args),
+  };
+}
 
-  // Percentiles come from a separate, shorter run at the same load with -v (dnsperf 2.10 prints
-  // no histogram or percentiles itself, only per-query latencies in verbose mode).
-  let latency = { samples: null, p50Ms: null, p90Ms: null, p99Ms: null, p999Ms: null, qps: null, command: null };
-  if (config.p99) {
-    const args = [...base, '-l', String(config.latencySeconds), '-v'];
-    const file = path.join(tmp, `${mix.name}-${server.label}.out`);
-    const stats = parseDnsperf(await runDnsperf(dnsperf, args, file));
-    const pct = await latencyPercentiles(file);
-    rmSync(file, { force: true });
-    if (pct) latency = { ...pct, qps: stats.qps, command: shown(args) };
+/**
+ * Percentiles from a separate, shorter run at the same load with -v: dnsperf 2.10 prints no
+ * histogram or percentiles, only per-query latencies in verbose mode.
+ */
+async function latencyRun(dnsperf, base, file) {
+  const args = [...base, '-l', String(config.latencySeconds), '-v'];
+  const stats = parseDnsperf(await runDnsperf(dnsperf, args, file));
+  const pct = await latencyPercentiles(file);
+  rmSync(file, { force: true });
+  return pct ? { ...pct, qps: stats.qps, command: shown(args) } : null;
+}
+
+/**
+ * All servers for one mix. Runs are interleaved (bare, steerdns, bare, steerdns, ...) so that
+ * noise from other work on the machine hits both sides alike; the median-qps run is reported.
+ */
+async function measureMix(dnsperf, mix, targets, tmp) {
+  const baseFor = (server) => ['-s', HOST, '-p', String(server.port), '-d', path.join(repoRoot, mix.datafile), ...mix.dnsperfArgs];
+  if (config.warmup > 0) {
+    for (const { server } of targets) await runDnsperf(dnsperf, [...baseFor(server), '-l', String(config.warmup)], null);
   }
-  return { median: { ...median, p50Ms: latency.p50Ms, p99Ms: latency.p99Ms, latencyRun: latency }, runs };
+  const runs = targets.map(() => []);
+  for (let round = 0; round < config.repeat; round++) {
+    process.stdout.write(`  ${mix.name}${config.repeat > 1 ? ` round ${round + 1}/${config.repeat}` : ''}:`);
+    for (const [i, { spec, server }] of targets.entries()) {
+      const run = await throughputRun(dnsperf, baseFor(server), server);
+      runs[i].push(run);
+      process.stdout.write(` ${spec.name} ${fmt(run.qps, 0)} qps (cpu ${fmt(run.serverCpuPct, 0)}%)`);
+    }
+    process.stdout.write('\n');
+  }
+  const results = [];
+  for (const [i, { spec, server }] of targets.entries()) {
+    const sorted = [...runs[i]].sort((a, b) => (a.qps ?? 0) - (b.qps ?? 0));
+    const median = sorted[Math.floor(sorted.length / 2)];
+    const latency = config.p99 ? await latencyRun(dnsperf, baseFor(server), path.join(tmp, `${mix.name}-${spec.name}.out`)) : null;
+    results.push({ spec, server, median, runs: runs[i], latency });
+  }
+  return results;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -466,21 +485,30 @@ async function main() {
         probeName,
       );
       try {
-        let floor = null;
-        for (const spec of SERVERS) {
-          const server = spec.bare ? bare : steer;
-          process.stdout.write(`  ${mix.name} / ${spec.name} ...`);
-          const { median, runs } = await measure(dnsperf, mix, server, tmp);
-          if (spec.bare) floor = median.qps;
+        const targets = SERVERS.map((spec) => ({ spec, server: spec.bare ? bare : steer }));
+        const measured = await measureMix(dnsperf, mix, targets, tmp);
+        const floor = measured.find((m) => m.spec.bare)?.median.qps ?? null;
+        for (const { spec, server, median, runs, latency } of measured) {
           const ratio = floor && median.qps !== null ? median.qps / floor : null;
           const expected = spec.bare ? 'NOERROR' : mix.expectRcode;
           const total = Object.values(median.rcodes).reduce((a, b) => a + b, 0);
-          const unexpected = total > 0 && (median.rcodes[expected] ?? 0) / total < 0.99;
-          rows.push({ mix: mix.name, server: spec.name, ...median, ratio, runs, serverCommand: server.command });
-          process.stdout.write(
-            ` ${fmt(median.qps, 0)} qps${unexpected ? `  WARNING: rcodes ${JSON.stringify(median.rcodes)}, expected ${expected}` : ''}` +
-              `${median.sent && (median.lost ?? 0) / median.sent > 0.01 ? `  WARNING: ${median.lost} lost` : ''}\n`,
-          );
+          if (total > 0 && (median.rcodes[expected] ?? 0) / total < 0.99) {
+            console.log(`  WARNING ${mix.name} / ${spec.name}: rcodes ${JSON.stringify(median.rcodes)}, expected mostly ${expected}`);
+          }
+          if (median.sent && (median.lost ?? 0) / median.sent > 0.01) {
+            console.log(`  WARNING ${mix.name} / ${spec.name}: ${median.lost} of ${median.sent} queries lost`);
+          }
+          rows.push({
+            mix: mix.name,
+            server: spec.name,
+            ...median,
+            p50Ms: latency?.p50Ms ?? null,
+            p99Ms: latency?.p99Ms ?? null,
+            ratio,
+            latencyRun: latency,
+            runs,
+            serverCommand: server.command,
+          });
         }
       } finally {
         await steer.stop();
