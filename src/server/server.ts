@@ -15,6 +15,7 @@ import { Reloader } from './reloader.js';
 import { StateHolder, type OriginConfig } from './state.js';
 import { listenTcp, type TcpListener, type TcpOptions } from './tcp.js';
 import { listenUdp, type UdpListener } from './udp.js';
+import { ResponseRateLimiter, resolveRrlOptions, type RrlOptions } from './rrl.js';
 
 export interface ServerOptions {
   readonly zonesDir: string;
@@ -26,6 +27,8 @@ export interface ServerOptions {
   readonly watch?: boolean;
   readonly reloadDebounceMs?: number;
   readonly tcp?: Partial<TcpOptions>;
+  /** UDP response rate limiting (rrl.ts); null, absent or rate 0: off. */
+  readonly rrl?: Partial<RrlOptions> | null;
   readonly udpLimit?: number;
   /** Run health probes (default true). */
   readonly probe?: boolean;
@@ -56,6 +59,8 @@ export interface RunningServer {
   readonly prober: Prober;
   readonly geo: GeoIpService | null;
   readonly pipeline: QueryPipeline;
+  /** The UDP response rate limiter (its stats() feed /metrics); null when RRL is off. */
+  readonly rrl: ResponseRateLimiter | null;
   readonly events: EventEmitter<ServerEvents>;
   /** Reparse changed files (all files with force) and swap them in atomically. */
   reload(force?: boolean): Promise<LoadOutcome>;
@@ -69,6 +74,8 @@ export interface RunningServer {
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const logger = opts.logger;
+  // Checked first: a bad setting must fail before anything is opened.
+  const rrlOptions = resolveRrlOptions(opts.rrl);
   const health = new HealthTable();
   const geo = opts.geoip ? await GeoIpService.open(opts.geoip, logger.child({ component: 'geoip' })) : null;
   const state = new StateHolder(health.snapshot(), geo?.current() ?? null);
@@ -112,13 +119,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (opts.watch !== false) reloader.start();
 
   const pipeline = new QueryPipeline({ state, logger, observer: opts.observer ?? null, udpLimit: opts.udpLimit });
+  // One limiter for every UDP listener: a client's budget does not multiply with listen addresses.
+  const rrl = rrlOptions ? new ResponseRateLimiter(rrlOptions) : null;
   const udp: UdpListener[] = [];
   const tcp: TcpListener[] = [];
   const endpoints: Endpoint[] = [];
   try {
     for (const text of opts.listen) {
       const addr = parseListenAddress(text);
-      const pair = await bindPair(addr, pipeline, logger, opts.tcp ?? {});
+      const pair = await bindPair(addr, pipeline, logger, opts.tcp ?? {}, rrl);
       udp.push(pair.udp);
       tcp.push(pair.tcp);
       endpoints.push({ address: pair.udp.address, port: pair.udp.port });
@@ -140,6 +149,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     prober,
     geo,
     pipeline,
+    rrl,
     events,
     async reload(force = true) {
       await reloader.run(force);
@@ -183,11 +193,12 @@ async function bindPair(
   pipeline: QueryPipeline,
   logger: Logger,
   tcpOptions: Partial<TcpOptions>,
+  rrl: ResponseRateLimiter | null = null,
 ): Promise<{ udp: UdpListener; tcp: TcpListener }> {
   for (let attempt = 0; ; attempt++) {
     let udp: UdpListener;
     try {
-      udp = await listenUdp(addr, pipeline, logger);
+      udp = await listenUdp(addr, pipeline, logger, rrl);
     } catch (err) {
       throw steerError('STEER_LISTEN', [`udp ${formatHostPort(addr.host, addr.port)}`, (err as Error).message]);
     }

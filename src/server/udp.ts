@@ -1,8 +1,10 @@
-// UDP transport: one datagram in, at most one datagram out, answered synchronously.
+// UDP transport: one datagram in, at most one datagram out, answered synchronously. Response
+// rate limiting (rrl.ts) applies here only: TCP is where a limited client gets its answers.
 import dgram from 'node:dgram';
 import type { ListenAddress } from './listen-address.js';
 import type { QueryPipeline } from './pipeline.js';
 import type { Logger } from './logger.js';
+import { RrlVerdict, slipReply, type ResponseRateLimiter } from './rrl.js';
 
 export interface UdpListener {
   readonly address: string;
@@ -10,7 +12,12 @@ export interface UdpListener {
   close(): Promise<void>;
 }
 
-export function listenUdp(addr: ListenAddress, pipeline: QueryPipeline, logger: Logger): Promise<UdpListener> {
+export function listenUdp(
+  addr: ListenAddress,
+  pipeline: QueryPipeline,
+  logger: Logger,
+  rrl: ResponseRateLimiter | null = null,
+): Promise<UdpListener> {
   const socket = dgram.createSocket({
     type: addr.family === 6 ? 'udp6' : 'udp4',
     ipv6Only: addr.family === 6,
@@ -20,7 +27,16 @@ export function listenUdp(addr: ListenAddress, pipeline: QueryPipeline, logger: 
   });
   socket.on('message', (msg, rinfo) => {
     const out = pipeline.answer(msg, rinfo.address, 'udp');
-    if (out !== null) socket.send(out, rinfo.port, rinfo.address);
+    if (out === null) return;
+    if (rrl !== null) {
+      const verdict = rrl.check(rinfo.address, out);
+      if (verdict === RrlVerdict.DROP) return;
+      if (verdict === RrlVerdict.SLIP) {
+        socket.send(slipReply(out), rinfo.port, rinfo.address);
+        return;
+      }
+    }
+    socket.send(out, rinfo.port, rinfo.address);
   });
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);

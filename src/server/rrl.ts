@@ -1,0 +1,518 @@
+// Response rate limiting (RRL) for UDP, in the manner of NSD's and Knot's RRL.
+//
+// A spoofed-source attacker uses an authoritative server as a reflector: small queries "from" a
+// victim, larger replies to the victim. RRL counts the replies each client network receives, per
+// kind of reply, and stops sending once a bucket runs dry. Every `slip`-th suppressed reply still
+// goes out as a minimal TC=1 stub (header and question only), so a real resolver behind a limited
+// network retries over TCP and gets its answer there; a spoofed victim gets nothing larger than
+// the query. TCP is never limited here: a TCP client has proved its address.
+//
+// Buckets are keyed by (client network, response class, name):
+//   network   the client address cut to ipv4Prefix (/24) or ipv6Prefix (/56)
+//   class     positive | nodata | nxdomain | referral | error
+//   name      positive: the qname; nodata/nxdomain: the zone apex (the SOA owner in the authority
+//             section), so a random-subdomain flood shares one bucket per zone; referral: the
+//             delegation point; error: none (all errors to a network share one bucket).
+// Known gap: an answer synthesised from a wildcard is keyed by its qname (the wire does not say it
+// came from a wildcard), so random names under a wildcard each get their own bucket.
+//
+// Each bucket is a token bucket: `rate` tokens per second, at most `burst`. The table is a fixed
+// array of buckets (open addressing, 4 probes); an entry whose bucket has refilled completely is
+// indistinguishable from a fresh one and is reused, and when all probed entries are busy the least
+// recently used one is taken over. Memory never grows with the number of clients, and a query
+// costs a few typed-array reads and no allocation.
+//
+// Default: off. Knot DNS ships RRL off (mod-rrl must be configured); NSD compiles it in at 200
+// responses/s. steerdns follows Knot: its answers are load-balanced with short TTLs (20-30 s), so
+// a large public resolver's /24 legitimately asks far more often than it would of a static zone,
+// and a limit set too low silently costs real users a TCP retry. Its replies are also small
+// (minimal responses, no NS in authority, ANY answered minimally, UDP capped at 1232 bytes), which
+// keeps the amplification factor low. Internet-facing deployments should turn it on;
+// RRL_RECOMMENDED_RATE (NSD's 200/s, slip 2) is the suggested starting point.
+import { steerError } from '../errors.js';
+
+export interface RrlOptions {
+  /** Responses per second per bucket; 0 turns RRL off. */
+  readonly rate: number;
+  /** Largest number of responses a bucket holds for a burst (default: `rate`, one second's worth). */
+  readonly burst?: number;
+  /** Every slip-th limited response goes out as a TC=1 stub: 0 never (drop all), 1 always. */
+  readonly slip: number;
+  readonly ipv4Prefix: number;
+  readonly ipv6Prefix: number;
+  /** Client networks never limited (CIDR or single address), e.g. monitoring hosts. */
+  readonly exempt: readonly string[];
+  /** Buckets in the table, rounded up to a power of two (default 65536). */
+  readonly tableSize?: number;
+}
+
+export const RRL_DEFAULT_SLIP = 2;
+export const RRL_DEFAULT_IPV4_PREFIX = 24;
+export const RRL_DEFAULT_IPV6_PREFIX = 56;
+export const RRL_DEFAULT_TABLE_SIZE = 65536;
+/** NSD's default rate; a starting point when enabling RRL on an internet-facing server. */
+export const RRL_RECOMMENDED_RATE = 200;
+
+/** What to do with one UDP response. */
+export const RrlVerdict = { SEND: 0, SLIP: 1, DROP: 2 } as const;
+export type RrlVerdict = (typeof RrlVerdict)[keyof typeof RrlVerdict];
+
+export const ResponseClass = { POSITIVE: 1, NODATA: 2, NXDOMAIN: 3, REFERRAL: 4, ERROR: 5 } as const;
+export type ResponseClass = (typeof ResponseClass)[keyof typeof ResponseClass];
+
+export interface RrlStats {
+  /** UDP responses checked. */
+  readonly responses: number;
+  /** Responses over the limit: slipped + dropped. */
+  readonly limited: number;
+  /** Limited responses sent as a TC=1 stub. */
+  readonly slipped: number;
+  /** Limited responses not sent at all. */
+  readonly dropped: number;
+  /** Responses to exempt clients (never limited). */
+  readonly exempt: number;
+  /** Busy buckets taken over for a new key because the table was full around it. */
+  readonly evicted: number;
+  /** Buckets in use, out of `capacity`. */
+  readonly buckets: number;
+  readonly capacity: number;
+}
+
+/** Fill in the defaults of a partial configuration; null when RRL is off (no config or rate 0). */
+export function resolveRrlOptions(partial: Partial<RrlOptions> | null | undefined): RrlOptions | null {
+  if (!partial || !partial.rate) return null;
+  const opts: RrlOptions = {
+    rate: partial.rate,
+    burst: partial.burst ?? partial.rate,
+    slip: partial.slip ?? RRL_DEFAULT_SLIP,
+    ipv4Prefix: partial.ipv4Prefix ?? RRL_DEFAULT_IPV4_PREFIX,
+    ipv6Prefix: partial.ipv6Prefix ?? RRL_DEFAULT_IPV6_PREFIX,
+    exempt: partial.exempt ?? [],
+    tableSize: partial.tableSize ?? RRL_DEFAULT_TABLE_SIZE,
+  };
+  validate(opts);
+  return opts;
+}
+
+function validate(o: RrlOptions): void {
+  const bad = (what: string): never => {
+    throw steerError('STEER_RRL_CONFIG', [what]);
+  };
+  if (!Number.isFinite(o.rate) || o.rate < 0) bad(`rate ${o.rate}: expected a number of responses per second >= 0`);
+  if (o.burst !== undefined && (!Number.isFinite(o.burst) || o.burst < 1)) bad(`burst ${o.burst}: expected a number >= 1`);
+  if (!Number.isInteger(o.slip) || o.slip < 0 || o.slip > 100) bad(`slip ${o.slip}: expected an integer from 0 to 100`);
+  if (!Number.isInteger(o.ipv4Prefix) || o.ipv4Prefix < 0 || o.ipv4Prefix > 32) bad(`ipv4 prefix ${o.ipv4Prefix}: expected 0 to 32`);
+  if (!Number.isInteger(o.ipv6Prefix) || o.ipv6Prefix < 0 || o.ipv6Prefix > 128) bad(`ipv6 prefix ${o.ipv6Prefix}: expected 0 to 128`);
+  const size = o.tableSize ?? RRL_DEFAULT_TABLE_SIZE;
+  if (!Number.isInteger(size) || size < 16 || size > 1 << 24) bad(`table size ${size}: expected an integer from 16 to 16777216`);
+  for (const cidr of o.exempt) if (parseCidr(cidr) === null) bad(`exempt ${cidr}: expected ADDRESS or ADDRESS/PREFIX`);
+}
+
+interface Cidr {
+  readonly family: 4 | 6;
+  readonly bytes: Uint8Array;
+  readonly prefix: number;
+}
+
+/** "192.0.2.0/24", "2001:db8::/32", "127.0.0.1" (a host) → family, address bytes, prefix. */
+export function parseCidr(text: string): Cidr | null {
+  const slash = text.indexOf('/');
+  const addrText = slash < 0 ? text : text.slice(0, slash);
+  const bytes = new Uint8Array(16);
+  const family = parseIpInto(addrText, bytes);
+  if (family === 0) return null;
+  const max = family === 4 ? 32 : 128;
+  const prefixText = slash < 0 ? String(max) : text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText)) return null;
+  const prefix = Number(prefixText);
+  if (prefix > max) return null;
+  return { family, bytes: bytes.slice(0, family === 4 ? 4 : 16), prefix };
+}
+
+const PROBES = 4;
+
+export class ResponseRateLimiter {
+  private readonly rate: number;
+  private readonly burst: number;
+  private readonly slip: number;
+  private readonly v4Prefix: number;
+  private readonly v6Prefix: number;
+  /** Time for an empty bucket to fill up (ms): entries idle this long are as good as new. */
+  private readonly refillMs: number;
+  private readonly mask: number;
+  private readonly clock: () => number;
+  private readonly exempts: readonly Cidr[];
+
+  // The table, one slot per index. fingerprint 0 marks a never-used slot.
+  private readonly fingerprint: Uint32Array;
+  private readonly tokens: Float64Array;
+  private readonly stamp: Float64Array;
+  /** Limited responses of this bucket so far, to pick every slip-th one. */
+  private readonly limitedRun: Uint32Array;
+
+  // Scratch for the query being checked (the limiter is used from one thread, synchronously).
+  private readonly addr = new Uint8Array(16);
+  private nameAt = -1;
+
+  private responses = 0;
+  private slipped = 0;
+  private dropped = 0;
+  private exempted = 0;
+  private evicted = 0;
+
+  /** `clock` returns milliseconds from any fixed origin (tests pass a fake one). */
+  constructor(options: RrlOptions, clock: () => number = () => performance.now()) {
+    validate(options);
+    this.rate = options.rate;
+    this.burst = options.burst ?? options.rate;
+    this.slip = options.slip;
+    this.v4Prefix = options.ipv4Prefix;
+    this.v6Prefix = options.ipv6Prefix;
+    this.refillMs = this.rate > 0 ? (this.burst / this.rate) * 1000 : Infinity;
+    this.clock = clock;
+    this.exempts = options.exempt.map((c) => parseCidr(c)!);
+    let size = 16;
+    while (size < (options.tableSize ?? RRL_DEFAULT_TABLE_SIZE)) size <<= 1;
+    this.mask = size - 1;
+    this.fingerprint = new Uint32Array(size);
+    this.tokens = new Float64Array(size);
+    this.stamp = new Float64Array(size);
+    this.limitedRun = new Uint32Array(size);
+  }
+
+  /** Decide the fate of one UDP response (`reply`, as encoded) to `clientIp`. */
+  check(clientIp: string, reply: Uint8Array): RrlVerdict {
+    this.responses++;
+    if (this.rate <= 0) return RrlVerdict.SEND;
+    const family = parseIpInto(clientIp, this.addr);
+    // An address we cannot read cannot be keyed; Node only hands us well-formed ones.
+    if (family === 0) return RrlVerdict.SEND;
+    if (this.exempts.length > 0 && this.isExempt(family)) {
+      this.exempted++;
+      return RrlVerdict.SEND;
+    }
+    const cls = this.classify(reply);
+
+    // Two independent 32-bit hashes of the key: one places it, the other identifies it.
+    let h1 = 0x9747b28c ^ cls;
+    let h2 = 0x5bd1e995 ^ (cls << 8) ^ family;
+    const prefix = family === 4 ? this.v4Prefix : this.v6Prefix;
+    const whole = prefix >> 3;
+    for (let i = 0; i < whole; i++) {
+      const b = this.addr[i]!;
+      h1 = mix(h1, b);
+      h2 = mix2(h2, b);
+    }
+    if ((prefix & 7) !== 0) {
+      const b = this.addr[whole]! & (0xff << (8 - (prefix & 7)));
+      h1 = mix(h1, b);
+      h2 = mix2(h2, b);
+    }
+    if (this.nameAt >= 0) {
+      const n = hashName(reply, this.nameAt);
+      h1 = mix(h1, n);
+      h2 = mix2(h2, n);
+    }
+    const key = fmix(h2) || 1;
+    const now = this.clock();
+    const slot = this.slotFor(fmix(h1), key, now);
+
+    let tokens = this.tokens[slot]! + ((now - this.stamp[slot]!) * this.rate) / 1000;
+    if (tokens > this.burst) tokens = this.burst;
+    this.stamp[slot] = now;
+    if (tokens >= 1) {
+      this.tokens[slot] = tokens - 1;
+      return RrlVerdict.SEND;
+    }
+    this.tokens[slot] = tokens;
+    const run = ++this.limitedRun[slot]!;
+    if (this.slip > 0 && run % this.slip === 0) {
+      this.slipped++;
+      return RrlVerdict.SLIP;
+    }
+    this.dropped++;
+    return RrlVerdict.DROP;
+  }
+
+  stats(): RrlStats {
+    let buckets = 0;
+    for (let i = 0; i < this.fingerprint.length; i++) if (this.fingerprint[i] !== 0) buckets++;
+    return {
+      responses: this.responses,
+      limited: this.slipped + this.dropped,
+      slipped: this.slipped,
+      dropped: this.dropped,
+      exempt: this.exempted,
+      evicted: this.evicted,
+      buckets,
+      capacity: this.fingerprint.length,
+    };
+  }
+
+  /** The slot holding `key`, or a fresh one for it (an unused, refilled or least recently used slot). */
+  private slotFor(home: number, key: number, now: number): number {
+    let victim = -1;
+    let victimStamp = Infinity;
+    let victimReusable = false;
+    for (let k = 0; k < PROBES; k++) {
+      const i = (home + k) & this.mask;
+      const f = this.fingerprint[i]!;
+      if (f === key) return i;
+      if (victimReusable) continue;
+      // Slots are never emptied, so nothing of this key lies past a never-used slot.
+      if (f === 0) {
+        victim = i;
+        break;
+      }
+      const s = this.stamp[i]!;
+      if (now - s >= this.refillMs) {
+        victim = i;
+        victimReusable = true;
+      } else if (s < victimStamp) {
+        victim = i;
+        victimStamp = s;
+      }
+    }
+    if (this.fingerprint[victim] !== 0 && !victimReusable) this.evicted++;
+    this.fingerprint[victim] = key;
+    this.tokens[victim] = this.burst;
+    this.stamp[victim] = now;
+    this.limitedRun[victim] = 0;
+    return victim;
+  }
+
+  private isExempt(family: 4 | 6): boolean {
+    for (let i = 0; i < this.exempts.length; i++) {
+      const c = this.exempts[i]!;
+      if (c.family !== family) continue;
+      if (prefixMatches(this.addr, c.bytes, c.prefix)) return true;
+    }
+    return false;
+  }
+
+  /** Response class of an encoded reply; sets `nameAt` to the offset of the name to key by (-1: none). */
+  private classify(reply: Uint8Array): ResponseClass {
+    this.nameAt = -1;
+    if (reply.length < 12) return ResponseClass.ERROR;
+    const rcode = reply[3]! & 0x0f;
+    const qd = (reply[4]! << 8) | reply[5]!;
+    const an = (reply[6]! << 8) | reply[7]!;
+    const ns = (reply[8]! << 8) | reply[9]!;
+    const afterQuestion = qd > 0 ? skipName(reply, 12) + 4 : 12;
+    if (rcode === 0) {
+      if (an > 0) {
+        if (qd > 0) this.nameAt = 12;
+        return ResponseClass.POSITIVE;
+      }
+      // NOERROR with nothing at all is BADVERS (its upper bits live in OPT): an error.
+      if (ns === 0) return ResponseClass.ERROR;
+      this.nameAt = afterQuestion <= reply.length ? afterQuestion : -1;
+      return (reply[2]! & 0x04) !== 0 ? ResponseClass.NODATA : ResponseClass.REFERRAL;
+    }
+    if (rcode === 3) {
+      let at = afterQuestion;
+      for (let i = 0; i < an && at >= 0 && at < reply.length; i++) at = skipRecord(reply, at);
+      if (ns > 0 && at >= 0 && at < reply.length) this.nameAt = at;
+      return ResponseClass.NXDOMAIN;
+    }
+    return ResponseClass.ERROR;
+  }
+}
+
+/**
+ * The minimal TC=1 reply sent for a slipped response: the reply's header and question, TC set,
+ * no records. Rewrites `reply` in place and returns a view of its start.
+ */
+export function slipReply(reply: Uint8Array): Uint8Array {
+  if (reply.length < 12) return reply;
+  const qd = (reply[4]! << 8) | reply[5]!;
+  let end = 12;
+  if (qd > 0) {
+    const nameEnd = skipName(reply, 12);
+    end = nameEnd < 0 || nameEnd + 4 > reply.length ? 12 : nameEnd + 4;
+  }
+  reply[2] = reply[2]! | 0x02;
+  if (end === 12) {
+    reply[4] = 0;
+    reply[5] = 0;
+  }
+  reply.fill(0, 6, 12);
+  return reply.subarray(0, end);
+}
+
+function prefixMatches(addr: Uint8Array, net: Uint8Array, prefix: number): boolean {
+  const whole = prefix >> 3;
+  for (let i = 0; i < whole; i++) if (addr[i] !== net[i]) return false;
+  const rest = prefix & 7;
+  if (rest === 0) return true;
+  const m = (0xff << (8 - rest)) & 0xff;
+  return (addr[whole]! & m) === (net[whole]! & m);
+}
+
+/** Offset just past the (possibly compressed) name at `at`, or -1 if it runs off the end. */
+function skipName(buf: Uint8Array, at: number): number {
+  while (at < buf.length) {
+    const len = buf[at]!;
+    if (len === 0) return at + 1;
+    if ((len & 0xc0) === 0xc0) return at + 2 <= buf.length ? at + 2 : -1;
+    at += len + 1;
+  }
+  return -1;
+}
+
+/** Offset just past the resource record at `at`, or -1. */
+function skipRecord(buf: Uint8Array, at: number): number {
+  const nameEnd = skipName(buf, at);
+  if (nameEnd < 0 || nameEnd + 10 > buf.length) return -1;
+  return nameEnd + 10 + ((buf[nameEnd + 8]! << 8) | buf[nameEnd + 9]!);
+}
+
+/** Case-insensitive hash of the name at `at`, following compression pointers (bounded). */
+function hashName(buf: Uint8Array, at: number): number {
+  let h = 0x811c9dc5;
+  for (let hops = 0; at < buf.length && hops < 128; ) {
+    const len = buf[at]!;
+    if (len === 0) break;
+    if ((len & 0xc0) === 0xc0) {
+      if (at + 1 >= buf.length) break;
+      at = ((len & 0x3f) << 8) | buf[at + 1]!;
+      hops++;
+      continue;
+    }
+    h = Math.imul(h ^ len, 0x01000193);
+    const end = Math.min(at + 1 + len, buf.length);
+    for (let i = at + 1; i < end; i++) {
+      let c = buf[i]!;
+      if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    at = end;
+  }
+  return h >>> 0;
+}
+
+function mix(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0xcc9e2d51);
+  return (h << 15) | (h >>> 17);
+}
+
+function mix2(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0x1b873593);
+  return (h << 13) | (h >>> 19);
+}
+
+/** murmur3's finaliser: every input bit affects every output bit. */
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+const groups = new Uint16Array(8);
+const quad = new Uint8Array(4);
+
+/**
+ * Parse an IPv4 or IPv6 address into `out` (4 or 16 bytes) without allocating. An IPv4-mapped
+ * IPv6 address (::ffff:a.b.c.d, what a dual-stack socket reports) comes back as IPv4.
+ * Returns the family, or 0 if the text is not an address.
+ */
+export function parseIpInto(text: string, out: Uint8Array): 0 | 4 | 6 {
+  let end = text.indexOf('%'); // zone id of a link-local address
+  if (end < 0) end = text.length;
+  if (text.indexOf(':') < 0) return parseV4(text, 0, end, out) ? 4 : 0;
+  return parseV6(text, end, out);
+}
+
+function parseV4(text: string, from: number, end: number, out: Uint8Array): boolean {
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = from; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || part === 3) return false;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    if (c < 0x30 || c > 0x39 || digits === 3) return false;
+    value = value * 10 + (c - 0x30);
+    digits++;
+    if (value > 255) return false;
+  }
+  if (digits === 0 || part !== 3) return false;
+  out[3] = value;
+  return true;
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  c |= 0x20;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+function parseV6(text: string, end: number, out: Uint8Array): 0 | 4 | 6 {
+  let n = 0;
+  let gap = -1;
+  let i = 0;
+  if (text.charCodeAt(0) === 0x3a) {
+    if (end < 2 || text.charCodeAt(1) !== 0x3a) return 0;
+    gap = 0;
+    i = 2;
+  }
+  while (i < end) {
+    const start = i;
+    let value = 0;
+    let digits = 0;
+    for (; i < end; i++) {
+      const d = hexValue(text.charCodeAt(i));
+      if (d < 0) break;
+      if (++digits > 4) return 0;
+      value = value * 16 + d;
+    }
+    if (i < end && text.charCodeAt(i) === 0x2e) {
+      // A dotted IPv4 tail fills the last two groups.
+      if (n > 6 || !parseV4(text, start, end, quad)) return 0;
+      groups[n++] = (quad[0]! << 8) | quad[1]!;
+      groups[n++] = (quad[2]! << 8) | quad[3]!;
+      break;
+    }
+    if (digits === 0 || n === 8) return 0;
+    groups[n++] = value;
+    if (i === end) break;
+    if (text.charCodeAt(i) !== 0x3a) return 0;
+    i++;
+    if (i < end && text.charCodeAt(i) === 0x3a) {
+      if (gap >= 0) return 0;
+      gap = n;
+      i++;
+    } else if (i === end) {
+      return 0;
+    }
+  }
+  if (gap >= 0) {
+    if (n > 7) return 0;
+    const tail = n - gap;
+    for (let k = 0; k < tail; k++) groups[7 - k] = groups[n - 1 - k]!;
+    for (let k = gap; k < 8 - tail; k++) groups[k] = 0;
+  } else if (n !== 8) {
+    return 0;
+  }
+  for (let k = 0; k < 8; k++) {
+    out[2 * k] = groups[k]! >> 8;
+    out[2 * k + 1] = groups[k]! & 0xff;
+  }
+  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
+    out[0] = out[12]!;
+    out[1] = out[13]!;
+    out[2] = out[14]!;
+    out[3] = out[15]!;
+    return 4;
+  }
+  return 6;
+}
