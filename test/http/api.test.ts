@@ -108,11 +108,11 @@ describe('/api/v1/status', () => {
 
   it('shows an origin down with the probe reason, the transition, and the failover', async () => {
     await x.close();
-    const status = await until('x down in the status', async () => {
+    const status = (await until('x down in the status', async () => {
       const s = StatusSchema.parse(await h.json('/api/v1/status'));
       const o = s.loadBalancers[0]!.pools[0]!.origins[0]!;
       return o.health === 'down' ? s : null;
-    }, 10_000);
+    }, 10_000))!;
     const lb = status.loadBalancers[0]!;
     const xs = lb.pools[0]!.origins[0]!;
     expect(xs.reason).toMatch(/ECONNREFUSED|refused/i);

@@ -64,11 +64,13 @@ afterAll(async () => {
 });
 
 /** Scrape until `check` holds (the probe loop runs on its own clock). */
-const scrapeUntil = (what: string, check: (s: Sample[]) => boolean): Promise<Sample[]> =>
-  until(what, async () => {
+async function scrapeUntil(what: string, check: (s: Sample[]) => boolean): Promise<Sample[]> {
+  const found = await until(what, async () => {
     const s = await h.scrape();
     return check(s) ? s : null;
   }, 8000);
+  return found!;
+}
 
 describe('/metrics', () => {
   it('counts queries by zone, qtype, rcode and transport, and times each one', async () => {
