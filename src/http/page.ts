@@ -33,7 +33,7 @@ h1 span { color: var(--muted); font-weight: 500; }
 main { max-width: 1360px; margin: 0 auto; padding: 16px 24px 40px; }
 h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .6px; color: var(--muted); margin: 22px 0 10px; }
 .banner { margin: 12px 0 0; padding: 10px 14px; border-radius: 8px; background: var(--bad-bg); color: var(--bad); font-weight: 600; }
-.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 16px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 16px; align-items: start; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 14px 16px 10px; min-width: 0; }
 .card-head { display: flex; align-items: baseline; gap: 10px; }
 .card-head h3 { margin: 0; font-size: 16px; overflow-wrap: anywhere; }
@@ -48,22 +48,27 @@ h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .6px; color: va
 .s-off { color: var(--off); background: var(--off-bg); } .s-off::before { content: "\\2013"; }
 .traffic { display: grid; grid-template-columns: 1fr auto; gap: 4px 14px; align-items: center; margin: 4px 0 8px; }
 .traffic svg { width: 100%; height: 34px; display: block; background: var(--soft); border-radius: 4px; }
-.traffic .caption { color: var(--muted); font-size: 12px; }
+.traffic .caption { color: var(--muted); font-size: 12px; text-align: right; }
+.traffic .caption b { color: var(--text); font-size: 13px; }
+.axis { display: flex; justify-content: space-between; color: var(--muted); font-size: 11px; margin-top: -2px; }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: 12px; color: var(--muted); }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
 .pool { border-top: 1px solid var(--line); padding: 8px 0 6px; }
-.pool-head { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
+.pool-head { display: flex; align-items: center; gap: 8px; }
+.pool-sub { color: var(--muted); font-size: 12px; margin: 1px 0 0 18px; }
 .pool-name { font-weight: 650; }
 .tag { font-size: 11.5px; color: var(--muted); border: 1px solid var(--line); border-radius: 4px; padding: 0 5px; }
-.share { margin-left: auto; font-variant-numeric: tabular-nums; font-weight: 600; }
+.share { margin-left: auto; font-variant-numeric: tabular-nums; font-weight: 600; white-space: nowrap; }
 .share small { color: var(--muted); font-weight: 400; }
 .sharebar { height: 4px; background: var(--soft); border-radius: 2px; margin: 6px 0 4px; overflow: hidden; }
 .sharebar div { height: 100%; border-radius: 2px; }
 table { width: 100%; border-collapse: collapse; }
 td, th { padding: 3px 8px 3px 0; text-align: left; vertical-align: top; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; border-bottom: 1px solid var(--line); padding-bottom: 5px; }
-.origins td { font-size: 13px; }
-.origins td:first-child { width: 92px; }
+.origins { table-layout: fixed; }
+.origins td { font-size: 13px; padding-top: 5px; padding-bottom: 5px; }
+.origins td:first-child { width: 116px; }
+.origins td:nth-child(2) { width: 150px; overflow-wrap: anywhere; }
 .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
 .muted { color: var(--muted); }
 .detail { overflow-wrap: anywhere; }
@@ -116,6 +121,8 @@ const SCRIPT = `
     return Math.round(hr / 24) + ' d';
   }
   function zoneName(z) { return z === '' ? '.' : z; }
+  function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
+  var POLICY = { off: 'failover in pool order', random: 'random by pool weight', geo: 'geo', proximity: 'nearest pool', hash: 'hash of client subnet' };
 
   var ORIGIN = {
     up: ['s-ok', 'UP'], down: ['s-bad', 'DOWN'], unknown: ['s-info', 'PENDING'],
@@ -133,15 +140,15 @@ const SCRIPT = `
   function probeText(o, now) {
     if (!o.lastProbe) return null;
     var p = o.lastProbe;
-    return 'last probe ' + (p.ok ? 'passed' : 'failed') + ': ' + p.reason + ' in ' + Math.round(p.durationMs) + ' ms, ' +
-      age(now - p.at) + ' ago \\u00b7 ' + o.probesPassed + ' passed, ' + o.probesFailed + ' failed';
+    return 'last probe ' + age(now - p.at) + ' ago: ' + p.reason + ' in ' + Math.round(p.durationMs) + ' ms \\u00b7 ' +
+      o.probesPassed + ' passed, ' + o.probesFailed + ' failed';
   }
 
   function trafficChart(lb, colors) {
     var NS = 'http://www.w3.org/2000/svg';
     var n = lb.traffic.bucketStarts.length;
     var svg = document.createElementNS(NS, 'svg');
-    var W = 300, H = 34, slots = 30;
+    var W = 300, H = 34, slots = Math.max(n, lb.traffic.buckets, 1);
     svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     svg.setAttribute('preserveAspectRatio', 'none');
     svg.setAttribute('role', 'img');
@@ -178,12 +185,14 @@ const SCRIPT = `
     var colors = lb.pools.map(function (_, i) { return PALETTE[i % PALETTE.length]; });
     var totals = lb.pools.map(function (p) { return p.answers.reduce(function (a, b) { return a + b; }, 0); });
     var total = totals.reduce(function (a, b) { return a + b; }, 0);
-    var minutes = Math.max(1, Math.round(lb.traffic.bucketStarts.length * lb.traffic.bucketSeconds / 60));
+    var seconds = lb.traffic.bucketStarts.length ? now - lb.traffic.bucketStarts[0] : 0;
+    var windowText = seconds < 60000 ? Math.max(1, Math.round(seconds / 1000)) + ' s' : Math.round(seconds / 60000) + ' min';
+    var span = Math.round(Math.max(lb.traffic.buckets, 1) * lb.traffic.bucketSeconds / 60);
     var st = LB[lb.state];
     var kind = lb.recordType === 'address' ? 'A/AAAA/CNAME' : lb.recordType;
     var head = h('div', { cls: 'card-head' }, h('h3', { text: lb.owner + '.' }), pill(st[0], st[1]));
     var meta = h('div', { cls: 'meta' },
-      'zone ' + zoneName(lb.zone) + ' \\u00b7 policy ' + lb.policy + ' \\u00b7 ' + kind + ' \\u00b7 TTL ' + lb.ttl + ' s' +
+      'zone ' + zoneName(lb.zone) + ' \\u00b7 ' + (POLICY[lb.policy] || lb.policy) + ' (' + lb.policy + ') \\u00b7 ' + kind + ' \\u00b7 TTL ' + lb.ttl + ' s' +
       ' \\u00b7 fallback ' + (lb.fallbackPool || 'none (fail closed)') +
       (lb.primaryPool ? ' \\u00b7 primary ' + lb.primaryPool : ' \\u00b7 no healthy default pool') +
       (lb.description ? ' \\u00b7 ' + lb.description : ''));
@@ -191,8 +200,8 @@ const SCRIPT = `
       return h('span', null, h('span', { cls: 'swatch', 'data-color': colors[i] }), p.name);
     }));
     var traffic = h('div', { cls: 'traffic' },
-      trafficChart(lb, colors),
-      h('div', { cls: 'caption', text: total + ' answers, last ' + minutes + ' min' }),
+      h('div', null, trafficChart(lb, colors), h('div', { cls: 'axis' }, h('span', { text: span + ' min ago' }), h('span', { text: 'now' }))),
+      h('div', { cls: 'caption' }, h('b', { text: String(total) }), ' answers', h('br'), 'in the last ' + windowText),
       legend);
     var pools = lb.pools.map(function (p, i) {
       var share = total ? Math.round((totals[i] / total) * 100) : 0;
@@ -214,8 +223,9 @@ const SCRIPT = `
         h('div', { cls: 'pool-head' },
           h('span', { cls: 'swatch', 'data-color': colors[i] }),
           h('span', { cls: 'pool-name', text: p.name }), roles, health,
-          h('span', { cls: 'muted', text: p.upOrigins + ' of ' + p.enabledOrigins + ' up, min ' + p.minimumOrigins + (p.monitor ? ', monitor ' + p.monitor : ', no monitor') }),
           h('span', { cls: 'share' }, share + ' %', h('small', { text: ' of answers' }))),
+        h('div', { cls: 'pool-sub', text: p.upOrigins + ' of ' + p.enabledOrigins + ' origins up \u00b7 needs ' + p.minimumOrigins +
+          (p.monitor ? ' \u00b7 monitor ' + p.monitor : ' \u00b7 no monitor') + (p.description ? ' \u00b7 ' + p.description : '') }),
         bar,
         h('table', { cls: 'origins' }, h('tbody', null, rows)));
     });
@@ -256,8 +266,9 @@ const SCRIPT = `
       var down = 0, origins = 0;
       data.loadBalancers.forEach(function (lb) { lb.pools.forEach(function (p) { p.origins.forEach(function (o) { origins++; if (o.health === 'down') down++; }); }); });
       document.getElementById('ready').replaceChildren(data.ready ? pill('s-ok', 'READY') : pill('s-warn', 'NOT READY: ' + data.readiness));
-      document.getElementById('summary').textContent = data.loadBalancers.length + ' load balancers \\u00b7 ' + data.zones.length +
-        ' zones \\u00b7 ' + origins + ' origins, ' + down + ' down \\u00b7 config gen ' + data.configGeneration + ', health gen ' + data.healthGeneration;
+      document.getElementById('summary').textContent = plural(data.loadBalancers.length, 'load balancer', 'load balancers') + ' \\u00b7 ' +
+        plural(data.zones.length, 'zone', 'zones') + ' \\u00b7 ' + plural(origins, 'origin', 'origins') + ', ' + down + ' down \\u00b7 config gen ' +
+        data.configGeneration + ', health gen ' + data.healthGeneration;
       nodes.push(h('h2', { text: 'Load balancers' }));
       nodes.push(data.loadBalancers.length ? h('div', { cls: 'grid' }, data.loadBalancers.map(function (lb) { return lbCard(lb, now); }))
         : h('div', { cls: 'panel' }, h('div', { cls: 'empty', text: 'No load balancers configured.' })));
@@ -317,6 +328,7 @@ export function statusPage(): StatusPage {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>steerdns status</title>
 <style>${STYLE}</style>
 </head>

@@ -67,6 +67,7 @@ export const LoadBalancerStatusSchema = z.object({
     .describe('ok: every default pool healthy; degraded: some default pool down; fallback: none healthy, fallback pool answers; down: nothing answers (fail closed)'),
   traffic: z.object({
     bucketSeconds: z.number().positive(),
+    buckets: count.describe('How many buckets the window holds once full'),
     bucketStarts: z.array(epochMs).describe('Start of each bucket, oldest first; the last one is still filling'),
   }),
   pools: z.array(PoolStatusSchema),

@@ -55,7 +55,11 @@ export function buildStatus(server: RunningServer, metrics: SteerMetrics | null,
         fallbackPool: p.lb.fallbackPool,
         primaryPool: p.firstHealthyDefault >= 0 ? p.pools[p.firstHealthyDefault]!.name : null,
         state: lbState(p),
-        traffic: { bucketSeconds: traffic?.bucketSeconds ?? 10, bucketStarts: traffic ? [...traffic.bucketStarts] : [] },
+        traffic: {
+          bucketSeconds: traffic?.bucketSeconds ?? 10,
+          buckets: metrics?.traffic.size ?? 0,
+          bucketStarts: traffic ? [...traffic.bucketStarts] : [],
+        },
         pools,
       });
     }
