@@ -13,7 +13,7 @@ import type { QueryObserver } from './observer.js';
 import { QueryPipeline } from './pipeline.js';
 import { Reloader } from './reloader.js';
 import { StateHolder, type OriginConfig } from './state.js';
-import { listenTcp, type TcpListener, type TcpOptions } from './tcp.js';
+import { listenTcp, type TcpListener, type TcpOptions, type TcpStats } from './tcp.js';
 import { listenUdp, type UdpListener } from './udp.js';
 import { ResponseRateLimiter, resolveRrlOptions, type RrlOptions } from './rrl.js';
 
@@ -65,6 +65,8 @@ export interface RunningServer {
   /** Reparse changed files (all files with force) and swap them in atomically. */
   reload(force?: boolean): Promise<LoadOutcome>;
   tcpConnections(): number;
+  /** TCP counters summed over every listener (connections refused, evicted, timed out...). */
+  tcpStats(): TcpStats;
   /** Zones loaded and the first probe round done. */
   isReady(): boolean;
   /** Serve with this health from now on (with externalHealth). */
@@ -156,6 +158,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return lastOutcome;
     },
     tcpConnections: () => tcp.reduce((n, l) => n + l.connections(), 0),
+    tcpStats: () => sumTcpStats(tcp.map((l) => l.stats())),
     isReady: () => opts.probe === false || prober.isReady(),
     setHealth: (snapshot) => state.setHealth(snapshot),
     async close() {
@@ -211,4 +214,10 @@ async function bindPair(
       throw steerError('STEER_LISTEN', [`tcp ${formatHostPort(addr.host, udp.port)}`, (err as Error).message]);
     }
   }
+}
+
+function sumTcpStats(all: readonly TcpStats[]): TcpStats {
+  const sum = { connections: 0, accepted: 0, refusedPerClient: 0, refusedFull: 0, evicted: 0, idleTimeouts: 0, messageTimeouts: 0, queryLimit: 0 };
+  for (const s of all) for (const k of Object.keys(sum) as (keyof TcpStats)[]) sum[k] += s[k];
+  return sum;
 }

@@ -1,34 +1,82 @@
-// TCP transport (RFC 7766): 2-byte length framing, pipelined queries, idle timeout, a cap on
-// concurrent connections and on queries per connection, and write backpressure.
+// TCP transport (RFC 7766): 2-byte length framing, pipelined queries, write backpressure, and
+// the limits that keep hostile clients from taking the service away from others:
+//   - idle timeout: a connection with no traffic for idleTimeoutMs is closed;
+//   - message timeout: once a message has started, the rest must arrive within messageTimeoutMs
+//     (a client sending a byte at a time is closed, however often it sends);
+//   - queries per connection: after maxQueriesPerConnection the connection is closed cleanly;
+//   - connections per client address: at most maxConnectionsPerClient, so one host cannot take
+//     every slot;
+//   - connections in total: at most maxConnections. When the table is full a new connection
+//     takes the slot of the one that has gone longest without completing a query (idle, or slow),
+//     as RFC 7766 §6.2.3 allows under pressure; a connection still writing replies is never
+//     taken. A flood of connections therefore recycles its own slots and cannot lock out a
+//     client that connects, asks and reads.
+// A message that arrives in pieces is copied into one buffer of its announced length, so a client
+// sending tiny segments costs linear, not quadratic, copying. Shutdown is graceful: stop
+// accepting, answer what has arrived, flush, close.
 import net from 'node:net';
 import type { ListenAddress } from './listen-address.js';
 import type { QueryPipeline } from './pipeline.js';
 import type { Logger } from './logger.js';
 
 export interface TcpOptions {
-  /** Close a connection with no complete query for this long (ms). */
+  /** Close a connection with no traffic for this long (ms). */
   readonly idleTimeoutMs: number;
   /** Once a message has started, the rest must arrive within this long (ms): stops byte-at-a-time clients. */
   readonly messageTimeoutMs: number;
   readonly maxConnections: number;
+  /** Connections one client address may hold at once. */
+  readonly maxConnectionsPerClient: number;
   readonly maxQueriesPerConnection: number;
   /** Stop reading from a client whose unsent replies exceed this many bytes. */
   readonly maxPendingWriteBytes: number;
+  /** On close(), how long connections get to finish a started message and flush replies (ms). */
+  readonly shutdownGraceMs: number;
 }
 
 export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   idleTimeoutMs: 10_000,
   messageTimeoutMs: 5_000,
   maxConnections: 1024,
+  // Generous for a resolver farm behind one address, small against the 1024 slots.
+  maxConnectionsPerClient: 64,
   maxQueriesPerConnection: 1000,
   maxPendingWriteBytes: 256 * 1024,
+  shutdownGraceMs: 5_000,
 };
+
+/** Counters for metrics: why connections ended early. */
+export interface TcpStats {
+  readonly connections: number;
+  readonly accepted: number;
+  /** Refused because the client address already held maxConnectionsPerClient. */
+  readonly refusedPerClient: number;
+  /** Refused because every slot was busy writing replies. */
+  readonly refusedFull: number;
+  /** Closed to make room for a new connection. */
+  readonly evicted: number;
+  readonly idleTimeouts: number;
+  readonly messageTimeouts: number;
+  readonly queryLimit: number;
+}
 
 export interface TcpListener {
   readonly address: string;
   readonly port: number;
   connections(): number;
+  stats(): TcpStats;
+  /** Stop accepting; let open connections finish (up to shutdownGraceMs), then close them. */
   close(): Promise<void>;
+}
+
+interface Counters {
+  accepted: number;
+  refusedPerClient: number;
+  refusedFull: number;
+  evicted: number;
+  idleTimeouts: number;
+  messageTimeouts: number;
+  queryLimit: number;
 }
 
 export function listenTcp(
@@ -38,13 +86,48 @@ export function listenTcp(
   options: Partial<TcpOptions> = {},
 ): Promise<TcpListener> {
   const opts: TcpOptions = { ...DEFAULT_TCP_OPTIONS, ...options };
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer({ noDelay: true }, (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, pipeline, opts);
+  const connections = new Set<TcpConnection>();
+  const perClient = new Map<string, number>();
+  const counters: Counters = { accepted: 0, refusedPerClient: 0, refusedFull: 0, evicted: 0, idleTimeouts: 0, messageTimeouts: 0, queryLimit: 0 };
+  let closing = false;
+
+  const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+    const client = socket.remoteAddress ?? '';
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    const held = perClient.get(client) ?? 0;
+    if (held >= opts.maxConnectionsPerClient) {
+      counters.refusedPerClient++;
+      logger.debug({ client, reason: 'per-client connection limit' }, 'tcp connection refused');
+      socket.destroy();
+      return;
+    }
+    if (connections.size >= opts.maxConnections) {
+      const victim = leastUseful(connections);
+      if (victim === null) {
+        counters.refusedFull++;
+        logger.debug({ client, reason: 'connection table full' }, 'tcp connection refused');
+        socket.destroy();
+        return;
+      }
+      counters.evicted++;
+      logger.debug({ client: victim.client, reason: 'evicted for a new connection' }, 'tcp connection closed');
+      victim.destroy();
+    }
+    counters.accepted++;
+    perClient.set(client, held + 1);
+    // The slot is released as soon as the connection is destroyed or closes, whichever is first.
+    const release = (): void => {
+      connections.delete(conn);
+      const n = (perClient.get(client) ?? 1) - 1;
+      if (n <= 0) perClient.delete(client);
+      else perClient.set(client, n);
+    };
+    const conn = new TcpConnection(socket, client, pipeline, opts, counters, logger, release);
+    connections.add(conn);
   });
-  server.maxConnections = opts.maxConnections;
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);
@@ -55,74 +138,223 @@ export function listenTcp(
       resolve({
         address: bound.address,
         port: bound.port,
-        connections: () => sockets.size,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            for (const s of sockets) s.destroy();
-          }),
+        connections: () => connections.size,
+        stats: () => ({ connections: connections.size, ...counters }),
+        close: () => {
+          closing = true;
+          return new Promise<void>((done) => {
+            let finished = false;
+            const finish = (): void => {
+              if (finished) return;
+              finished = true;
+              clearTimeout(grace);
+              done();
+            };
+            // Resolves once the listener is closed and every connection has gone.
+            server.close(() => finish());
+            const grace = setTimeout(() => {
+              for (const c of connections) c.destroy();
+            }, opts.shutdownGraceMs);
+            grace.unref();
+            for (const c of [...connections]) c.finish();
+          });
+        },
       });
     });
   });
 }
 
-function serveConnection(socket: net.Socket, pipeline: QueryPipeline, opts: TcpOptions): void {
-  const clientIp = socket.remoteAddress ?? '';
-  let pending: Buffer = Buffer.alloc(0);
-  let answered = 0;
-  let messageTimer: NodeJS.Timeout | null = null;
+/** The connection that has gone longest without completing a query and is not writing; null if none. */
+function leastUseful(connections: ReadonlySet<TcpConnection>): TcpConnection | null {
+  let best: TcpConnection | null = null;
+  for (const c of connections) {
+    if (c.isWriting()) continue;
+    if (best === null || c.lastCompleted < best.lastCompleted) best = c;
+  }
+  return best;
+}
 
-  socket.setTimeout(opts.idleTimeoutMs, () => socket.destroy());
-  socket.on('error', () => socket.destroy());
+class TcpConnection {
+  /** When the last query completed (or the connection opened): older means less useful. */
+  lastCompleted = performance.now();
+  private answered = 0;
+  /** Bytes of the 2-byte length prefix seen so far, and its value. */
+  private headerBytes = 0;
+  private length = 0;
+  /** A message arriving in pieces: its buffer and how much of it is filled. */
+  private body: Buffer | null = null;
+  private filled = 0;
+  /** Unprocessed input kept while paused for backpressure. */
+  private stash: Buffer | null = null;
+  private messageTimer: NodeJS.Timeout | null = null;
+  private clientEnded = false;
+  private finishing = false;
+  private done = false;
+  private released = false;
 
-  const clearMessageTimer = (): void => {
-    if (messageTimer !== null) {
-      clearTimeout(messageTimer);
-      messageTimer = null;
-    }
-  };
-  socket.once('close', clearMessageTimer);
+  constructor(
+    private readonly socket: net.Socket,
+    readonly client: string,
+    private readonly pipeline: QueryPipeline,
+    private readonly opts: TcpOptions,
+    private readonly counters: Counters,
+    private readonly logger: Logger,
+    private readonly release: () => void,
+  ) {
+    socket.setTimeout(opts.idleTimeoutMs, () => {
+      counters.idleTimeouts++;
+      this.close('idle timeout');
+    });
+    socket.on('error', () => socket.destroy());
+    socket.once('close', () => {
+      this.clearMessageTimer();
+      this.releaseOnce();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.stash !== null) this.stash = Buffer.concat([this.stash, chunk]);
+      else this.consume(chunk);
+    });
+    socket.on('end', () => {
+      // The client has sent everything (half-close): answer what is here, then close our side.
+      this.clientEnded = true;
+      this.endIfDone();
+    });
+    socket.on('drain', () => this.resumeReading());
+  }
 
-  // Answer every complete message in the buffer; replies go out in query order.
-  const drainQueries = (): void => {
-    while (pending.length >= 2) {
-      const length = pending.readUInt16BE(0);
-      if (pending.length < 2 + length) break;
-      const message = pending.subarray(2, 2 + length);
-      pending = pending.subarray(2 + length);
-      clearMessageTimer();
-      const out = length === 0 ? null : pipeline.answer(message, clientIp, 'tcp');
-      answered++;
-      if (out !== null) {
-        const frame = Buffer.allocUnsafe(2 + out.length);
-        frame.writeUInt16BE(out.length, 0);
-        frame.set(out, 2);
-        socket.write(frame);
+  private resumeReading(): void {
+    if (this.stash === null || this.done) return;
+    const rest = this.stash;
+    this.stash = null;
+    this.socket.resume();
+    this.consume(rest);
+  }
+
+  isWriting(): boolean {
+    return this.socket.writableLength > 0 || this.stash !== null;
+  }
+
+  /** Graceful shutdown: finish a started message and pending replies, then close. */
+  finish(): void {
+    this.finishing = true;
+    this.endIfDone();
+  }
+
+  destroy(): void {
+    this.done = true;
+    this.socket.destroy();
+    this.releaseOnce();
+  }
+
+  private releaseOnce(): void {
+    if (this.released) return;
+    this.released = true;
+    this.release();
+  }
+
+  private close(reason: string): void {
+    this.logger.debug({ client: this.client, reason }, 'tcp connection closed');
+    this.destroy();
+  }
+
+  /** Frame and answer every complete message in `chunk`; keep a started one for later. */
+  private consume(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length && !this.done) {
+      // Backpressure: a client that does not read its replies stops being read.
+      if (this.socket.writableLength > this.opts.maxPendingWriteBytes) break;
+      if (this.body === null) {
+        if (this.headerBytes === 0 && chunk.length - at >= 2) {
+          this.length = chunk.readUInt16BE(at);
+          at += 2;
+        } else {
+          this.length = (this.length << 8) | chunk[at]!;
+          at++;
+          if (++this.headerBytes < 2) continue;
+          this.length &= 0xffff;
+        }
+        this.headerBytes = 0;
+        if (chunk.length - at >= this.length) {
+          // The whole message is in this chunk: answer it in place, without copying.
+          const message = chunk.subarray(at, at + this.length);
+          at += this.length;
+          this.length = 0;
+          this.answer(message);
+        } else {
+          this.body = Buffer.allocUnsafe(this.length);
+          this.filled = 0;
+        }
+        continue;
       }
-      if (answered >= opts.maxQueriesPerConnection) {
-        socket.end();
-        socket.pause();
-        return;
-      }
-      if (socket.writableLength > opts.maxPendingWriteBytes) {
-        // Backpressure: a client that does not read its replies stops being read.
-        socket.pause();
-        socket.once('drain', () => {
-          socket.resume();
-          drainQueries();
-        });
-        return;
+      const take = Math.min(this.body.length - this.filled, chunk.length - at);
+      chunk.copy(this.body, this.filled, at, at + take);
+      this.filled += take;
+      at += take;
+      if (this.filled === this.body.length) {
+        const message = this.body;
+        this.body = null;
+        this.length = 0;
+        this.answer(message);
       }
     }
-    if (pending.length > 0 && messageTimer === null) {
-      messageTimer = setTimeout(() => socket.destroy(), opts.messageTimeoutMs);
+    if (this.done) return;
+    if (at < chunk.length) {
+      this.stash = chunk.subarray(at);
+      this.socket.pause();
+      this.clearMessageTimer();
+      // 'drain' comes only after a write that reported a full buffer; with a small limit that
+      // may not have happened, so look again on the next turn.
+      if (!this.socket.writableNeedDrain) setImmediate(() => this.resumeReading());
+      return;
     }
-    // Keep the retained remainder small and detached from the big chunk it came from.
-    if (pending.length > 0 && pending.byteOffset > 0) pending = Buffer.from(pending);
-  };
+    if (this.midMessage()) {
+      if (this.messageTimer === null) {
+        this.messageTimer = setTimeout(() => {
+          this.counters.messageTimeouts++;
+          this.close('message timeout');
+        }, this.opts.messageTimeoutMs);
+      }
+    } else {
+      this.endIfDone();
+    }
+  }
 
-  socket.on('data', (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    if (!socket.isPaused()) drainQueries();
-  });
+  private answer(message: Buffer): void {
+    this.clearMessageTimer();
+    this.lastCompleted = performance.now();
+    this.answered++;
+    const out = message.length === 0 ? null : this.pipeline.answer(message, this.client, 'tcp');
+    if (out !== null) {
+      const frame = Buffer.allocUnsafe(2 + out.length);
+      frame.writeUInt16BE(out.length, 0);
+      frame.set(out, 2);
+      this.socket.write(frame);
+    }
+    if (this.answered >= this.opts.maxQueriesPerConnection) {
+      this.counters.queryLimit++;
+      this.logger.debug({ client: this.client, reason: 'query limit' }, 'tcp connection closing');
+      this.done = true;
+      this.socket.pause();
+      this.socket.end();
+    }
+  }
+
+  private midMessage(): boolean {
+    return this.body !== null || this.headerBytes > 0;
+  }
+
+  /** Close our side once nothing more is coming (client half-closed) or we are shutting down. */
+  private endIfDone(): void {
+    if (this.done || this.stash !== null || this.midMessage()) return;
+    if (!this.clientEnded && !this.finishing) return;
+    this.done = true;
+    this.socket.end();
+  }
+
+  private clearMessageTimer(): void {
+    if (this.messageTimer !== null) {
+      clearTimeout(this.messageTimer);
+      this.messageTimer = null;
+    }
+  }
 }
