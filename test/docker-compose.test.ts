@@ -303,6 +303,7 @@ describe.skipIf(!composeTool)('docker-compose.yml', () => {
     const env = { ...process.env };
     delete env.STEERDNS_HTTP_TOKEN;
     delete env.STEERDNS_DNS_PORT;
+    delete env.STEERDNS_RESOLVER_PORT;
     return spawnSync(composeTool!, ['-f', 'docker-compose.yml', ...args], { cwd: repoRoot, env, encoding: 'utf8', timeout: 60_000 });
   }
 
