@@ -1,6 +1,14 @@
 // Watches zones/ and reloads what changed, debounced, so an editor's burst of writes becomes
 // one reload. Reloads never overlap; a request during a reload runs once it finishes.
+//
+// Half-written files (issue 6): an editor that saves in place (truncate, then write) can be
+// caught mid-save, and the first half of a zone or LB file may parse — serving half a zone. So
+// a watcher-triggered reload also waits for the files named by the watch events to settle: while
+// one was modified less than `settleMs` ago, the reload is put off until it is that old (at most
+// 5 x settleMs in all, so a file with a future mtime cannot stall reloads). Explicit reloads
+// (SIGHUP, the API, run()) are not delayed.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from './logger.js';
 
 export interface ReloaderOptions {
@@ -9,6 +17,8 @@ export interface ReloaderOptions {
   readonly logger: Logger;
   /** Performs the reload; `force` reparses every file even if its stamp did not change. */
   readonly reload: (force: boolean) => Promise<void> | void;
+  /** A changed file must be this old (by mtime) before a watcher reload reads it (default 1000 ms). */
+  readonly settleMs?: number;
 }
 
 export class Reloader {
@@ -17,6 +27,9 @@ export class Reloader {
   private running: Promise<void> | null = null;
   private again = false;
   private forceNext = false;
+  /** Files named by watch events since the last watcher reload, and when waiting for them ends. */
+  private readonly changed = new Set<string>();
+  private settleDeadline = 0;
 
   constructor(private readonly opts: ReloaderOptions) {}
 
@@ -26,6 +39,8 @@ export class Reloader {
         // Any change under zones/ (including $INCLUDEd files) schedules a reload; a changed
         // non-zone file forces a full reparse because we cannot tell which zone includes it.
         const name = file?.toString() ?? '';
+        // Editor scratch files (.x.swp, #x#, x~) are never read; their churn must not delay reloads.
+        if (name && !/^[.#]|~$/.test(name)) this.changed.add(name);
         this.schedule(!(name.endsWith('.zone') || /\.lb\.ya?ml$/.test(name)));
       });
       this.watcher.on('error', (err) => this.opts.logger.warn({ err }, 'zones directory watch failed'));
@@ -37,10 +52,30 @@ export class Reloader {
   schedule(force = false): void {
     this.forceNext ||= force;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.run();
-    }, this.opts.debounceMs);
+    this.timer = setTimeout(() => this.runWhenSettled(), this.opts.debounceMs);
+  }
+
+  private runWhenSettled(): void {
+    this.timer = null;
+    const settleMs = this.opts.settleMs ?? 1000;
+    const now = Date.now();
+    if (this.settleDeadline === 0) this.settleDeadline = now + 5 * settleMs;
+    let wait = 0;
+    for (const name of this.changed) {
+      try {
+        const age = now - fs.statSync(path.join(this.opts.dir, name)).mtimeMs;
+        wait = Math.max(wait, Math.min(settleMs, settleMs - age));
+      } catch {
+        // Gone (deleted or renamed away): nothing to wait for.
+      }
+    }
+    if (wait > 0 && now < this.settleDeadline) {
+      this.timer = setTimeout(() => this.runWhenSettled(), Math.min(wait, this.settleDeadline - now));
+      return;
+    }
+    this.changed.clear();
+    this.settleDeadline = 0;
+    void this.run();
   }
 
   /** Reload now (SIGHUP, API); resolves when a reload that started after this call is done. */
