@@ -1,0 +1,138 @@
+// `steerdns serve` with the HTTP listener and the query log, spawned from dist/ as an operator
+// would run it.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDist, cliPath, repoRoot } from '../support/build.js';
+import { buildQuery, decode, udpExchange } from '../support/dns-client.js';
+import { parsePrometheus, request, valueOf } from './harness.js';
+
+const ZONE = `$TTL 300
+@   IN SOA ns hostmaster 1 3600 600 86400 60
+    IN NS  ns
+ns  IN A   192.0.2.1
+www IN A   192.0.2.2
+`;
+
+let zones: string;
+beforeAll(() => {
+  buildDist();
+  zones = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-serve-http-'));
+  fs.writeFileSync(path.join(zones, 'cli.test.zone'), ZONE);
+});
+afterAll(() => fs.rmSync(zones, { recursive: true, force: true }));
+
+interface Served {
+  child: ChildProcess;
+  /** Resolves once stdout is fully read (after exit). */
+  drained: Promise<void>;
+  lines: Record<string, unknown>[];
+  dnsPort: number;
+  httpUrl: string | null;
+}
+
+/** Start serve; resolve once DNS (and HTTP, when expected) report their addresses. */
+function serve(args: string[], expectHttp: boolean, env: Record<string, string> = {}): Promise<Served> {
+  const child = spawn(process.execPath, [cliPath, 'serve', '--zones', zones, '--geoip', 'off', '--listen', '127.0.0.1:0', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+  });
+  const lines: Record<string, unknown>[] = [];
+  const rl = readline.createInterface({ input: child.stdout! });
+  const drained = new Promise<void>((resolve) => rl.once('close', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let dnsPort = 0;
+    let httpUrl: string | null = null;
+    const timer = setTimeout(() => reject(new Error(`serve did not come up: ${JSON.stringify(lines)}`)), 15_000);
+    rl.on('line', (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      lines.push(entry);
+      const msg = String(entry.msg ?? '');
+      if (msg.startsWith('listening')) dnsPort = Number(entry.port);
+      if (msg.startsWith('http listening')) httpUrl = `http://127.0.0.1:${Number(entry.port)}`;
+      if (dnsPort && (httpUrl || !expectHttp)) {
+        clearTimeout(timer);
+        resolve({ child, drained, lines, dnsPort, httpUrl });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  return exited;
+}
+
+describe('steerdns serve --http', () => {
+  it('serves /metrics and the status API, logs sampled queries, and closes both on SIGTERM', async () => {
+    const s = await serve(['--http', '127.0.0.1:0', '--query-log', '--query-log-sample', '2'], true);
+    let exited = false;
+    try {
+      for (let i = 0; i < 4; i++) {
+        const r = decode(await udpExchange('127.0.0.1', s.dnsPort, buildQuery({ name: 'www.cli.test', type: 'A' })));
+        expect(r.answers[0]?.data).toBe('192.0.2.2');
+      }
+      const metrics = parsePrometheus((await request(`${s.httpUrl}/metrics`)).text);
+      expect(valueOf(metrics, 'steerdns_queries_total', { zone: 'cli.test', qtype: 'A', rcode: 'NOERROR', transport: 'udp' })).toBe(4);
+      expect((await request(`${s.httpUrl}/readyz`)).status).toBe(200);
+      const status = JSON.parse((await request(`${s.httpUrl}/api/v1/status`)).text) as { zones: { name: string }[] };
+      expect(status.zones.map((z) => z.name)).toEqual(['cli.test']);
+      const logged = s.lines.filter((l) => l.msg === 'query');
+      expect(logged).toHaveLength(2);
+      expect(logged[0]).toMatchObject({ component: 'query', client: '127.0.0.1', qname: 'www.cli.test', qtype: 'A', rcode: 'NOERROR', answers: 1 });
+      expect(await stop(s.child)).toBe(0);
+      exited = true;
+      await expect(request(`${s.httpUrl}/healthz`)).rejects.toThrow();
+    } finally {
+      if (!exited) s.child.kill('SIGKILL');
+    }
+  });
+
+  it('takes the token from STEERDNS_HTTP_TOKEN', async () => {
+    const token = 'from-the-environment-0123';
+    const s = await serve(['--http', '127.0.0.1:0'], true, { STEERDNS_HTTP_TOKEN: token });
+    try {
+      expect((await request(`${s.httpUrl}/api/v1/status`)).status).toBe(401);
+      expect((await request(`${s.httpUrl}/api/v1/status`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      expect(s.lines.find((l) => String(l.msg).startsWith('http listening'))).toMatchObject({ auth: 'bearer token' });
+    } finally {
+      expect(await stop(s.child)).toBe(0);
+    }
+  });
+
+  it('with --http off, starts no HTTP listener', async () => {
+    const s = await serve(['--http', 'off'], false);
+    // Exit code 0 on SIGTERM means serve got past its whole setup (the handler is installed last).
+    expect(await stop(s.child)).toBe(0);
+    await s.drained;
+    expect(s.lines.some((l) => l.msg === 'shutting down')).toBe(true);
+    expect(s.lines.some((l) => String(l.msg).startsWith('http listening'))).toBe(false);
+  });
+
+  it('refuses a non-loopback --http without a token, before serving anything', () => {
+    const r = spawnSync(process.execPath, [cliPath, 'serve', '--zones', zones, '--geoip', 'off', '--listen', '127.0.0.1:0', '--http', '0.0.0.0:0'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, STEERDNS_HTTP_TOKEN: '' },
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/0\.0\.0\.0:0 is not a loopback address: set a bearer token with --http-token or STEERDNS_HTTP_TOKEN.*\[STEER_HTTP_TOKEN_REQUIRED\]/);
+    expect(r.stdout).not.toMatch(/listening/);
+  });
+
+  it('rejects a bad --http address and a bad --query-log-sample with usage', () => {
+    const run = (args: string[]) => spawnSync(process.execPath, [cliPath, 'serve', '--zones', zones, '--geoip', 'off', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 20_000 });
+    const bad = run(['--http', 'localhost:9153']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--http localhost:9153: expected ADDRESS:PORT/);
+    const sample = run(['--query-log-sample', '0']);
+    expect(sample.status).toBe(2);
+    expect(sample.stderr).toMatch(/--query-log-sample 0/);
+  });
+});
