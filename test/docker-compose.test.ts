@@ -371,7 +371,7 @@ describe.skipIf(!composeTool)('docker-compose.yml', () => {
   });
 });
 
-describe.skipIf(!composeTool)('docker/unbound.conf', () => {
+describe('docker/unbound.conf', () => {
   const conf = unboundSettings(fs.readFileSync(path.join(repoRoot, 'docker', 'unbound.conf'), 'utf8'));
 
   it('is accepted by unbound-checkconf', () => {
