@@ -11,8 +11,12 @@ import { StartupError, startServer } from '../server/server.js';
 import type { CliOptions } from './main.js';
 import { resolveGeoIpOption } from './resolve-geoip.js';
 
-/** The latency histogram times every query: two clock reads cost far less than answering. */
-const LATENCY_SAMPLE_EVERY = 1;
+/**
+ * The latency histogram times one query in 16: timing every one added ~15 % to a ~1 µs static
+ * answer (two clock reads and a histogram update); one in 16 costs ~1 % and still gives
+ * thousands of samples a second under load.
+ */
+const LATENCY_SAMPLE_EVERY = 16;
 
 /** Runs until SIGTERM/SIGINT. Returns the exit code for a failed start. */
 export async function runServe(options: CliOptions): Promise<number> {

@@ -17,6 +17,7 @@ import type { Query, RR, Reply } from '../wire/types.js';
 import { isTruncated, type AnswerTap } from './answer-tap.js';
 import { attributeRecords, type RecordSource } from './attribution.js';
 import { CellCounter, type Cell } from './cell-counter.js';
+import { CellHistogram, type HistogramCell } from './cell-histogram.js';
 import { TrafficRing, type TrafficOptions } from './traffic.js';
 
 export interface MetricsOptions {
@@ -74,7 +75,8 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
   #attribution = new Map<RR, Attribution>();
   #attributedLb: ServingState['lb'] | null = null;
 
-  readonly #latency: { udp: Histogram.Internal<never>; tcp: Histogram.Internal<never> } | null;
+  readonly #latency: CellHistogram<'transport'>;
+  readonly #latencyCells: { udp: HistogramCell; tcp: HistogramCell };
   readonly #probeDuration: Histogram<'target'>;
   readonly #reloads: Counter<'result'>;
 
@@ -106,14 +108,14 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
     ]);
 
     const every = Math.max(1, Math.floor(options.latencySampleEvery ?? 1));
-    const latency = new Histogram({
-      name: 'steerdns_query_duration_seconds',
-      help: `Time to answer one query (decode to encoded reply), by transport${every > 1 ? `; sampled, 1 query in ${every}` : ''}.`,
-      labelNames: ['transport'],
-      buckets: [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1],
-      registers: [r],
-    });
-    this.#latency = { udp: latency.labels('udp'), tcp: latency.labels('tcp') };
+    this.#latency = new CellHistogram(
+      r,
+      'steerdns_query_duration_seconds',
+      `Time to answer one query (decode to encoded reply), by transport${every > 1 ? `; sampled, 1 query in ${every}` : ''}.`,
+      ['transport'],
+      [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1],
+    );
+    this.#latencyCells = { udp: this.#latency.cell({ transport: 'udp' }), tcp: this.#latency.cell({ transport: 'tcp' }) };
 
     this.#probeDuration = new Histogram({
       name: 'steerdns_probe_duration_seconds',
@@ -197,7 +199,7 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
 
   end(out: Uint8Array | null, transport: Transport, seconds: number): void {
     if (out !== null && isTruncated(out)) this.#truncatedCells[transport].value++;
-    if (seconds >= 0 && this.#latency !== null) this.#latency[transport].observe(seconds);
+    if (seconds >= 0) this.#latency.observe(this.#latencyCells[transport], seconds);
   }
 
   #attribute(reply: Reply): void {
