@@ -330,11 +330,14 @@ function rssKb(pid) {
 async function startServer(zonesDir) {
   const cli = path.join(repoRoot, 'dist/cli/main.js');
   if (!fs.existsSync(cli)) fail('dist/cli/main.js is missing: run `npm run build` (npm run soak does)');
-  const nodeArgs = (process.env.SOAK_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // --trace-gc prints one line per collection; after each full (mark-compact) collection it gives
+  // the live heap, which is the leak signal RSS alone cannot give (RSS also follows V8's choice
+  // of how much heap to keep committed).
+  const nodeArgs = ['--trace-gc', ...(process.env.SOAK_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, cli, 'serve', '--zones', zonesDir, '--listen', `${HOST}:0`, '--geoip', 'off', '--http', 'off', '--log-level', 'info'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const server = { child, port: 0, exited: null, errorLines: [], warnLines: [], loadedLines: 0, stderr: '' };
+  const server = { child, port: 0, exited: null, errorLines: [], warnLines: [], fullGcs: [], loadedLines: 0, stderr: '' };
   child.once('exit', (code, signal) => (server.exited = { code, signal }));
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d) => (server.stderr += d));
@@ -342,6 +345,12 @@ async function startServer(zonesDir) {
   server.port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${server.stderr}`)), 20_000);
     lines.on('line', (line) => {
+      const gc = /^\[\d+:0x[0-9a-f]+\]\s+(\d+) ms: (\S+)/.exec(line);
+      if (gc) {
+        const full = /Mark-Compact [\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/.exec(line);
+        if (full) server.fullGcs.push({ t: performance.now(), liveMb: Number(full[1]), committedMb: Number(full[2]) });
+        return;
+      }
       let entry;
       try {
         entry = JSON.parse(line);
@@ -592,6 +601,7 @@ async function main() {
   fs.writeFileSync(path.join(zonesDir, `${ZONE}.zone`), zoneText(1));
   fs.writeFileSync(path.join(zonesDir, `${ZONE}.lb.yaml`), lbText(0));
 
+  const loadStart = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const server = await startServer(zonesDir);
   const pid = server.child.pid;
   const startTime = procStart(pid);
@@ -657,7 +667,13 @@ async function main() {
   const warm = rss.find((s) => s.t - t0 >= WARMUP_MS) ?? rss[0];
   const mb = (kb) => Math.round((kb / 1024) * 10) / 10;
   const rssFigures = { start: mb(rss[0].kb), first: mb(warm.kb), max: mb(Math.max(...rss.map((s) => s.kb))), last: mb(rss[rss.length - 1].kb), samples: rss.length };
-  const rssFlat = rssFigures.last - rssFigures.first <= Math.max(30, rssFigures.first * 0.25);
+  // A leak grows with traffic; V8's committed heap also grows, but only to a point. So: the live
+  // heap after full collections must stay within 50% (or 8 MB) of its first post-warm-up value,
+  // and RSS within twice (or +100 MB of) its post-warm-up value.
+  const gcs = server.fullGcs.filter((g) => g.t - t0 >= WARMUP_MS);
+  const heap = gcs.length >= 2 ? { fullGcs: gcs.length, firstLiveMb: gcs[0].liveMb, maxLiveMb: Math.max(...gcs.map((g) => g.liveMb)), lastLiveMb: gcs[gcs.length - 1].liveMb, lastCommittedMb: gcs[gcs.length - 1].committedMb } : null;
+  const heapFlat = heap === null || heap.lastLiveMb <= heap.firstLiveMb + Math.max(8, heap.firstLiveMb * 0.5);
+  const rssFlat = rssFigures.last <= Math.max(2 * rssFigures.first, rssFigures.first + 100);
   const checks = checker.ok + checker.wrong.length + checker.timeouts;
   const result = {
     seed: config.seed,
@@ -688,6 +704,8 @@ async function main() {
     reload: reload.skipped ? reload : { reloads: reload.completed, reloadSeconds: round(reload.reloadSeconds), dnsperfSent: reload.sent, dnsperfCompleted: reload.completedQueries, dnsperfLost: reload.lost },
     process: { pid, sameProcessThroughout: alive, exit, errorLogLines: server.errorLines.length, warnLogLines: server.warnLines.length, warnSample: server.warnLines.slice(0, 3) },
     rssMb: rssFigures,
+    heapAfterFullGc: heap ?? 'fewer than 2 full collections after warm-up',
+    loadavg: { start: loadStart, end: fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '), cpus: os.cpus().length },
   };
   const failures = [];
   if (!alive) failures.push('the server process died or restarted');
@@ -698,6 +716,7 @@ async function main() {
   if (server.errorLines.length > 0) failures.push(`${server.errorLines.length} error log lines, e.g. ${server.errorLines.slice(0, 2).join(' | ')}`);
   if (!reload.skipped && (reload.completed !== config.reloads || reload.lost !== 0)) failures.push(`reload phase: ${reload.completed}/${config.reloads} reloads, ${reload.lost} queries lost\n${reload.dnsperfOutput}`);
   if (!rssFlat) failures.push(`RSS grew from ${rssFigures.first} MB to ${rssFigures.last} MB`);
+  if (!heapFlat) failures.push(`live heap after full GC grew from ${heap.firstLiveMb} MB to ${heap.lastLiveMb} MB`);
   if (exit.code !== 0) failures.push(`exit on SIGTERM: ${JSON.stringify(exit)}`);
 
   console.log('');
@@ -709,6 +728,8 @@ async function main() {
   console.log(`reloads   ${reload.skipped ? `skipped (${reload.skipped})` : `${result.reload.reloads} in ${result.reload.reloadSeconds} s under dnsperf: ${result.reload.dnsperfSent} sent, ${result.reload.dnsperfCompleted} completed, ${result.reload.dnsperfLost} lost`}`);
   console.log(`process   pid ${pid} same throughout: ${alive}; error log lines ${server.errorLines.length}; SIGTERM exit ${JSON.stringify(exit)}`);
   console.log(`RSS (MB)  start ${rssFigures.start}, after warm-up ${rssFigures.first}, max ${rssFigures.max}, last ${rssFigures.last} (${rssFigures.samples} samples)`);
+  console.log(`heap (MB) live after full GC: ${heap ? `first ${heap.firstLiveMb}, max ${heap.maxLiveMb}, last ${heap.lastLiveMb} (${heap.fullGcs} full GCs; committed ${heap.lastCommittedMb})` : 'n/a (fewer than 2 full GCs)'}`);
+  console.log(`machine   ${result.loadavg.cpus} CPUs, load average ${result.loadavg.start} at start, ${result.loadavg.end} at end (other work on the machine shows in latency)`);
   console.log(JSON.stringify(result));
   fs.rmSync(work, { recursive: true, force: true });
   if (failures.length > 0) {
