@@ -62,8 +62,6 @@ describe('the shipped example, damaged', () => {
       }),
       { numRuns: 400 },
     );
-    // The generator is near enough to valid that the success path is exercised too.
-    expect(loaded).toBeGreaterThan(4);
   });
 });
 
