@@ -5,9 +5,9 @@ import path from 'node:path';
 import { SteerError, steerError } from '../errors.js';
 import { loadLbFile } from '../lb/load.js';
 import type { LbZoneConfig } from '../lb/types.js';
-import { buildZone } from '../zone/build.js';
+import { buildZoneFromList } from '../zone/build.js';
 import { originFromFileName } from '../zone/load.js';
-import { parseZoneText, readZoneFileText } from '../zone/parser.js';
+import { parseZone, readZoneFileText } from '../zone/parser.js';
 import type { OriginConfig } from './state.js';
 
 export const ZONE_SUFFIX = '.zone';
@@ -114,7 +114,7 @@ export function loadOrigin(
     return { errors: [steerError('STEER_FILE_READ', [zoneFile, (err as Error).message], { file: zoneFile })] };
   }
   // The zone file may name its origin with a leading $ORIGIN; the LB file follows the zone.
-  const parsed = parseZoneText(text, { file: zoneFile, origin: fileOrigin, zonesDir });
+  const parsed = parseZone(text, { file: zoneFile, origin: fileOrigin, zonesDir });
   const errors: SteerError[] = [...parsed.errors];
   let lb: LbZoneConfig | null = null;
   if (lbFile) {
@@ -123,7 +123,7 @@ export function loadOrigin(
     else lb = lbResult.config;
   }
   if (errors.length > 0) return { errors };
-  const built = buildZone(parsed.origin, parsed.records, { file: zoneFile, bindings: lb?.bindings ?? new Map() });
+  const built = buildZoneFromList(parsed.origin, parsed.list, { file: zoneFile, bindings: lb?.bindings ?? new Map() });
   if ('errors' in built) return { errors: [...built.errors] };
   return {
     config: Object.freeze({ origin: parsed.origin, zone: built.zone, lb, zoneFile, lbFile, loadedAt: Date.now() }),

@@ -1,10 +1,16 @@
 // Records → a validated, immutable Zone: RRsets grouped per name, zone-level rules checked
 // (one SOA at the apex, apex NS, CNAME exclusivity, nothing but glue under a cut, load-balanced
 // names not clashing with static data), empty non-terminals added as nodes.
+//
+// Built for zones of millions of records: records arrive frozen from the parser and are served
+// as they are (a copy is made only when an RRset's TTLs must be evened out), duplicates are
+// looked for only inside their RRset, and the grouping map becomes the zone's node map.
 import { steerError, type SteerError } from '../errors.js';
 import { RRType, type RData, type RR, type RRset } from '../wire/types.js';
 import { freezeMap, freezeSet } from './freeze.js';
-import { absoluteText, isInZone, isWildcardName, parentName } from './name.js';
+import { absoluteText, firstDot, isInZone, isWildcardName, parentName } from './name.js';
+import type { RecordList } from './parser.js';
+import { EMPTY_TABLE, rrsetTable, singleRRsetTable } from './rrset-table.js';
 import { typeName } from './rrtype-names.js';
 import type { DynamicBinding, Zone, ZoneNode } from './types.js';
 
@@ -34,23 +40,50 @@ const CNAME_COMPANIONS: ReadonlySet<number> = new Set([RRType.CNAME, RRType.RRSI
 const AT_CUT: ReadonlySet<number> = new Set([RRType.NS, RRType.DS, RRType.A, RRType.AAAA, RRType.RRSIG, RRType.NSEC]);
 /** Types allowed below a cut: glue only. */
 const BELOW_CUT: ReadonlySet<number> = new Set([RRType.A, RRType.AAAA]);
+/** An RRset this big finds duplicates through a set of keys instead of comparing with each record. */
+const KEYED_FROM = 16;
 
 interface PendingSet {
   readonly type: number;
-  readonly records: BuildRecord[];
-  readonly keys: Set<string>;
+  readonly rrs: RR[];
   /** Input position of the first record, to tell which of two conflicting RRsets came later. */
   readonly order: number;
+  /** Input position of the second distinct record, or -1. */
+  second: number;
   ttl: number;
-  /** First record whose TTL differed from the RRset's first TTL. */
-  mismatchAt: BuildRecord | null;
+  /** Input position of the first record whose TTL differed from the RRset's first TTL, or -1. */
+  mismatchAt: number;
+  /** RDATA keys of every record, once the set is big enough to need them. */
+  keys: Set<string> | null;
 }
 
-/** Identity of RDATA, so duplicate records (RFC 2181 §5: an RRset is a set) collapse. */
+/** RFC 2181 §5: an RRset is a set, so identical RDATA collapses. */
+function sameRData(a: RData, b: RData): boolean {
+  switch (a.kind) {
+    case 'raw': {
+      if (b.kind !== 'raw' || a.bytes.length !== b.bytes.length) return false;
+      for (let i = 0; i < a.bytes.length; i++) if (a.bytes[i] !== b.bytes[i]) return false;
+      return true;
+    }
+    case 'name':
+      return b.kind === 'name' && a.name === b.name;
+    case 'mx':
+      return b.kind === 'mx' && a.preference === b.preference && a.exchange === b.exchange;
+    case 'srv':
+      return b.kind === 'srv' && a.priority === b.priority && a.weight === b.weight && a.port === b.port && a.target === b.target;
+    case 'soa':
+      return (
+        b.kind === 'soa' && a.mname === b.mname && a.rname === b.rname && a.serial === b.serial &&
+        a.refresh === b.refresh && a.retry === b.retry && a.expire === b.expire && a.minimum === b.minimum
+      );
+  }
+}
+
+/** Identity of RDATA as a string, for big RRsets. */
 function rdataKey(d: RData): string {
   switch (d.kind) {
     case 'raw':
-      return `r${Buffer.from(d.bytes.buffer, d.bytes.byteOffset, d.bytes.byteLength).toString('hex')}`;
+      return `r${Buffer.from(d.bytes).toString('latin1')}`;
     case 'name':
       return `n${d.name}`;
     case 'mx':
@@ -62,62 +95,140 @@ function rdataKey(d: RData): string {
   }
 }
 
-function frozenRecord(name: string, type: number, ttl: number, data: RData): RR {
-  return Object.freeze({ name, type, ttl, data: Object.freeze({ ...data }) });
+/** True when `data` is already in the set; otherwise remembers it (the caller adds the record). */
+function isDuplicate(set: PendingSet, data: RData): boolean {
+  const keys = set.keys;
+  if (keys !== null) {
+    const key = rdataKey(data);
+    if (keys.has(key)) return true;
+    keys.add(key);
+    return false;
+  }
+  const rrs = set.rrs;
+  for (let i = 0; i < rrs.length; i++) if (sameRData(rrs[i]!.data, data)) return true;
+  if (rrs.length + 1 >= KEYED_FROM) {
+    const made = new Set<string>();
+    for (const rr of rrs) made.add(rdataKey(rr.data));
+    made.add(rdataKey(data));
+    set.keys = made;
+  }
+  return false;
 }
 
+/** The served RRset: the records themselves, or copies with the set's (smallest) TTL. */
+function finalRRset(set: PendingSet): RRset {
+  const rrs = set.mismatchAt < 0 ? set.rrs : set.rrs.map((rr) => (rr.ttl === set.ttl ? rr : Object.freeze({ name: rr.name, type: rr.type, ttl: set.ttl, data: rr.data })));
+  return Object.freeze(rrs);
+}
+
+function emptyNode(name: string, dynamic: DynamicBinding | null): ZoneNode {
+  return Object.freeze({ name, rrsets: EMPTY_TABLE, dynamic });
+}
+
+/** Builds a zone from records (copied; the caller's objects are not kept). */
 export function buildZone(origin: string, records: readonly BuildRecord[], opts: BuildOptions): BuildResult {
+  const list: RecordList = { rrs: [], lines: [], files: [] };
+  for (const r of records) {
+    list.rrs.push(Object.freeze({ name: r.name, type: r.type, ttl: r.ttl, data: Object.freeze({ ...r.data }) }));
+    list.lines.push(r.line ?? 0);
+    list.files.push(r.file ?? opts.file);
+  }
+  return buildZoneFromList(origin, list, opts);
+}
+
+/**
+ * Builds a zone from parsed records in columns (parseZone's output). The frozen records are
+ * kept and served as they are; line 0 means "no line".
+ */
+export function buildZoneFromList(origin: string, list: RecordList, opts: BuildOptions): BuildResult {
   const errors: SteerError[] = [];
   const warnings: SteerError[] = [];
-  const at = (r: BuildRecord | undefined): { file: string; line?: number } =>
-    r?.line === undefined ? { file: r?.file ?? opts.file } : { file: r.file ?? opts.file, line: r.line };
+  const { rrs, lines, files } = list;
+  const at = (i: number): { file: string; line?: number } => {
+    const line = lines[i] ?? 0;
+    return line === 0 ? { file: files[i] ?? opts.file } : { file: files[i] ?? opts.file, line };
+  };
   const zoneText = absoluteText(origin);
 
-  // Group into RRsets, collapsing duplicates.
-  const names = new Map<string, Map<number, PendingSet>>();
-  records.forEach((r, index) => {
-    if (!isInZone(r.name, origin)) {
-      errors.push(steerError('STEER_ZONE_OUT_OF_ZONE', [absoluteText(r.name), zoneText], at(r)));
-      return;
+  // Group into RRsets, collapsing duplicates. Files list an owner's records together, so the
+  // previous record's node is tried before the map.
+  const names = new Map<string, PendingSet[]>();
+  let lastName: string | null = null;
+  let lastSets: PendingSet[] = [];
+  for (let i = 0; i < rrs.length; i++) {
+    const rr = rrs[i]!;
+    let sets = lastSets;
+    if (rr.name !== lastName) {
+      if (!isInZone(rr.name, origin)) {
+        errors.push(steerError('STEER_ZONE_OUT_OF_ZONE', [absoluteText(rr.name), zoneText], at(i)));
+        continue;
+      }
+      const known = names.get(rr.name);
+      if (known === undefined) names.set(rr.name, (sets = []));
+      else sets = known;
+      lastName = rr.name;
+      lastSets = sets;
     }
-    let byType = names.get(r.name);
-    if (byType === undefined) names.set(r.name, (byType = new Map()));
-    let set = byType.get(r.type);
+    let set: PendingSet | undefined;
+    for (let k = 0; k < sets.length; k++) {
+      if (sets[k]!.type === rr.type) {
+        set = sets[k];
+        break;
+      }
+    }
     if (set === undefined) {
-      set = { type: r.type, records: [], keys: new Set(), order: index, ttl: r.ttl, mismatchAt: null };
-      byType.set(r.type, set);
+      sets.push({ type: rr.type, rrs: [rr], order: i, second: -1, ttl: rr.ttl, mismatchAt: -1, keys: null });
+      continue;
     }
-    if (r.ttl !== set.ttl) {
-      set.mismatchAt ??= r;
-      set.ttl = Math.min(set.ttl, r.ttl);
+    if (rr.ttl !== set.ttl) {
+      if (set.mismatchAt < 0) set.mismatchAt = i;
+      set.ttl = Math.min(set.ttl, rr.ttl);
     }
-    const key = rdataKey(r.data);
-    if (set.keys.has(key)) return;
-    set.keys.add(key);
-    set.records.push(r);
-  });
+    if (isDuplicate(set, rr.data)) continue;
+    if (set.second < 0) set.second = i;
+    set.rrs.push(rr);
+  }
+
+  // One pass over the names for the per-name rules; each kind of error is kept apart so they
+  // are reported in a stable order (SOA, cuts, occlusion, CNAME, load balancers).
+  const soaErrors: SteerError[] = [];
+  const cutErrors: SteerError[] = [];
+  const cnameErrors: SteerError[] = [];
+  const cuts = new Set<string>();
+  for (const [name, sets] of names) {
+    let cname: PendingSet | undefined;
+    for (const set of sets) {
+      if (set.type === RRType.SOA && name !== origin) {
+        soaErrors.push(steerError('STEER_ZONE_SOA_NOT_APEX', [absoluteText(name), zoneText], at(set.order)));
+      } else if (set.type === RRType.NS && name !== origin) {
+        if (isWildcardName(name)) cutErrors.push(steerError('STEER_ZONE_WILDCARD_NS', [absoluteText(name)], at(set.order)));
+        else cuts.add(name);
+      } else if (set.type === RRType.CNAME) {
+        cname = set;
+      }
+      if (set.mismatchAt >= 0) {
+        warnings.push(steerError('STEER_ZONE_TTL_MISMATCH', [absoluteText(name), typeName(set.type), set.ttl], at(set.mismatchAt)));
+      }
+    }
+    if (cname === undefined) continue;
+    if (cname.second >= 0) cnameErrors.push(steerError('STEER_ZONE_MULTIPLE_CNAME', [absoluteText(name)], at(cname.second)));
+    for (const set of sets) {
+      if (CNAME_COMPANIONS.has(set.type)) continue;
+      const later = set.order > cname.order ? set.order : cname.order;
+      cnameErrors.push(steerError('STEER_ZONE_CNAME_CONFLICT', [absoluteText(name)], at(later)));
+    }
+  }
+  errors.push(...soaErrors);
 
   // SOA: exactly one, at the apex.
   const apex = names.get(origin);
-  for (const [name, byType] of names) {
-    const soa = byType.get(RRType.SOA);
-    if (soa !== undefined && name !== origin) {
-      errors.push(steerError('STEER_ZONE_SOA_NOT_APEX', [absoluteText(name), zoneText], at(soa.records[0])));
-    }
-  }
-  const apexSoa = apex?.get(RRType.SOA);
+  const apexSoa = apex?.find((s) => s.type === RRType.SOA);
   if (apexSoa === undefined) errors.push(steerError('STEER_ZONE_NO_SOA', [zoneText], { file: opts.file }));
-  else if (apexSoa.records.length > 1) errors.push(steerError('STEER_ZONE_MULTIPLE_SOA', [zoneText], at(apexSoa.records[1])));
-  if (apex?.get(RRType.NS) === undefined) errors.push(steerError('STEER_ZONE_NO_NS', [zoneText], { file: opts.file }));
+  else if (apexSoa.second >= 0) errors.push(steerError('STEER_ZONE_MULTIPLE_SOA', [zoneText], at(apexSoa.second)));
+  if (apex?.find((s) => s.type === RRType.NS) === undefined) errors.push(steerError('STEER_ZONE_NO_NS', [zoneText], { file: opts.file }));
+  errors.push(...cutErrors);
 
-  // Zone cuts, and what may live at and below them.
-  const cuts = new Set<string>();
-  for (const [name, byType] of names) {
-    const ns = byType.get(RRType.NS);
-    if (name === origin || ns === undefined) continue;
-    if (isWildcardName(name)) errors.push(steerError('STEER_ZONE_WILDCARD_NS', [absoluteText(name)], at(ns.records[0])));
-    else cuts.add(name);
-  }
+  // What may live at and below zone cuts.
   /** The topmost cut at or above a name (a cut below a cut is itself an error). */
   const cutAbove = (name: string): string | null => {
     let top: string | null = null;
@@ -125,35 +236,24 @@ export function buildZone(origin: string, records: readonly BuildRecord[], opts:
     return top;
   };
   if (cuts.size > 0) {
-    for (const [name, byType] of names) {
+    for (const [name, sets] of names) {
       const cut = cutAbove(name);
       if (cut === null) continue;
       const allowed = cut === name ? AT_CUT : BELOW_CUT;
-      for (const set of byType.values()) {
+      for (const set of sets) {
         if (!allowed.has(set.type)) {
-          errors.push(steerError('STEER_ZONE_OCCLUDED', [typeName(set.type), absoluteText(name), absoluteText(cut)], at(set.records[0])));
+          errors.push(steerError('STEER_ZONE_OCCLUDED', [typeName(set.type), absoluteText(name), absoluteText(cut)], at(set.order)));
         }
       }
     }
   }
-
-  // CNAME and other data.
-  for (const [name, byType] of names) {
-    const cname = byType.get(RRType.CNAME);
-    if (cname === undefined) continue;
-    if (cname.records.length > 1) errors.push(steerError('STEER_ZONE_MULTIPLE_CNAME', [absoluteText(name)], at(cname.records[1])));
-    for (const set of byType.values()) {
-      if (CNAME_COMPANIONS.has(set.type)) continue;
-      const later = set.order > cname.order ? set.records[0] : cname.records[0];
-      errors.push(steerError('STEER_ZONE_CNAME_CONFLICT', [absoluteText(name)], at(later)));
-    }
-  }
+  errors.push(...cnameErrors);
 
   // Load-balanced names.
   const bindings = opts.bindings ?? new Map<string, DynamicBinding>();
   for (const [name, binding] of bindings) {
-    const conflict = (why: string, r?: BuildRecord): void => {
-      errors.push(steerError('STEER_ZONE_DYNAMIC_CONFLICT', [binding.lb, absoluteText(name), why], r ? at(r) : { file: opts.file }));
+    const conflict = (why: string, order?: number): void => {
+      errors.push(steerError('STEER_ZONE_DYNAMIC_CONFLICT', [binding.lb, absoluteText(name), why], order === undefined ? { file: opts.file } : at(order)));
     };
     if (!isInZone(name, origin)) {
       errors.push(steerError('STEER_ZONE_OUT_OF_ZONE', [absoluteText(name), zoneText], { file: opts.file }));
@@ -164,12 +264,12 @@ export function buildZone(origin: string, records: readonly BuildRecord[], opts:
       conflict(`the name is at or below the delegation at ${absoluteText(cut)}`);
       continue;
     }
-    for (const set of names.get(name)?.values() ?? []) {
+    for (const set of names.get(name) ?? []) {
       const t = typeName(set.type);
-      if (binding.types.includes(set.type)) conflict(`static ${t} records at the name; the load balancer answers ${t}`, set.records[0]);
-      else if (set.type === RRType.CNAME) conflict('a static CNAME cannot share its name with a load balancer', set.records[0]);
+      if (binding.types.includes(set.type)) conflict(`static ${t} records at the name; the load balancer answers ${t}`, set.order);
+      else if (set.type === RRType.CNAME) conflict('a static CNAME cannot share its name with a load balancer', set.order);
       else if (binding.types.includes(RRType.CNAME)) {
-        conflict(`a load balancer that may answer with a CNAME cannot share its name with static ${t} records`, set.records[0]);
+        conflict(`a load balancer that may answer with a CNAME cannot share its name with static ${t} records`, set.order);
       } else continue;
       break;
     }
@@ -177,34 +277,47 @@ export function buildZone(origin: string, records: readonly BuildRecord[], opts:
 
   if (errors.length > 0) return { errors };
 
-  // RRset TTLs: RFC 2181 §5.2 says treat the set as if all had the smallest TTL.
-  for (const [name, byType] of names) {
-    for (const set of byType.values()) {
-      if (set.mismatchAt !== null) {
-        warnings.push(steerError('STEER_ZONE_TTL_MISMATCH', [absoluteText(name), typeName(set.type), set.ttl], at(set.mismatchAt)));
-      }
-    }
-  }
-
-  const nodes = new Map<string, ZoneNode>();
+  // The grouping map becomes the node map: each name's pending sets are replaced by its node,
+  // so a zone of a million names never holds two maps of a million entries.
+  const nodes = names as unknown as Map<string, ZoneNode>;
+  const hasBindings = bindings.size > 0;
   let recordCount = 0;
-  for (const [name, byType] of names) {
-    const rrsets = new Map<number, RRset>();
-    for (const set of [...byType.values()].sort((a, b) => a.type - b.type)) {
-      rrsets.set(set.type, Object.freeze(set.records.map((r) => frozenRecord(name, set.type, set.ttl, r.data))));
-      recordCount += set.records.length;
+  for (const [name, sets] of names) {
+    let rrsets: ReadonlyMap<number, RRset>;
+    if (sets.length === 1) {
+      const set = sets[0]!;
+      rrsets = singleRRsetTable(set.type, finalRRset(set));
+      recordCount += set.rrs.length;
+    } else {
+      sets.sort((a, b) => a.type - b.type);
+      const types: number[] = [];
+      const rrsetList: RRset[] = [];
+      for (const set of sets) {
+        types.push(set.type);
+        rrsetList.push(finalRRset(set));
+        recordCount += set.rrs.length;
+      }
+      rrsets = rrsetTable(Object.freeze(types), Object.freeze(rrsetList));
     }
-    nodes.set(name, Object.freeze({ name, rrsets: freezeMap(rrsets), dynamic: bindings.get(name) ?? null }));
+    nodes.set(name, Object.freeze({ name, rrsets, dynamic: hasBindings ? (bindings.get(name) ?? null) : null }));
   }
-  for (const [name, binding] of bindings) {
-    if (!nodes.has(name)) nodes.set(name, Object.freeze({ name, rrsets: freezeMap(new Map()), dynamic: binding }));
-  }
+  for (const [name, binding] of bindings) if (!nodes.has(name)) nodes.set(name, emptyNode(name, binding));
+
   // Empty non-terminals: every name between an owner and the apex exists (RFC 4592 §2.2.2).
-  for (const name of [...nodes.keys()]) {
+  // Names added here are visited too, which costs one check each. Siblings share a parent,
+  // so the last parent found is compared first, without cutting the name.
+  let knownParent = origin;
+  for (const name of nodes.keys()) {
+    if (name === origin) continue;
+    const dot = firstDot(name);
+    if (dot >= 0 && name.length - dot - 1 === knownParent.length && name.endsWith(knownParent)) continue;
     for (let n = name; n !== origin && n !== ''; ) {
       n = parentName(n);
-      if (nodes.has(n)) break;
-      nodes.set(n, Object.freeze({ name: n, rrsets: freezeMap(new Map()), dynamic: null }));
+      if (nodes.has(n)) {
+        knownParent = n;
+        break;
+      }
+      nodes.set(n, emptyNode(n, null));
     }
   }
 

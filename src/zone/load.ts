@@ -2,9 +2,9 @@
 // sets $ORIGIN before its first record, then parse and build.
 import path from 'node:path';
 import { steerError, type SteerError } from '../errors.js';
-import { buildZone } from './build.js';
+import { buildZoneFromList } from './build.js';
 import { parseNameText } from './name.js';
-import { parseZoneText, readZoneFileText } from './parser.js';
+import { parseZone, readZoneFileText } from './parser.js';
 import type { DynamicBinding, Zone } from './types.js';
 
 export interface LoadOptions {
@@ -34,7 +34,7 @@ export function loadZoneFile(file: string, zonesDir: string, opts: LoadOptions =
   if (fileOrigin === null) {
     return { errors: [steerError('STEER_ZONE_BAD_NAME', [`cannot take a zone name from the file name ${path.basename(file)}`], { file })] };
   }
-  const parsed = parseZoneText(text, { file, origin: fileOrigin, zonesDir, maxErrors: opts.maxErrors });
+  const parsed = parseZone(text, { file, origin: fileOrigin, zonesDir, maxErrors: opts.maxErrors });
   if (parsed.errors.length > 0) return { errors: parsed.errors };
-  return buildZone(parsed.origin, parsed.records, { file, bindings: opts.bindings });
+  return buildZoneFromList(parsed.origin, parsed.list, { file, bindings: opts.bindings });
 }

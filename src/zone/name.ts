@@ -35,6 +35,8 @@ export function parseNameText(text: string, origin: string): NameParse {
   if (text === '@') return { ok: true, name: origin };
   if (text === '.') return { ok: true, name: '' };
   if (text === '') return { ok: false, error: 'empty name' };
+  const plain = plainName(text, origin);
+  if (plain !== null) return { ok: true, name: plain };
   const bytes = utf8.encode(text);
   const labels: string[] = [];
   let label: number[] = [];
@@ -64,6 +66,47 @@ export function parseNameText(text: string, origin: string): NameParse {
   const name = labels.join('.');
   if (wireLength(name) > MAX_NAME_WIRE) return { ok: false, error: `name "${text}" is longer than 255 bytes` };
   return { ok: true, name };
+}
+
+/**
+ * The common case of parseNameText without allocating: a name of printable ASCII without
+ * escapes (so its text is already canonical once lowercased), no empty or over-long label, and
+ * within 255 bytes. Returns null for anything else, which parseNameText then reads in full.
+ * Not for "@", "." or "".
+ */
+export function plainName(text: string, origin: string): string | null {
+  let label = 0;
+  let upper = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === DOT) {
+      if (label === 0 || label > MAX_LABEL_BYTES) return null;
+      label = 0;
+    } else if (c < 0x21 || c > 0x7e || c === BACKSLASH) {
+      return null;
+    } else {
+      if (c >= 0x41 && c <= 0x5a) upper = true;
+      label++;
+    }
+  }
+  if (label > MAX_LABEL_BYTES) return null;
+  const lower = upper ? text.toLowerCase() : text;
+  // Printable ASCII without escapes: one byte per character, and each dot is a length byte.
+  if (label === 0) return n + 1 > MAX_NAME_WIRE ? null : lower.slice(0, -1);
+  if (origin === '') return n + 2 > MAX_NAME_WIRE ? null : lower;
+  return n + 1 + originWireLength(origin) > MAX_NAME_WIRE ? null : `${lower}.${origin}`;
+}
+
+// A file's names share one origin: remember the last one's length instead of rescanning it.
+let lastOrigin = '';
+let lastOriginWire = 1;
+function originWireLength(origin: string): number {
+  if (origin !== lastOrigin) {
+    lastOriginWire = wireLength(origin);
+    lastOrigin = origin;
+  }
+  return lastOriginWire;
 }
 
 /**
@@ -104,7 +147,7 @@ export function wireLength(name: string): number {
 }
 
 /** Index of the first label separator of a canonical name, or -1 for a single label. */
-function firstDot(name: string): number {
+export function firstDot(name: string): number {
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if (c === BACKSLASH) i++;

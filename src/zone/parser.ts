@@ -3,12 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { steerError, type SteerError, type SteerErrorCode } from '../errors.js';
-import type { RR } from '../wire/types.js';
-import { lexZone, type Entry, type Token } from './lexer.js';
-import { parseNameText } from './name.js';
-import { parseRData, RDataError, stringBytes } from './rdata-parse.js';
+import { RRType, type RData, type RR } from '../wire/types.js';
+import { BytePool } from './byte-pool.js';
+import { ZoneLexer, type Token } from './lexer.js';
+import { parseNameText, plainName } from './name.js';
+import { ipv4Into, notIPv4, parseRData, RDataError, stringBytes } from './rdata-parse.js';
 import { isDataType, typeFromText, typeName } from './rrtype-names.js';
-import { parseTtl } from './ttl.js';
+import { MAX_TTL, parseTtl } from './ttl.js';
 
 /** A record as read from a file, with where it was written. */
 export interface ParsedRecord extends RR {
@@ -29,6 +30,23 @@ export interface ParseOptions {
   readonly realpath?: (file: string) => string;
   /** Stop collecting after this many errors (default 100). */
   readonly maxErrors?: number;
+}
+
+/**
+ * Records in columns, as the zone loader wants them: rrs[i] is a frozen record ready to be
+ * served, written at files[i]:lines[i]. No per-record object beyond the record itself.
+ */
+export interface RecordList {
+  readonly rrs: RR[];
+  readonly lines: number[];
+  readonly files: string[];
+}
+
+export interface ZoneParse {
+  readonly list: RecordList;
+  readonly errors: SteerError[];
+  /** As ParseResult.origin. */
+  readonly origin: string;
 }
 
 export interface ParseResult {
@@ -56,6 +74,8 @@ interface ParseState {
 }
 
 const CLASS_TEXT = /^(?:IN|CH|CS|HS|NONE|ANY|CLASS\d+)$/i;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
 const IN_TEXT = /^(?:IN|CLASS0*1)$/i;
 
 /** Reads a file as UTF-8 and refuses invalid byte sequences, naming the first bad line. */
@@ -88,8 +108,9 @@ function errorReason(err: unknown): string {
 }
 
 class ZoneParser {
-  readonly records: ParsedRecord[] = [];
+  readonly list: RecordList = { rrs: [], lines: [], files: [] };
   readonly errors: SteerError[] = [];
+  private readonly pool = new BytePool();
   apex: string | null = null;
   private stopped = false;
   private readonly zonesReal: string | null;
@@ -120,23 +141,23 @@ class ZoneParser {
   }
 
   parseText(text: string, file: string, state: ParseState, stack: readonly string[]): void {
-    for (const entry of lexZone(text)) {
+    const lexer = new ZoneLexer(text);
+    while (lexer.next()) {
       if (this.stopped) return;
-      if (entry.error !== null) {
-        this.report('STEER_ZONE_SYNTAX', [entry.error.message], file, entry.error.line);
-        this.noteOwnerOfBrokenEntry(entry, state);
+      if (lexer.error !== null) {
+        this.report('STEER_ZONE_SYNTAX', [lexer.error.message], file, lexer.error.line);
+        this.noteOwnerOfBrokenEntry(lexer, state);
         continue;
       }
-      const first = entry.tokens[0]!;
-      if (!first.quoted && first.text.startsWith('$')) this.directive(entry, file, state, stack);
-      else this.record(entry, file, state, stack.length === 1);
+      if (!lexer.quoted[0] && text.charCodeAt(lexer.starts[0]!) === 0x24 /* $ */) this.directive(lexer.tokens(), lexer.line, file, state, stack);
+      else this.record(lexer, file, state, stack.length === 1);
     }
   }
 
   /** Blank-owner lines after a broken entry still need its owner, when it can be read. */
-  private noteOwnerOfBrokenEntry(entry: Entry, state: ParseState): void {
-    if (entry.blankOwner) return;
-    const t = entry.tokens[0];
+  private noteOwnerOfBrokenEntry(lexer: ZoneLexer, state: ParseState): void {
+    if (lexer.blankOwner) return;
+    const t = lexer.count > 0 ? lexer.token(0) : undefined;
     if (t !== undefined && !t.quoted && t.text.startsWith('$')) return;
     const r = t === undefined || t.quoted ? null : parseNameText(t.text, state.origin);
     if (r !== null && r.ok) {
@@ -147,10 +168,9 @@ class ZoneParser {
     }
   }
 
-  private directive(entry: Entry, file: string, state: ParseState, stack: readonly string[]): void {
-    const [head, ...args] = entry.tokens;
+  private directive(tokens: readonly Token[], line: number, file: string, state: ParseState, stack: readonly string[]): void {
+    const [head, ...args] = tokens;
     const name = head!.text.toUpperCase();
-    const line = entry.line;
     switch (name) {
       case '$ORIGIN': {
         if (args.length !== 1) return this.report('STEER_ZONE_SYNTAX', ['$ORIGIN needs exactly one domain name'], file, line);
@@ -228,19 +248,32 @@ class ZoneParser {
     return r.name;
   }
 
-  private record(entry: Entry, file: string, state: ParseState, topLevel: boolean): void {
-    const tokens = entry.tokens;
-    const line = entry.line;
+  /** Token i of the current entry as a name; the plain common case needs no Token object. */
+  private nameAt(lexer: ZoneLexer, i: number, origin: string, file: string): string | null {
+    if (!lexer.quoted[i]) {
+      const text = lexer.tokenText(i);
+      if (text !== '@' && text !== '.') {
+        const plain = plainName(text, origin);
+        if (plain !== null) return plain;
+      }
+    }
+    return this.name(lexer.token(i), origin, file);
+  }
+
+  private record(lexer: ZoneLexer, file: string, state: ParseState, topLevel: boolean): void {
+    const text = lexer.text;
+    const count = lexer.count;
+    const line = lexer.line;
     let idx = 0;
     let owner: string;
-    if (entry.blankOwner) {
+    if (lexer.blankOwner) {
       if (state.ownerBroken) return;
       if (state.lastOwner === null) {
         return this.report('STEER_ZONE_SYNTAX', ['record without an owner name and no previous owner'], file, line);
       }
       owner = state.lastOwner;
     } else {
-      const parsed = this.name(tokens[0]!, state.origin, file);
+      const parsed = this.nameAt(lexer, 0, state.origin, file);
       idx = 1;
       if (parsed === null) {
         state.ownerBroken = true;
@@ -252,39 +285,58 @@ class ZoneParser {
     }
     if (topLevel && this.apex === null) this.apex = state.origin;
 
-    // [<TTL>] [<class>] or [<class>] [<TTL>], then the type.
+    // [<TTL>] [<class>] or [<class>] [<TTL>], then the type. Tokens are looked at in place;
+    // only unusual ones are cut out of the text.
     let ttl: number | null = null;
     let classSeen = false;
-    for (let k = 0; k < 2; k++) {
-      const t = tokens[idx];
-      if (t === undefined || t.quoted) break;
-      if (CLASS_TEXT.test(t.text)) {
-        if (classSeen) return this.report('STEER_ZONE_SYNTAX', ['class given twice'], file, t.line);
-        if (!IN_TEXT.test(t.text)) return this.report('STEER_ZONE_BAD_CLASS', [t.text], file, t.line);
-        classSeen = true;
-      } else if (/^\d/.test(t.text)) {
-        if (ttl !== null) return this.report('STEER_ZONE_SYNTAX', ['TTL given twice'], file, t.line);
-        const r = parseTtl(t.text);
-        if (typeof r === 'string') return this.report('STEER_ZONE_BAD_TTL', [r], file, t.line);
+    for (let k = 0; k < 2 && idx < count && !lexer.quoted[idx]; k++) {
+      const start = lexer.starts[idx]!;
+      const end = lexer.ends[idx]!;
+      const tokenLine = lexer.lines[idx]!;
+      const c0 = text.charCodeAt(start);
+      if (c0 >= DIGIT_0 && c0 <= DIGIT_9) {
+        if (ttl !== null) return this.report('STEER_ZONE_SYNTAX', ['TTL given twice'], file, tokenLine);
+        const r = decimalAt(text, start, end) ?? parseTtl(text.slice(start, end));
+        if (typeof r === 'string') return this.report('STEER_ZONE_BAD_TTL', [r], file, tokenLine);
         ttl = r;
+      } else if (end - start === 2 && (c0 | 0x20) === 0x69 && (text.charCodeAt(start + 1) | 0x20) === 0x6e) {
+        // "IN", by far the most common.
+        if (classSeen) return this.report('STEER_ZONE_SYNTAX', ['class given twice'], file, tokenLine);
+        classSeen = true;
+      } else if (end - start > 1 && CLASS_TEXT.test(text.slice(start, end))) {
+        const t = text.slice(start, end);
+        if (classSeen) return this.report('STEER_ZONE_SYNTAX', ['class given twice'], file, tokenLine);
+        if (!IN_TEXT.test(t)) return this.report('STEER_ZONE_BAD_CLASS', [t], file, tokenLine);
+        classSeen = true;
       } else {
         break;
       }
       idx++;
     }
-    const typeTok = tokens[idx];
-    if (typeTok === undefined) return this.report('STEER_ZONE_SYNTAX', ['missing record type'], file, line);
-    const type = typeTok.quoted ? undefined : typeFromText(typeTok.text);
-    if (type === undefined) return this.report('STEER_ZONE_UNKNOWN_TYPE', [typeTok.text], file, typeTok.line);
-    if (!isDataType(type)) return this.report('STEER_ZONE_META_TYPE', [typeName(type)], file, typeTok.line);
+    if (idx >= count) return this.report('STEER_ZONE_SYNTAX', ['missing record type'], file, line);
+    const type = typeAt(lexer, idx);
+    if (type === undefined) return this.report('STEER_ZONE_UNKNOWN_TYPE', [lexer.tokenText(idx)], file, lexer.lines[idx]!);
+    if (!isDataType(type)) return this.report('STEER_ZONE_META_TYPE', [typeName(type)], file, lexer.lines[idx]!);
 
     if (ttl !== null) state.lastTtl = ttl;
     const effectiveTtl = ttl ?? state.defaultTtl ?? state.lastTtl;
     if (effectiveTtl === null) return this.report('STEER_ZONE_NO_TTL', [], file, line);
 
     try {
-      const data = parseRData(type, tokens.slice(idx + 1), state.origin);
-      this.records.push({ name: owner, type, ttl: effectiveTtl, data, line, file });
+      let data: RData;
+      const first = idx + 1;
+      if (type === RRType.A && count === first + 1 && !lexer.quoted[first]) {
+        // The bulk of a big zone: the address is read straight from the text into the pool.
+        const bytes = this.pool.alloc(4);
+        if (!ipv4Into(text, lexer.starts[first]!, lexer.ends[first]!, bytes)) throw notIPv4(lexer.token(first));
+        data = { kind: 'raw', bytes };
+      } else {
+        data = parseRData(type, lexer.tokens(first), state.origin, this.pool);
+      }
+      const list = this.list;
+      list.rrs.push(Object.freeze({ name: owner, type, ttl: effectiveTtl, data: Object.freeze(data) }));
+      list.lines.push(line);
+      list.files.push(file);
     } catch (err) {
       if (!(err instanceof RDataError)) throw err;
       const at = err.token?.line ?? line;
@@ -294,18 +346,45 @@ class ZoneParser {
   }
 }
 
+/** A TTL written as plain seconds, read in place; null for anything else (parseTtl decides). */
+function decimalAt(text: string, start: number, end: number): number | null {
+  if (end - start > 10) return null;
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < DIGIT_0 || c > DIGIT_9) return null;
+    v = v * 10 + (c - DIGIT_0);
+  }
+  return v <= MAX_TTL ? v : null;
+}
+
+/** The record type of token i; the one-letter "A" needs no string. */
+function typeAt(lexer: ZoneLexer, i: number): number | undefined {
+  if (lexer.quoted[i]) return undefined;
+  const start = lexer.starts[i]!;
+  if (lexer.ends[i]! - start === 1 && (lexer.text.charCodeAt(start) | 0x20) === 0x61) return RRType.A;
+  return typeFromText(lexer.tokenText(i));
+}
+
 /**
  * Parses master-file text. Never throws for bad input: problems come back in `errors`, each
  * with file and line, and the records that did parse come back too.
  */
 export function parseZoneText(text: string, opts: ParseOptions): ParseResult {
+  const { list, errors, origin } = parseZone(text, opts);
+  const records = list.rrs.map((rr, i): ParsedRecord => ({ name: rr.name, type: rr.type, ttl: rr.ttl, data: rr.data, line: list.lines[i]!, file: list.files[i]! }));
+  return { records, errors, origin };
+}
+
+/** parseZoneText with the records in columns (see RecordList): what the zone loader uses. */
+export function parseZone(text: string, opts: ParseOptions): ZoneParse {
   const readFile = opts.readFile ?? readZoneFileText;
   const realpath = opts.realpath ?? (opts.readFile ? (p: string) => path.resolve(p) : (p: string) => fs.realpathSync(p));
   const parser = new ZoneParser(opts.zonesDir, readFile, realpath, opts.maxErrors ?? DEFAULT_MAX_ERRORS);
   const origin = parseNameText(opts.origin, '');
   if (!origin.ok) {
     parser.errors.push(steerError('STEER_ZONE_BAD_NAME', [`bad zone origin: ${origin.error}`], { file: opts.file }));
-    return { records: parser.records, errors: parser.errors, origin: opts.origin };
+    return { list: parser.list, errors: parser.errors, origin: opts.origin };
   }
   let self: string;
   try {
@@ -315,5 +394,5 @@ export function parseZoneText(text: string, opts: ParseOptions): ParseResult {
   }
   const state: ParseState = { origin: origin.name, defaultTtl: null, lastTtl: null, lastOwner: null, ownerBroken: false };
   parser.parseText(text, opts.file, state, [self]);
-  return { records: parser.records, errors: parser.errors, origin: parser.apex ?? origin.name };
+  return { list: parser.list, errors: parser.errors, origin: parser.apex ?? origin.name };
 }

@@ -1,9 +1,10 @@
 // RDATA presentation text → RData, for the types this server reads in presentation form, and
 // RFC 3597 generic form ("\# len hex") for every type. Generic data of a type with a typed
 // shape (NS, MX, SOA...) is decoded into that shape, so both spellings give the same record.
-import { isIPv4, isIPv6 } from 'node:net';
-import { ipv4Bytes, ipv6Bytes } from '../wire/rdata.js';
+import { isIPv6 } from 'node:net';
+import { ipv6Bytes } from '../wire/rdata.js';
 import { RRType, type RData } from '../wire/types.js';
+import type { BytePool } from './byte-pool.js';
 import type { Token } from './lexer.js';
 import { parseNameText, readEscape, readWireName } from './name.js';
 import { PRESENTATION_TYPES, typeName } from './rrtype-names.js';
@@ -26,8 +27,37 @@ const MAX_RDATA = 0xffff;
 const MAX_STRING = 255;
 const utf8 = new TextEncoder();
 
-/** Parses `tokens` (everything after the type) as RDATA of `type`; throws RDataError. */
-export function parseRData(type: number, tokens: readonly Token[], origin: string): RData {
+/**
+ * Writes the dotted-quad IPv4 address text[start, end) into out[0..3]; false when it is not one.
+ * Same rule as node:net isIPv4: four decimal octets of 0-255 without leading zeros.
+ */
+export function ipv4Into(text: string, start: number, end: number, out: Uint8Array): boolean {
+  let octet = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = start; i <= end; i++) {
+    const c = i === end ? 0x2e : text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || value > 255 || octet > 3 || (i === end) !== (octet === 3)) return false;
+      out[octet++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits === 1 && value === 0) return false; // leading zero
+      if (++digits > 3) return false;
+      value = value * 10 + (c - 0x30);
+    } else {
+      return false;
+    }
+  }
+  return octet === 4;
+}
+
+/**
+ * Parses `tokens` (everything after the type) as RDATA of `type`; throws RDataError. Address
+ * bytes come from `pool` when one is given.
+ */
+export function parseRData(type: number, tokens: readonly Token[], origin: string, pool: BytePool | null = null): RData {
   const first = tokens[0];
   if (first !== undefined && !first.quoted && first.text === '\\#') {
     const bytes = parseGeneric(tokens);
@@ -39,13 +69,15 @@ export function parseRData(type: number, tokens: readonly Token[], origin: strin
   switch (type) {
     case RRType.A: {
       const t = exactly(tokens, 1, 'an IPv4 address')[0]!;
-      if (t.quoted || !isIPv4(t.text)) throw new RDataError(`"${t.text}" is not an IPv4 address`, t);
-      return { kind: 'raw', bytes: ipv4Bytes(t.text) };
+      const bytes = pool === null ? new Uint8Array(4) : pool.alloc(4);
+      if (t.quoted || !ipv4Into(t.text, 0, t.text.length, bytes)) throw notIPv4(t);
+      return { kind: 'raw', bytes };
     }
     case RRType.AAAA: {
       const t = exactly(tokens, 1, 'an IPv6 address')[0]!;
       if (t.quoted || t.text.includes('%') || !isIPv6(t.text)) throw new RDataError(`"${t.text}" is not an IPv6 address`, t);
-      return { kind: 'raw', bytes: ipv6Bytes(t.text) };
+      const bytes = ipv6Bytes(t.text);
+      return { kind: 'raw', bytes: pool === null ? bytes : pool.copy(bytes) };
     }
     case RRType.NS:
     case RRType.CNAME:
@@ -110,6 +142,10 @@ export function parseRData(type: number, tokens: readonly Token[], origin: strin
     default:
       throw new RDataError(`no parser for ${typeName(type)}`, first ?? null);
   }
+}
+
+export function notIPv4(t: Token): RDataError {
+  return new RDataError(`"${t.text}" is not an IPv4 address`, t);
 }
 
 function exactly(tokens: readonly Token[], n: number, what: string): readonly Token[] {
