@@ -20,7 +20,7 @@
 // array of buckets (open addressing, 4 probes); an entry whose bucket has refilled completely is
 // indistinguishable from a fresh one and is reused, and when all probed entries are busy the least
 // recently used one is taken over. Memory never grows with the number of clients, and a query
-// costs a few typed-array reads and no allocation.
+// costs a few typed-array reads and no allocation (the clock too: see coarseClock).
 //
 // Default: off. Knot DNS ships RRL off (mod-rrl must be configured); NSD compiles it in at 200
 // responses/s. steerdns follows Knot: its answers are load-balanced with short TTLs (20-30 s), so
@@ -131,6 +131,30 @@ export function parseCidr(text: string): Cidr | null {
 
 const PROBES = 4;
 
+// The limiter's default clock: a millisecond time refreshed by a timer every CLOCK_TICK_MS while
+// some limiter uses it. Reading it allocates nothing, where performance.now() boxes a new number
+// on every call; 10 ms is far finer than any rate a limiter counts (Knot's RRL counts seconds).
+const CLOCK_TICK_MS = 10;
+let coarseNow = performance.now();
+let clockUsers = 0;
+let clockTimer: NodeJS.Timeout | null = null;
+const coarseClock = (): number => coarseNow;
+
+function acquireClock(): void {
+  if (clockUsers++ > 0) return;
+  coarseNow = performance.now();
+  clockTimer = setInterval(() => {
+    coarseNow = performance.now();
+  }, CLOCK_TICK_MS);
+  clockTimer.unref();
+}
+
+function releaseClock(): void {
+  if (--clockUsers > 0 || clockTimer === null) return;
+  clearInterval(clockTimer);
+  clockTimer = null;
+}
+
 export class ResponseRateLimiter {
   private readonly rate: number;
   private readonly burst: number;
@@ -159,17 +183,23 @@ export class ResponseRateLimiter {
   private dropped = 0;
   private exempted = 0;
   private evicted = 0;
+  private ownsClock: boolean;
 
-  /** `clock` returns milliseconds from any fixed origin (tests pass a fake one). */
-  constructor(options: RrlOptions, clock: () => number = () => performance.now()) {
+  /**
+   * `clock` returns milliseconds from any fixed origin (tests pass a fake one); by default the
+   * shared coarse clock, which close() releases.
+   */
+  constructor(options: RrlOptions, clock?: () => number) {
     validate(options);
+    this.ownsClock = clock === undefined;
+    if (this.ownsClock) acquireClock();
     this.rate = options.rate;
     this.burst = options.burst ?? options.rate;
     this.slip = options.slip;
     this.v4Prefix = options.ipv4Prefix;
     this.v6Prefix = options.ipv6Prefix;
     this.refillMs = this.rate > 0 ? (this.burst / this.rate) * 1000 : Infinity;
-    this.clock = clock;
+    this.clock = clock ?? coarseClock;
     this.exempts = options.exempt.map((c) => parseCidr(c)!);
     let size = 16;
     while (size < (options.tableSize ?? RRL_DEFAULT_TABLE_SIZE)) size <<= 1;
@@ -232,6 +262,13 @@ export class ResponseRateLimiter {
     }
     this.dropped++;
     return RrlVerdict.DROP;
+  }
+
+  /** Stop the default clock's timer (when no other limiter needs it). */
+  close(): void {
+    if (!this.ownsClock) return;
+    this.ownsClock = false;
+    releaseClock();
   }
 
   stats(): RrlStats {

@@ -137,6 +137,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
   } catch (err) {
     await Promise.all([...udp, ...tcp].map((l) => l.close()));
+    rrl?.close();
     reloader.stop();
     prober.stop();
     geo?.close();
@@ -168,6 +169,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       prober.stop();
       geo?.close();
       await Promise.all([...udp, ...tcp].map((l) => l.close()));
+      rrl?.close();
     },
   };
 }

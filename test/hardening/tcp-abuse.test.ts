@@ -208,11 +208,12 @@ describe('connection limits', () => {
     expect(maxSeen).toBeLessThanOrEqual(200);
     expect(stats.refusedPerClient).toBeGreaterThanOrEqual(68);
     expect(stats.evicted).toBeGreaterThan(0);
-    // Every UDP query was answered (measureUdp rejects otherwise), and typical latency stayed
-    // within a few milliseconds of the quiet baseline.
+    // Every UDP query was answered (measureUdp rejects otherwise), and latency stayed within a
+    // few milliseconds of the quiet baseline. (Percentiles, not the maximum: the test shares the
+    // machine, and one preempted moment must not decide it.)
     expect(during).toHaveLength(200);
     expect(percentile(during, 50)).toBeLessThan(percentile(baseline, 50) + 10);
-    expect(percentile(during, 99)).toBeLessThan(250);
+    expect(percentile(during, 90)).toBeLessThan(percentile(baseline, 90) + 25);
   });
 });
 
