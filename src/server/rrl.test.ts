@@ -205,59 +205,9 @@ describe('table', () => {
     expect(rrl.stats().buckets).toBeLessThanOrEqual(16);
   });
 
-  it('checks without allocating: the limiter works in preallocated typed arrays', async () => {
-    // The clock lives in a typed array so the test's own bookkeeping allocates nothing either.
-    const time = new Float64Array([1000]);
-    const rrl = new ResponseRateLimiter({ rate: 100, slip: 2, ipv4Prefix: 24, ipv6Prefix: 56, exempt: ['10.9.0.0/16'] }, () => time[0]!);
-    const replies = [positive(), nxdomain('q.example.com'), nodata('q.example.com'), refused('x.org')];
-    const ips = ['192.0.2.1', '2001:db8::1', '::ffff:198.51.100.4', '10.9.1.1', '198.51.100.9'];
-    const run = (n: number): void => {
-      for (let i = 0; i < n; i++) {
-        rrl.check(ips[i % ips.length]!, replies[i & 3]!);
-        time[0]! += 0.001;
-      }
-    };
-    run(300_000); // warm up (JIT)
-    const n = 50_000;
-    const limiterBytes = await bytesAllocatedBy(() => run(n));
-    // The method sees allocation: the same loop keeping a 2-element array per step.
-    let keep: unknown = null;
-    const controlBytes = await bytesAllocatedBy(() => {
-      for (let i = 0; i < n; i++) keep = [i, keep === null];
-    });
-    expect(controlBytes / n).toBeGreaterThan(8);
-    expect(limiterBytes / n).toBeLessThan(0.5);
-  });
+  // That a check allocates nothing is tested on the shipped build, in a plain node process
+  // (test/hardening/process.test.ts): vitest's module transform changes what the JIT does.
 });
-
-/**
- * Bytes allocated in the young generation while `work` runs, measured between two reads of the
- * new space with no garbage collection in between (a run that saw one is repeated).
- */
-async function bytesAllocatedBy(work: () => void): Promise<number> {
-  const v8 = await import('node:v8');
-  const { PerformanceObserver, performance } = await import('node:perf_hooks');
-  const newSpace = (): number => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_used_size;
-  const gcTimes: number[] = [];
-  const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcTimes.push(e.startTime);
-  });
-  observer.observe({ entryTypes: ['gc'] });
-  try {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const start = performance.now();
-      const before = newSpace();
-      work();
-      const after = newSpace();
-      const end = performance.now();
-      await new Promise((r) => setTimeout(r, 10)); // gc entries are delivered asynchronously
-      if (!gcTimes.some((t) => t >= start && t <= end) && after >= before) return after - before;
-    }
-    throw new Error('every attempt was interrupted by a garbage collection');
-  } finally {
-    observer.disconnect();
-  }
-}
 
 describe('slipReply', () => {
   it('keeps header and question, sets TC, drops every record', () => {

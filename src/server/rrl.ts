@@ -177,6 +177,8 @@ export class ResponseRateLimiter {
   // Scratch for the query being checked (the limiter is used from one thread, synchronously).
   private readonly addr = new Uint8Array(16);
   private nameAt = -1;
+  /** The time of the check in progress (a field, not an argument: see check()). */
+  private now = 0.5;
 
   private responses = 0;
   private slipped = 0;
@@ -223,29 +225,38 @@ export class ResponseRateLimiter {
     }
     const cls = this.classify(reply);
 
-    // Two independent 32-bit hashes of the key: one places it, the other identifies it.
-    let h1 = 0x9747b28c ^ cls;
+    // Two independent hashes of (class, network, name): one places the key, the other
+    // identifies it. The mixing is written out here rather than in helpers because an int32 or a
+    // double crossing a call that the JIT does not inline is boxed: an allocation per query.
+    let h1 = 0x1747b28c ^ cls;
     let h2 = 0x5bd1e995 ^ (cls << 8) ^ family;
     const prefix = family === 4 ? this.v4Prefix : this.v6Prefix;
-    const whole = prefix >> 3;
-    for (let i = 0; i < whole; i++) {
-      const b = this.addr[i]!;
-      h1 = mix(h1, b);
-      h2 = mix2(h2, b);
+    const bytes = (prefix + 7) >> 3;
+    const lastMask = (0xff << ((8 - (prefix & 7)) & 7)) & 0xff;
+    const name = this.nameAt >= 0 ? hashName(reply, this.nameAt) : 0;
+    for (let i = 0; i <= bytes; i++) {
+      // The address bytes of the network, then the name's hash as a last "byte".
+      const b = i < bytes ? this.addr[i]! & (i === bytes - 1 ? lastMask : 0xff) : name;
+      h1 = Math.imul(h1 ^ b, 0xcc9e2d51);
+      h1 = (h1 << 15) | (h1 >>> 17);
+      h2 = Math.imul(h2 ^ b, 0x1b873593);
+      h2 = (h2 << 13) | (h2 >>> 19);
     }
-    if ((prefix & 7) !== 0) {
-      const b = this.addr[whole]! & (0xff << (8 - (prefix & 7)));
-      h1 = mix(h1, b);
-      h2 = mix2(h2, b);
-    }
-    if (this.nameAt >= 0) {
-      const n = hashName(reply, this.nameAt);
-      h1 = mix(h1, n);
-      h2 = mix2(h2, n);
-    }
-    const key = fmix(h2) || 1;
+    // murmur3's finaliser on both, so every input bit reaches every output bit; 30 bits each.
+    h1 ^= h1 >>> 16;
+    h1 = Math.imul(h1, 0x85ebca6b);
+    h1 ^= h1 >>> 13;
+    h1 = Math.imul(h1, 0xc2b2ae35);
+    h1 ^= h1 >>> 16;
+    h2 ^= h2 >>> 16;
+    h2 = Math.imul(h2, 0x85ebca6b);
+    h2 ^= h2 >>> 13;
+    h2 = Math.imul(h2, 0xc2b2ae35);
+    h2 ^= h2 >>> 16;
+    const key = h2 & 0x3fffffff || 1;
     const now = this.clock();
-    const slot = this.slotFor(fmix(h1), key, now);
+    this.now = now;
+    const slot = this.slotFor(h1 & 0x3fffffff, key);
 
     let tokens = this.tokens[slot]! + ((now - this.stamp[slot]!) * this.rate) / 1000;
     if (tokens > this.burst) tokens = this.burst;
@@ -287,7 +298,8 @@ export class ResponseRateLimiter {
   }
 
   /** The slot holding `key`, or a fresh one for it (an unused, refilled or least recently used slot). */
-  private slotFor(home: number, key: number, now: number): number {
+  private slotFor(home: number, key: number): number {
+    const now = this.now;
     let victim = -1;
     let victimStamp = Infinity;
     let victimReusable = false;
@@ -425,28 +437,9 @@ function hashName(buf: Uint8Array, at: number): number {
     }
     at = end;
   }
-  return h >>> 0;
+  return h & 0x3fffffff; // a small integer, never boxed
 }
 
-function mix(h: number, v: number): number {
-  h = Math.imul(h ^ v, 0xcc9e2d51);
-  return (h << 15) | (h >>> 17);
-}
-
-function mix2(h: number, v: number): number {
-  h = Math.imul(h ^ v, 0x1b873593);
-  return (h << 13) | (h >>> 19);
-}
-
-/** murmur3's finaliser: every input bit affects every output bit. */
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 const groups = new Uint16Array(8);
 const quad = new Uint8Array(4);
