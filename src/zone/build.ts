@@ -4,15 +4,18 @@
 //
 // Built for zones of millions of records: records arrive frozen from the parser and are served
 // as they are (a copy is made only when an RRset's TTLs must be evened out), duplicates are
-// looked for only inside their RRset, and the grouping map becomes the zone's node map.
+// looked for only inside their RRset, and the grouping map of draft nodes becomes the zone's
+// node map, each draft finished in place.
 import { steerError, type SteerError } from '../errors.js';
 import { RRType, type RData, type RR, type RRset } from '../wire/types.js';
-import { freezeMap, freezeSet } from './freeze.js';
+import { freezeSet } from './freeze.js';
 import { absoluteText, firstDot, isInZone, isWildcardName, parentName } from './name.js';
+import { NodeMap } from './node-map.js';
 import type { RecordList } from './parser.js';
 import { EMPTY_TABLE, rrsetTable, singleRRsetTable } from './rrset-table.js';
 import { typeName } from './rrtype-names.js';
 import type { DynamicBinding, Zone, ZoneNode } from './types.js';
+import { recordZoneFacts } from './zone-facts.js';
 
 /** A record to build from; `line`/`file` (as a ParsedRecord has them) locate its errors. */
 export interface BuildRecord extends RR {
@@ -121,7 +124,49 @@ function finalRRset(set: PendingSet): RRset {
   return Object.freeze(rrs);
 }
 
-function emptyNode(name: string, dynamic: DynamicBinding | null): ZoneNode {
+/**
+ * A node while its zone is built: `rrsets` holds the pending RRsets until finishNode() puts the
+ * served table there and freezes the node. Same shape as the finished ZoneNode.
+ */
+interface DraftNode {
+  readonly name: string;
+  rrsets: PendingSet[] | ReadonlyMap<number, RRset>;
+  dynamic: DynamicBinding | null;
+}
+
+function pendingOf(node: DraftNode): PendingSet[] {
+  return node.rrsets as PendingSet[];
+}
+
+/** Puts the served RRsets in place of the pending ones; returns how many records they hold. */
+function finishNode(node: DraftNode, dynamic: DynamicBinding | null): number {
+  const sets = pendingOf(node);
+  let records = 0;
+  if (sets.length === 1) {
+    const set = sets[0]!;
+    node.rrsets = singleRRsetTable(set.type, finalRRset(set));
+    records = set.rrs.length;
+  } else {
+    sets.sort((a, b) => a.type - b.type);
+    const types: number[] = [];
+    const rrsets: RRset[] = [];
+    for (const set of sets) {
+      types.push(set.type);
+      rrsets.push(finalRRset(set));
+      records += set.rrs.length;
+    }
+    node.rrsets = rrsetTable(Object.freeze(types), Object.freeze(rrsets));
+  }
+  node.dynamic = dynamic;
+  Object.freeze(node);
+  return records;
+}
+
+function newDraft(name: string): DraftNode {
+  return { name, rrsets: [], dynamic: null };
+}
+
+function emptyNode(name: string, dynamic: DynamicBinding | null): DraftNode {
   return Object.freeze({ name, rrsets: EMPTY_TABLE, dynamic });
 }
 
@@ -152,7 +197,8 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
 
   // Group into RRsets, collapsing duplicates. Files list an owner's records together, so the
   // previous record's node is tried before the map.
-  const names = new Map<string, PendingSet[]>();
+  const nodes = new NodeMap<DraftNode>(rrs.length);
+  let hasWildcards = false;
   let lastName: string | null = null;
   let lastSets: PendingSet[] = [];
   for (let i = 0; i < rrs.length; i++) {
@@ -163,9 +209,8 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
         errors.push(steerError('STEER_ZONE_OUT_OF_ZONE', [absoluteText(rr.name), zoneText], at(i)));
         continue;
       }
-      const known = names.get(rr.name);
-      if (known === undefined) names.set(rr.name, (sets = []));
-      else sets = known;
+      sets = pendingOf(nodes.getOrAdd(rr.name, newDraft));
+      if (!hasWildcards && isWildcardName(rr.name)) hasWildcards = true;
       lastName = rr.name;
       lastSets = sets;
     }
@@ -195,7 +240,9 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
   const cutErrors: SteerError[] = [];
   const cnameErrors: SteerError[] = [];
   const cuts = new Set<string>();
-  for (const [name, sets] of names) {
+  // (forEach: walking a NodeMap with for...of goes through a generator, slower per name.)
+  nodes.forEach((node, name) => {
+    const sets = pendingOf(node);
     let cname: PendingSet | undefined;
     for (const set of sets) {
       if (set.type === RRType.SOA && name !== origin) {
@@ -210,18 +257,19 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
         warnings.push(steerError('STEER_ZONE_TTL_MISMATCH', [absoluteText(name), typeName(set.type), set.ttl], at(set.mismatchAt)));
       }
     }
-    if (cname === undefined) continue;
+    if (cname === undefined) return;
     if (cname.second >= 0) cnameErrors.push(steerError('STEER_ZONE_MULTIPLE_CNAME', [absoluteText(name)], at(cname.second)));
     for (const set of sets) {
       if (CNAME_COMPANIONS.has(set.type)) continue;
       const later = set.order > cname.order ? set.order : cname.order;
       cnameErrors.push(steerError('STEER_ZONE_CNAME_CONFLICT', [absoluteText(name)], at(later)));
     }
-  }
+  });
   errors.push(...soaErrors);
 
   // SOA: exactly one, at the apex.
-  const apex = names.get(origin);
+  const apexNode = nodes.get(origin);
+  const apex = apexNode === undefined ? undefined : pendingOf(apexNode);
   const apexSoa = apex?.find((s) => s.type === RRType.SOA);
   if (apexSoa === undefined) errors.push(steerError('STEER_ZONE_NO_SOA', [zoneText], { file: opts.file }));
   else if (apexSoa.second >= 0) errors.push(steerError('STEER_ZONE_MULTIPLE_SOA', [zoneText], at(apexSoa.second)));
@@ -235,17 +283,19 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
     for (let n = name; n !== origin && n !== ''; n = parentName(n)) if (cuts.has(n)) top = n;
     return top;
   };
+  const cutOf = new Map<string, string>();
   if (cuts.size > 0) {
-    for (const [name, sets] of names) {
+    nodes.forEach((node, name) => {
       const cut = cutAbove(name);
-      if (cut === null) continue;
+      if (cut === null) return;
+      cutOf.set(name, cut);
       const allowed = cut === name ? AT_CUT : BELOW_CUT;
-      for (const set of sets) {
+      for (const set of pendingOf(node)) {
         if (!allowed.has(set.type)) {
           errors.push(steerError('STEER_ZONE_OCCLUDED', [typeName(set.type), absoluteText(name), absoluteText(cut)], at(set.order)));
         }
       }
-    }
+    });
   }
   errors.push(...cnameErrors);
 
@@ -264,7 +314,8 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
       conflict(`the name is at or below the delegation at ${absoluteText(cut)}`);
       continue;
     }
-    for (const set of names.get(name) ?? []) {
+    const node = nodes.get(name);
+    for (const set of node === undefined ? [] : pendingOf(node)) {
       const t = typeName(set.type);
       if (binding.types.includes(set.type)) conflict(`static ${t} records at the name; the load balancer answers ${t}`, set.order);
       else if (set.type === RRType.CNAME) conflict('a static CNAME cannot share its name with a load balancer', set.order);
@@ -277,37 +328,21 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
 
   if (errors.length > 0) return { errors };
 
-  // The grouping map becomes the node map: each name's pending sets are replaced by its node,
-  // so a zone of a million names never holds two maps of a million entries.
-  const nodes = names as unknown as Map<string, ZoneNode>;
+  // Each draft becomes its served node in place.
   const hasBindings = bindings.size > 0;
   let recordCount = 0;
-  for (const [name, sets] of names) {
-    let rrsets: ReadonlyMap<number, RRset>;
-    if (sets.length === 1) {
-      const set = sets[0]!;
-      rrsets = singleRRsetTable(set.type, finalRRset(set));
-      recordCount += set.rrs.length;
-    } else {
-      sets.sort((a, b) => a.type - b.type);
-      const types: number[] = [];
-      const rrsetList: RRset[] = [];
-      for (const set of sets) {
-        types.push(set.type);
-        rrsetList.push(finalRRset(set));
-        recordCount += set.rrs.length;
-      }
-      rrsets = rrsetTable(Object.freeze(types), Object.freeze(rrsetList));
-    }
-    nodes.set(name, Object.freeze({ name, rrsets, dynamic: hasBindings ? (bindings.get(name) ?? null) : null }));
-  }
-  for (const [name, binding] of bindings) if (!nodes.has(name)) nodes.set(name, emptyNode(name, binding));
+  nodes.forEach((node, name) => {
+    recordCount += finishNode(node, hasBindings ? (bindings.get(name) ?? null) : null);
+  });
+  for (const [name, binding] of bindings) if (!nodes.has(name)) nodes.put(name, emptyNode(name, binding));
 
   // Empty non-terminals: every name between an owner and the apex exists (RFC 4592 §2.2.2).
-  // Names added here are visited too, which costs one check each. Siblings share a parent,
-  // so the last parent found is compared first, without cutting the name.
+  // Siblings share a parent, so the last parent found is compared first, without cutting the
+  // name. The names are listed first: the map must not grow while it is walked.
   let knownParent = origin;
-  for (const name of nodes.keys()) {
+  const owners: string[] = [];
+  nodes.forEach((_node, name) => owners.push(name));
+  for (const name of owners) {
     if (name === origin) continue;
     const dot = firstDot(name);
     if (dot >= 0 && name.length - dot - 1 === knownParent.length && name.endsWith(knownParent)) continue;
@@ -317,21 +352,27 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
         knownParent = n;
         break;
       }
-      nodes.set(n, emptyNode(n, null));
+      nodes.put(n, emptyNode(n, null));
+      if (cuts.size > 0) {
+        const cut = cutAbove(n);
+        if (cut !== null) cutOf.set(n, cut);
+      }
     }
   }
 
-  const soa = nodes.get(origin)!.rrsets.get(RRType.SOA)![0]!;
+  const served = (nodes as NodeMap<ZoneNode>).seal();
+  const soa = served.get(origin)!.rrsets.get(RRType.SOA)![0]!;
   const serial = soa.data.kind === 'soa' ? soa.data.serial : 0;
   const zone: Zone = Object.freeze({
     origin,
     soa,
     serial,
-    nodes: freezeMap(nodes),
+    nodes: served,
     cuts: freezeSet(cuts),
     file: opts.file,
     recordCount,
     loadedAt: opts.loadedAt ?? Date.now(),
   });
+  recordZoneFacts(zone, { hasWildcards, cutOf });
   return { zone, warnings };
 }

@@ -17,6 +17,7 @@
 import { RRType, type RR, type RRset } from '../wire/types.js';
 import { isInZone, isWildcardName, parentName, wildcardOf } from './name.js';
 import type { DynamicBinding, DynamicSource, LookupResult, Zone, ZoneNode } from './types.js';
+import { zoneFacts, type ZoneFacts } from './zone-facts.js';
 
 export const MAX_CNAME_CHAIN = 12;
 
@@ -40,6 +41,20 @@ function indexOf(zone: Zone): ZoneIndex {
   const soa = zone.soa;
   const ttl = soa.data.kind === 'soa' ? Math.min(soa.ttl, soa.data.minimum) : soa.ttl;
   const negativeSoa: RR = Object.freeze({ name: soa.name, type: soa.type, ttl, data: soa.data });
+  // The builder records these facts; walking every name (a million in a big zone) would stall
+  // the first query after a reload.
+  const { hasWildcards, cutOf } = zoneFacts(zone) ?? findFacts(zone);
+  const ix: ZoneIndex = Object.freeze({
+    negative: Object.freeze([Object.freeze([negativeSoa])]),
+    hasWildcards,
+    cutOf,
+  });
+  indexes.set(zone, ix);
+  return ix;
+}
+
+/** For zones not made by the builder (hand-made in tests): the facts, found the slow way. */
+function findFacts(zone: Zone): ZoneFacts {
   let hasWildcards = false;
   const cutOf = new Map<string, string>();
   for (const name of zone.nodes.keys()) {
@@ -48,13 +63,7 @@ function indexOf(zone: Zone): ZoneIndex {
     // The topmost cut wins: everything below it is delegated.
     for (let n = name; n !== zone.origin && n !== ''; n = parentName(n)) if (zone.cuts.has(n)) cutOf.set(name, n);
   }
-  const ix: ZoneIndex = Object.freeze({
-    negative: Object.freeze([Object.freeze([negativeSoa])]),
-    hasWildcards,
-    cutOf,
-  });
-  indexes.set(zone, ix);
-  return ix;
+  return { hasWildcards, cutOf };
 }
 
 /** The deepest existing ancestor of a name that does not exist itself (RFC 4592 §3.3.1). */

@@ -91,11 +91,13 @@ export function plainName(text: string, origin: string): string | null {
     }
   }
   if (label > MAX_LABEL_BYTES) return null;
-  const lower = upper ? text.toLowerCase() : text;
   // Printable ASCII without escapes: one byte per character, and each dot is a length byte.
-  if (label === 0) return n + 1 > MAX_NAME_WIRE ? null : lower.slice(0, -1);
-  if (origin === '') return n + 2 > MAX_NAME_WIRE ? null : lower;
-  return n + 1 + originWireLength(origin) > MAX_NAME_WIRE ? null : `${lower}.${origin}`;
+  if (label === 0) return n + 1 > MAX_NAME_WIRE ? null : (upper ? text.toLowerCase() : text).slice(0, -1);
+  if (origin === '') return n + 2 > MAX_NAME_WIRE ? null : upper ? text.toLowerCase() : text;
+  if (n + 1 + originWireLength(origin) > MAX_NAME_WIRE) return null;
+  // toLowerCase also turns the concatenation into one flat string: names are kept for the life
+  // of a zone, and a concatenated string costs an extra object each (30 MB per million names).
+  return `${text}.${origin}`.toLowerCase();
 }
 
 // A file's names share one origin: remember the last one's length instead of rescanning it.
