@@ -1,14 +1,25 @@
 // Reads zones/: every `<origin>.zone` with its optional `<origin>.lb.yaml`, validated off the
 // query path. Per-origin isolation: a broken file keeps that origin's previous good version.
+//
+// Big zones and reloads: loadConfigDir is synchronous (startup needs nothing else), and parsing
+// a zone of a million records takes seconds, during which no query would be answered. So before
+// a reload, prepareReload() loads each changed big zone file on a worker thread and rebuilds
+// the zone on this thread a few milliseconds at a time between queries; loadConfigDir then
+// takes those prepared origins instead of parsing the files again, and the swap stays one
+// synchronous step.
 import fs from 'node:fs';
 import path from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SteerError, steerError } from '../errors.js';
-import { loadLbFile } from '../lb/load.js';
+import { loadLbText } from '../lb/load.js';
 import type { LbZoneConfig } from '../lb/types.js';
 import { buildZoneFromList } from '../zone/build.js';
 import { originFromFileName } from '../zone/load.js';
+import { ZoneUnpacker, type PackedZone } from '../zone/pack.js';
 import { parseZone, readZoneFileText } from '../zone/parser.js';
+import type { Zone } from '../zone/types.js';
 import type { OriginConfig } from './state.js';
+import { loadOriginOffThread } from './zone-load-worker-client.js';
 
 export const ZONE_SUFFIX = '.zone';
 export const LB_SUFFIXES = ['.lb.yaml', '.lb.yml'] as const;
@@ -34,6 +45,42 @@ interface FileStamp {
 /** What the last successful load of an origin saw on disk, to skip unchanged origins. */
 const stamps = new WeakMap<OriginConfig, string>();
 
+export type OriginResult = { config: OriginConfig; warnings: readonly SteerError[] } | { errors: SteerError[] };
+
+/** Zone files at least this big are loaded on a worker thread by prepareReload (about 40k records). */
+export const OFF_THREAD_BYTES = 1 << 20;
+/** Longest stretch the main thread spends rebuilding a prepared zone before answering queries. */
+const SLICE_MS = 4;
+
+/** Origins loaded by prepareReload for the coming loadConfigDir, by zone file. */
+const prepared = new Map<string, { readonly stamp: string; readonly result: OriginResult }>();
+/** The stamp each zone file had when this process last loaded it (what prepareReload compares). */
+const lastLoaded = new Map<string, string>();
+
+interface OriginFiles {
+  readonly origin: string;
+  readonly zoneFile: string;
+  readonly lbFile: string | null;
+}
+
+/** The origins of a directory's entries, in name order; bad zone file names are reported. */
+function originFilesOf(dir: string, entries: readonly string[], errors: SteerError[] | null): OriginFiles[] {
+  const names = new Set(entries);
+  const out: OriginFiles[] = [];
+  for (const entry of [...entries].sort()) {
+    if (!entry.endsWith(ZONE_SUFFIX)) continue;
+    const zoneFile = path.join(dir, entry);
+    const origin = originFromFileName(zoneFile);
+    if (origin === null) {
+      errors?.push(steerError('STEER_ZONE_SYNTAX', [`cannot take a zone name from the file name ${entry}`], { file: zoneFile }));
+      continue;
+    }
+    const lbName = LB_SUFFIXES.map((s) => `${entry.slice(0, -ZONE_SUFFIX.length)}${s}`).find((n) => names.has(n));
+    out.push({ origin, zoneFile, lbFile: lbName ? path.join(dir, lbName) : null });
+  }
+  return out;
+}
+
 /**
  * Load every origin of `dir`. Origins whose files did not change since `previous` are reused
  * as they are, unless `force` is set.
@@ -53,23 +100,16 @@ export function loadConfigDir(dir: string, previous: ReadonlyMap<string, OriginC
   }
   const names = new Set(entries);
   const previousByFile = new Map([...previous.values()].map((o) => [o.zoneFile, o]));
-  for (const entry of entries.sort()) {
-    if (!entry.endsWith(ZONE_SUFFIX)) continue;
-    const zoneFile = path.join(dir, entry);
-    const origin = originFromFileName(zoneFile);
-    if (origin === null) {
-      errors.push(steerError('STEER_ZONE_SYNTAX', [`cannot take a zone name from the file name ${entry}`], { file: zoneFile }));
-      continue;
-    }
-    const lbName = LB_SUFFIXES.map((s) => `${entry.slice(0, -ZONE_SUFFIX.length)}${s}`).find((n) => names.has(n));
-    const lbFile = lbName ? path.join(dir, lbName) : null;
+  for (const { origin, zoneFile, lbFile } of originFilesOf(dir, entries, errors)) {
     const stamp = stampOf(zoneFile, lbFile);
     const prev = previousByFile.get(zoneFile);
     if (!force && prev && stamps.get(prev) === stamp) {
       origins.set(prev.origin, prev);
       continue;
     }
-    const result = loadOrigin(origin, zoneFile, lbFile, dir);
+    const ready = prepared.get(zoneFile);
+    if (ready !== undefined) prepared.delete(zoneFile);
+    const result = ready !== undefined && ready.stamp === stamp ? ready.result : loadOrigin(origin, zoneFile, lbFile, dir);
     if ('errors' in result) {
       errors.push(...result.errors);
       if (prev) {
@@ -80,6 +120,7 @@ export function loadConfigDir(dir: string, previous: ReadonlyMap<string, OriginC
     }
     warnings.push(...result.warnings);
     stamps.set(result.config, stamp);
+    lastLoaded.set(zoneFile, stamp);
     if (origins.has(result.config.origin)) {
       errors.push(steerError('STEER_ZONE_SYNTAX', [`zone ${result.config.origin} is defined by more than one file`], { file: zoneFile }));
       continue;
@@ -101,12 +142,20 @@ export function loadConfigDir(dir: string, previous: ReadonlyMap<string, OriginC
 }
 
 /** Parse and validate one origin's files into a frozen OriginConfig. */
-export function loadOrigin(
-  fileOrigin: string,
-  zoneFile: string,
-  lbFile: string | null,
-  zonesDir: string,
-): { config: OriginConfig; warnings: readonly SteerError[] } | { errors: SteerError[] } {
+export function loadOrigin(fileOrigin: string, zoneFile: string, lbFile: string | null, zonesDir: string): OriginResult {
+  const read = readOrigin(fileOrigin, zoneFile, lbFile, zonesDir);
+  if ('errors' in read) return read;
+  const { origin, zone, lb, warnings } = read;
+  return { config: Object.freeze({ origin, zone, lb, zoneFile, lbFile, loadedAt: Date.now() }), warnings };
+}
+
+/** What loadOrigin reads, before it becomes an OriginConfig; lbText is the LB file's text. */
+export type OriginRead =
+  | { origin: string; zone: Zone; lb: LbZoneConfig | null; lbText: string | null; warnings: readonly SteerError[] }
+  | { errors: SteerError[] };
+
+/** Parses and checks one origin's files (also what a zone-load worker thread runs). */
+export function readOrigin(fileOrigin: string, zoneFile: string, lbFile: string | null, zonesDir: string): OriginRead {
   let text: string;
   try {
     text = readZoneFileText(zoneFile);
@@ -117,18 +166,101 @@ export function loadOrigin(
   const parsed = parseZone(text, { file: zoneFile, origin: fileOrigin, zonesDir });
   const errors: SteerError[] = [...parsed.errors];
   let lb: LbZoneConfig | null = null;
+  let lbText: string | null = null;
   if (lbFile) {
-    const lbResult = loadLbFile(lbFile, parsed.origin);
-    if ('errors' in lbResult) errors.push(...lbResult.errors);
-    else lb = lbResult.config;
+    try {
+      lbText = fs.readFileSync(lbFile, 'utf8');
+    } catch (err) {
+      errors.push(steerError('STEER_FILE_READ', [lbFile, (err as Error).message]));
+    }
+    if (lbText !== null) {
+      const lbResult = loadLbText(lbText, { file: lbFile, origin: parsed.origin });
+      if ('errors' in lbResult) errors.push(...lbResult.errors);
+      else lb = lbResult.config;
+    }
   }
   if (errors.length > 0) return { errors };
   const built = buildZoneFromList(parsed.origin, parsed.list, { file: zoneFile, bindings: lb?.bindings ?? new Map() });
   if ('errors' in built) return { errors: [...built.errors] };
-  return {
-    config: Object.freeze({ origin: parsed.origin, zone: built.zone, lb, zoneFile, lbFile, loadedAt: Date.now() }),
-    warnings: built.warnings,
-  };
+  return { origin: parsed.origin, zone: built.zone, lb, lbText, warnings: built.warnings };
+}
+
+export interface PrepareOptions {
+  /** Zone files smaller than this are left to loadConfigDir (default OFF_THREAD_BYTES). */
+  readonly minBytes?: number;
+  /** Told about a big zone that could not be loaded off the main thread (loadConfigDir will). */
+  readonly onFallback?: (zoneFile: string, why: string) => void;
+}
+
+/**
+ * Before a reload: loads each big zone file of `dir` that changed since this process last
+ * loaded it (every big one with `force`) on a worker thread, rebuilds it here in slices of a few
+ * milliseconds, and keeps the result for the next loadConfigDir(dir, ...). Nothing is served
+ * from here; errors are kept too, so a broken big file is not parsed twice. A zone the worker
+ * cannot load is left to loadConfigDir.
+ */
+export async function prepareReload(dir: string, force: boolean, opts: PrepareOptions = {}): Promise<void> {
+  const minBytes = opts.minBytes ?? OFF_THREAD_BYTES;
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return; // loadConfigDir reports it
+  }
+  for (const { origin, zoneFile, lbFile } of originFilesOf(dir, entries, null)) {
+    let size: number;
+    try {
+      size = fs.statSync(zoneFile).size;
+    } catch {
+      continue;
+    }
+    if (size < minBytes) continue;
+    const stamp = stampOf(zoneFile, lbFile);
+    if (!force && lastLoaded.get(zoneFile) === stamp) continue;
+    const off = await loadOriginOffThread({ origin, zoneFile, lbFile, zonesDir: dir });
+    if ('unavailable' in off) {
+      opts.onFallback?.(zoneFile, off.unavailable);
+      continue;
+    }
+    if ('errors' in off) {
+      prepared.set(zoneFile, { stamp, result: { errors: off.errors } });
+      continue;
+    }
+    try {
+      const result = await originFromPacked(off.packed, off.lbText, zoneFile, lbFile, off.warnings);
+      prepared.set(zoneFile, { stamp, result });
+    } catch (err) {
+      opts.onFallback?.(zoneFile, (err as Error).message);
+    }
+  }
+}
+
+/** Forgets what prepareReload kept for `dir` and no loadConfigDir took. */
+export function discardPrepared(dir: string): void {
+  for (const file of prepared.keys()) if (path.join(dir, path.basename(file)) === file) prepared.delete(file);
+}
+
+/** A worker's packed zone → an OriginConfig, the zone rebuilt between queries. */
+async function originFromPacked(
+  packed: PackedZone,
+  lbText: string | null,
+  zoneFile: string,
+  lbFile: string | null,
+  warnings: readonly SteerError[],
+): Promise<OriginResult> {
+  let lb: LbZoneConfig | null = null;
+  if (lbFile !== null) {
+    // The worker checked this very text; reading it here gives this thread its own objects.
+    if (lbText === null) throw new Error('the worker sent no load-balancer text');
+    const lbResult = loadLbText(lbText, { file: lbFile, origin: packed.origin });
+    if ('errors' in lbResult) return { errors: [...lbResult.errors] };
+    lb = lbResult.config;
+    await yieldToEventLoop();
+  }
+  const unpacker = new ZoneUnpacker(packed, lb?.bindings ?? new Map());
+  while (!unpacker.step(performance.now() + SLICE_MS)) await yieldToEventLoop();
+  const zone = unpacker.zone();
+  return { config: Object.freeze({ origin: packed.origin, zone, lb, zoneFile, lbFile, loadedAt: Date.now() }), warnings };
 }
 
 function stampOf(zoneFile: string, lbFile: string | null): string {

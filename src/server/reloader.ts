@@ -7,8 +7,13 @@
 // one was modified less than `settleMs` ago, the reload is put off until it is that old (at most
 // 5 x settleMs in all, so a file with a future mtime cannot stall reloads). Explicit reloads
 // (SIGHUP, the API, run()) are not delayed.
+//
+// Big zones (issue 5): before calling `reload`, a reload loads the changed big zone files on a
+// worker thread and rebuilds them between queries (config-loader's prepareReload), so the
+// synchronous reload that follows finds them ready instead of parsing for seconds.
 import fs from 'node:fs';
 import path from 'node:path';
+import { discardPrepared, prepareReload, type PrepareOptions } from './config-loader.js';
 import type { Logger } from './logger.js';
 
 export interface ReloaderOptions {
@@ -19,6 +24,10 @@ export interface ReloaderOptions {
   readonly reload: (force: boolean) => Promise<void> | void;
   /** A changed file must be this old (by mtime) before a watcher reload reads it (default 1000 ms). */
   readonly settleMs?: number;
+  /** Load big zone files off the main thread before `reload` (default true). */
+  readonly prepare?: boolean;
+  /** Passed to prepareReload (tests lower the size from which a zone goes off the thread). */
+  readonly prepareOptions?: PrepareOptions;
 }
 
 export class Reloader {
@@ -89,9 +98,12 @@ export class Reloader {
     }
     this.running = (async () => {
       try {
+        if (this.opts.prepare !== false) await prepareReload(this.opts.dir, force, this.prepareOptions());
         await this.opts.reload(force);
       } catch (err) {
         this.opts.logger.error({ err }, 'reload failed');
+      } finally {
+        discardPrepared(this.opts.dir);
       }
     })();
     await this.running;
@@ -100,6 +112,14 @@ export class Reloader {
       this.again = false;
       await this.run(this.forceNext);
     }
+  }
+
+  private prepareOptions(): PrepareOptions {
+    const logger = this.opts.logger;
+    return {
+      onFallback: (zoneFile, why) => logger.warn({ file: zoneFile, reason: why }, 'zone file is loaded on the main thread: queries wait until it is parsed'),
+      ...this.opts.prepareOptions,
+    };
   }
 
   stop(): void {

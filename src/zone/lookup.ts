@@ -15,9 +15,9 @@
 //  - Additional data (A/AAAA) is added for MX exchanges, SRV targets and NS targets (an NS
 //    answer at the apex, or a referral), from exact in-zone names only (no wildcard synthesis).
 import { RRType, type RR, type RRset } from '../wire/types.js';
-import { isInZone, isWildcardName, parentName, wildcardOf } from './name.js';
+import { isInZone, parentName, wildcardOf } from './name.js';
 import type { DynamicBinding, DynamicSource, LookupResult, Zone, ZoneNode } from './types.js';
-import { zoneFacts, type ZoneFacts } from './zone-facts.js';
+import { factsOf } from './zone-facts.js';
 
 export const MAX_CNAME_CHAIN = 12;
 
@@ -43,7 +43,7 @@ function indexOf(zone: Zone): ZoneIndex {
   const negativeSoa: RR = Object.freeze({ name: soa.name, type: soa.type, ttl, data: soa.data });
   // The builder records these facts; walking every name (a million in a big zone) would stall
   // the first query after a reload.
-  const { hasWildcards, cutOf } = zoneFacts(zone) ?? findFacts(zone);
+  const { hasWildcards, cutOf } = factsOf(zone);
   const ix: ZoneIndex = Object.freeze({
     negative: Object.freeze([Object.freeze([negativeSoa])]),
     hasWildcards,
@@ -51,19 +51,6 @@ function indexOf(zone: Zone): ZoneIndex {
   });
   indexes.set(zone, ix);
   return ix;
-}
-
-/** For zones not made by the builder (hand-made in tests): the facts, found the slow way. */
-function findFacts(zone: Zone): ZoneFacts {
-  let hasWildcards = false;
-  const cutOf = new Map<string, string>();
-  for (const name of zone.nodes.keys()) {
-    if (isWildcardName(name)) hasWildcards = true;
-    if (zone.cuts.size === 0) continue;
-    // The topmost cut wins: everything below it is delegated.
-    for (let n = name; n !== zone.origin && n !== ''; n = parentName(n)) if (zone.cuts.has(n)) cutOf.set(name, n);
-  }
-  return { hasWildcards, cutOf };
 }
 
 /** The deepest existing ancestor of a name that does not exist itself (RFC 4592 §3.3.1). */

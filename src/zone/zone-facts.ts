@@ -1,5 +1,6 @@
 // Facts about a zone that lookups need and the builder learns anyway. Recorded when the zone is
 // built, so the first query after a reload does not walk every name of a big zone to find them.
+import { isWildcardName, parentName } from './name.js';
 import type { Zone } from './types.js';
 
 export interface ZoneFacts {
@@ -18,4 +19,19 @@ export function recordZoneFacts(zone: Zone, f: ZoneFacts): void {
 /** Facts recorded for a zone by its builder; undefined for zones made some other way. */
 export function zoneFacts(zone: Zone): ZoneFacts | undefined {
   return facts.get(zone);
+}
+
+/** The facts of any zone: recorded ones, else found by walking every name (hand-made zones). */
+export function factsOf(zone: Zone): ZoneFacts {
+  const known = facts.get(zone);
+  if (known !== undefined) return known;
+  let hasWildcards = false;
+  const cutOf = new Map<string, string>();
+  for (const name of zone.nodes.keys()) {
+    if (isWildcardName(name)) hasWildcards = true;
+    if (zone.cuts.size === 0) continue;
+    // The topmost cut wins: everything below it is delegated.
+    for (let n = name; n !== zone.origin && n !== ''; n = parentName(n)) if (zone.cuts.has(n)) cutOf.set(name, n);
+  }
+  return { hasWildcards, cutOf };
 }

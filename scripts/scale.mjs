@@ -1,0 +1,416 @@
+#!/usr/bin/env node
+// Scale figures for the README (issue 5): how steerdns behaves with big zones, many monitored
+// origins and many load balancers. Everything runs on loopback, each measured server in a child
+// process of its own so its CPU and memory are its own.
+//
+//   npm run build && node scripts/scale.mjs
+//
+// Sections (SCALE_ONLY=zones,reload,probes,lbs runs a subset):
+//   zones   zone files of 10k, 100k and 1M A records loaded as at startup: time, RSS after the
+//           load, peak RSS, live heap after a full GC
+//   reload  the 1M-record zone reloaded (a new serial) while dnsperf queries the server: dnsperf's
+//           lost queries, the longest event-loop stall during the reload (perf_hooks
+//           monitorEventLoopDelay), and the same stall measure over a quiet stretch under load
+//   probes  1k and 10k origins, TCP monitors every 10 s against loopback listeners this script
+//           opens on 127.0.x.y: the server's CPU (process.cpuUsage) over SCALE_PROBE_SECONDS
+//   lbs     a zone with an LB file of 1k and 10k load balancers (own pool of two origins each,
+//           no monitors): RSS above the same zone without load balancers, per 1k
+//
+// Environment: SCALE_RECORDS=10000,100000,1000000  SCALE_PROBE_ORIGINS=1000,10000
+//   SCALE_PROBE_SECONDS=30  SCALE_LBS=1000,10000  SCALE_RELOAD_SECONDS=30 (dnsperf run length)
+//   SCALE_DIST=path/to/dist (measure another build, e.g. an older commit's)
+// Prints a table and writes bench-results/scale-<timestamp>.json.
+import { fork, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const self = fileURLToPath(import.meta.url);
+const dist = path.resolve(process.env.SCALE_DIST ?? path.join(repoRoot, 'dist'));
+const ORIGIN = 'scale.test';
+const list = (name, fallback) => (process.env[name] ?? fallback).split(',').filter(Boolean).map(Number);
+const mb = (bytes) => Math.round(bytes / 1e6);
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/** A zone of `n` A records h0..h<n-1>, written in pieces (a 1M-record file is 25 MB). */
+function writeZone(file, n, serial = 1) {
+  const fd = fs.openSync(file, 'w');
+  let text = `$TTL 300\n@ IN SOA ns1 hostmaster ${serial} 3600 600 86400 60\n  IN NS ns1\nns1 IN A 10.255.255.1\n`;
+  for (let i = 0; i < n; i++) {
+    text += `h${i} IN A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n`;
+    if (text.length > 1 << 20) {
+      fs.writeSync(fd, text);
+      text = '';
+    }
+  }
+  fs.writeSync(fd, text);
+  fs.closeSync(fd);
+}
+
+function zoneDir(root, name) {
+  const dir = path.join(root, name);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Origin i of a probe test: its own loopback address, all on one port. */
+function probeAddress(i) {
+  return `127.0.${2 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+}
+
+/** LB file: `origins` monitored origins in pools of 50, one load balancer per pool. */
+function probeLbFile(origins, port) {
+  let y = `monitors:\n  up:\n    type: tcp\n    port: ${port}\n    interval: 10\n    timeout: 2\n    retries: 0\npools:\n`;
+  const pools = Math.ceil(origins / 50);
+  for (let p = 0; p < pools; p++) {
+    y += `  p${p}:\n    monitor: up\n    origins:\n`;
+    for (let i = p * 50; i < Math.min(origins, (p + 1) * 50); i++) y += `      - { name: o${i}, address: ${probeAddress(i)} }\n`;
+  }
+  y += 'load_balancers:\n';
+  for (let p = 0; p < pools; p++) y += `  lb${p}:\n    default_pools: [p${p}]\n`;
+  return y;
+}
+
+/** LB file: `count` load balancers, each with a pool of two documentation-address origins. */
+function manyLbsFile(count) {
+  let y = 'pools:\n';
+  for (let i = 0; i < count; i++) {
+    y += `  p${i}:\n    origins:\n      - { name: a, address: 192.0.2.${1 + (i % 250)} }\n      - { name: b, address: 198.51.100.${1 + (i % 250)} }\n`;
+  }
+  y += 'load_balancers:\n';
+  for (let i = 0; i < count; i++) y += `  lb${i}:\n    steering_policy: random\n    default_pools: [p${i}]\n`;
+  return y;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: one measured thing each
+
+async function childMain(mode, args) {
+  const { loadConfigDir } = await import(pathToFileURL(path.join(dist, 'server/config-loader.js')).href);
+  if (mode === 'load') {
+    const [dir] = args;
+    const t0 = performance.now();
+    const outcome = loadConfigDir(dir, new Map(), true);
+    const ms = performance.now() - t0;
+    if (outcome.errors.length > 0) throw new Error(outcome.errors.map((e) => e.describe()).join('\n'));
+    const rss = process.memoryUsage().rss;
+    globalThis.gc?.();
+    const mem = process.memoryUsage();
+    const records = [...outcome.origins.values()].reduce((n, o) => n + o.zone.recordCount, 0);
+    process.send({ records, ms, rss, peakRss: process.resourceUsage().maxRSS * 1024, heap: mem.heapUsed, rssAfterGc: mem.rss });
+    return;
+  }
+  if (mode === 'serve') {
+    const [dir, probe] = args;
+    const { startServer } = await import(pathToFileURL(path.join(dist, 'server/server.js')).href);
+    const { silentLogger } = await import(pathToFileURL(path.join(dist, 'server/logger.js')).href);
+    const { monitorEventLoopDelay } = await import('node:perf_hooks');
+    const server = await startServer({
+      zonesDir: dir, listen: ['127.0.0.1:0'], geoip: null, logger: silentLogger(), watch: false, probe: probe === 'probe',
+    });
+    const stall = monitorEventLoopDelay({ resolution: 1 });
+    const stallMs = () => stall.max / 1e6;
+    process.on('message', async (m) => {
+      if (m.cmd === 'quiet') {
+        // The same stall measure with no reload, for comparison (GC under query load).
+        stall.reset();
+        stall.enable();
+        await new Promise((r) => setTimeout(r, m.ms));
+        stall.disable();
+        process.send({ maxStallMs: stallMs(), p99StallMs: stall.percentile(99) / 1e6 });
+      } else if (m.cmd === 'reload') {
+        const rssBefore = process.memoryUsage().rss;
+        stall.reset();
+        stall.enable();
+        const t0 = performance.now();
+        const outcome = await server.reload(true);
+        const ms = performance.now() - t0;
+        stall.disable();
+        const during = { maxStallMs: stallMs(), p99StallMs: stall.percentile(99) / 1e6 };
+        // The replaced zone is garbage now; collecting it must not stall queries either.
+        stall.reset();
+        stall.enable();
+        await new Promise((r) => setTimeout(r, m.afterMs));
+        stall.disable();
+        const zone = server.state.current.origins.get(ORIGIN)?.zone;
+        process.send({
+          ms, ...during, afterMaxStallMs: stallMs(), errors: outcome.errors.length,
+          serial: zone?.serial, rssBefore, rssAfter: process.memoryUsage().rss, peakRss: process.resourceUsage().maxRSS * 1024,
+        });
+      } else if (m.cmd === 'ready') {
+        process.send({ ready: server.isReady() });
+      } else if (m.cmd === 'cpu') {
+        const start = process.cpuUsage();
+        await new Promise((r) => setTimeout(r, m.seconds * 1000));
+        const used = process.cpuUsage(start);
+        const snapshot = server.state.current.health;
+        let up = 0;
+        for (const o of server.state.current.origins.values()) for (const t of o.lb?.probeTargets ?? []) if (snapshot.get(t.key)?.up && snapshot.get(t.key)?.known) up++;
+        process.send({ userMs: used.user / 1000, systemMs: used.system / 1000, up, rss: process.memoryUsage().rss });
+      } else if (m.cmd === 'mem') {
+        globalThis.gc?.();
+        const mem = process.memoryUsage();
+        process.send({ rss: mem.rss, heap: mem.heapUsed });
+      } else if (m.cmd === 'stop') {
+        await server.close();
+        process.exit(0);
+      }
+    });
+    process.send({ port: server.endpoints[0].port });
+  }
+}
+
+class Child {
+  constructor(mode, args, execArgv = ['--expose-gc']) {
+    this.proc = fork(self, ['--child', mode, ...args], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.waiting = [];
+    this.proc.on('message', (m) => this.waiting.shift()?.resolve(m));
+    this.proc.on('exit', (code) => {
+      for (const w of this.waiting.splice(0)) w.reject(new Error(`child ${mode} exited with code ${code}`));
+    });
+  }
+
+  next() {
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  ask(m) {
+    const reply = this.next();
+    this.proc.send(m);
+    return reply;
+  }
+
+  async stop() {
+    if (this.proc.exitCode !== null) return;
+    const exited = new Promise((r) => this.proc.once('exit', r));
+    this.proc.send({ cmd: 'stop' });
+    await exited;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+async function zones(root) {
+  const rows = [];
+  for (const n of list('SCALE_RECORDS', '10000,100000,1000000')) {
+    const dir = zoneDir(root, `zones-${n}`);
+    writeZone(path.join(dir, `${ORIGIN}.zone`), n);
+    const child = new Child('load', [dir]);
+    const r = await child.next();
+    rows.push({ records: r.records, loadSeconds: r.ms / 1000, rssMB: mb(r.rss), peakRssMB: mb(r.peakRss), heapMB: mb(r.heap) });
+    console.log(`  zone of ${r.records} records: ${(r.ms / 1000).toFixed(2)} s, RSS ${mb(r.rss)} MB (peak ${mb(r.peakRss)}), heap ${mb(r.heap)} MB`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+function runDnsperf(port, datafile, seconds) {
+  return new Promise((resolve, reject) => {
+    const p = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', datafile, '-l', String(seconds), '-c', '1', '-q', '100'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    p.on('error', reject);
+    p.on('close', () => {
+      const num = (re) => Number(out.match(re)?.[1] ?? NaN);
+      resolve({ sent: num(/Queries sent:\s+(\d+)/), completed: num(/Queries completed:\s+(\d+)/), lost: num(/Queries lost:\s+(\d+)/), qps: num(/Queries per second:\s+([\d.]+)/), raw: out });
+    });
+  });
+}
+
+async function reload(root) {
+  const n = 1_000_000;
+  const dir = zoneDir(root, 'reload');
+  const file = path.join(dir, `${ORIGIN}.zone`);
+  writeZone(file, n, 1);
+  const datafile = path.join(root, 'reload-queries.txt');
+  let q = '';
+  for (let i = 0; i < 100_000; i++) q += `h${Math.floor(Math.random() * n)}.${ORIGIN} A\n`;
+  fs.writeFileSync(datafile, q);
+
+  const child = new Child('serve', [dir, 'no-probe']);
+  const { port } = await child.next();
+  const mem = await child.ask({ cmd: 'mem' });
+  // The new version: same records, next serial, written beside and renamed in (as tools do).
+  writeZone(`${file}.new`, n, 2);
+  const seconds = Number(process.env.SCALE_RELOAD_SECONDS ?? 30);
+  const perf = runDnsperf(port, datafile, seconds);
+  await new Promise((r) => setTimeout(r, 2000));
+  const quiet = await child.ask({ cmd: 'quiet', ms: 5000 });
+  fs.renameSync(`${file}.new`, file);
+  const r = await child.ask({ cmd: 'reload', afterMs: 5000 });
+  const dnsperf = await perf;
+  await child.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (r.serial !== 2) throw new Error(`after the reload the server serves serial ${r.serial}, not 2`);
+  if (r.ms > seconds * 1000 - 7000) console.log(`  note: the reload took ${(r.ms / 1000).toFixed(1)} s, longer than the dnsperf run covers; raise SCALE_RELOAD_SECONDS`);
+  const row = {
+    records: n, reloadSeconds: r.ms / 1000, maxStallMs: r.maxStallMs, p99StallMs: r.p99StallMs, afterMaxStallMs: r.afterMaxStallMs,
+    quietMaxStallMs: quiet.maxStallMs, heapBeforeMB: mb(mem.heap), rssBeforeMB: mb(r.rssBefore), rssAfterMB: mb(r.rssAfter), peakRssMB: mb(r.peakRss),
+    dnsperf: { seconds, sent: dnsperf.sent, completed: dnsperf.completed, lost: dnsperf.lost, qps: dnsperf.qps },
+  };
+  console.log(`  reload of ${n} records: ${row.reloadSeconds.toFixed(1)} s, longest event-loop stall ${row.maxStallMs.toFixed(0)} ms (5 s after it: ${row.afterMaxStallMs.toFixed(0)} ms; no reload: ${row.quietMaxStallMs.toFixed(0)} ms), RSS ${row.rssBeforeMB} → ${row.rssAfterMB} MB (peak ${row.peakRssMB})`);
+  console.log(`  dnsperf over ${seconds} s: ${dnsperf.sent} sent, ${dnsperf.lost} lost, ${dnsperf.qps} qps`);
+  return row;
+}
+
+/** Loopback listeners that accept and close, one per origin address. */
+async function listeners(count) {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    const servers = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const s = net.createServer((sock) => sock.destroy());
+        await new Promise((resolve, reject) => {
+          s.once('error', reject);
+          s.listen(port, probeAddress(i), resolve);
+        });
+        servers.push(s);
+      }
+      return { port, close: () => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))) };
+    } catch {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    }
+  }
+  throw new Error('no free port for the probe listeners');
+}
+
+async function waitFor(check, ms, what) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function probes(root) {
+  const rows = [];
+  const seconds = Number(process.env.SCALE_PROBE_SECONDS ?? 30);
+  for (const count of list('SCALE_PROBE_ORIGINS', '1000,10000')) {
+    const l = await listeners(count);
+    const dir = zoneDir(root, `probes-${count}`);
+    writeZone(path.join(dir, `${ORIGIN}.zone`), 0);
+    fs.writeFileSync(path.join(dir, `${ORIGIN}.lb.yaml`), probeLbFile(count, l.port));
+    const child = new Child('serve', [dir, 'probe']);
+    await child.next();
+    await waitFor(async () => (await child.ask({ cmd: 'ready' })).ready, 60_000, 'the first probe round');
+    const r = await child.ask({ cmd: 'cpu', seconds });
+    await child.stop();
+    await l.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    const cpuPercent = ((r.userMs + r.systemMs) / (seconds * 1000)) * 100;
+    rows.push({ origins: count, intervalSeconds: 10, seconds, cpuPercent, userMs: r.userMs, systemMs: r.systemMs, up: r.up, rssMB: mb(r.rss) });
+    console.log(`  ${count} origins every 10 s: ${cpuPercent.toFixed(1)}% of one core over ${seconds} s (${r.up} up), RSS ${mb(r.rss)} MB`);
+  }
+  return rows;
+}
+
+async function lbs(root) {
+  const rows = [];
+  const measure = async (count) => {
+    const dir = zoneDir(root, `lbs-${count}`);
+    writeZone(path.join(dir, `${ORIGIN}.zone`), 0);
+    if (count > 0) fs.writeFileSync(path.join(dir, `${ORIGIN}.lb.yaml`), manyLbsFile(count));
+    const t0 = performance.now();
+    const child = new Child('serve', [dir, 'no-probe']);
+    await child.next();
+    const startSeconds = (performance.now() - t0) / 1000;
+    const mem = await child.ask({ cmd: 'mem' });
+    await child.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { rss: mem.rss, heap: mem.heap, startSeconds };
+  };
+  const base = await measure(0);
+  for (const count of list('SCALE_LBS', '1000,10000')) {
+    const m = await measure(count);
+    const per1k = (m.rss - base.rss) / (count / 1000);
+    const heapPer1k = (m.heap - base.heap) / (count / 1000);
+    rows.push({ loadBalancers: count, rssMB: mb(m.rss), baseRssMB: mb(base.rss), rssPer1kMB: per1k / 1e6, heapPer1kMB: heapPer1k / 1e6, startSeconds: m.startSeconds });
+    console.log(`  ${count} load balancers: RSS ${mb(m.rss)} MB (no LBs: ${mb(base.rss)}), ${(per1k / 1e6).toFixed(1)} MB RSS / ${(heapPer1k / 1e6).toFixed(1)} MB heap per 1k, start ${m.startSeconds.toFixed(1)} s`);
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function table(results) {
+  const lines = ['', 'steerdns scale figures', ''];
+  if (results.zones) {
+    lines.push('| records | load (startup) | RSS after load | peak RSS | live heap |', '|---:|---:|---:|---:|---:|');
+    for (const z of results.zones) lines.push(`| ${z.records} | ${z.loadSeconds.toFixed(2)} s | ${z.rssMB} MB | ${z.peakRssMB} MB | ${z.heapMB} MB |`);
+    lines.push('');
+  }
+  if (results.reload) {
+    const r = results.reload;
+    lines.push('| reload under dnsperf | time | longest stall: during / 5 s after / no reload | queries lost / sent | RSS before → after (peak) |', '|---|---:|---:|---:|---:|');
+    lines.push(`| ${r.records} records | ${r.reloadSeconds.toFixed(1)} s | ${r.maxStallMs.toFixed(0)} / ${r.afterMaxStallMs.toFixed(0)} / ${r.quietMaxStallMs.toFixed(0)} ms | ${r.dnsperf.lost} / ${r.dnsperf.sent} | ${r.rssBeforeMB} → ${r.rssAfterMB} MB (${r.peakRssMB}) |`, '');
+  }
+  if (results.probes) {
+    lines.push('| monitored origins (TCP, every 10 s) | server CPU | RSS |', '|---:|---:|---:|');
+    for (const p of results.probes) lines.push(`| ${p.origins} | ${p.cpuPercent.toFixed(1)}% of a core | ${p.rssMB} MB |`);
+    lines.push('');
+  }
+  if (results.lbs) {
+    lines.push('| load balancers | RSS | RSS per 1k | heap per 1k | start |', '|---:|---:|---:|---:|---:|');
+    for (const l of results.lbs) lines.push(`| ${l.loadBalancers} | ${l.rssMB} MB | ${l.rssPer1kMB.toFixed(1)} MB | ${l.heapPer1kMB.toFixed(1)} MB | ${l.startSeconds.toFixed(1)} s |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  if (!fs.existsSync(path.join(dist, 'server/server.js'))) throw new Error(`no build at ${dist}: run npm run build first`);
+  const only = new Set((process.env.SCALE_ONLY ?? 'zones,reload,probes,lbs').split(','));
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-scale-'));
+  const results = {
+    when: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGB: Math.round(os.totalmem() / 1e9), node: process.version, loadavg: os.loadavg() },
+    dist,
+  };
+  try {
+    if (only.has('zones')) {
+      console.log('zone load:');
+      results.zones = await zones(root);
+    }
+    if (only.has('reload')) {
+      console.log('reload under load:');
+      results.reload = await reload(root);
+    }
+    if (only.has('probes')) {
+      console.log('probe CPU:');
+      results.probes = await probes(root);
+    }
+    if (only.has('lbs')) {
+      console.log('load balancers:');
+      results.lbs = await lbs(root);
+    }
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  console.log(table(results));
+  const outDir = path.join(repoRoot, 'bench-results');
+  fs.mkdirSync(outDir, { recursive: true });
+  const out = path.join(outDir, `scale-${results.when.replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`written to ${path.relative(process.cwd(), out)}`);
+}
+
+if (process.argv[2] === '--child') {
+  childMain(process.argv[3], process.argv.slice(4)).catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
