@@ -192,6 +192,13 @@ export interface PrepareOptions {
   readonly onFallback?: (zoneFile: string, why: string) => void;
 }
 
+export interface PrepareSummary {
+  /** Zone files loaded off the main thread (or found broken there), waiting for loadConfigDir. */
+  readonly prepared: string[];
+  /** Big zone files the worker could not load: loadConfigDir will, on the main thread. */
+  readonly fallbacks: string[];
+}
+
 /**
  * Before a reload: loads each big zone file of `dir` that changed since this process last
  * loaded it (every big one with `force`) on a worker thread, rebuilds it here in slices of a few
@@ -199,13 +206,18 @@ export interface PrepareOptions {
  * from here; errors are kept too, so a broken big file is not parsed twice. A zone the worker
  * cannot load is left to loadConfigDir.
  */
-export async function prepareReload(dir: string, force: boolean, opts: PrepareOptions = {}): Promise<void> {
+export async function prepareReload(dir: string, force: boolean, opts: PrepareOptions = {}): Promise<PrepareSummary> {
   const minBytes = opts.minBytes ?? OFF_THREAD_BYTES;
+  const summary: PrepareSummary = { prepared: [], fallbacks: [] };
+  const fallback = (zoneFile: string, why: string): void => {
+    summary.fallbacks.push(zoneFile);
+    opts.onFallback?.(zoneFile, why);
+  };
   let entries: string[];
   try {
     entries = fs.readdirSync(dir);
   } catch {
-    return; // loadConfigDir reports it
+    return summary; // loadConfigDir reports it
   }
   for (const { origin, zoneFile, lbFile } of originFilesOf(dir, entries, null)) {
     let size: number;
@@ -219,20 +231,20 @@ export async function prepareReload(dir: string, force: boolean, opts: PrepareOp
     if (!force && lastLoaded.get(zoneFile) === stamp) continue;
     const off = await loadOriginOffThread({ origin, zoneFile, lbFile, zonesDir: dir });
     if ('unavailable' in off) {
-      opts.onFallback?.(zoneFile, off.unavailable);
+      fallback(zoneFile, off.unavailable);
       continue;
     }
-    if ('errors' in off) {
-      prepared.set(zoneFile, { stamp, result: { errors: off.errors } });
-      continue;
-    }
+    let result: OriginResult;
     try {
-      const result = await originFromPacked(off.packed, off.lbText, zoneFile, lbFile, off.warnings);
-      prepared.set(zoneFile, { stamp, result });
+      result = 'errors' in off ? { errors: off.errors } : await originFromPacked(off.packed, off.lbText, zoneFile, lbFile, off.warnings);
     } catch (err) {
-      opts.onFallback?.(zoneFile, (err as Error).message);
+      fallback(zoneFile, (err as Error).message);
+      continue;
     }
+    prepared.set(zoneFile, { stamp, result });
+    summary.prepared.push(zoneFile);
   }
+  return summary;
 }
 
 /** Forgets what prepareReload kept for `dir` and no loadConfigDir took. */
