@@ -37,6 +37,12 @@ export function parseNameText(text: string, origin: string): NameParse {
   if (text === '') return { ok: false, error: 'empty name' };
   const plain = plainName(text, origin);
   if (plain !== null) return { ok: true, name: plain };
+  return readNameText(text, origin);
+}
+
+/** parseNameText without the plain-name shortcut: reads any name, byte by byte. */
+export function readNameText(text: string, origin: string): NameParse {
+  if (text === '') return { ok: false, error: 'empty name' };
   const bytes = utf8.encode(text);
   const labels: string[] = [];
   let label: number[] = [];
