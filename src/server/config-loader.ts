@@ -137,6 +137,8 @@ export function loadConfigDir(dir: string, previous: ReadonlyMap<string, OriginC
       errors.push(steerError('STEER_LB_REFERENCE', [`load-balancer file has no zone file ${zoneName} beside it`], { file: path.join(dir, entry) }));
     }
   }
+  // Files gone from the directory need no stamp any more.
+  for (const file of lastLoaded.keys()) if (path.join(dir, path.basename(file)) === file && !names.has(path.basename(file))) lastLoaded.delete(file);
   const removed = [...previous.keys()].filter((o) => !origins.has(o));
   return { origins, errors, warnings, loaded, kept, removed };
 }
