@@ -5,12 +5,14 @@ import { SteerError } from '../errors.js';
 import { runServe } from './serve.js';
 import { runCheck } from './check.js';
 import { runExplain } from './explain.js';
+import { LIMIT_FLAGS, LIMITS_USAGE, parseLimitFlags, type LimitOptions } from './limits.js';
 
 const USAGE = `steerdns — authoritative DNS with DNS-only load balancing
 
 Usage:
   steerdns serve   [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off] [--log-level LEVEL]
                    [--http ADDR:PORT|off] [--http-token TOKEN] [--query-log [--query-log-sample N]]
+                   [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]
   steerdns check   [--zones DIR] [--geoip FILE|off]
   steerdns explain [--zones DIR] [--geoip FILE|off] NAME TYPE --client IP[/PREFIX]
 
@@ -30,9 +32,9 @@ Options:
   --query-log-sample N log one query in N (default 1)
   --client IP[/LEN]    explain: the client (as ECS when a prefix is given)
   -h, --help           this text
-`;
+${LIMITS_USAGE}`;
 
-export interface CliOptions {
+export interface CliOptions extends LimitOptions {
   readonly zones: string;
   readonly listen: readonly string[];
   readonly geoip: string;
@@ -62,6 +64,7 @@ export function parseCli(argv: readonly string[]): { command: string; options: C
       'query-log': { type: 'boolean', default: false },
       'query-log-sample': { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h', default: false },
+      ...LIMIT_FLAGS,
     },
   });
   const [command = 'help', ...rest] = positionals;
@@ -70,6 +73,7 @@ export function parseCli(argv: readonly string[]): { command: string; options: C
   if (!/^\d+$/.test(sampleText) || !Number.isSafeInteger(queryLogSample) || queryLogSample < 1) {
     throw new Error(`--query-log-sample ${sampleText}: expected a whole number of at least 1`);
   }
+  const limits = parseLimitFlags(values);
   return {
     command: values.help ? 'help' : command,
     options: {
@@ -82,6 +86,8 @@ export function parseCli(argv: readonly string[]): { command: string; options: C
       httpToken: values['http-token'],
       queryLog: values['query-log'] ?? false,
       queryLogSample,
+      rrl: limits.rrl,
+      tcp: limits.tcp,
       positionals: rest,
     },
   };

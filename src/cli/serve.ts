@@ -51,6 +51,8 @@ export async function runServe(options: CliOptions): Promise<number> {
       geoip: resolveGeoIpOption(options.geoip),
       logger,
       observer: combineObservers(metrics, queryLog),
+      rrl: options.rrl,
+      tcp: options.tcp,
     });
   } catch (err) {
     if (err instanceof StartupError) {
