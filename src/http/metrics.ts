@@ -10,6 +10,7 @@ import type { LoadOutcome } from '../server/config-loader.js';
 import type { QueryObserver } from '../server/observer.js';
 import type { Transport } from '../server/pipeline.js';
 import type { RunningServer } from '../server/server.js';
+import type { RrlStats } from '../server/rrl.js';
 import type { ServingState } from '../server/state.js';
 import { evaluatePool } from '../lb/prepare.js';
 import { rcodeToString, typeToString } from '../wire/format.js';
@@ -26,6 +27,12 @@ export interface MetricsOptions {
   /** Tells the latency histogram's help text how queries are sampled (see tapPipeline). */
   readonly latencySampleEvery?: number;
   readonly traffic?: TrafficOptions;
+  /**
+   * "all" (default), or "queries": only what answering queries measures (query counters,
+   * latency, TCP connections, traffic) — a cluster worker, whose primary owns configuration,
+   * health and reloads and reports those once for the host.
+   */
+  readonly scope?: 'all' | 'queries';
 }
 
 /** The last reload attempt, for the status API. */
@@ -77,8 +84,8 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
 
   readonly #latency: CellHistogram<'transport'>;
   readonly #latencyCells: { udp: HistogramCell; tcp: HistogramCell };
-  readonly #probeDuration: Histogram<'target'>;
-  readonly #reloads: Counter<'result'>;
+  readonly #probeDuration: Histogram<'target'> | null = null;
+  readonly #reloads: Counter<'result'> | null = null;
 
   constructor(options: MetricsOptions = {}) {
     const r = this.registry;
@@ -117,6 +124,19 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
     );
     this.#latencyCells = { udp: this.#latency.cell({ transport: 'udp' }), tcp: this.#latency.cell({ transport: 'tcp' }) };
 
+    const metrics = this;
+    new Gauge({
+      name: 'steerdns_tcp_connections',
+      help: 'Open DNS-over-TCP connections.',
+      registers: [r],
+      collect() {
+        const s = metrics.#server;
+        if (s) this.set(s.tcpConnections());
+      },
+    });
+    // A cluster worker stops here: its primary reports configuration, health and reloads.
+    if (options.scope === 'queries') return;
+
     this.#probeDuration = new Histogram({
       name: 'steerdns_probe_duration_seconds',
       help: 'Health probe durations per target (monitor@address:port), retries included.',
@@ -132,6 +152,7 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
     });
     this.#reloads.inc({ result: 'ok' }, 0);
     this.#reloads.inc({ result: 'failed' }, 0);
+    // Below: read from the server's state when scraped.
     this.#registerStateMetrics();
   }
 
@@ -149,10 +170,10 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
     const report = health.report;
     const duration = this.#probeDuration;
     const wrapped: typeof report = function (this: typeof health, key, result) {
-      duration.observe({ target: key }, result.durationMs / 1000);
+      duration?.observe({ target: key }, result.durationMs / 1000);
       return report.call(this, key, result);
     };
-    health.report = wrapped;
+    if (duration !== null) health.report = wrapped;
 
     return () => {
       server.state.off('swap', onSwap);
@@ -244,7 +265,7 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
 
   #recordReload(outcome: LoadOutcome): void {
     const ok = outcome.errors.length === 0;
-    this.#reloads.inc({ result: ok ? 'ok' : 'failed' });
+    this.#reloads?.inc({ result: ok ? 'ok' : 'failed' });
     this.#lastReload = {
       at: Date.now(),
       ok,
@@ -287,15 +308,116 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
         this.set(s && s.isReady() && s.state.current.origins.size > 0 ? 1 : 0);
       },
     });
-    new Gauge({
-      name: 'steerdns_tcp_connections',
-      help: 'Open DNS-over-TCP connections.',
+    new Counter({
+      name: 'steerdns_tcp_accepted_total',
+      help: 'DNS-over-TCP connections accepted.',
       registers: [r],
       collect() {
+        this.reset();
         const s = server();
-        if (s) this.set(s.tcpConnections());
+        if (s) this.inc(s.tcpStats().accepted);
       },
     });
+    new Counter({
+      name: 'steerdns_tcp_refused_total',
+      help: 'DNS-over-TCP connections refused: "per_client" (the address held --tcp-max-per-client), "full" (every slot busy writing replies).',
+      labelNames: ['reason'],
+      registers: [r],
+      collect() {
+        this.reset();
+        const s = server();
+        if (!s) return;
+        const t = s.tcpStats();
+        this.inc({ reason: 'per_client' }, t.refusedPerClient);
+        this.inc({ reason: 'full' }, t.refusedFull);
+      },
+    });
+    new Counter({
+      name: 'steerdns_tcp_closed_total',
+      help: 'DNS-over-TCP connections closed by a limit: "evicted" (room for a new one), "idle_timeout", "message_timeout" (a message too slow to arrive), "query_limit" (--tcp-max-queries answered).',
+      labelNames: ['reason'],
+      registers: [r],
+      collect() {
+        this.reset();
+        const s = server();
+        if (!s) return;
+        const t = s.tcpStats();
+        this.inc({ reason: 'evicted' }, t.evicted);
+        this.inc({ reason: 'idle_timeout' }, t.idleTimeouts);
+        this.inc({ reason: 'message_timeout' }, t.messageTimeouts);
+        this.inc({ reason: 'query_limit' }, t.queryLimit);
+      },
+    });
+
+    // Response rate limiting: the counters stay at 0 while RRL is off (steerdns_rrl_enabled 0).
+    const rrlStats = (): RrlStats | null => server()?.rrl?.stats() ?? null;
+    new Gauge({
+      name: 'steerdns_rrl_enabled',
+      help: '1 when UDP response rate limiting is on (--rrl-rate above 0).',
+      registers: [r],
+      collect() {
+        this.set(server()?.rrl ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'steerdns_rrl_responses_total',
+      help: 'UDP responses checked by response rate limiting.',
+      registers: [r],
+      collect() {
+        this.reset();
+        const st = rrlStats();
+        if (st) this.inc(st.responses);
+      },
+    });
+    new Counter({
+      name: 'steerdns_rrl_limited_total',
+      help: 'UDP responses over the rate limit, by action ("slip": sent as a TC=1 stub, "drop": not sent) and response class (positive, nodata, nxdomain, referral, error).',
+      labelNames: ['action', 'class'],
+      registers: [r],
+      collect() {
+        this.reset();
+        const st = rrlStats();
+        if (!st) return;
+        for (const [cls, n] of Object.entries(st.byClass)) {
+          this.inc({ action: 'slip', class: cls }, n.slipped);
+          this.inc({ action: 'drop', class: cls }, n.dropped);
+        }
+      },
+    });
+    new Counter({
+      name: 'steerdns_rrl_exempt_total',
+      help: 'UDP responses to --rrl-exempt networks (never limited).',
+      registers: [r],
+      collect() {
+        this.reset();
+        const st = rrlStats();
+        if (st) this.inc(st.exempt);
+      },
+    });
+    new Counter({
+      name: 'steerdns_rrl_evictions_total',
+      help: 'Rate-limit buckets still counting that were taken over for another client network (the table is too small for the traffic).',
+      registers: [r],
+      collect() {
+        this.reset();
+        const st = rrlStats();
+        if (st) this.inc(st.evicted);
+      },
+    });
+    new Gauge({
+      name: 'steerdns_rrl_buckets',
+      help: 'Rate-limit buckets in use, by state ("used", and the table\'s "capacity").',
+      labelNames: ['state'],
+      registers: [r],
+      collect() {
+        this.reset();
+        const st = rrlStats();
+        if (!st) return;
+        this.set({ state: 'used' }, st.buckets);
+        this.set({ state: 'capacity' }, st.capacity);
+      },
+    });
+
     const zoneGauge = (name: string, help: string, value: (z: ServingState['origins'] extends ReadonlyMap<string, infer O> ? O : never) => number): void => {
       new Gauge({
         name,

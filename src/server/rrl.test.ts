@@ -142,6 +142,17 @@ describe('bucket keys', () => {
     expect(sends(rrl, '192.0.2.1', refused('a.example.org'), 2) + sends(rrl, '192.0.2.1', refused('b.example.org'), 20)).toBe(3);
   });
 
+  it('counts limited responses per class, slipped and dropped apart', () => {
+    const { rrl } = limiter({ rate: 3, slip: 2 });
+    sends(rrl, '192.0.2.1', nxdomain('a.example.com'), 13);
+    sends(rrl, '192.0.2.1', positive(), 4);
+    const { byClass, slipped, dropped } = rrl.stats();
+    expect(byClass.nxdomain).toEqual({ slipped: 5, dropped: 5 });
+    expect(byClass.positive).toEqual({ slipped: 0, dropped: 1 });
+    expect([byClass.nodata, byClass.referral, byClass.error]).toEqual([0, 0, 0].map(() => ({ slipped: 0, dropped: 0 })));
+    expect([slipped, dropped]).toEqual([5, 6]);
+  });
+
   it('a referral is keyed by the delegation point', () => {
     const { rrl } = limiter({ rate: 3 });
     const referral = (name: string): Buffer =>

@@ -76,7 +76,12 @@ export interface RrlStats {
   /** Buckets in use, out of `capacity`. */
   readonly buckets: number;
   readonly capacity: number;
+  /** Limited responses by response class (the reason a bucket ran dry: what was asked for). */
+  readonly byClass: Readonly<Record<ResponseClassName, { readonly slipped: number; readonly dropped: number }>>;
 }
+
+export type ResponseClassName = 'positive' | 'nodata' | 'nxdomain' | 'referral' | 'error';
+const CLASS_NAMES: readonly ResponseClassName[] = ['positive', 'nodata', 'nxdomain', 'referral', 'error'];
 
 /** Fill in the defaults of a partial configuration; null when RRL is off (no config or rate 0). */
 export function resolveRrlOptions(partial: Partial<RrlOptions> | null | undefined): RrlOptions | null {
@@ -185,6 +190,8 @@ export class ResponseRateLimiter {
   private dropped = 0;
   private exempted = 0;
   private evicted = 0;
+  /** Limited responses per class: [class * 2] slipped, [class * 2 + 1] dropped. */
+  private readonly limitedBy = new Uint32Array(2 * (ResponseClass.ERROR + 1));
   private ownsClock: boolean;
 
   /**
@@ -269,9 +276,11 @@ export class ResponseRateLimiter {
     const run = ++this.limitedRun[slot]!;
     if (this.slip > 0 && run % this.slip === 0) {
       this.slipped++;
+      this.limitedBy[cls * 2]!++;
       return RrlVerdict.SLIP;
     }
     this.dropped++;
+    this.limitedBy[cls * 2 + 1]!++;
     return RrlVerdict.DROP;
   }
 
@@ -294,6 +303,9 @@ export class ResponseRateLimiter {
       evicted: this.evicted,
       buckets,
       capacity: this.fingerprint.length,
+      byClass: Object.fromEntries(
+        CLASS_NAMES.map((name, i) => [name, { slipped: this.limitedBy[(i + 1) * 2]!, dropped: this.limitedBy[(i + 1) * 2 + 1]! }]),
+      ) as RrlStats['byClass'],
     };
   }
 
