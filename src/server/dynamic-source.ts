@@ -3,7 +3,7 @@
 import { clientAddress } from '../geo/client.js';
 import type { ClientAddress } from '../geo/types.js';
 import { steer, type SteerTrace } from '../lb/steer.js';
-import type { Query } from '../wire/types.js';
+import type { Query, RRset } from '../wire/types.js';
 import type { DynamicAnswer, DynamicBinding, DynamicSource } from '../zone/types.js';
 import type { ServingState } from './state.js';
 
@@ -20,6 +20,9 @@ export class QueryDynamicSource implements DynamicSource {
   private trace: SteerTrace | null = null;
   /** Whether this query reached a load balancer (its reply then depends on more than the question). */
   used = false;
+  /** Load-balancer answers given to this query, and the last RRset (for the steered-reply cache). */
+  calls = 0;
+  lastRRset: RRset | null = null;
 
   /** `trace` is for explain: the steering steps are appended to it. */
   bind(state: ServingState, origin: string, query: Query, clientIp: string, trace: SteerTrace | null = null): void {
@@ -31,10 +34,14 @@ export class QueryDynamicSource implements DynamicSource {
     this.byEcs = null;
     this.byResolver = null;
     this.used = false;
+    this.calls = 0;
+    this.lastRRset = null;
   }
 
   resolve(owner: string, _binding: DynamicBinding, qtype: number): DynamicAnswer {
     this.used = true;
+    this.calls++;
+    this.lastRRset = null;
     const state = this.state;
     if (state === null) return NO_ANSWER;
     const prepared = state.lb.get(this.origin);
@@ -42,6 +49,7 @@ export class QueryDynamicSource implements DynamicSource {
     if (prepared === undefined || lb === undefined) return NO_ANSWER;
     const client = this.client(lb.preferEcs === 'always');
     const out = steer(prepared, owner, qtype, { client, geo: state.geo, random: Math.random, trace: this.trace });
+    this.lastRRset = out.rrset;
     // The scope only means something to a resolver that sent us its client's subnet.
     return { rrset: out.rrset, scope: client.fromEcs ? out.scope : 0 };
   }

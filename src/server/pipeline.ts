@@ -10,7 +10,7 @@ import type { StateHolder } from './state.js';
 import { QueryDynamicSource } from './dynamic-source.js';
 import type { Logger } from './logger.js';
 import type { QueryObserver } from './observer.js';
-import { patchReply, ReplyCache } from './reply-cache.js';
+import { patchReply, patchSteeredReply, ReplyCache, SteeredReplyCache } from './reply-cache.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -38,6 +38,7 @@ export class QueryPipeline {
   // Reused per query: the pipeline is synchronous, so one instance serves every query in turn.
   private readonly dynamic: QueryDynamicSource;
   private readonly cache: ReplyCache | null;
+  private readonly steered: SteeredReplyCache | null;
 
   constructor(opts: PipelineOptions) {
     this.state = opts.state;
@@ -46,6 +47,7 @@ export class QueryPipeline {
     this.udpLimit = opts.udpLimit ?? SERVER_UDP_LIMIT;
     this.dynamic = new QueryDynamicSource();
     this.cache = opts.replyCache === false ? null : new ReplyCache();
+    this.steered = opts.replyCache === false ? null : new SteeredReplyCache();
   }
 
   /** Answer one DNS message. Returns null when the packet must be dropped unanswered. */
@@ -95,6 +97,7 @@ export class QueryPipeline {
     let reply: Reply;
     let zoneOrigin: string | null = null;
     let cacheable = false;
+    let steered: RRset | null = null;
     try {
       const refusal = this.genericCheck(query, transport);
       if (refusal !== null) {
@@ -110,6 +113,7 @@ export class QueryPipeline {
           const result = lookup(zone, query.qname, query.qtype, this.dynamic);
           reply = this.assemble(query, result);
           cacheable = !this.dynamic.used;
+          steered = this.steeredAnswer(reply);
         }
       }
     } catch (err) {
@@ -118,9 +122,29 @@ export class QueryPipeline {
       reply = this.errorReply(query, Rcode.SERVFAIL);
     }
     this.observer?.answered(zoneOrigin, reply, transport, query.qtype, query);
+    if (steered !== null) {
+      const hit = this.steered!.get(steered, query.qname, query.qtype, sizeLimit, reply.edns);
+      if (hit !== undefined) return patchSteeredReply(hit, query.id, query.rd, query.cd, query.qnameWire, query.edns?.ecs?.address ?? null);
+      const encoded = encodeReply(reply, sizeLimit);
+      this.steered!.set(steered, query.qname, query.qtype, sizeLimit, reply.edns, encoded);
+      return encoded;
+    }
     const bytes = encodeReply(reply, sizeLimit);
     if (cacheable && cacheKey !== null) this.cache!.set(cacheKey, bytes, zoneOrigin, reply);
     return bytes;
+  }
+
+  /**
+   * The RRset of a plain load-balanced answer (one steering call, its RRset the whole answer,
+   * nothing else in the message), whose encoding the steered-reply cache can keep; else null.
+   */
+  private steeredAnswer(reply: Reply): RRset | null {
+    const rrset = this.dynamic.lastRRset;
+    if (this.steered === null || this.dynamic.calls !== 1 || rrset === null) return null;
+    if (reply.rcode !== Rcode.NOERROR || reply.answer.length !== 1 || reply.answer[0] !== rrset) return null;
+    if (reply.authority.length !== 0 || reply.additional.length !== 0) return null;
+    // Opcode, class and EDNS version were checked before lookup (genericCheck).
+    return rrset;
   }
 
   /** Checks that do not depend on the zone, done once before lookup (as CoreDNS's server does). */

@@ -1,7 +1,7 @@
 // Encoded replies for answers that depend only on the question and the serving state — static
 // data, no load balancer involved, no ECS to echo. A hit costs a copy and three patches (ID,
 // RD/CD bits, the client's spelling of the name) instead of lookup and encoding.
-import type { Reply } from '../wire/types.js';
+import type { Reply, ReplyEdns, RRset } from '../wire/types.js';
 
 interface Entry {
   readonly bytes: Buffer;
@@ -52,5 +52,92 @@ export function patchReply(cached: Buffer, id: number, rd: boolean, cd: boolean,
   out[2] = rd ? out[2]! | 0x01 : out[2]! & 0xfe;
   out[3] = cd ? out[3]! | 0x10 : out[3]! & 0xef;
   out.set(qnameWire, 12);
+  return out;
+}
+
+/**
+ * Encoded load-balanced answers. Steering picks one of a few RRsets that were built when the
+ * state was prepared (one per origin or origin set), so a plain answer — one RRset, nothing in
+ * authority or additional — is fixed by that RRset object, the question, the size limit, the EDNS
+ * flags and the ECS family/source/scope. Only the ID, RD/CD, the name's case and the ECS address
+ * (the last bytes of the message: OPT is the last record and ECS its only option) differ per
+ * query. Keyed by RRset identity through a WeakMap, so entries go with the state that made them.
+ */
+export class SteeredReplyCache {
+  private readonly byRRset = new WeakMap<RRset, SteeredEntry[]>();
+
+  /** The cached reply for this question shape, or undefined. A short scan: no key is built. */
+  get(rrset: RRset, qname: string, qtype: number, sizeLimit: number, edns: ReplyEdns | null): Buffer | undefined {
+    const entries = this.byRRset.get(rrset);
+    if (entries === undefined) return undefined;
+    const shape = ednsShape(edns);
+    const ecs = edns?.ecs ?? null;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e.qtype !== qtype || e.sizeLimit !== sizeLimit || e.shape !== shape || e.qname !== qname) continue;
+      if (ecs !== null && (e.family !== ecs.family || e.source !== ecs.sourcePrefix || e.scope !== ecs.scopePrefix)) continue;
+      return e.bytes;
+    }
+    return undefined;
+  }
+
+  /** Keeps `bytes` only when its tail is the ECS address it echoes (see the class comment). */
+  set(rrset: RRset, qname: string, qtype: number, sizeLimit: number, edns: ReplyEdns | null, bytes: Buffer): void {
+    const ecs = edns?.ecs ?? null;
+    if (ecs !== null && !endsWith(bytes, ecs.address)) return;
+    let entries = this.byRRset.get(rrset);
+    if (entries === undefined) this.byRRset.set(rrset, (entries = []));
+    // A handful of size limits and ECS shapes per RRset in practice; bound it all the same.
+    if (entries.length >= MAX_STEERED_PER_RRSET) entries.length = 0;
+    entries.push({
+      qname,
+      qtype,
+      sizeLimit,
+      shape: ednsShape(edns),
+      family: ecs?.family ?? 0,
+      source: ecs?.sourcePrefix ?? 0,
+      scope: ecs?.scopePrefix ?? 0,
+      bytes,
+    });
+  }
+}
+
+interface SteeredEntry {
+  readonly qname: string;
+  readonly qtype: number;
+  readonly sizeLimit: number;
+  /** 0 no EDNS, 1 EDNS, 2 EDNS with DO; +4 with ECS. */
+  readonly shape: number;
+  readonly family: number;
+  readonly source: number;
+  readonly scope: number;
+  readonly bytes: Buffer;
+}
+
+function ednsShape(edns: ReplyEdns | null): number {
+  if (edns === null) return 0;
+  return (edns.dnssecOk ? 2 : 1) + (edns.ecs === null ? 0 : 4);
+}
+
+const MAX_STEERED_PER_RRSET = 16;
+
+function endsWith(bytes: Uint8Array, tail: Uint8Array): boolean {
+  if (tail.length > bytes.length) return false;
+  const at = bytes.length - tail.length;
+  for (let i = 0; i < tail.length; i++) if (bytes[at + i] !== tail[i]) return false;
+  return true;
+}
+
+/** patchReply, then this query's ECS address over the cached one. */
+export function patchSteeredReply(
+  cached: Buffer,
+  id: number,
+  rd: boolean,
+  cd: boolean,
+  qnameWire: Uint8Array,
+  ecsAddress: Uint8Array | null,
+): Buffer {
+  const out = patchReply(cached, id, rd, cd, qnameWire);
+  if (ecsAddress !== null && ecsAddress.length > 0) out.set(ecsAddress, out.length - ecsAddress.length);
   return out;
 }
