@@ -50,3 +50,64 @@ describe('TableSnapshot', () => {
     );
   });
 });
+
+describe('TableSnapshot: structure sharing', () => {
+  const many = (n: number): [string, TargetHealth][] => Array.from({ length: n }, (_, i) => [`t${i}`, health(true, i)]);
+
+  it('tells which keys changed since an older snapshot of its lineage, whatever the size', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 3000 }),
+        fc.array(fc.array(fc.tuple(fc.nat(), fc.boolean()), { maxLength: 20 }), { minLength: 1, maxLength: 8 }),
+        (n, steps) => {
+          const history = [TableSnapshot.of(0, many(n))];
+          for (const step of steps) {
+            const changes = new Map<string, TargetHealth>();
+            if (n > 0) for (const [i, up] of step) changes.set(`t${i % n}`, health(up, i));
+            history.push(history[history.length - 1]!.with(changes));
+          }
+          // Any older/newer pair: changedSince lists exactly the keys whose entry differs.
+          for (let a = 0; a < history.length; a++) {
+            for (let b = a; b < history.length; b++) {
+              const older = history[a]!;
+              const newer = history[b]!;
+              const expected = many(n).map(([k]) => k).filter((k) => older.get(k) !== newer.get(k));
+              expect([...newer.changedSince(older)!].sort()).toEqual(expected.sort());
+            }
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('cannot compare snapshots of different key sets (null: compare key by key)', () => {
+    const a = TableSnapshot.of(1, many(10));
+    const b = TableSnapshot.of(2, many(10));
+    expect(b.changedSince(a)).toBeNull();
+    expect(a.with(new Map()).changedSince(a)).toEqual([]);
+    const hand = { generation: 0, get: () => undefined, isUp: () => true };
+    expect(a.changedSince(hand)).toBeNull();
+  });
+
+  it('starts a new lineage when a change names a key it does not hold', () => {
+    const a = TableSnapshot.of(1, many(3));
+    const b = a.with(new Map([['new', health(false)]]));
+    expect(b.isUp('new')).toBe(false);
+    expect(b.get('t1')).toBe(a.get('t1'));
+    expect(b.size).toBe(4);
+    expect(b.generation).toBe(2);
+    expect(b.changedSince(a)).toBeNull();
+  });
+
+  it('keeps every snapshot of 100k targets intact, and a one-key change compares as that key', () => {
+    const big = TableSnapshot.of(0, many(100_000));
+    let s = big;
+    for (let i = 0; i < 1000; i++) s = s.with(new Map([[`t${(i * 7919) % 100_000}`, health(false, i)]]));
+    const next = s.with(new Map([['t99999', health(false)]]));
+    expect(next.changedSince(s)).toEqual(['t99999']);
+    expect(big.isUp('t0')).toBe(true);
+    expect(s.isUp('t0')).toBe(false);
+    expect(next.size).toBe(100_000);
+  });
+});

@@ -64,6 +64,11 @@ export interface HealthSnapshot {
   get(key: string): TargetHealth | undefined;
   /** Unknown keys (never configured) count as up. */
   isUp(key: string): boolean;
+  /**
+   * Keys whose entry may differ from `older`'s (a superset is fine), cheaply; null when this
+   * snapshot cannot tell (then compare key by key). Optional: hand-made snapshots lack it.
+   */
+  changedSince?(older: HealthSnapshot): readonly string[] | null;
 }
 
 export function targetKey(monitorId: string, address: string, port: number): string {
