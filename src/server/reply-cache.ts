@@ -64,18 +64,19 @@ export function patchReply(cached: Buffer, id: number, rd: boolean, cd: boolean,
  * query. Keyed by RRset identity through a WeakMap, so entries go with the state that made them.
  */
 export class SteeredReplyCache {
-  private readonly byRRset = new WeakMap<RRset, SteeredEntry[]>();
+  /** Per RRset, lists by ECS scope (a geo answer's scope is its GeoIP network's prefix: many). */
+  private readonly byRRset = new WeakMap<RRset, (SteeredEntry[] | undefined)[]>();
 
   /** The cached reply for this question shape, or undefined. A short scan: no key is built. */
   get(rrset: RRset, qname: string, qtype: number, sizeLimit: number, edns: ReplyEdns | null): Buffer | undefined {
-    const entries = this.byRRset.get(rrset);
+    const ecs = edns?.ecs ?? null;
+    const entries = this.byRRset.get(rrset)?.[ecs === null ? 0 : ecs.scopePrefix];
     if (entries === undefined) return undefined;
     const shape = ednsShape(edns);
-    const ecs = edns?.ecs ?? null;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       if (e.qtype !== qtype || e.sizeLimit !== sizeLimit || e.shape !== shape || e.qname !== qname) continue;
-      if (ecs !== null && (e.family !== ecs.family || e.source !== ecs.sourcePrefix || e.scope !== ecs.scopePrefix)) continue;
+      if (ecs !== null && (e.family !== ecs.family || e.source !== ecs.sourcePrefix)) continue;
       return e.bytes;
     }
     return undefined;
@@ -85,10 +86,13 @@ export class SteeredReplyCache {
   set(rrset: RRset, qname: string, qtype: number, sizeLimit: number, edns: ReplyEdns | null, bytes: Buffer): void {
     const ecs = edns?.ecs ?? null;
     if (ecs !== null && !endsWith(bytes, ecs.address)) return;
-    let entries = this.byRRset.get(rrset);
-    if (entries === undefined) this.byRRset.set(rrset, (entries = []));
-    // A handful of size limits and ECS shapes per RRset in practice; bound it all the same.
-    if (entries.length >= MAX_STEERED_PER_RRSET) entries.length = 0;
+    let byScope = this.byRRset.get(rrset);
+    if (byScope === undefined) this.byRRset.set(rrset, (byScope = []));
+    const scope = ecs === null ? 0 : ecs.scopePrefix;
+    let entries = byScope[scope];
+    if (entries === undefined) byScope[scope] = entries = [];
+    // A handful of size limits and ECS shapes per scope in practice; bound it all the same.
+    if (entries.length >= MAX_STEERED_PER_SCOPE) entries.length = 0;
     entries.push({
       qname,
       qtype,
@@ -96,7 +100,6 @@ export class SteeredReplyCache {
       shape: ednsShape(edns),
       family: ecs?.family ?? 0,
       source: ecs?.sourcePrefix ?? 0,
-      scope: ecs?.scopePrefix ?? 0,
       bytes,
     });
   }
@@ -110,7 +113,6 @@ interface SteeredEntry {
   readonly shape: number;
   readonly family: number;
   readonly source: number;
-  readonly scope: number;
   readonly bytes: Buffer;
 }
 
@@ -119,7 +121,7 @@ function ednsShape(edns: ReplyEdns | null): number {
   return (edns.dnssecOk ? 2 : 1) + (edns.ecs === null ? 0 : 4);
 }
 
-const MAX_STEERED_PER_RRSET = 16;
+const MAX_STEERED_PER_SCOPE = 16;
 
 function endsWith(bytes: Uint8Array, tail: Uint8Array): boolean {
   if (tail.length > bytes.length) return false;
