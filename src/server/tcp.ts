@@ -333,10 +333,28 @@ class TcpConnection {
     if (this.answered >= this.opts.maxQueriesPerConnection) {
       this.counters.queryLimit++;
       this.logger.debug({ client: this.client, reason: 'query limit' }, 'tcp connection closing');
-      this.done = true;
-      this.socket.pause();
-      this.socket.end();
+      this.endAfterLimit();
     }
+  }
+
+  /**
+   * The query limit is reached: every reply written so far goes out, then our FIN. Queries the
+   * client pipelined past the limit are read and discarded, not left unread: a socket closed
+   * with unread input is reset (RST), which can destroy replies still on their way, and a
+   * paused socket never sees the client's FIN, so the slot stayed taken until the idle timeout.
+   * A client that neither closes nor stops sending is cut idleTimeoutMs after our FIN.
+   */
+  private endAfterLimit(): void {
+    this.done = true;
+    this.stash = null;
+    this.clearMessageTimer();
+    this.socket.setTimeout(0);
+    this.socket.end(() => {
+      const linger = setTimeout(() => this.destroy(), this.opts.idleTimeoutMs);
+      linger.unref();
+      this.socket.once('close', () => clearTimeout(linger));
+    });
+    this.socket.resume();
   }
 
   private midMessage(): boolean {
