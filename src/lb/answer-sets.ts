@@ -1,10 +1,9 @@
 // The records a pool can answer for one load balancer, built ahead of time with the load
 // balancer's owner name and TTL, so a query only picks an index and returns a prebuilt,
 // frozen RRset.
-import { addressRData } from '../wire/rdata.js';
 import { RRType, type RR, type RRset } from '../wire/types.js';
 import type { LbOrigin, LoadBalancer } from './types.js';
-import { cumulativeOf, stringHash } from './weighted.js';
+import { cumulativeOf } from './weighted.js';
 
 /** Weighted candidates of one kind (A: IPv4 + hostnames, AAAA: IPv6 + hostnames, CNAME: hostnames). */
 export interface CandidateSet {
@@ -61,8 +60,8 @@ export function buildAnswerSet(lb: LoadBalancer, origins: readonly LbOrigin[]): 
         data: { kind: 'srv', priority: o.priority ?? 0, weight: o.weight, port: o.port ?? 0, target: o.address },
       };
     }
-    if (o.kind === 'hostname') return { name: owner, type: RRType.CNAME, ttl, data: { kind: 'name', name: o.address } };
-    return { name: owner, type: o.kind === 'ipv4' ? RRType.A : RRType.AAAA, ttl, data: addressRData(o.address) };
+    // The RDATA was made once per config build (build.ts) and is shared.
+    return { name: owner, type: o.kind === 'ipv4' ? RRType.A : o.kind === 'ipv6' ? RRType.AAAA : RRType.CNAME, ttl, data: o.data };
   };
   const frozenRecords = (list: readonly LbOrigin[]): RRset | null =>
     list.length === 0 ? null : Object.freeze(list.map((o) => Object.freeze(record(o))));
@@ -99,6 +98,6 @@ function candidateSet(list: readonly LbOrigin[], record: (o: LbOrigin) => RR): C
     rrsets: list.map((o) => Object.freeze([Object.freeze(record(o))])),
     weights: Float64Array.from(weights),
     cumulative: cumulativeOf(weights),
-    seeds: Uint32Array.from(list, (o) => stringHash(`origin:${o.name}`)),
+    seeds: Uint32Array.from(list, (o) => o.seed),
   };
 }

@@ -1,14 +1,15 @@
 // Turns a checked LB file into the frozen LbZoneConfig: defaults that depend on other fields,
 // canonical names and addresses, the probe targets (deduplicated) and the zone bindings.
 import { targetKey, type MonitorSpec, type ProbeTarget } from '../health/types.js';
-import { RRType } from '../wire/types.js';
-import { formatIp, ipv6Bytes } from '../wire/rdata.js';
+import { RRType, type RData } from '../wire/types.js';
+import { formatIp, ipv4Bytes, ipv6Bytes } from '../wire/rdata.js';
 import type { DynamicBinding } from '../zone/types.js';
 import { ipFamily, parseCidr } from './cidr.js';
 import { deepFreeze, frozenMap } from './freeze.js';
 import { canonicalHostname, ownerName } from './names.js';
 import { DEFAULT_PORTS, type LbFileInput, type LoadBalancerInput, type MonitorInput, type PoolInput } from './schema.js';
 import type { LbOrigin, LbPool, LbSubnetRule, LbZoneConfig, LoadBalancer } from './types.js';
+import { stringHash } from './weighted.js';
 
 const ADDRESS_TYPES: readonly number[] = Object.freeze([RRType.A, RRType.AAAA]);
 // Only a load balancer that can answer with a hostname origin owns CNAME at its name; one with
@@ -50,6 +51,24 @@ export function buildLbZoneConfig(input: LbFileInput, origin: string, file: stri
     bindings.set(owner.name, { lb: name, types });
   }
 
+  const poolsByHealthKey = new Map<string, string[]>();
+  for (const pool of pools.values()) {
+    for (const o of pool.origins) {
+      if (o.healthKey === null) continue;
+      const list = poolsByHealthKey.get(o.healthKey);
+      if (list === undefined) poolsByHealthKey.set(o.healthKey, [pool.name]);
+      else if (!list.includes(pool.name)) list.push(pool.name);
+    }
+  }
+  const loadBalancersByPool = new Map<string, string[]>();
+  for (const lb of loadBalancers.values()) {
+    for (const pool of poolsOf(lb)) {
+      const list = loadBalancersByPool.get(pool);
+      if (list === undefined) loadBalancersByPool.set(pool, [lb.owner]);
+      else list.push(lb.owner);
+    }
+  }
+
   return deepFreeze({
     origin,
     file,
@@ -58,6 +77,8 @@ export function buildLbZoneConfig(input: LbFileInput, origin: string, file: stri
     loadBalancers: frozenMap(loadBalancers),
     probeTargets: [...targets.values()],
     bindings: frozenMap(bindings),
+    poolsByHealthKey: frozenMap(poolsByHealthKey),
+    loadBalancersByPool: frozenMap(loadBalancersByPool),
   });
 }
 
@@ -95,8 +116,10 @@ function buildPool(
   const origins: LbOrigin[] = p.origins.map((o) => {
     const family = ipFamily(o.address);
     const kind = family === 4 ? 'ipv4' : family === 6 ? 'ipv6' : 'hostname';
-    const address =
-      family === 4 ? o.address : family === 6 ? formatIp(ipv6Bytes(o.address)) : (canonicalHostname(o.address) as { name: string }).name;
+    const v6 = family === 6 ? ipv6Bytes(o.address) : null;
+    const address = family === 4 ? o.address : v6 !== null ? formatIp(v6) : (canonicalHostname(o.address) as { name: string }).name;
+    // The RDATA every answer naming this origin shares: made here, once per config build.
+    const data: RData = family === 4 ? { kind: 'raw', bytes: ipv4Bytes(o.address) } : v6 !== null ? { kind: 'raw', bytes: v6 } : { kind: 'name', name: address };
     let healthKey: string | null = null;
     // Drained origins and disabled pools are never answered, so they are not probed either.
     if (monitor && p.monitor !== undefined && p.enabled && o.enabled) {
@@ -114,6 +137,8 @@ function buildPool(
       priority: o.priority ?? null,
       port: o.port ?? null,
       healthKey,
+      data,
+      seed: stringHash(`origin:${o.name}`),
     };
   });
   return {

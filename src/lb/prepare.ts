@@ -2,6 +2,8 @@
 // (config, health generation): pool health, the healthy origins of each kind with cumulative
 // weights and hash seeds, every geo rule resolved to its first healthy pool, the candidates for
 // random / hash / proximity. A query then does a map lookup, a match and an index pick.
+// After a health change only the load balancers that can answer from a pool whose origins went
+// up or down are prepared again (prepareLbChanges); everything else is reused.
 import type { HealthSnapshot } from '../health/types.js';
 import { buildAnswerSet, type AnswerSet } from './answer-sets.js';
 import { parseIpInto } from './ip.js';
@@ -85,17 +87,58 @@ export interface PreparedLb {
 export interface PreparedLbZone {
   readonly origin: string;
   readonly config: LbZoneConfig;
+  /**
+   * Generation of the health snapshot these answers were last recomputed for: a later snapshot
+   * that changes nothing here keeps this very object (prepareLbChanges).
+   */
   readonly healthGeneration: number;
   readonly loadBalancers: ReadonlyMap<string, PreparedLb>;
 }
 
 const DEG = Math.PI / 180;
 
+/** Every load balancer of `config` prepared from scratch for `health`. */
 export function prepareLb(config: LbZoneConfig, health: HealthSnapshot): PreparedLbZone {
-  const poolHealth = new Map<string, PoolHealth>();
-  for (const pool of config.pools.values()) poolHealth.set(pool.name, evaluatePool(pool, health));
+  const poolHealth = poolHealthOf(config, health);
   const loadBalancers = new Map<string, PreparedLb>();
-  for (const lb of config.loadBalancers.values()) loadBalancers.set(lb.owner, prepareOne(lb, config, poolHealth));
+  for (const lb of config.loadBalancers.values()) loadBalancers.set(lb.owner, prepareOne(lb, config, poolHealth, NO_REUSE));
+  return { origin: config.origin, config, healthGeneration: health.generation, loadBalancers };
+}
+
+/**
+ * `prev`, prepared for the snapshot `before`, brought up to `health`: only the load balancers
+ * that can answer from a pool holding an origin whose up/down state differs between the two are
+ * prepared again (and within them, only the pools that changed); every other PreparedLb, pool,
+ * answer set and record is reused as it is. Returns `prev` itself when nothing it answers
+ * changed. `candidates` are the health keys that may have changed (a superset is fine); null
+ * means every monitored key of the config is compared. The result equals prepareLb(config,
+ * health) (the property test in prepare.test.ts holds it to that).
+ */
+export function prepareLbChanges(
+  prev: PreparedLbZone,
+  before: HealthSnapshot,
+  health: HealthSnapshot,
+  candidates: Iterable<string> | null,
+): PreparedLbZone {
+  const config = prev.config;
+  const changedPools = new Set<string>();
+  for (const key of candidates ?? config.poolsByHealthKey.keys()) {
+    const pools = config.poolsByHealthKey.get(key);
+    if (pools === undefined || before.isUp(key) === health.isUp(key)) continue;
+    for (const pool of pools) changedPools.add(pool);
+  }
+  const owners = new Set<string>();
+  for (const pool of changedPools) for (const owner of config.loadBalancersByPool.get(pool) ?? []) owners.add(owner);
+  if (owners.size === 0) return prev;
+
+  const poolHealth = poolHealthOf(config, health);
+  const loadBalancers = new Map(prev.loadBalancers);
+  for (const owner of owners) {
+    const lb = config.loadBalancers.get(owner);
+    if (lb === undefined) continue; // the index is built from loadBalancers: cannot happen
+    const old = prev.loadBalancers.get(owner);
+    loadBalancers.set(owner, prepareOne(lb, config, poolHealth, old === undefined ? NO_REUSE : unchangedPoolsOf(old, changedPools)));
+  }
   return { origin: config.origin, config, healthGeneration: health.generation, loadBalancers };
 }
 
@@ -111,14 +154,49 @@ export function evaluatePool(pool: LbPool, health: HealthSnapshot): PoolHealth {
   };
 }
 
-function prepareOne(lb: LoadBalancer, config: LbZoneConfig, poolHealth: ReadonlyMap<string, PoolHealth>): PreparedLb {
+type PoolHealthOf = (name: string) => PoolHealth | undefined;
+type ReusePool = (name: string) => PreparedPool | undefined;
+
+const NO_REUSE: ReusePool = () => undefined;
+
+/** Pool health for `health`, each pool evaluated once, when first asked for. */
+function poolHealthOf(config: LbZoneConfig, health: HealthSnapshot): PoolHealthOf {
+  const memo = new Map<string, PoolHealth>();
+  return (name) => {
+    let h = memo.get(name);
+    if (h === undefined) {
+      const pool = config.pools.get(name);
+      if (pool === undefined) return undefined;
+      h = evaluatePool(pool, health);
+      memo.set(name, h);
+    }
+    return h;
+  };
+}
+
+/** The prepared pools of `old` whose health did not change: reused as they are. */
+function unchangedPoolsOf(old: PreparedLb, changedPools: ReadonlySet<string>): ReusePool {
+  return (name) => {
+    if (changedPools.has(name)) return undefined;
+    for (const p of old.pools) if (p.name === name) return p;
+    return undefined;
+  };
+}
+
+function prepareOne(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHealthOf, reuse: ReusePool): PreparedLb {
   const pools: PreparedPool[] = [];
   const indexOf = new Map<string, number>();
   const poolIndex = (name: string): number => {
     const known = indexOf.get(name);
     if (known !== undefined) return known;
+    const reused = reuse(name);
+    if (reused !== undefined) {
+      pools.push(reused);
+      indexOf.set(name, pools.length - 1);
+      return pools.length - 1;
+    }
     const pool = config.pools.get(name);
-    const h = poolHealth.get(name);
+    const h = poolHealth(name);
     if (!pool || !h) throw new Error(`load balancer ${lb.name} names unknown pool ${name}`); // load.ts prevents this
     const hasCoordinates = pool.latitude !== null && pool.longitude !== null;
     pools.push({

@@ -2,6 +2,7 @@
 // by prepare.ts (per health generation) and by the server (bindings, probe targets).
 import type { DynamicBinding } from '../zone/types.js';
 import type { MonitorSpec, ProbeTarget } from '../health/types.js';
+import type { RData } from '../wire/types.js';
 
 export type SteeringPolicy = 'off' | 'random' | 'geo' | 'proximity' | 'hash';
 export type OriginSteeringPolicy = 'random' | 'hash' | 'all';
@@ -24,6 +25,13 @@ export interface LbOrigin {
   readonly port: number | null;
   /** Health-table key this origin's health is read from; null → always healthy (no monitor, or drained). */
   readonly healthKey: string | null;
+  /**
+   * Its answer's RDATA, made once per config build and shared by every record built from it:
+   * the address bytes of an IP origin, the target of a hostname origin (CNAME).
+   */
+  readonly data: RData;
+  /** Rendezvous seed from the origin's name (stable across reloads). */
+  readonly seed: number;
 }
 
 export interface LbPool {
@@ -84,4 +92,11 @@ export interface LbZoneConfig {
   readonly probeTargets: readonly ProbeTarget[];
   /** What the zone needs to know: owner name → dynamic types. */
   readonly bindings: ReadonlyMap<string, DynamicBinding>;
+  /**
+   * Which prepared answers a health change touches: health key → names of the pools holding an
+   * origin probed under it, and pool name → owner names of the load balancers that can answer
+   * from that pool (prepare.ts re-prepares only those).
+   */
+  readonly poolsByHealthKey: ReadonlyMap<string, readonly string[]>;
+  readonly loadBalancersByPool: ReadonlyMap<string, readonly string[]>;
 }

@@ -86,7 +86,9 @@ export class QueryPipeline {
       query.qclass === RRClass.IN &&
       (query.edns === null || (query.edns.version === 0 && query.edns.ecs === null))
     ) {
-      this.cache.sync(this.state.current.generation);
+      // Cached replies come from zone data only (no load balancer, no ECS), so only a config
+      // change makes them stale; a health or GeoIP swap leaves them valid.
+      this.cache.sync(this.state.current.configGeneration);
       cacheKey = ReplyCache.key(query.qname, query.qtype, sizeLimit, query.edns?.dnssecOk ?? false, query.edns !== null, transport === 'tcp');
       const hit = this.cache.get(cacheKey);
       if (hit !== undefined) {

@@ -15,6 +15,7 @@ import { HealthTable } from '../health/table.js';
 import { buildZone } from '../zone/build.js';
 import { parseZoneText } from '../zone/parser.js';
 import { QueryPipeline } from './pipeline.js';
+import type { ReplyCache } from './reply-cache.js';
 import { silentLogger } from './logger.js';
 import { StateHolder, type OriginConfig } from './state.js';
 
@@ -63,6 +64,21 @@ describe('reply cache', () => {
     expect(ask(p, 'www.cache.test', 1, true).answers[0]!.data).toBe('192.0.2.7');
     state.setOrigins(stateWith(ZONE('192.0.2.8')).current.origins);
     expect(ask(p, 'www.cache.test', 2, true).answers[0]!.data).toBe('192.0.2.8');
+  });
+
+  it('keeps its entries across health and GeoIP swaps (cached replies come from zone data only)', () => {
+    const state = stateWith(ZONE('192.0.2.7'));
+    const p = new QueryPipeline({ state, logger: silentLogger() });
+    const cache = (p as unknown as { cache: ReplyCache }).cache;
+    ask(p, 'www.cache.test', 1, true);
+    state.setHealth(new HealthTable().snapshot());
+    state.setGeo(null);
+    ask(p, 'ns.cache.test', 2, true);
+    expect(state.current.generation).toBeGreaterThan(1);
+    expect(cache.size).toBe(2);
+    state.setOrigins(stateWith(ZONE('192.0.2.8')).current.origins);
+    ask(p, 'ns.cache.test', 3, true);
+    expect(cache.size).toBe(1);
   });
 
   it('gives the same bytes as an uncached pipeline', () => {
