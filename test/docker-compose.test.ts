@@ -219,7 +219,8 @@ describe('the image command, run on loopback', () => {
         readline.createInterface({ input: child.stdout! }).on('line', (line) => {
           lines.push(line);
           const entry = JSON.parse(line) as LogLine;
-          if (entry.msg?.startsWith('listening on')) dnsPorts.push(entry);
+          // One line per listen address (per worker with --workers above 1: the first counts).
+          if (entry.msg?.startsWith('listening on') && !dnsPorts.some((e) => e.address === entry.address)) dnsPorts.push(entry);
           if (entry.msg?.startsWith('http listening')) http = entry;
           if (dnsPorts.length === 2 && http) {
             clearTimeout(timer);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // steerdns command line: serve, check, explain.
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { SteerError } from '../errors.js';
 import { runServe } from './serve.js';
@@ -12,6 +13,7 @@ const USAGE = `steerdns — authoritative DNS with DNS-only load balancing
 Usage:
   steerdns serve   [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off] [--log-level LEVEL]
                    [--http ADDR:PORT|off] [--http-token TOKEN] [--query-log [--query-log-sample N]]
+                   [--workers N]
                    [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]
   steerdns check   [--zones DIR] [--geoip FILE|off]
   steerdns explain [--zones DIR] [--geoip FILE|off] NAME TYPE --client IP[/PREFIX]
@@ -30,6 +32,10 @@ Options:
                        STEERDNS_HTTP_TOKEN environment variable. Open the page as /?token=TOKEN
   --query-log          log every answered query as a JSON line (client, name, type, rcode...)
   --query-log-sample N log one query in N (default 1)
+  --workers N          processes answering queries on the same sockets (default: the
+                       STEERDNS_WORKERS environment variable, else one per core). With 2 or
+                       more, a primary process loads, watches and probes once for all of them
+                       and holds the HTTP listener; 1 runs everything in one process
   --client IP[/LEN]    explain: the client (as ECS when a prefix is given)
   -h, --help           this text
 ${LIMITS_USAGE}`;
@@ -46,10 +52,12 @@ export interface CliOptions extends LimitOptions {
   readonly httpToken: string | undefined;
   readonly queryLog: boolean;
   readonly queryLogSample: number;
+  /** serve: worker processes (1: no cluster, one process does everything). */
+  readonly workers: number;
   readonly positionals: readonly string[];
 }
 
-export function parseCli(argv: readonly string[]): { command: string; options: CliOptions } {
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { command: string; options: CliOptions } {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
@@ -63,6 +71,7 @@ export function parseCli(argv: readonly string[]): { command: string; options: C
       'http-token': { type: 'string' },
       'query-log': { type: 'boolean', default: false },
       'query-log-sample': { type: 'string', default: '1' },
+      workers: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       ...LIMIT_FLAGS,
     },
@@ -74,6 +83,7 @@ export function parseCli(argv: readonly string[]): { command: string; options: C
     throw new Error(`--query-log-sample ${sampleText}: expected a whole number of at least 1`);
   }
   const limits = parseLimitFlags(values);
+  const workers = parseWorkers(values.workers, env.STEERDNS_WORKERS);
   return {
     command: values.help ? 'help' : command,
     options: {
@@ -86,11 +96,21 @@ export function parseCli(argv: readonly string[]): { command: string; options: C
       httpToken: values['http-token'],
       queryLog: values['query-log'] ?? false,
       queryLogSample,
+      workers,
       rrl: limits.rrl,
       tcp: limits.tcp,
       positionals: rest,
     },
   };
+}
+
+/** --workers, else STEERDNS_WORKERS (empty: unset), else one per core. */
+function parseWorkers(flag: string | undefined, env: string | undefined): number {
+  const [text, source] = flag !== undefined ? [flag, '--workers'] : env !== undefined && env !== '' ? [env, 'STEERDNS_WORKERS'] : [null, ''];
+  if (text === null) return Math.max(1, os.availableParallelism());
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 1024) throw new Error(`${source} ${text}: expected a whole number from 1 to 1024`);
+  return n;
 }
 
 async function main(): Promise<number> {

@@ -1,13 +1,18 @@
+import cluster from 'node:cluster';
 import path from 'node:path';
 import { SteerError } from '../errors.js';
 import { tapPipeline, type AnswerTap } from '../http/answer-tap.js';
-import { checkToken, isLoopbackHost, parseHttpAddress } from '../http/auth.js';
+import { checkToken, isLoopbackHost, parseHttpAddress, type HttpAddress } from '../http/auth.js';
+import { clusterView, workerReport } from '../http/cluster-view.js';
 import { SteerMetrics } from '../http/metrics.js';
 import { startHttpServer, type RunningHttpServer } from '../http/server.js';
+import { startClusterPrimary, type ClusterPrimary } from '../server/cluster/primary.js';
+import { startClusterWorker } from '../server/cluster/worker.js';
 import { formatHostPort } from '../server/listen-address.js';
-import { createLogger } from '../server/logger.js';
+import { createLogger, type Logger } from '../server/logger.js';
+import type { QueryObserver } from '../server/observer.js';
 import { combineObservers, QueryLog } from '../server/query-log.js';
-import { StartupError, startServer } from '../server/server.js';
+import { StartupError, startServer, type RunningServer, type ServerOptions } from '../server/server.js';
 import type { CliOptions } from './main.js';
 import { resolveGeoIpOption } from './resolve-geoip.js';
 
@@ -18,8 +23,31 @@ import { resolveGeoIpOption } from './resolve-geoip.js';
  */
 const LATENCY_SAMPLE_EVERY = 16;
 
+/**
+ * What every serving process starts from: the one process, a cluster's primary, and — the
+ * primary forwards it whole — each of its workers. Every serve option belongs here.
+ */
+function serverOptions(options: CliOptions, logger: Logger, observer: QueryObserver | null): ServerOptions {
+  return {
+    zonesDir: path.resolve(options.zones),
+    listen: options.listen,
+    geoip: resolveGeoIpOption(options.geoip),
+    logger,
+    observer,
+    rrl: options.rrl,
+    tcp: options.tcp,
+  };
+}
+
+/** Refused configuration: every error with file:line, then one summary line. */
+function reportStartupError(err: StartupError): void {
+  for (const e of err.errors) process.stderr.write(`${e.describe()}\n`);
+  process.stderr.write(`steerdns: refusing to start: ${err.errors.length} configuration error(s)\n`);
+}
+
 /** Runs until SIGTERM/SIGINT. Returns the exit code for a failed start. */
 export async function runServe(options: CliOptions): Promise<number> {
+  if (cluster.isWorker) return runWorker(options);
   const logger = createLogger(options.logLevel);
 
   // Everything about the HTTP listener is checked before the DNS server starts.
@@ -37,6 +65,8 @@ export async function runServe(options: CliOptions): Promise<number> {
     return 2;
   }
 
+  if (options.workers > 1) return runPrimary(options, logger, httpAddress, token);
+
   // Observers exist only when asked for: with --http off and no --query-log nothing is installed.
   const metrics = httpAddress !== null ? new SteerMetrics({ latencySampleEvery: LATENCY_SAMPLE_EVERY }) : null;
   const queryLog = options.queryLog
@@ -45,29 +75,16 @@ export async function runServe(options: CliOptions): Promise<number> {
 
   let server;
   try {
-    server = await startServer({
-      zonesDir: path.resolve(options.zones),
-      listen: options.listen,
-      geoip: resolveGeoIpOption(options.geoip),
-      logger,
-      observer: combineObservers(metrics, queryLog),
-      rrl: options.rrl,
-      tcp: options.tcp,
-    });
+    server = await startServer(serverOptions(options, logger, combineObservers(metrics, queryLog)));
   } catch (err) {
     if (err instanceof StartupError) {
-      for (const e of err.errors) process.stderr.write(`${e.describe()}\n`);
-      process.stderr.write(`steerdns: refusing to start: ${err.errors.length} configuration error(s)\n`);
+      reportStartupError(err);
       return 1;
     }
     throw err;
   }
   const running = server;
-  metrics?.attach(running);
-  const taps: AnswerTap[] = [];
-  if (queryLog) taps.push(queryLog);
-  if (metrics) taps.push(metrics);
-  if (taps.length > 0) tapPipeline(running.pipeline, taps, { timeEvery: LATENCY_SAMPLE_EVERY });
+  observe(running, metrics, queryLog);
 
   let http: RunningHttpServer | null = null;
   if (httpAddress !== null) {
@@ -95,6 +112,20 @@ export async function runServe(options: CliOptions): Promise<number> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  exitOnUncaught(logger);
+  return 0;
+}
+
+/** Metrics and the query log see every query of `running` (answer taps; see tapPipeline). */
+function observe(running: RunningServer, metrics: SteerMetrics | null, queryLog: QueryLog | null): void {
+  metrics?.attach(running);
+  const taps: AnswerTap[] = [];
+  if (queryLog) taps.push(queryLog);
+  if (metrics) taps.push(metrics);
+  if (taps.length > 0) tapPipeline(running.pipeline, taps, { timeEvery: LATENCY_SAMPLE_EVERY });
+}
+
+function exitOnUncaught(logger: Logger): void {
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception; exiting');
     process.exit(1);
@@ -102,5 +133,140 @@ export async function runServe(options: CliOptions): Promise<number> {
   process.on('unhandledRejection', (err) => {
     logger.error({ err }, 'unhandled rejection');
   });
+}
+
+/**
+ * --workers 2 or more: this process loads, watches and probes once for the host and holds the
+ * HTTP listener; the workers answer (src/server/cluster/). Runs until SIGTERM/SIGINT.
+ */
+async function runPrimary(options: CliOptions, logger: Logger, httpAddress: HttpAddress | null, token: string | null): Promise<number> {
+  // The primary answers no query: its metrics hold configuration, health and reloads, and
+  // /metrics adds the workers' query counters to them when scraped.
+  const metrics = httpAddress !== null ? new SteerMetrics({ latencySampleEvery: LATENCY_SAMPLE_EVERY }) : null;
+  let primary: ClusterPrimary | null = null;
+  let http: RunningHttpServer | null = null;
+  let up = false;
+  let stopping = false;
+  let reloadAsked = false;
+
+  // Signals are handled from the very start: the first worker logs "listening" before its
+  // siblings are up, and a SIGTERM or SIGHUP must not find the primary without handlers then
+  // (their default action kills it, and every worker with it, mid-query).
+  let startup: Promise<number> = Promise.resolve(0);
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    // Whatever the startup opened is closed once it has settled. Workers stop accepting,
+    // answer what is in flight and exit; then the primary goes.
+    void startup
+      .catch(() => 1)
+      .then(() => Promise.all([http?.close(), primary?.close()]))
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    if (!up || primary === null) {
+      reloadAsked = true; // once every worker listens
+      return;
+    }
+    logger.info('SIGHUP: reloading every zone in every worker');
+    void primary.reload(true);
+  });
+  exitOnUncaught(logger);
+
+  startup = (async (): Promise<number> => {
+    try {
+      primary = await startClusterPrimary(options.workers, serverOptions(options, logger, null));
+    } catch (err) {
+      if (err instanceof StartupError) {
+        reportStartupError(err);
+        return 1;
+      }
+      throw err;
+    }
+    metrics?.attach(primary.control);
+    try {
+      const endpoints = await primary.listening;
+      logger.info({ workers: options.workers, endpoints }, `${options.workers} workers answering on ${endpoints.map((e) => formatHostPort(e.address, e.port)).join(', ')}`);
+    } catch (err) {
+      if (stopping) return 0;
+      // A worker could not start (it said why on stderr, e.g. a port in use): stop the others.
+      process.stderr.write(`steerdns: ${(err as Error).message}; stopping\n`);
+      await primary.close();
+      return 1;
+    }
+    if (stopping) return 0;
+    if (httpAddress !== null) {
+      try {
+        http = await startHttpServer({
+          server: primary.control,
+          listen: options.http,
+          token,
+          logger: logger.child({ component: 'http' }),
+          metrics,
+          cluster: clusterView(primary, metrics),
+        });
+      } catch (err) {
+        await primary.close();
+        if (!(err instanceof SteerError)) throw err;
+        process.stderr.write(`steerdns: ${err.describe()}\n`);
+        return 1;
+      }
+    }
+    up = true;
+    if (reloadAsked && !stopping) {
+      logger.info('SIGHUP (during startup): reloading every zone in every worker');
+      void primary.reload(true);
+    }
+    return 0;
+  })();
+  return startup;
+}
+
+/** A cluster worker: answers queries with the options its primary forwarded; stops on SIGTERM. */
+async function runWorker(options: CliOptions): Promise<number> {
+  // The same command line as the primary's, which already checked it.
+  const id = cluster.worker?.id ?? 0;
+  const logger = createLogger(options.logLevel).child({ worker: id, pid: process.pid });
+  let httpOn = false;
+  try {
+    httpOn = parseHttpAddress(options.http) !== null;
+  } catch {
+    // the primary reported it
+  }
+  const metrics = httpOn ? new SteerMetrics({ latencySampleEvery: LATENCY_SAMPLE_EVERY, scope: 'queries' }) : null;
+  const queryLog = options.queryLog
+    ? new QueryLog(logger.child({ component: 'query' }, { level: 'info' }), { sampleEvery: options.queryLogSample })
+    : null;
+  // Signals a terminal sends to the whole process group are the primary's to act on: it
+  // reloads every worker on SIGHUP and stops them on SIGINT.
+  process.on('SIGHUP', () => undefined);
+  process.on('SIGINT', () => undefined);
+  let running: RunningServer;
+  try {
+    running = await startClusterWorker({
+      logger,
+      observer: combineObservers(metrics, queryLog),
+      started: (r) => observe(r, metrics, queryLog),
+      collect: metrics ? () => workerReport(metrics) : undefined,
+    });
+  } catch (err) {
+    if (err instanceof StartupError) reportStartupError(err);
+    else process.stderr.write(`steerdns: ${err instanceof SteerError ? err.describe() : (err as Error).message}\n`);
+    process.exit(1);
+  }
+  process.once('SIGTERM', () => {
+    logger.debug('worker shutting down');
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+  exitOnUncaught(logger);
   return 0;
 }

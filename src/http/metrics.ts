@@ -124,16 +124,7 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
     );
     this.#latencyCells = { udp: this.#latency.cell({ transport: 'udp' }), tcp: this.#latency.cell({ transport: 'tcp' }) };
 
-    const metrics = this;
-    new Gauge({
-      name: 'steerdns_tcp_connections',
-      help: 'Open DNS-over-TCP connections.',
-      registers: [r],
-      collect() {
-        const s = metrics.#server;
-        if (s) this.set(s.tcpConnections());
-      },
-    });
+    this.#registerTransportMetrics();
     // A cluster worker stops here: its primary reports configuration, health and reloads.
     if (options.scope === 'queries') return;
 
@@ -276,36 +267,21 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
     };
   }
 
-  /** Gauges and counters computed from the server's state when scraped. */
-  #registerStateMetrics(): void {
+  /**
+   * What the sockets count (TCP limits, RRL), read from the server when scraped: in a cluster,
+   * from each worker (scope "queries"), summed by the primary.
+   */
+  #registerTransportMetrics(): void {
     const r = this.registry;
     const metrics = this;
     const server = (): RunningServer | null => metrics.#server;
     new Gauge({
-      name: 'steerdns_config_generation',
-      help: 'Bumps each time zone or load-balancer files are (re)loaded into the serving state.',
+      name: 'steerdns_tcp_connections',
+      help: 'Open DNS-over-TCP connections.',
       registers: [r],
       collect() {
         const s = server();
-        if (s) this.set(s.state.current.configGeneration);
-      },
-    });
-    new Gauge({
-      name: 'steerdns_health_generation',
-      help: 'Bumps on every health change the serving state has taken in.',
-      registers: [r],
-      collect() {
-        const s = server();
-        if (s) this.set(s.state.current.health.generation);
-      },
-    });
-    new Gauge({
-      name: 'steerdns_ready',
-      help: '1 once zones are loaded and the first probe round is done.',
-      registers: [r],
-      collect() {
-        const s = server();
-        this.set(s && s.isReady() && s.state.current.origins.size > 0 ? 1 : 0);
+        if (s) this.set(s.tcpConnections());
       },
     });
     new Counter({
@@ -355,6 +331,8 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
       name: 'steerdns_rrl_enabled',
       help: '1 when UDP response rate limiting is on (--rrl-rate above 0).',
       registers: [r],
+      // A cluster's primary sums its workers' metrics: on in any worker is on.
+      aggregator: 'max',
       collect() {
         this.set(server()?.rrl ? 1 : 0);
       },
@@ -415,6 +393,40 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
         if (!st) return;
         this.set({ state: 'used' }, st.buckets);
         this.set({ state: 'capacity' }, st.capacity);
+      },
+    });
+  }
+
+  /** Gauges and counters computed from the server's state when scraped. */
+  #registerStateMetrics(): void {
+    const r = this.registry;
+    const metrics = this;
+    const server = (): RunningServer | null => metrics.#server;
+    new Gauge({
+      name: 'steerdns_config_generation',
+      help: 'Bumps each time zone or load-balancer files are (re)loaded into the serving state.',
+      registers: [r],
+      collect() {
+        const s = server();
+        if (s) this.set(s.state.current.configGeneration);
+      },
+    });
+    new Gauge({
+      name: 'steerdns_health_generation',
+      help: 'Bumps on every health change the serving state has taken in.',
+      registers: [r],
+      collect() {
+        const s = server();
+        if (s) this.set(s.state.current.health.generation);
+      },
+    });
+    new Gauge({
+      name: 'steerdns_ready',
+      help: '1 once zones are loaded and the first probe round is done.',
+      registers: [r],
+      collect() {
+        const s = server();
+        this.set(s && s.isReady() && s.state.current.origins.size > 0 ? 1 : 0);
       },
     });
 

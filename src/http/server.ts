@@ -9,6 +9,7 @@ import { explain, ExplainError } from '../server/explain.js';
 import { formatHostPort } from '../server/listen-address.js';
 import type { RunningServer } from '../server/server.js';
 import { bearerMatcher, checkToken, isLoopbackHost, parseHttpAddress, tokenMatcher } from './auth.js';
+import type { ClusterView } from './cluster-view.js';
 import type { SteerMetrics } from './metrics.js';
 import { statusPage } from './page.js';
 import { buildStatus, readiness } from './status.js';
@@ -23,6 +24,11 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   /** null serves /metrics as 404 and the status without traffic. */
   readonly metrics: SteerMetrics | null;
+  /**
+   * A cluster's primary: `server` is its control server (configuration, health), the queries
+   * are answered and counted by the workers this view reaches.
+   */
+  readonly cluster?: ClusterView | null;
 }
 
 export interface RunningHttpServer {
@@ -53,6 +59,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const headerOk = token === null ? null : bearerMatcher(token);
   const queryOk = token === null ? null : tokenMatcher(token);
   const { server: dns, metrics, logger } = opts;
+  const cluster = opts.cluster ?? null;
+  const answering = cluster ? () => cluster.answering() : undefined;
   const page = statusPage();
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
@@ -73,14 +81,16 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       case '/':
         return send(res, 200, 'text/html; charset=utf-8', page.html, { 'content-security-policy': page.csp });
       case '/readyz': {
-        const r = readiness(dns);
+        const r = readiness(dns, answering);
         return send(res, r.ready ? 200 : 503, 'text/plain; charset=utf-8', `${r.ready ? 'ready' : 'not ready'}: ${r.reason}\n`);
       }
       case '/metrics':
         if (metrics === null) return send(res, 404, 'text/plain; charset=utf-8', 'metrics are disabled\n');
-        return send(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
-      case '/api/v1/status':
-        return send(res, 200, 'application/json', json(buildStatus(dns, metrics)));
+        return send(res, 200, metrics.registry.contentType, await (cluster ? cluster.metrics() : metrics.registry.metrics()));
+      case '/api/v1/status': {
+        const traffic = cluster ? await cluster.traffic() : undefined;
+        return send(res, 200, 'application/json', json(buildStatus(dns, metrics, Date.now(), { traffic, answering })));
+      }
       case '/api/v1/status/schema':
         return send(res, 200, 'application/schema+json', json(statusJsonSchema()));
       case '/api/v1/explain':

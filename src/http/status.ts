@@ -7,22 +7,40 @@ import type { LbOrigin } from '../lb/types.js';
 import type { RunningServer } from '../server/server.js';
 import type { ServingState } from '../server/state.js';
 import { trafficKey, type SteerMetrics } from './metrics.js';
+import type { TrafficSnapshot } from './traffic.js';
 import type { LoadBalancerStatus, OriginStatus, PoolStatus, Status } from './status-schema.js';
 
 /** Transitions listed, newest first. */
 const TRANSITIONS_SHOWN = 50;
 
-export function readiness(server: RunningServer): { ready: boolean; reason: string } {
-  if (server.state.current.origins.size === 0) return { ready: false, reason: 'no zones loaded' };
-  if (!server.isReady()) return { ready: false, reason: 'waiting for the first probe round' };
-  return { ready: true, reason: 'zones loaded and the first probe round done' };
+export interface Readiness {
+  readonly ready: boolean;
+  readonly reason: string;
 }
 
-export function buildStatus(server: RunningServer, metrics: SteerMetrics | null, now = Date.now()): Status {
+/**
+ * Ready: zones loaded, the first probe round done and, when other processes answer the queries
+ * (a cluster's workers), what `answering` says about them.
+ */
+export function readiness(server: RunningServer, answering?: () => Readiness): Readiness {
+  if (server.state.current.origins.size === 0) return { ready: false, reason: 'no zones loaded' };
+  if (!server.isReady()) return { ready: false, reason: 'waiting for the first probe round' };
+  const workers = answering?.();
+  if (workers && !workers.ready) return workers;
+  return { ready: true, reason: `zones loaded and the first probe round done${workers ? `; ${workers.reason}` : ''}` };
+}
+
+export interface StatusSources {
+  /** Traffic to show instead of the metrics' own (a cluster primary sums its workers'). */
+  readonly traffic?: TrafficSnapshot | null;
+  readonly answering?: () => Readiness;
+}
+
+export function buildStatus(server: RunningServer, metrics: SteerMetrics | null, now = Date.now(), sources: StatusSources = {}): Status {
   const state = server.state.current;
   const stats = new Map(server.health.stats().map((s) => [s.key, s]));
-  const traffic = metrics?.traffic.snapshot() ?? null;
-  const { ready, reason } = readiness(server);
+  const traffic = sources.traffic ?? metrics?.traffic.snapshot() ?? null;
+  const { ready, reason } = readiness(server, sources.answering);
 
   const loadBalancers: LoadBalancerStatus[] = [];
   for (const zone of [...state.lb.values()].sort((a, b) => cmp(a.origin, b.origin))) {

@@ -17,6 +17,40 @@ export interface TrafficSnapshot {
   counts(key: string): number[];
 }
 
+/** A snapshot as plain data, every series with its key (what a cluster worker sends its primary). */
+export interface TrafficExport {
+  readonly bucketStarts: readonly number[];
+  readonly series: readonly (readonly [string, readonly number[]])[];
+}
+
+/**
+ * `base` plus every export, bucket by bucket: buckets are matched by start time (every process
+ * of a host cuts them at the same instants), those outside `base`'s window are left out.
+ */
+export function sumTraffic(base: TrafficSnapshot, others: readonly TrafficExport[]): TrafficSnapshot {
+  const slot = new Map(base.bucketStarts.map((start, i) => [start, i]));
+  const added = new Map<string, number[]>();
+  for (const o of others) {
+    for (const [key, counts] of o.series) {
+      let sum = added.get(key);
+      if (sum === undefined) added.set(key, (sum = base.bucketStarts.map(() => 0)));
+      for (let i = 0; i < o.bucketStarts.length; i++) {
+        const j = slot.get(o.bucketStarts[i]!);
+        if (j !== undefined) sum[j]! += counts[i] ?? 0;
+      }
+    }
+  }
+  return {
+    bucketSeconds: base.bucketSeconds,
+    bucketStarts: base.bucketStarts,
+    counts: (key) => {
+      const own = base.counts(key);
+      const more = added.get(key);
+      return more === undefined ? own : own.map((n, i) => n + more[i]!);
+    },
+  };
+}
+
 export class TrafficRing {
   readonly bucketMs: number;
   readonly size: number;
@@ -72,6 +106,11 @@ export class TrafficRing {
       bucketStarts,
       counts: (key) => copies.get(key) ?? bucketStarts.map(() => 0),
     };
+  }
+
+  export(): TrafficExport {
+    const snap = this.snapshot();
+    return { bucketStarts: snap.bucketStarts, series: [...this.#series.keys()].map((key) => [key, snap.counts(key)] as const) };
   }
 
   #advance(b: number): void {

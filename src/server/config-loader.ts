@@ -7,6 +7,7 @@
 // the zone on this thread a few milliseconds at a time between queries; loadConfigDir then
 // takes those prepared origins instead of parsing the files again, and the swap stays one
 // synchronous step.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -275,6 +276,20 @@ async function originFromPacked(
   while (!unpacker.step(performance.now() + SLICE_MS)) await yieldToEventLoop();
   const zone = unpacker.zone();
   return { config: Object.freeze({ origin: packed.origin, zone, lb, zoneFile, lbFile, loadedAt: Date.now() }), warnings };
+}
+
+/**
+ * What a set of loaded origins was read from: each origin's name, SOA serial and the stamps
+ * (mtime, size) of its files when they were loaded, hashed. Two processes that loaded the same
+ * files agree; a file that changed between their reads makes them differ (cluster reloads
+ * compare these before switching workers over).
+ */
+export function configFingerprint(origins: ReadonlyMap<string, OriginConfig>): string {
+  const hash = createHash('sha256');
+  for (const o of [...origins.values()].sort((a, b) => (a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : 0))) {
+    hash.update(`${o.origin}\u0000${o.zone.serial}\u0000${stamps.get(o) ?? '?'}\n`);
+  }
+  return hash.digest('hex').slice(0, 32);
 }
 
 function stampOf(zoneFile: string, lbFile: string | null): string {

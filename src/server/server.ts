@@ -6,7 +6,7 @@ import { GeoIpService } from '../geo/service.js';
 import { HealthTable } from '../health/table.js';
 import { Prober } from '../health/prober.js';
 import type { HealthSnapshot, ProbeTarget } from '../health/types.js';
-import { loadConfigDir, type LoadOutcome } from './config-loader.js';
+import { configFingerprint, discardPrepared, loadConfigDir, prepareReload, type LoadOutcome } from './config-loader.js';
 import { formatHostPort, parseListenAddress, type ListenAddress } from './listen-address.js';
 import type { Logger } from './logger.js';
 import type { QueryObserver } from './observer.js';
@@ -37,6 +37,8 @@ export interface ServerOptions {
    * primary's health table); the local table never feeds the serving state.
    */
   readonly externalHealth?: boolean;
+  /** With externalHealth: the health to serve from the first query on. */
+  readonly initialHealth?: HealthSnapshot;
   readonly observer?: QueryObserver | null;
 }
 
@@ -47,8 +49,8 @@ export interface Endpoint {
 
 /** Events of a running server, for metrics and the status API. */
 export interface ServerEvents {
-  /** Every reload attempt after the first load (watcher or SIGHUP), with its outcome. */
-  reload: [LoadOutcome];
+  /** Every reload attempt after the first load (watcher or SIGHUP), with its outcome and whether every file was reparsed. */
+  reload: [LoadOutcome, boolean];
 }
 
 export interface RunningServer {
@@ -64,6 +66,14 @@ export interface RunningServer {
   readonly events: EventEmitter<ServerEvents>;
   /** Reparse changed files (all files with force) and swap them in atomically. */
   reload(force?: boolean): Promise<LoadOutcome>;
+  /**
+   * The first half of a reload, for a cluster worker: load what changed (all with force) but
+   * serve it only once commit() is called — one synchronous swap, like reload(). The
+   * fingerprint says what was read (config-loader's configFingerprint).
+   */
+  stageReload(force: boolean): Promise<StagedReload>;
+  /** configFingerprint of what is served now. */
+  fingerprint(): string;
   tcpConnections(): number;
   /** TCP counters summed over every listener (connections refused, evicted, timed out...). */
   tcpStats(): TcpStats;
@@ -74,13 +84,19 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+export interface StagedReload {
+  readonly fingerprint: string;
+  readonly outcome: LoadOutcome;
+  commit(): void;
+}
+
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const logger = opts.logger;
   // Checked first: a bad setting must fail before anything is opened.
   const rrlOptions = resolveRrlOptions(opts.rrl);
   const health = new HealthTable();
   const geo = opts.geoip ? await GeoIpService.open(opts.geoip, logger.child({ component: 'geoip' })) : null;
-  const state = new StateHolder(health.snapshot(), geo?.current() ?? null);
+  const state = new StateHolder((opts.externalHealth === true ? opts.initialHealth : undefined) ?? health.snapshot(), geo?.current() ?? null);
   const prober = new Prober(health, { logger: logger.child({ component: 'prober' }) });
 
   // Health transitions and GeoIP reloads reach the very next query through a new state.
@@ -105,12 +121,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   let lastOutcome: LoadOutcome = first;
   const events = new EventEmitter<ServerEvents>();
-  const reloadNow = async (force: boolean): Promise<void> => {
-    const outcome = loadConfigDir(opts.zonesDir, state.current.origins, force);
+  const applyOutcome = (outcome: LoadOutcome, force: boolean): void => {
     lastOutcome = outcome;
     if (outcome.loaded.length > 0 || outcome.removed.length > 0) applyOrigins(outcome.origins);
     logLoad(outcome, logger);
-    events.emit('reload', outcome);
+    events.emit('reload', outcome, force);
+  };
+  const reloadNow = async (force: boolean): Promise<void> => {
+    applyOutcome(loadConfigDir(opts.zonesDir, state.current.origins, force), force);
   };
   const reloader = new Reloader({
     dir: opts.zonesDir,
@@ -158,6 +176,29 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await reloader.run(force);
       return lastOutcome;
     },
+    async stageReload(force) {
+      // What Reloader.run does before a reload: big changed zones are loaded off the thread.
+      await prepareReload(opts.zonesDir, force, {
+        onFallback: (zoneFile, why) => logger.warn({ file: zoneFile, reason: why }, 'zone file is loaded on the main thread: queries wait until it is parsed'),
+      });
+      let outcome: LoadOutcome;
+      try {
+        outcome = loadConfigDir(opts.zonesDir, state.current.origins, force);
+      } finally {
+        discardPrepared(opts.zonesDir);
+      }
+      let committed = false;
+      return {
+        fingerprint: configFingerprint(outcome.origins),
+        outcome,
+        commit() {
+          if (committed) return;
+          committed = true;
+          applyOutcome(outcome, force);
+        },
+      };
+    },
+    fingerprint: () => configFingerprint(state.current.origins),
     tcpConnections: () => tcp.reduce((n, l) => n + l.connections(), 0),
     tcpStats: () => sumTcpStats(tcp.map((l) => l.stats())),
     isReady: () => opts.probe === false || prober.isReady(),

@@ -70,7 +70,8 @@ async function stop(child: ChildProcess): Promise<number | null> {
 
 describe('steerdns serve --http', () => {
   it('serves /metrics and the status API, logs sampled queries, and closes both on SIGTERM', async () => {
-    const s = await serve(['--http', '127.0.0.1:0', '--query-log', '--query-log-sample', '2'], true);
+    // One process: sampling is per process (with --workers N each worker logs one in 2 of its own).
+    const s = await serve(['--http', '127.0.0.1:0', '--query-log', '--query-log-sample', '2', '--workers', '1'], true);
     let exited = false;
     try {
       for (let i = 0; i < 4; i++) {

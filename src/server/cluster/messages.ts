@@ -1,19 +1,42 @@
+// What a cluster's primary and its workers say to each other over the IPC channel (JSON).
 import type { HealthEntry } from './health-mirror.js';
+
+export interface WireEndpoint {
+  readonly address: string;
+  readonly port: number;
+}
 
 /** Primary → worker. */
 export type ToWorker =
+  /** The primary's health table changed: serve with this from now on. */
   | { readonly t: 'health'; readonly generation: number; readonly entries: readonly HealthEntry[] }
-  | { readonly t: 'reload'; readonly force: boolean };
+  /** Load what changed (everything with force) and hold it; answer with 'staged'. */
+  | { readonly t: 'stage'; readonly seq: number; readonly force: boolean }
+  /** Serve what was staged under seq (one synchronous swap). */
+  | { readonly t: 'commit'; readonly seq: number }
+  /** Forget what was staged under seq. */
+  | { readonly t: 'abort'; readonly seq: number }
+  /** Send back what the caller of startClusterWorker collects (metrics), as 'collected'. */
+  | { readonly t: 'collect'; readonly seq: number };
 
 /** Worker → primary. */
 export type ToPrimary =
-  | { readonly t: 'listening'; readonly endpoints: readonly { address: string; port: number }[] }
-  | { readonly t: 'reloaded'; readonly errors: number };
+  /** The worker runs and waits for its first health message before it opens any socket. */
+  | { readonly t: 'hello' }
+  | { readonly t: 'listening'; readonly endpoints: readonly WireEndpoint[]; readonly fingerprint: string }
+  | { readonly t: 'staged'; readonly seq: number; readonly fingerprint: string; readonly errors: number }
+  | { readonly t: 'collected'; readonly seq: number; readonly data: unknown };
+
+const TO_WORKER = new Set(['health', 'stage', 'commit', 'abort', 'collect']);
+const TO_PRIMARY = new Set(['hello', 'listening', 'staged', 'collected']);
 
 export function isToWorker(m: unknown): m is ToWorker {
-  return typeof m === 'object' && m !== null && ((m as ToWorker).t === 'health' || (m as ToWorker).t === 'reload');
+  return typeof m === 'object' && m !== null && TO_WORKER.has((m as { t?: unknown }).t as string);
 }
 
 export function isToPrimary(m: unknown): m is ToPrimary {
-  return typeof m === 'object' && m !== null && ((m as ToPrimary).t === 'listening' || (m as ToPrimary).t === 'reloaded');
+  return typeof m === 'object' && m !== null && TO_PRIMARY.has((m as { t?: unknown }).t as string);
 }
+
+/** Environment variable that carries a worker's server options (JSON) from the primary. */
+export const OPTIONS_ENV = 'STEERDNS_CLUSTER_OPTIONS';

@@ -1,18 +1,111 @@
 // Cluster worker: answers queries on the sockets it shares with its siblings; never probes,
-// never watches files — health and reload orders come from the primary.
+// never watches files. Its server options are the primary's, whole (they arrive as JSON in the
+// environment); health snapshots and reload orders come over the IPC channel.
 import cluster from 'node:cluster';
-import { startServer, type RunningServer, type ServerOptions } from '../server.js';
+import type { Logger } from '../logger.js';
+import type { QueryObserver } from '../observer.js';
+import { startServer, type RunningServer, type ServerOptions, type StagedReload } from '../server.js';
+import type { HealthSnapshot } from '../../health/types.js';
 import { mirroredSnapshot } from './health-mirror.js';
-import { isToWorker, type ToPrimary } from './messages.js';
+import { isToWorker, OPTIONS_ENV, type ToPrimary } from './messages.js';
 
-export async function startClusterWorker(server: ServerOptions): Promise<RunningServer> {
-  const running = await startServer({ ...server, probe: false, externalHealth: true, watch: false });
+export interface WorkerHooks {
+  /** This process's logger and observer (the only options that cannot travel as JSON). */
+  readonly logger: Logger;
+  readonly observer?: QueryObserver | null;
+  /** Runs once the server is up, before the primary hears that this worker listens. */
+  readonly started?: (running: RunningServer) => void;
+  /** What the primary asks for with 'collect' (e.g. metrics); must be JSON. */
+  readonly collect?: () => unknown;
+}
+
+/** The server options the primary forwarded to this worker. */
+export function forwardedOptions(): Omit<ServerOptions, 'logger' | 'observer'> {
+  const text = process.env[OPTIONS_ENV];
+  if (!cluster.isWorker || text === undefined) throw new Error(`not a steerdns cluster worker (${OPTIONS_ENV} is not set)`);
+  return JSON.parse(text) as Omit<ServerOptions, 'logger' | 'observer'>;
+}
+
+/** How long a worker waits for the primary's health before it serves without it. */
+const FIRST_HEALTH_TIMEOUT_MS = 10_000;
+
+export async function startClusterWorker(hooks: WorkerHooks): Promise<RunningServer> {
+  const options = forwardedOptions();
+  const send = (m: ToPrimary): void => {
+    if (process.connected) process.send?.(m);
+  };
+  let running: RunningServer | null = null;
+  let health: HealthSnapshot | null = null;
+  let gotHealth!: () => void;
+  const firstHealth = new Promise<void>((resolve) => (gotHealth = resolve));
+  const staged = new Map<number, StagedReload>();
+  // Stage orders run one at a time, in the order they came.
+  let stageQueue: Promise<void> = Promise.resolve();
   process.on('message', (m: unknown) => {
     if (!isToWorker(m)) return;
-    if (m.t === 'health') running.setHealth(mirroredSnapshot(m.generation, m.entries));
-    else void running.reload(m.force);
+    if (m.t === 'health') {
+      health = mirroredSnapshot(m.generation, m.entries);
+      running?.setHealth(health);
+      gotHealth();
+      return;
+    }
+    if (running === null) return; // only health is sent before 'listening'
+    const server = running;
+    switch (m.t) {
+      case 'stage':
+        stageQueue = stageQueue.then(async () => {
+          try {
+            const s = await server.stageReload(m.force);
+            staged.set(m.seq, s);
+            send({ t: 'staged', seq: m.seq, fingerprint: s.fingerprint, errors: s.outcome.errors.length });
+          } catch (err) {
+            hooks.logger.error({ err }, 'reload failed');
+            send({ t: 'staged', seq: m.seq, fingerprint: 'failed', errors: 1 });
+          }
+        });
+        return;
+      case 'commit': {
+        const s = staged.get(m.seq);
+        staged.clear();
+        s?.commit();
+        return;
+      }
+      case 'abort':
+        staged.delete(m.seq);
+        return;
+      case 'collect': {
+        let data: unknown = null;
+        try {
+          data = hooks.collect?.() ?? null;
+        } catch (err) {
+          hooks.logger.warn({ err }, 'cannot collect for the primary');
+        }
+        Promise.resolve(data).then(
+          (d) => send({ t: 'collected', seq: m.seq, data: d }),
+          () => send({ t: 'collected', seq: m.seq, data: null }),
+        );
+        return;
+      }
+    }
   });
-  const hello: ToPrimary = { t: 'listening', endpoints: running.endpoints.map((e) => ({ address: e.address, port: e.port })) };
-  cluster.worker?.send(hello);
+  // No socket opens before the primary's health is here: a replacement worker never answers
+  // with an origin the others already know is down.
+  send({ t: 'hello' });
+  const timer = setTimeout(gotHealth, FIRST_HEALTH_TIMEOUT_MS);
+  await firstHealth;
+  clearTimeout(timer);
+  const initialHealth = health ?? undefined;
+  running = await startServer({
+    ...options,
+    logger: hooks.logger,
+    observer: hooks.observer ?? null,
+    probe: false,
+    externalHealth: true,
+    initialHealth,
+    watch: false,
+  });
+  if (health !== null && health !== initialHealth) running.setHealth(health);
+  hooks.started?.(running);
+  send({ t: 'listening', endpoints: running.endpoints.map((e) => ({ address: e.address, port: e.port })), fingerprint: running.fingerprint() });
   return running;
 }
