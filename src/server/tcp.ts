@@ -342,19 +342,34 @@ class TcpConnection {
    * client pipelined past the limit are read and discarded, not left unread: a socket closed
    * with unread input is reset (RST), which can destroy replies still on their way, and a
    * paused socket never sees the client's FIN, so the slot stayed taken until the idle timeout.
-   * A client that neither closes nor stops sending is cut idleTimeoutMs after our FIN.
+   * Since incoming bytes no longer count as activity, a timer of our own ends it: every
+   * idleTimeoutMs, a connection whose replies made no progress (a client that does not read) or
+   * that is done (replies flushed, FIN sent, client still open) is cut.
    */
   private endAfterLimit(): void {
     this.done = true;
     this.stash = null;
     this.clearMessageTimer();
     this.socket.setTimeout(0);
+    let flushed = false;
     this.socket.end(() => {
-      const linger = setTimeout(() => this.destroy(), this.opts.idleTimeoutMs);
-      linger.unref();
-      this.socket.once('close', () => clearTimeout(linger));
+      flushed = true;
     });
     this.socket.resume();
+    let pending = Infinity;
+    const check = (): void => {
+      if (this.socket.destroyed) return;
+      const now = this.socket.writableLength;
+      if (flushed || now >= pending) {
+        if (!flushed) this.counters.idleTimeouts++;
+        this.close(flushed ? 'client did not close after the query limit' : 'replies not read after the query limit');
+        return;
+      }
+      pending = now;
+      timer = setTimeout(check, this.opts.idleTimeoutMs).unref();
+    };
+    let timer = setTimeout(check, this.opts.idleTimeoutMs).unref();
+    this.socket.once('close', () => clearTimeout(timer));
   }
 
   private midMessage(): boolean {

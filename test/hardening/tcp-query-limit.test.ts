@@ -98,6 +98,18 @@ describe('queries per connection', () => {
     expect(errors).toEqual([]);
   });
 
+  it('a client that stops reading while the replies up to the limit are still queued is cut, not kept forever', async () => {
+    // The server reads everything up to the limit (no backpressure stop): ~14 MB of replies,
+    // far more than the socket buffers hold, so its writes stall.
+    const { s } = await serve({ maxQueriesPerConnection: 20_000, maxPendingWriteBytes: 1 << 30, idleTimeoutMs: 300 });
+    const { socket } = await connect(s);
+    socket.pause();
+    socket.write(pipelined(20_100, 'big.example.com'));
+    await until('the limit to be reached', () => s.server.tcpStats().queryLimit === 1);
+    await until('the server to cut the connection', () => s.server.tcpConnections() === 0, 5000);
+    expect(s.server.tcpStats().idleTimeouts).toBe(1);
+  });
+
   it('a client that keeps sending after the end and never closes is cut idleTimeoutMs later, unanswered', async () => {
     const { s, answered } = await serve({ maxQueriesPerConnection: 2, idleTimeoutMs: 300 });
     // Half-open allowed: the client does not answer the server's FIN with its own.
