@@ -128,9 +128,21 @@ const hopKey = (hop: Hop): string =>
 const TLS_CODE =
   /^(?:ERR_TLS_|ERR_SSL_|CERT_|CRL_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|INVALID_CA$|INVALID_PURPOSE$|PATH_LENGTH_|ERROR_IN_C|HOSTNAME_MISMATCH$)/;
 
+/** The reason inside an OpenSSL message: "...:SSL routines:ssl3_get_record:wrong version number:...". */
+const OPENSSL_REASON = /SSL routines:[^:]*:([^:]+)/;
+
 function requestErrorReason(err: unknown, tls: boolean): string {
-  const reason = errorReason(err);
-  if (tls && (TLS_CODE.test(reason) || reason === 'EPROTO')) return `TLS: ${reason}`;
+  let reason = errorReason(err);
+  if (!tls) return reason;
+  if (reason === 'EPROTO') {
+    // The same OpenSSL failure comes as ERR_SSL_WRONG_VERSION_NUMBER when it surfaces on a
+    // read and as EPROTO (reason only in the message) when it surfaces on a write, which is a
+    // matter of timing. Name it the same way both times, so the reason is stable.
+    const message = (err as { message?: unknown } | null)?.message;
+    const inner = typeof message === 'string' ? OPENSSL_REASON.exec(message)?.[1] : undefined;
+    if (inner) reason = `ERR_SSL_${inner.trim().toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
+  }
+  if (TLS_CODE.test(reason) || reason === 'EPROTO') return `TLS: ${reason}`;
   return reason;
 }
 
