@@ -1,19 +1,33 @@
 // The prober: probes every target on its monitor's interval and reports results to the table.
 //
 // Scheduling is one min-heap of due times and one timer armed for the earliest, so 10k targets
-// cost one timer, not 10k. Due probes go to a FIFO run queue drained up to `concurrency` at a
-// time; runProbe() bounds each probe by (1 + retries) × timeout, so a hanging origin holds only
-// its own slot, and only that long. The next probe of a target is scheduled from the start of
-// its previous one (interval ± 10%), never overlapping it.
+// cost one timer, not 10k. Due probes go to a run queue drained up to `concurrency` at a time;
+// runProbe() bounds each probe by (1 + retries) × timeout, so a hanging origin holds only its
+// own slot, and only that long. The next probe of a target is scheduled from the start of its
+// previous one (interval ± 10%), never overlapping it.
+//
+// Hanging origins must not delay the probes of the rest:
+// - By default the concurrency is sized to the targets: enough slots for every target to be
+//   probed on its interval even if every probe ran to its full timeout (Σ timeout / interval,
+//   with headroom), bounded by a share of the open-file limit. Fewer slots than that (set by
+//   hand, or the bound) are reported once per update as a warning, with the figures.
+// - A target whose last probe took at least half its timeout waits in a slow queue, and slow
+//   probes may hold at most 3/4 of the slots, so quick probes always find a free slot.
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { type DueItem, DueQueue } from './due-queue.js';
-import { type RunProbe, runProbe as defaultRunProbe } from './monitors/index.js';
+import { type RunProbe, runProbe as defaultRunProbe, timeoutMs } from './monitors/index.js';
 import type { HealthTable, Transition } from './table.js';
 import type { ProbeResult, ProbeTarget } from './types.js';
 
 export interface ProberOptions {
-  /** Probes running at once (default 256). */
+  /**
+   * Most probes running at once. Default: sized to the targets (see capacity()), at least 256
+   * and at most `maxConcurrency`.
+   */
   readonly concurrency?: number;
+  /** Bound of the automatic concurrency (default: half the open-file limit, 4096 if unknown). */
+  readonly maxConcurrency?: number;
   /** Stand-in for the real monitors (tests). */
   readonly runProbe?: RunProbe;
   readonly logger?: Logger;
@@ -24,12 +38,30 @@ export interface ProberOptions {
 
 /** Probes due within this window of the timer firing run in the same batch: fewer wake-ups. */
 const BATCH_WINDOW_MS = 5;
-/** The first round is spread over min(interval, this). */
+/** The first round of new targets is spread over min(interval, this)... */
 const FIRST_ROUND_SPREAD_MS = 1000;
+/**
+ * ...or over new targets / this many per second if that is longer. A probe start costs 0.1–0.3 ms
+ * of CPU (more for TLS): 10k targets started within one second would hold the event loop for
+ * seconds, and a probe whose reply waits behind that backlog can time out though the origin
+ * answered at once. Later rounds keep the first round's spread (each probe is scheduled from
+ * the start of the previous one).
+ */
+const FIRST_ROUND_RATE = 2000;
 /** Later rounds are interval × (1 ± this). */
 const JITTER = 0.1;
 /** Shortest interval honoured, whatever the config says. */
 const MIN_INTERVAL_MS = 10;
+/** The automatic concurrency: at least this many slots... */
+const MIN_AUTO_CONCURRENCY = 256;
+/** ...and this many times the slots needed if every probe hung (room for bursts and the slow-queue cap). */
+const AUTO_HEADROOM = 1.5;
+/** A probe that took this share of its per-attempt timeout or more marks its target slow. */
+const SLOW_FRACTION = 0.5;
+/** Share of the slots slow probes may hold at once; the rest stays free for quick probes. */
+const SLOW_SHARE = 0.75;
+/** A probe starting this much after its due time counts as late (stats). */
+const LATE_MS = 1000;
 
 type Phase = 'waiting' | 'queued' | 'running' | 'removed';
 
@@ -38,6 +70,35 @@ interface Scheduled extends DueItem {
   target: ProbeTarget;
   phase: Phase;
   controller: AbortController | null;
+  /** The last probe took at least SLOW_FRACTION of its timeout (e.g. the origin hangs). */
+  slow: boolean;
+}
+
+/** Whether the slots suffice to probe every target on its interval when probes hang. */
+export interface ProberCapacity {
+  /** Probes allowed to run at once. */
+  readonly concurrency: number;
+  /**
+   * Slots needed to keep every target on its interval even if every probe ran to its full
+   * timeout: Σ (1 + retries) × timeout / (0.9 × interval), divided by the share of the slots
+   * slow probes may hold.
+   */
+  readonly needed: number;
+  /** concurrency ≥ needed. */
+  readonly sufficient: boolean;
+  /** The concurrency was sized automatically (not set by hand). */
+  readonly automatic: boolean;
+}
+
+export interface ProberStats extends ProberCapacity {
+  readonly targets: number;
+  readonly running: number;
+  readonly queued: number;
+  /** Probes started since construction. */
+  readonly started: number;
+  /** Probes that started more than 1 s after they were due, and the worst delay. */
+  readonly late: number;
+  readonly maxLateMs: number;
 }
 
 const intervalMs = (target: ProbeTarget): number => {
@@ -45,9 +106,33 @@ const intervalMs = (target: ProbeTarget): number => {
   return Number.isFinite(ms) && ms > MIN_INTERVAL_MS ? ms : MIN_INTERVAL_MS;
 };
 
+/** Longest a probe of `target` can run: every attempt to its timeout. */
+const worstProbeMs = (target: ProbeTarget): number =>
+  (1 + Math.max(0, Math.floor(target.monitor.retries) || 0)) * timeoutMs(target);
+
+/** Average slots a target holds if its every probe runs to the end: at most one (probes never overlap). */
+const slotShare = (target: ProbeTarget): number =>
+  Math.min(1, worstProbeMs(target) / (intervalMs(target) * (1 - JITTER)));
+
+/** Half the soft open-file limit (Linux), else 4096: sockets for the rest of the server stay free. */
+function defaultMaxConcurrency(): number {
+  try {
+    const match = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (match) return Math.max(MIN_AUTO_CONCURRENCY, Math.floor(Number(match[1]) / 2));
+  } catch {
+    // not Linux
+  }
+  return 4096;
+}
+
 export class Prober {
   readonly #table: HealthTable;
-  readonly #concurrency: number;
+  /** Set by hand, or null for automatic. */
+  readonly #fixedConcurrency: number | null;
+  readonly #maxConcurrency: number;
+  #concurrency: number;
+  /** Σ over targets of the slots each holds if its probes run to their timeout. */
+  #demand = 0;
   readonly #runProbe: RunProbe;
   readonly #logger: Logger | undefined;
   readonly #now: () => number;
@@ -55,10 +140,16 @@ export class Prober {
 
   readonly #scheduled = new Map<string, Scheduled>();
   readonly #due = new DueQueue<Scheduled>();
-  /** FIFO of due probes waiting for a slot; #queueHead avoids O(n) shift(). */
-  #queue: Scheduled[] = [];
-  #queueHead = 0;
+  /** FIFOs of due probes waiting for a slot: quick targets, and targets whose last probe was slow. */
+  readonly #queue = new RunQueue();
+  readonly #slowQueue = new RunQueue();
   #running = 0;
+  #runningSlow = 0;
+  #started = 0;
+  #late = 0;
+  #maxLateMs = 0;
+  /** The last capacity warning, so an unchanged shortfall is not logged on every update. */
+  #warned = '';
   #timer: NodeJS.Timeout | null = null;
   #timerAt = Infinity;
   #stopped = false;
@@ -76,7 +167,9 @@ export class Prober {
 
   constructor(table: HealthTable, options: ProberOptions = {}) {
     this.#table = table;
-    this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 256));
+    this.#fixedConcurrency = options.concurrency === undefined ? null : Math.max(1, Math.floor(options.concurrency) || 1);
+    this.#maxConcurrency = Math.max(1, Math.floor(options.maxConcurrency ?? defaultMaxConcurrency()) || 1);
+    this.#concurrency = this.#fixedConcurrency ?? Math.min(MIN_AUTO_CONCURRENCY, this.#maxConcurrency);
     this.#runProbe = options.runProbe ?? defaultRunProbe;
     this.#logger = options.logger?.child({ module: 'health' });
     this.#now = options.now ?? Date.now;
@@ -98,8 +191,13 @@ export class Prober {
       this.#logger?.error({ err }, 'health: listener failed on a target update');
     }
     const now = this.#now();
+    let fresh = 0;
+    for (const target of targets) if (!this.#scheduled.has(target.key)) fresh++;
+    const spreadMs = Math.max(FIRST_ROUND_SPREAD_MS, (fresh / FIRST_ROUND_RATE) * 1000);
     const keep = new Set<string>();
+    let demand = 0;
     for (const target of targets) {
+      if (!keep.has(target.key)) demand += slotShare(target);
       keep.add(target.key);
       const existing = this.#scheduled.get(target.key);
       if (existing) {
@@ -115,10 +213,11 @@ export class Prober {
       const entry: Scheduled = {
         key: target.key,
         target,
-        due: now + this.#random() * Math.min(intervalMs(target), FIRST_ROUND_SPREAD_MS),
+        due: now + this.#random() * Math.min(intervalMs(target), spreadMs),
         heapIndex: -1,
         phase: 'waiting',
         controller: null,
+        slow: false,
       };
       this.#scheduled.set(target.key, entry);
       this.#due.push(entry);
@@ -132,8 +231,54 @@ export class Prober {
       entry.phase = 'removed';
       entry.controller?.abort();
     }
+    this.#size(demand);
     this.#settleReady();
     this.#arm();
+    this.#drain();
+  }
+
+  /** Sizes the automatic concurrency to the demand, and warns if the slots fall short. */
+  #size(demand: number): void {
+    this.#demand = demand;
+    if (this.#fixedConcurrency === null) {
+      const wanted = Math.max(MIN_AUTO_CONCURRENCY, Math.ceil(demand * AUTO_HEADROOM));
+      this.#concurrency = Math.min(wanted, this.#maxConcurrency);
+    }
+    const { concurrency, needed, sufficient } = this.capacity();
+    if (sufficient) {
+      this.#warned = '';
+      return;
+    }
+    const figures = `${concurrency}/${needed}`;
+    if (figures === this.#warned) return;
+    this.#warned = figures;
+    this.#logger?.warn(
+      { concurrency, needed, targets: this.#scheduled.size },
+      'health: too few probe slots to keep every target on its interval if origins hang; hanging origins will be probed late',
+    );
+  }
+
+  /** The slots, and whether they keep every target on its interval even when probes hang. */
+  capacity(): ProberCapacity {
+    const needed = Math.ceil(this.#demand / SLOW_SHARE);
+    return {
+      concurrency: this.#concurrency,
+      needed,
+      sufficient: this.#concurrency >= needed,
+      automatic: this.#fixedConcurrency === null,
+    };
+  }
+
+  stats(): ProberStats {
+    return {
+      ...this.capacity(),
+      targets: this.#scheduled.size,
+      running: this.#running,
+      queued: this.queued,
+      started: this.#started,
+      late: this.#late,
+      maxLateMs: this.#maxLateMs,
+    };
   }
 
   /** Resolves once every target known so far has a first result (or the prober stopped). */
@@ -159,7 +304,7 @@ export class Prober {
 
   /** Probes due and waiting for a free slot. */
   get queued(): number {
-    return this.#queue.length - this.#queueHead;
+    return this.#queue.size + this.#slowQueue.size;
   }
 
   /**
@@ -174,8 +319,8 @@ export class Prober {
       this.#timer = null;
       this.#timerAt = Infinity;
       this.#due.clear();
-      this.#queue = [];
-      this.#queueHead = 0;
+      this.#queue.clear();
+      this.#slowQueue.clear();
       for (const entry of this.#scheduled.values()) {
         entry.phase = 'removed';
         entry.controller?.abort();
@@ -218,20 +363,26 @@ export class Prober {
     for (let next = this.#due.peek(); next !== undefined && next.due <= horizon; next = this.#due.peek()) {
       this.#due.pop();
       next.phase = 'queued';
-      this.#queue.push(next);
+      (next.slow ? this.#slowQueue : this.#queue).push(next);
     }
     this.#drain();
     this.#arm();
   };
 
+  /** Starts queued probes while slots are free: quick ones first; slow ones up to their share. */
   #drain(): void {
-    while (this.#running < this.#concurrency && this.#queueHead < this.#queue.length) {
-      const entry = this.#queue[this.#queueHead++] as Scheduled;
+    if (this.#stopped) return;
+    while (this.#running < this.#concurrency) {
+      const entry = this.#queue.shift();
+      if (entry === undefined) break;
       if (entry.phase === 'queued') this.#start(entry);
     }
-    if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#queueHead);
-      this.#queueHead = 0;
+    // With one slot there is nothing to keep free.
+    const slowLimit = this.#concurrency === 1 ? 1 : Math.max(1, Math.floor(this.#concurrency * SLOW_SHARE));
+    while (this.#running < this.#concurrency && this.#runningSlow < slowLimit) {
+      const entry = this.#slowQueue.shift();
+      if (entry === undefined) break;
+      if (entry.phase === 'queued') this.#start(entry);
     }
   }
 
@@ -239,8 +390,16 @@ export class Prober {
     entry.phase = 'running';
     const controller = new AbortController();
     entry.controller = controller;
+    const slow = entry.slow;
     this.#running++;
+    if (slow) this.#runningSlow++;
+    this.#started++;
     const startedAt = this.#now();
+    const lateMs = startedAt - entry.due;
+    if (lateMs > LATE_MS) {
+      this.#late++;
+      if (lateMs > this.#maxLateMs) this.#maxLateMs = lateMs;
+    }
     let probe: Promise<ProbeResult>;
     try {
       probe = this.#runProbe(entry.target, controller.signal);
@@ -248,18 +407,20 @@ export class Prober {
       probe = Promise.reject(err);
     }
     probe.then(
-      (result) => this.#finish(entry, result, startedAt),
+      (result) => this.#finish(entry, result, startedAt, slow),
       (err: unknown) => {
         // runProbe never rejects; a stand-in might. Count it as a failed probe.
         const at = this.#now();
-        this.#finish(entry, { ok: false, reason: `probe error: ${String(err)}`.slice(0, 80), durationMs: at - startedAt, at }, startedAt);
+        this.#finish(entry, { ok: false, reason: `probe error: ${String(err)}`.slice(0, 80), durationMs: at - startedAt, at }, startedAt, slow);
       },
     );
   }
 
-  #finish(entry: Scheduled, result: ProbeResult, startedAt: number): void {
+  #finish(entry: Scheduled, result: ProbeResult, startedAt: number, wasSlow: boolean): void {
     this.#running--;
+    if (wasSlow) this.#runningSlow--;
     entry.controller = null;
+    entry.slow = result.durationMs >= timeoutMs(entry.target) * SLOW_FRACTION;
     if (this.#stopped) {
       if (this.#running === 0 && this.#idle) this.#idle.resolve();
       return;
@@ -285,6 +446,35 @@ export class Prober {
       this.#ready.resolve();
       this.#ready = null;
     }
+  }
+}
+
+/** A FIFO with O(1) shift (a head index, compacted now and then). */
+class RunQueue {
+  #items: Scheduled[] = [];
+  #head = 0;
+
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(entry: Scheduled): void {
+    this.#items.push(entry);
+  }
+
+  shift(): Scheduled | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const entry = this.#items[this.#head++];
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return entry;
+  }
+
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
   }
 }
 
