@@ -247,8 +247,11 @@ export async function startClusterPrimary(size: number, server: ServerOptions, o
     }
     const now = Date.now();
     while (recentRestarts.length > 0 && now - recentRestarts[0]! > 60_000) recentRestarts.shift();
-    // A crash loop (a worker dying as fast as it starts) is reported, then slowed down.
-    const delay = recentRestarts.length >= 10 ? 1000 : 0;
+    // A crash loop (a worker dying as fast as it starts, e.g. a zone file broken since the
+    // primary loaded it: a new worker has no previous version to keep) is reported, then slowed
+    // down: from the 5th restart within a minute, 1 s, 2 s, 4 s... up to 30 s between them.
+    const n = recentRestarts.length;
+    const delay = n < 5 ? 0 : Math.min(30_000, 1000 * 2 ** (n - 5));
     recentRestarts.push(now);
     restarts++;
     logger.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker died; starting a replacement');
