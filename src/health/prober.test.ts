@@ -302,3 +302,99 @@ function sameHandles(now: Record<string, number>, baseline: Record<string, numbe
   const kinds = new Set([...Object.keys(now), ...Object.keys(baseline)]);
   return [...kinds].every((k) => (now[k] ?? 0) <= (baseline[k] ?? 0));
 }
+
+describe('Prober capacity', () => {
+  /** A stand-in probe that hangs until aborted or until its timeout, like a silent origin. */
+  const hangUntilTimeout = (t: ProbeTarget, signal?: AbortSignal): Promise<ProbeResult> =>
+    new Promise((resolve) => {
+      const started = Date.now();
+      const done = (reason: string): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve({ ok: false, reason, durationMs: Date.now() - started, at: Date.now() });
+      };
+      const onAbort = (): void => done('aborted');
+      const timer = setTimeout(() => done('timeout'), t.monitor.timeout * 1000);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  const many = (n: number, overrides: Parameters<typeof target>[1]): ProbeTarget[] =>
+    Array.from({ length: n }, (_, i) => target(10_000 + i, overrides));
+
+  it('sizes its concurrency so every target keeps its interval even if every probe hangs', () => {
+    const prober = start(new HealthTable(), { runProbe: hangUntilTimeout, maxConcurrency: 100_000 });
+    expect(prober.capacity()).toMatchObject({ concurrency: 256, needed: 0, sufficient: true, automatic: true });
+    // 1000 targets, timeout 2 s every 5 s (at worst 4.5 s with jitter): 444 slots busy if all
+    // hang; slow probes may hold 3/4 of the slots → 593 needed; sized with headroom to 667.
+    prober.update(many(1000, { interval: 5, timeout: 2 }));
+    expect(prober.capacity()).toEqual({ concurrency: 667, needed: 593, sufficient: true, automatic: true });
+    // A small set keeps the floor of 256.
+    prober.update(many(10, { interval: 5, timeout: 2 }));
+    expect(prober.capacity()).toMatchObject({ concurrency: 256, sufficient: true });
+  });
+
+  it('says when the slots cannot keep every target on its interval', () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const capped = start(new HealthTable(), { runProbe: hangUntilTimeout, maxConcurrency: 300, logger });
+    const targets = many(1000, { interval: 5, timeout: 2 });
+    capped.update(targets);
+    expect(capped.capacity()).toEqual({ concurrency: 300, needed: 593, sufficient: false, automatic: true });
+    const fixed = start(new HealthTable(), { runProbe: hangUntilTimeout, concurrency: 50, logger });
+    fixed.update(targets);
+    expect(fixed.capacity()).toEqual({ concurrency: 50, needed: 593, sufficient: false, automatic: false });
+    const warnings = lines.filter((l) => String(l.msg).startsWith('health: too few probe slots'));
+    expect(warnings).toMatchObject([
+      { level: 40, concurrency: 300, needed: 593, targets: 1000 },
+      { level: 40, concurrency: 50, needed: 593, targets: 1000 },
+    ]);
+    fixed.update(targets); // the same shortfall is not logged again
+    expect(lines.filter((l) => String(l.msg).startsWith('health: too few probe slots')).length).toBe(2);
+  });
+
+  it('keeps quick targets probed when hanging ones outnumber the slots', async () => {
+    // 4 slots, 8 targets whose probes hang for 0.3 s, 2 quick ones; all due every 50 ms.
+    // In one FIFO the hanging probes would hold every slot and the quick ones would get one
+    // probe per ~0.75 s; with slow targets held to 3 slots, a slot stays free for them.
+    let slowRunning = 0;
+    let peakSlow = 0;
+    const runProbe = async (t: ProbeTarget, signal?: AbortSignal): Promise<ProbeResult> => {
+      if (t.port >= 2000) return { ok: true, reason: 'quick', durationMs: 1, at: Date.now() };
+      slowRunning++;
+      peakSlow = Math.max(peakSlow, slowRunning);
+      try {
+        return await hangUntilTimeout(t, signal);
+      } finally {
+        slowRunning--;
+      }
+    };
+    const table = new HealthTable();
+    const prober = start(table, { runProbe, concurrency: 4 });
+    const hanging = Array.from({ length: 8 }, (_, i) => target(1000 + i, { interval: 0.05, timeout: 0.3 }));
+    const quick = [target(2000, { interval: 0.05, timeout: 0.3 }), target(2001, { interval: 0.05, timeout: 0.3 })];
+    prober.update([...hanging, ...quick]);
+    // Once every hanging target has been seen slow, the quick ones run about every 50 ms.
+    await waitFor(() => hanging.every((t) => (table.statsFor(t.key)?.probesFailed ?? 0) >= 1), 'a first probe of each hanging target', 5000);
+    const quickDone = () => quick.map((t) => table.statsFor(t.key)?.probesPassed ?? 0);
+    const before = quickDone();
+    // From here on every hanging probe is known slow: at most 3 of them may run at once.
+    peakSlow = slowRunning;
+    // 20 more probes each: ~1 s at the interval; ~6 s when all 4 slots may go to hanging probes.
+    await waitFor(() => quickDone().every((n, i) => n - (before[i] ?? 0) >= 20), '20 more probes of each quick target', 4000);
+    expect(peakSlow).toBeLessThanOrEqual(3);
+    expect(prober.stats().concurrency).toBe(4);
+  });
+
+  it('spreads the first round of a big target set (2000 per second) instead of starting it at once', async () => {
+    const starts: number[] = [];
+    const runProbe = async (): Promise<ProbeResult> => {
+      starts.push(Date.now());
+      return { ok: true, reason: 'stub', durationMs: 0, at: Date.now() };
+    };
+    // random() = 0.5: each first probe is due halfway through the spread.
+    const prober = start(new HealthTable(), { runProbe, random: () => 0.5 });
+    const updated = Date.now();
+    prober.update(many(4000, { interval: 60 })); // 4000 targets → spread over 2 s, not 1 s
+    await prober.ready;
+    expect(Math.min(...starts) - updated).toBeGreaterThanOrEqual(900);
+  });
+});

@@ -51,6 +51,7 @@ interface Ports {
   smtp554: number;
   smtpNotSmtp: number;
   smtpEndless: number;
+  dribble: number;
   dns: number;
   closedTcp: number;
   closedUdp: number;
@@ -86,6 +87,12 @@ beforeAll(async () => {
       backends.smtp('HTTP/1.1 400 Bad Request\r\n\r\n'),
       endless,
     ]);
+  const dribble = await backends.raw((socket) => {
+    // A status line, then one header byte every 50 ms, forever.
+    socket.write('HTTP/1.1 200 OK\r\nx-slow: ');
+    const timer = setInterval(() => socket.write('a'), 50);
+    socket.once('close', () => clearInterval(timer));
+  });
   const udpClosed = await closedUdpPort();
   ports = {
     http: http.port,
@@ -100,6 +107,7 @@ beforeAll(async () => {
     smtp554: smtp554.port,
     smtpNotSmtp: smtpNotSmtp.port,
     smtpEndless: smtpEndless.port,
+    dribble: dribble.port,
     dns: await backends.dns(),
     closedTcp: await closedPort(),
     closedUdp: udpClosed,
@@ -173,6 +181,8 @@ const cases: FaultCase[] = [
   c('http redirect not followed', 'http', http('/loop-a'), false, 'HTTP 302 (expected 200)'),
   c('http 503', 'http', http('/503'), false, 'HTTP 503 (expected 200)'),
   c('http closed port', 'closedTcp', http('/ok'), false, 'ECONNREFUSED'),
+  c('http origin speaks SMTP', 'smtp220', http('/ok'), false, 'HPE_INVALID_CONSTANT'),
+  c('http headers dribbled forever', 'dribble', http('/ok'), false, TIMEOUT_REASON, false),
   // https (allow_insecure unless the certificate is the point)
   c('https ok', 'https', https('/ok'), true, 'HTTP 200'),
   c('https self-signed', 'https', https('/ok', { allow_insecure: false }), false, 'TLS: DEPTH_ZERO_SELF_SIGNED_CERT'),
@@ -189,6 +199,7 @@ const cases: FaultCase[] = [
   c('https endless body, needle absent', 'https', https('/endless', { expected_body: 'NEEDLE' }), false, 'body mismatch'),
   c('https redirect loop', 'https', https('/loop-a', FOLLOW), false, 'redirect loop'),
   c('https endless redirect chain', 'https', https('/chain/0', FOLLOW), false, 'too many redirects'),
+  c('https origin speaks SMTP', 'smtp220', https('/ok'), false, 'TLS: ERR_SSL_WRONG_VERSION_NUMBER'),
   // tcp: a completed handshake is a pass, whatever the origin does next
   c('tcp ok', 'http', TCP, true, 'TCP connected'),
   c('tcp accepts, never answers', 'hang', TCP, true, 'TCP connected'),
@@ -399,6 +410,8 @@ describe('probe faults: no leak over thousands of probes', () => {
     ['http', http('/loop-a', FOLLOW)],
     ['http', http('/chain/0', FOLLOW)],
     ['closedTcp', http('/ok')],
+    ['smtp220', http('/ok')],
+    ['dribble', http('/ok')],
     ['https', https('/ok')],
     ['https', https('/ok', { allow_insecure: false })],
     ['http', https('/ok')],
