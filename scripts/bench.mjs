@@ -628,6 +628,9 @@ async function main() {
             `${HOST}:${port}`,
             '--log-level',
             'warn',
+            // One process (CPU is read from this pid; --workers is measured apart, README "Every core").
+            '--workers',
+            '1',
             ...(mix.serverArgs ?? ['--geoip', 'off']),
           ],
           probeName,

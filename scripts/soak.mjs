@@ -334,7 +334,7 @@ async function startServer(zonesDir) {
   // the live heap, which is the leak signal RSS alone cannot give (RSS also follows V8's choice
   // of how much heap to keep committed).
   const nodeArgs = ['--trace-gc', ...(process.env.SOAK_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-  const child = spawn(process.execPath, [...nodeArgs, cli, 'serve', '--zones', zonesDir, '--listen', `${HOST}:0`, '--geoip', 'off', '--http', 'off', '--log-level', 'info'], {
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'serve', '--zones', zonesDir, '--listen', `${HOST}:0`, '--geoip', 'off', '--http', 'off', '--log-level', 'info', '--workers', '1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const server = { child, port: 0, exited: null, errorLines: [], warnLines: [], fullGcs: [], loadedLines: 0, stderr: '' };
