@@ -5,7 +5,7 @@
 //
 //   npm run build && node scripts/scale.mjs
 //
-// Sections (SCALE_ONLY=zones,reload,probes,lbs runs a subset):
+// Sections (SCALE_ONLY=zones,reload,probes,lbs,publish runs a subset):
 //   zones   zone files of 10k, 100k and 1M A records loaded as at startup: time, RSS after the
 //           load, peak RSS, live heap after a full GC
 //   reload  the 1M-record zone reloaded (a new serial) while dnsperf queries the server: dnsperf's
@@ -13,12 +13,20 @@
 //           it (the longest gap between runs of a 1 ms timer, so a stall of any length counts,
 //           even one that lasts the whole reload), and the same over a quiet stretch under load
 //   probes  1k and 10k origins, TCP monitors every 10 s against loopback listeners this script
-//           opens on 127.0.x.y: the server's CPU (process.cpuUsage) over SCALE_PROBE_SECONDS
+//           opens on 127.0.x.y: the server's CPU (process.cpuUsage) over SCALE_PROBE_SECONDS;
+//           SCALE_PROBE_DOWN=0.2 leaves that share of the origins without a listener, so they
+//           go down in the first round (a transition each) and keep failing
 //   lbs     a zone with an LB file of 1k and 10k load balancers (own pool of two origins each,
 //           no monitors): RSS above the same zone without load balancers, per 1k
+//   publish the cost of one health change reaching the serving state, in process (no probes):
+//           1k origins / 100 LBs and 10k origins / 1k LBs (pools of 10, one LB per pool); the
+//           time from HealthTable.report() of one up→down transition until state.current has
+//           it (median and p99 over 200 transitions), a burst of 1000 transitions in one turn,
+//           and a full prepare from scratch (setOrigins) for comparison
 //
 // Environment: SCALE_RECORDS=10000,100000,1000000  SCALE_PROBE_ORIGINS=1000,10000
 //   SCALE_PROBE_SECONDS=30  SCALE_LBS=1000,10000  SCALE_RELOAD_SECONDS=30 (dnsperf run length)
+//   SCALE_PUBLISH=1000:100,10000:1000 (origins:load balancers)
 //   SCALE_DIST=path/to/dist (measure another build, e.g. an older commit's)
 // Prints a table and writes bench-results/scale-<timestamp>.json.
 import { fork, spawn } from 'node:child_process';
@@ -64,13 +72,13 @@ function probeAddress(i) {
   return `127.0.${2 + Math.floor(i / 250)}.${1 + (i % 250)}`;
 }
 
-/** LB file: `origins` monitored origins in pools of 50, one load balancer per pool. */
-function probeLbFile(origins, port) {
+/** LB file: `origins` monitored origins in pools of `perPool` (50), one load balancer per pool. */
+function probeLbFile(origins, port, perPool = 50) {
   let y = `monitors:\n  up:\n    type: tcp\n    port: ${port}\n    interval: 10\n    timeout: 2\n    retries: 0\npools:\n`;
-  const pools = Math.ceil(origins / 50);
+  const pools = Math.ceil(origins / perPool);
   for (let p = 0; p < pools; p++) {
     y += `  p${p}:\n    monitor: up\n    origins:\n`;
-    for (let i = p * 50; i < Math.min(origins, (p + 1) * 50); i++) y += `      - { name: o${i}, address: ${probeAddress(i)} }\n`;
+    for (let i = p * perPool; i < Math.min(origins, (p + 1) * perPool); i++) y += `      - { name: o${i}, address: ${probeAddress(i)} }\n`;
   }
   y += 'load_balancers:\n';
   for (let p = 0; p < pools; p++) y += `  lb${p}:\n    default_pools: [p${p}]\n`;
@@ -104,6 +112,48 @@ async function childMain(mode, args) {
     const mem = process.memoryUsage();
     const records = [...outcome.origins.values()].reduce((n, o) => n + o.zone.recordCount, 0);
     process.send({ records, ms, rss, peakRss: process.resourceUsage().maxRSS * 1024, heap: mem.heapUsed, rssAfterGc: mem.rss });
+    return;
+  }
+  if (mode === 'publish') {
+    const [dir] = args;
+    const { StateHolder } = await import(pathToFileURL(path.join(dist, 'server/state.js')).href);
+    const { HealthTable } = await import(pathToFileURL(path.join(dist, 'health/table.js')).href);
+    const outcome = loadConfigDir(dir, new Map(), true);
+    if (outcome.errors.length > 0) throw new Error(outcome.errors.map((e) => e.describe()).join('\n'));
+    const table = new HealthTable();
+    const state = new StateHolder(table.snapshot(), null);
+    let t0 = performance.now();
+    state.setOrigins(outcome.origins);
+    const fullMs = performance.now() - t0;
+    const targets = [...outcome.origins.values()].flatMap((o) => o.lb?.probeTargets ?? []);
+    table.setTargets(targets);
+    table.on('snapshot', (snapshot) => state.setHealth(snapshot));
+    void state.current; // publishes the snapshot of setTargets
+    const keys = targets.map((t) => t.key);
+    const fail = () => ({ ok: false, reason: 'ECONNREFUSED', durationMs: 1, at: Date.now() });
+    // One transition at a time, each read back at once (as the next query would).
+    const singles = [];
+    const n = Math.min(200, keys.length);
+    for (let i = 0; i < n; i++) {
+      const key = keys[Math.floor((i * keys.length) / n)];
+      t0 = performance.now();
+      table.report(key, fail());
+      if (state.current.health !== table.snapshot()) throw new Error('the state does not have the new health');
+      singles.push(performance.now() - t0);
+    }
+    singles.sort((a, b) => a - b);
+    // A burst: 1000 other targets fail in one turn, then the state is read.
+    const taken = new Set(Array.from({ length: n }, (_, i) => Math.floor((i * keys.length) / n)));
+    const burstKeys = keys.filter((_, i) => !taken.has(i)).slice(0, 1000);
+    t0 = performance.now();
+    for (const key of burstKeys) table.report(key, fail());
+    if (state.current.health !== table.snapshot()) throw new Error('the state does not have the new health');
+    const burstMs = performance.now() - t0;
+    const lbs = [...outcome.origins.values()].reduce((sum, o) => sum + (o.lb?.loadBalancers.size ?? 0), 0);
+    process.send({
+      origins: keys.length, loadBalancers: lbs, fullMs, burst: burstKeys.length, burstMs,
+      medianMs: singles[Math.floor(singles.length / 2)], p99Ms: singles[Math.min(singles.length - 1, Math.floor(singles.length * 0.99))],
+    });
     return;
   }
   if (mode === 'serve') {
@@ -292,13 +342,19 @@ async function reload(root) {
   return row;
 }
 
-/** Loopback listeners that accept and close, one per origin address. */
-async function listeners(count) {
+/** Whether origin i of a probe run is dead (no listener: ECONNREFUSED), for SCALE_PROBE_DOWN. */
+function probeDown(i, fraction) {
+  return Math.floor((i + 1) * fraction) > Math.floor(i * fraction);
+}
+
+/** Loopback listeners that accept and close, one per origin address (none for dead origins). */
+async function listeners(count, downFraction = 0) {
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 40000);
     const servers = [];
     try {
       for (let i = 0; i < count; i++) {
+        if (probeDown(i, downFraction)) continue;
         const s = net.createServer((sock) => sock.destroy());
         await new Promise((resolve, reject) => {
           s.once('error', reject);
@@ -345,8 +401,9 @@ async function waitFor(check, ms) {
 async function probes(root) {
   const rows = [];
   const seconds = Number(process.env.SCALE_PROBE_SECONDS ?? 30);
+  const downFraction = Number(process.env.SCALE_PROBE_DOWN ?? 0);
   for (const count of list('SCALE_PROBE_ORIGINS', '1000,10000')) {
-    const l = await listeners(count);
+    const l = await listeners(count, downFraction);
     const dir = zoneDir(root, `probes-${count}`);
     writeZone(path.join(dir, `${ORIGIN}.zone`), 0);
     fs.writeFileSync(path.join(dir, `${ORIGIN}.lb.yaml`), probeLbFile(count, l.port));
@@ -370,7 +427,7 @@ async function probes(root) {
     await l.close();
     fs.rmSync(dir, { recursive: true, force: true });
     const cpuPercent = r === null ? null : ((r.userMs + r.systemMs) / ((r.window ?? seconds) * 1000)) * 100;
-    rows.push({ origins: count, intervalSeconds: 10, seconds, firstRoundSeconds: readySeconds, cpuPercent, userMs: r?.userMs, systemMs: r?.systemMs, up: r?.up, rssMB: r ? mb(r.rss) : null });
+    rows.push({ origins: count, down: Math.floor(count * downFraction), intervalSeconds: 10, seconds, firstRoundSeconds: readySeconds, cpuPercent, userMs: r?.userMs, systemMs: r?.systemMs, up: r?.up, rssMB: r ? mb(r.rss) : null });
     const first = ready ? `first round done in ${readySeconds.toFixed(1)} s` : 'first round NOT done after 90 s';
     console.log(`  ${count} origins every 10 s: ${cpuPercent === null ? 'no answer from the server' : `${cpuPercent.toFixed(1)}% of one core`} over ${seconds} s (${first}; ${r?.up ?? '?'} up), RSS ${r ? mb(r.rss) : '?'} MB`);
   }
@@ -403,6 +460,22 @@ async function lbs(root) {
   return rows;
 }
 
+async function publish(root) {
+  const rows = [];
+  for (const spec of (process.env.SCALE_PUBLISH ?? '1000:100,10000:1000').split(',').filter(Boolean)) {
+    const [origins, lbCount] = spec.split(':').map(Number);
+    const dir = zoneDir(root, `publish-${origins}`);
+    writeZone(path.join(dir, `${ORIGIN}.zone`), 0);
+    fs.writeFileSync(path.join(dir, `${ORIGIN}.lb.yaml`), probeLbFile(origins, 80, Math.ceil(origins / lbCount)));
+    const child = new Child('publish', [dir]);
+    const r = await child.next();
+    fs.rmSync(dir, { recursive: true, force: true });
+    rows.push(r);
+    console.log(`  ${r.origins} origins / ${r.loadBalancers} LBs: one transition ${r.medianMs.toFixed(3)} ms (p99 ${r.p99Ms.toFixed(3)}), ${r.burst} in one turn ${r.burstMs.toFixed(1)} ms, full prepare ${r.fullMs.toFixed(1)} ms`);
+  }
+  return rows;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function table(results) {
@@ -422,8 +495,13 @@ function table(results) {
     for (const p of results.probes) {
       const cpu = p.cpuPercent === null ? 'no answer' : `${p.cpuPercent.toFixed(1)}% of a core`;
       const first = p.firstRoundSeconds === null ? 'not done in 90 s' : `${p.firstRoundSeconds.toFixed(1)} s`;
-      lines.push(`| ${p.origins} | ${cpu} | ${first} | ${p.up ?? '?'} | ${p.rssMB ?? '?'} MB |`);
+      lines.push(`| ${p.origins}${p.down ? ` (${p.down} dead)` : ''} | ${cpu} | ${first} | ${p.up ?? '?'} | ${p.rssMB ?? '?'} MB |`);
     }
+    lines.push('');
+  }
+  if (results.publish) {
+    lines.push('| health publish | one transition: median / p99 | a burst in one turn | full prepare |', '|---|---:|---:|---:|');
+    for (const p of results.publish) lines.push(`| ${p.origins} origins / ${p.loadBalancers} LBs | ${p.medianMs.toFixed(3)} / ${p.p99Ms.toFixed(3)} ms | ${p.burstMs.toFixed(1)} ms (${p.burst} transitions) | ${p.fullMs.toFixed(1)} ms |`);
     lines.push('');
   }
   if (results.lbs) {
@@ -436,7 +514,7 @@ function table(results) {
 
 async function main() {
   if (!fs.existsSync(path.join(dist, 'server/server.js'))) throw new Error(`no build at ${dist}: run npm run build first`);
-  const only = new Set((process.env.SCALE_ONLY ?? 'zones,reload,probes,lbs').split(','));
+  const only = new Set((process.env.SCALE_ONLY ?? 'zones,reload,probes,lbs,publish').split(','));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-scale-'));
   const results = {
     when: new Date().toISOString(),
@@ -459,6 +537,10 @@ async function main() {
     if (only.has('lbs')) {
       console.log('load balancers:');
       results.lbs = await lbs(root);
+    }
+    if (only.has('publish')) {
+      console.log('health publish:');
+      results.publish = await publish(root);
     }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
