@@ -3,7 +3,7 @@
 // objects, so object identity is enough: a map from each prebuilt record to its origin is built
 // on every state swap, and a query costs one Map.get per answer record.
 import type { AnswerSet, CandidateSet } from '../lb/answer-sets.js';
-import type { PreparedLbZone } from '../lb/prepare.js';
+import type { PreparedLb, PreparedLbZone } from '../lb/prepare.js';
 import type { LbOrigin } from '../lb/types.js';
 import type { RR, RRset } from '../wire/types.js';
 
@@ -29,19 +29,25 @@ export function attributeRecords<T>(lbZones: ReadonlyMap<string, PreparedLbZone>
     return v;
   };
   for (const zone of lbZones.values()) {
-    for (const lb of zone.loadBalancers.values()) {
-      for (const pool of lb.pools) {
-        const base = { zone: zone.origin, lb: lb.owner, pool: pool.name };
-        const add = (rr: RR | undefined, origin: string | undefined): void => {
-          if (rr !== undefined && origin !== undefined) out.set(rr, valueFor({ ...base, origin }));
-        };
-        // live holds the healthy origins, failOpen all enabled ones (see prepare.ts).
-        addSet(pool.live, pool.health.upOrigins, add);
-        addSet(pool.failOpen, pool.health.enabledOrigins, add);
-      }
-    }
+    for (const lb of zone.loadBalancers.values()) recordsOf(zone.origin, lb, (rr, source) => out.set(rr, valueFor(source)));
   }
   return out;
+}
+
+/**
+ * Calls `add` for every prebuilt record of one prepared load balancer. A health change prepares
+ * only some load balancers again (the others keep their records), so a caller can attribute just
+ * the ones that changed.
+ */
+export function recordsOf(zone: string, lb: PreparedLb, add: (rr: RR, source: RecordSource) => void): void {
+  for (const pool of lb.pools) {
+    const emit = (rr: RR | undefined, origin: string | undefined): void => {
+      if (rr !== undefined && origin !== undefined) add(rr, { zone, lb: lb.owner, pool: pool.name, origin });
+    };
+    // live holds the healthy origins, failOpen all enabled ones (see prepare.ts).
+    addSet(pool.live, pool.health.upOrigins, emit);
+    addSet(pool.failOpen, pool.health.enabledOrigins, emit);
+  }
 }
 
 function addSet(set: AnswerSet, origins: readonly LbOrigin[], add: (rr: RR | undefined, origin: string | undefined) => void): void {

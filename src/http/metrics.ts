@@ -16,7 +16,7 @@ import { evaluatePool } from '../lb/prepare.js';
 import { rcodeToString, typeToString } from '../wire/format.js';
 import type { Query, RR, Reply } from '../wire/types.js';
 import { isTruncated, type AnswerTap } from './answer-tap.js';
-import { attributeRecords, type RecordSource } from './attribution.js';
+import { recordsOf, type RecordSource } from './attribution.js';
 import { CellCounter, type Cell } from './cell-counter.js';
 import { CellHistogram, type HistogramCell } from './cell-histogram.js';
 import { TrafficRing, type TrafficOptions } from './traffic.js';
@@ -79,8 +79,13 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
   readonly #ecsCells: { v4: Cell; v6: Cell };
   readonly #lbAnswers: CellCounter<'zone' | 'lb' | 'pool'>;
   readonly #originAnswers: CellCounter<'zone' | 'lb' | 'pool' | 'origin'>;
-  #attribution = new Map<RR, Attribution>();
+  /** Prebuilt load-balancer record → where it came from; records of replaced states go with GC. */
+  #attribution = new WeakMap<RR, Attribution>();
+  #hasAttribution = false;
+  /** Attribution by source key, so a record prepared again finds the same cells. */
+  #attributionBySource = new Map<string, Attribution>();
   #attributedLb: ServingState['lb'] | null = null;
+  #attributedConfig = -1;
 
   readonly #latency: CellHistogram<'transport'>;
   readonly #latencyCells: { udp: HistogramCell; tcp: HistogramCell };
@@ -204,7 +209,7 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
     const ecs = query?.edns?.ecs;
     if (ecs) (ecs.family === 1 ? this.#ecsCells.v4 : this.#ecsCells.v6).value++;
 
-    if (zone !== null && this.#attribution.size > 0) this.#attribute(reply);
+    if (zone !== null && this.#hasAttribution) this.#attribute(reply);
   }
 
   // --- AnswerTap (around pipeline.answer) ---
@@ -232,26 +237,56 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
     }
   }
 
+  /**
+   * After a config change every record is attributed again and traffic series of pools that went
+   * away are dropped. After a health change only the load balancers prepared again (new
+   * PreparedLb objects; prepareLbChanges keeps the others) are looked at, so a health swap costs
+   * what it changed, not every load balancer.
+   */
   #reattribute(state: ServingState): void {
-    if (state.lb === this.#attributedLb) return;
+    const previous = this.#attributedLb;
+    if (state.lb === previous) return;
+    const full = previous === null || state.configGeneration !== this.#attributedConfig;
     this.#attributedLb = state.lb;
-    const keys = new Set<string>();
-    this.#attribution = attributeRecords(state.lb, (source) => {
-      const tkey = trafficKey(source.zone, source.lb, source.pool);
-      keys.add(tkey);
-      return {
+    this.#attributedConfig = state.configGeneration;
+    if (full) {
+      this.#attribution = new WeakMap();
+      this.#attributionBySource = new Map();
+    }
+    // Every pool of every load balancer has a series, so a pool with no answers shows 0 %.
+    const keys = full ? new Set<string>() : null;
+    let any = false;
+    for (const zone of state.lb.values()) {
+      if (zone.loadBalancers.size > 0) any = true;
+      const before = full ? undefined : previous.get(zone.origin);
+      if (before === zone) continue;
+      for (const lb of zone.loadBalancers.values()) {
+        if (before !== undefined && before.loadBalancers.get(lb.owner) === lb) continue;
+        recordsOf(zone.origin, lb, (rr, source) => this.#attribution.set(rr, this.#attributionFor(source)));
+        for (const pool of lb.pools) {
+          const key = trafficKey(zone.origin, lb.owner, pool.name);
+          this.traffic.series(key);
+          keys?.add(key);
+        }
+      }
+    }
+    this.#hasAttribution = any;
+    if (keys !== null) this.traffic.retain(keys);
+  }
+
+  #attributionFor(source: RecordSource): Attribution {
+    const key = `${source.zone}\u0000${source.lb}\u0000${source.pool}\u0000${source.origin}`;
+    let a = this.#attributionBySource.get(key);
+    if (a === undefined) {
+      a = {
         source,
         pool: this.#lbAnswers.cell({ zone: source.zone, lb: source.lb, pool: source.pool }),
         origin: this.#originAnswers.cell(source),
-        traffic: this.traffic.series(tkey),
+        traffic: this.traffic.series(trafficKey(source.zone, source.lb, source.pool)),
       };
-    });
-    // Every pool of every load balancer has a series, so a pool with no answers shows 0 %.
-    for (const zone of state.lb.values()) {
-      for (const lb of zone.loadBalancers.values()) for (const pool of lb.pools) keys.add(trafficKey(zone.origin, lb.owner, pool.name));
+      this.#attributionBySource.set(key, a);
     }
-    for (const key of keys) this.traffic.series(key);
-    this.traffic.retain(keys);
+    return a;
   }
 
   #recordReload(outcome: LoadOutcome): void {
