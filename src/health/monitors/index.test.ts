@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProbeTarget } from '../types.js';
+import type { ProbeResult, ProbeTarget } from '../types.js';
 import { type ConnectionTracker, closeServer, listen, spec, target, trackConnections, waitFor } from '../testing/loopback.js';
 import { runProbe, timeoutMs } from './index.js';
 
@@ -71,6 +71,26 @@ describe('runProbe', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(requests).toBe(1);
     await waitFor(() => tracker.open.size === 0, 'the aborted connection to close');
+  });
+
+  it('reads a reply that arrived while the event loop was busy before calling it a timeout', async () => {
+    // The kernel completes the handshake while this thread is blocked for 3× the timeout; when
+    // the loop runs again the timer is overdue, but the reply is already there to be read.
+    // Started from the check phase, so the next loop turn runs the (overdue) timers before it
+    // polls for the connect; the busy wait comes right after connect() was issued (a nextTick).
+    const result = await new Promise<Promise<ProbeResult>>((resolve) =>
+      setImmediate(() => {
+        resolve(runProbe(target(port, { type: 'tcp', timeout: 0.1 })));
+        process.nextTick(() => {
+          const until = Date.now() + 300;
+          while (Date.now() < until) {
+            // busy: a server under load
+          }
+        });
+      }),
+    );
+    expect(await result).toMatchObject({ ok: true, reason: 'TCP connected' });
+    await waitFor(() => tracker.open.size === 0, 'the connection to close');
   });
 
   it('never throws: an unknown monitor type is a failed result', async () => {

@@ -61,6 +61,7 @@ function attempt(monitor: Monitor, target: ProbeTarget, limitMs: number, outer?:
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      if (immediate !== undefined) clearImmediate(immediate);
       outer?.removeEventListener('abort', onOuterAbort);
       resolve(outcome);
     };
@@ -71,7 +72,13 @@ function attempt(monitor: Monitor, target: ProbeTarget, limitMs: number, outer?:
       controller.abort();
     };
     const onOuterAbort = (): void => cutShort('aborted');
-    const timer = setTimeout(() => cutShort(`timeout after ${limitMs}ms`), limitMs);
+    // The verdict waits for the poll phase of the loop turn in which the timer fired: when the
+    // event loop runs late (a busy server), a reply that is already in the socket's buffer gets
+    // read first, instead of a healthy origin failing with a timeout it did not cause.
+    let immediate: NodeJS.Immediate | undefined;
+    const timer = setTimeout(() => {
+      immediate = setImmediate(() => cutShort(`timeout after ${limitMs}ms`));
+    }, limitMs);
     outer?.addEventListener('abort', onOuterAbort, { once: true });
     let running: Promise<AttemptOutcome>;
     try {
