@@ -73,17 +73,18 @@ export class TableSnapshot implements HealthSnapshot {
   }
 
   /**
-   * The next generation with `changes` applied: O(changes × depth). A key the snapshot does not
-   * hold starts a new lineage (O(n), like of()): the key set normally changes through of().
+   * The next generation (or `generation`, e.g. a mirror following another table) with `changes`
+   * applied: O(changes × depth). A key the snapshot does not hold starts a new lineage (O(n),
+   * like of()): the key set normally changes through of().
    */
-  with(changes: ReadonlyMap<string, TargetHealth>): TableSnapshot {
+  with(changes: ReadonlyMap<string, TargetHealth>, generation = this.generation + 1): TableSnapshot {
     const { index, depth } = this.#lineage;
     for (const key of changes.keys()) {
       if (!index.has(key)) {
         const entries = new Map<string, TargetHealth>();
         for (const k of this.#lineage.keys) entries.set(k, this.get(k)!);
         for (const [k, h] of changes) entries.set(k, h);
-        return TableSnapshot.of(this.generation + 1, entries);
+        return TableSnapshot.of(generation, entries);
       }
     }
     // Nodes copied by this call; a second change under the same node writes into the copy.
@@ -106,7 +107,7 @@ export class TableSnapshot implements HealthSnapshot {
       }
       node[slot & MASK] = health;
     }
-    return new TableSnapshot(this.generation + 1, this.#lineage, root);
+    return new TableSnapshot(generation, this.#lineage, root);
   }
 
   /**

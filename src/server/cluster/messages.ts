@@ -1,5 +1,5 @@
 // What a cluster's primary and its workers say to each other over the IPC channel (JSON).
-import type { HealthEntry } from './health-mirror.js';
+import type { HealthMessage } from './health-mirror.js';
 
 export interface WireEndpoint {
   readonly address: string;
@@ -8,8 +8,8 @@ export interface WireEndpoint {
 
 /** Primary → worker. */
 export type ToWorker =
-  /** The primary's health table changed: serve with this from now on. */
-  | { readonly t: 'health'; readonly generation: number; readonly entries: readonly HealthEntry[] }
+  /** The primary's health table changed: the whole table (base null) or what changed since `base`. */
+  | HealthMessage
   /** Load what changed (everything with force) and hold it; answer with 'staged'. */
   | { readonly t: 'stage'; readonly seq: number; readonly force: boolean }
   /** Serve what was staged under seq (one synchronous swap). */

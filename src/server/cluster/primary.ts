@@ -16,7 +16,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../logger.js';
 import { startServer, type RunningServer, type ServerOptions } from '../server.js';
-import { healthEntries } from './health-mirror.js';
+import { HealthBroadcaster } from './health-mirror.js';
 import { isToPrimary, OPTIONS_ENV, type ToPrimary, type ToWorker, type WireEndpoint } from './messages.js';
 import { pickFreePorts } from './ports.js';
 
@@ -103,11 +103,10 @@ export async function startClusterPrimary(size: number, server: ServerOptions, o
     });
     return true;
   };
-  const healthMessage = (): ToWorker => ({ t: 'health', generation: control.health.snapshot().generation, entries: healthEntries(control.health) });
   const listeningWorkers = (): Worker[] => live().filter((w) => listeningIds.has(w.id));
-  // Health reaches every worker within one IPC hop of the transition.
-  control.health.on('snapshot', () => {
-    const m = healthMessage();
+  // Health reaches every worker within one IPC hop of the transition: the changes of one turn in
+  // one message, on top of the previous one (health-mirror.ts).
+  const health = new HealthBroadcaster(control.health, (m) => {
     for (const w of live()) if (helloIds.has(w.id)) sendTo(w, m);
   });
 
@@ -210,8 +209,11 @@ export async function startClusterPrimary(size: number, server: ServerOptions, o
     worker.on('message', (m: unknown) => {
       if (!isToPrimary(m)) return;
       if (m.t === 'hello') {
+        // A newcomer, or a worker that lost track of the deltas: the whole table (after the
+        // others got what was pending, so the next delta fits what this one holds).
+        const full = health.full();
         helloIds.add(worker.id);
-        sendTo(worker, healthMessage());
+        sendTo(worker, full);
         return;
       }
       if (m.t === 'listening') {

@@ -5,8 +5,8 @@ import cluster from 'node:cluster';
 import type { Logger } from '../logger.js';
 import type { QueryObserver } from '../observer.js';
 import { startServer, type RunningServer, type ServerOptions, type StagedReload } from '../server.js';
-import type { HealthSnapshot } from '../../health/types.js';
-import { mirroredSnapshot } from './health-mirror.js';
+import type { TableSnapshot } from '../../health/snapshot.js';
+import { applyHealthMessage } from './health-mirror.js';
 import { isToWorker, OPTIONS_ENV, type ToPrimary } from './messages.js';
 
 export interface WorkerHooks {
@@ -35,7 +35,7 @@ export async function startClusterWorker(hooks: WorkerHooks): Promise<RunningSer
     if (process.connected) process.send?.(m);
   };
   let running: RunningServer | null = null;
-  let health: HealthSnapshot | null = null;
+  let health: TableSnapshot | null = null;
   let gotHealth!: () => void;
   const firstHealth = new Promise<void>((resolve) => (gotHealth = resolve));
   const staged = new Map<number, StagedReload>();
@@ -44,7 +44,14 @@ export async function startClusterWorker(hooks: WorkerHooks): Promise<RunningSer
   process.on('message', (m: unknown) => {
     if (!isToWorker(m)) return;
     if (m.t === 'health') {
-      health = mirroredSnapshot(m.generation, m.entries);
+      const next = applyHealthMessage(health, m);
+      if (next === null) {
+        // A delta on top of a generation this worker does not hold: ask for the whole table.
+        hooks.logger.warn({ base: m.base, holding: health?.generation ?? null }, 'cluster: health delta does not fit; asking for the whole table');
+        send({ t: 'hello' });
+        return;
+      }
+      health = next;
       running?.setHealth(health);
       gotHealth();
       return;
