@@ -1,8 +1,10 @@
-// Worker thread: many loopback origins for the prober scale runs (test/hardening/probe-faults
-// and scripts/probe-scale.mjs). On its own event loop, so the origins' work does not delay the
-// prober being measured; in the same process, so its descriptors count in /proc/self/fd.
+// Many loopback origins for the prober scale runs, on an event loop of their own so their work
+// does not delay the prober being measured. Runs as a worker thread (test/hardening/probe-faults:
+// its descriptors count in the test's /proc/self/fd) or as a forked child process
+// (scripts/probe-scale.mjs: the prober's descriptors and CPU are then its own).
 //
-// workerData: { addresses: string[] }. Each address gets two servers on port 0:
+// workerData, or PROBE_ORIGINS (JSON) in a child: { addresses: string[] }. Each address gets two
+// servers on port 0:
 //   hang — accepts, reads and drops what it is sent, never answers;
 //   ok   — answers any HTTP request with 200 "ok" and closes; records when each request
 //          arrived, per "address path" (the path names the monitor).
@@ -12,6 +14,14 @@
 // Message out first: { type: 'ready', servers: [{ address, hangPort, okPort }] }.
 import net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
+
+/** The worker's port, or the same three calls over a child process's IPC channel. */
+const channel = parentPort ?? {
+  postMessage: (message) => process.send(message),
+  on: (event, listener) => process.on(event, listener),
+  close: () => process.disconnect(),
+};
+const config = workerData ?? JSON.parse(process.env.PROBE_ORIGINS ?? '{"addresses":[]}');
 
 const CANNED = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok';
 const open = new Set();
@@ -35,7 +45,7 @@ function listen(server, address) {
 }
 
 const ready = [];
-for (const address of workerData.addresses) {
+for (const address of config.addresses) {
   const hang = net.createServer((socket) => {
     hangAccepted++;
     track(socket);
@@ -62,21 +72,21 @@ for (const address of workerData.addresses) {
   servers.push(hang, ok);
   ready.push({ address, hangPort: await listen(hang, address), okPort: await listen(ok, address) });
 }
-parentPort.postMessage({ type: 'ready', servers: ready });
+channel.postMessage({ type: 'ready', servers: ready });
 
-parentPort.on('message', (message) => {
+channel.on('message', (message) => {
   if (message === 'counts') {
-    parentPort.postMessage({ type: 'counts', open: open.size, hangAccepted, okAccepted, requests });
+    channel.postMessage({ type: 'counts', open: open.size, hangAccepted, okAccepted, requests });
   } else if (message === 'arrivals') {
-    parentPort.postMessage({ type: 'arrivals', arrivals: Object.fromEntries(arrivals) });
+    channel.postMessage({ type: 'arrivals', arrivals: Object.fromEntries(arrivals) });
   } else if (message === 'close') {
     for (const socket of open) socket.destroy();
     let left = servers.length;
     for (const server of servers) {
       server.close(() => {
         if (--left === 0) {
-          parentPort.postMessage({ type: 'closed' });
-          parentPort.close();
+          channel.postMessage({ type: 'closed' });
+          channel.close();
         }
       });
     }
