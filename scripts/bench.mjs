@@ -374,7 +374,25 @@ const CLOCK_TICKS = (() => {
 // ---------------------------------------------------------------------------------------------
 // dnsperf
 
-function runDnsperf(dnsperf, args, stdoutFile) {
+/**
+ * dnsperf 2.10 (Debian's) has a TCP reconnection race: its receive thread may read a socket the
+ * send thread has just closed to reconnect, and EBADF is fatal ("failed to receive packet: Bad
+ * file descriptor"; fixed upstream by DNS-OARC/dnsperf#218, EBADF treated as EAGAIN). The faster
+ * a server answers, the more reconnections per second (one per 1000 queries) and the likelier the
+ * race, so such a run is retried rather than failing the whole bench.
+ */
+async function runDnsperf(dnsperf, args, stdoutFile) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runDnsperfOnce(dnsperf, args, stdoutFile);
+    } catch (err) {
+      if (attempt >= 3 || !/failed to receive packet: Bad file descriptor/.test(err.message)) throw err;
+      process.stderr.write(`  (dnsperf hit its TCP reconnection race (EBADF); run repeated)\n`);
+    }
+  }
+}
+
+function runDnsperfOnce(dnsperf, args, stdoutFile) {
   return new Promise((resolve, reject) => {
     const fd = stdoutFile ? openSync(stdoutFile, 'w') : 'pipe';
     const child = spawn(...pinned('load', dnsperf, args), { stdio: ['ignore', fd, 'pipe'] });
