@@ -100,7 +100,9 @@ async function burst(s: Served, n: number, from: string): Promise<DecodedReply[]
 
 describe('steerdns serve with limits', () => {
   it('--rrl-*: drops and TC=1 slips over real UDP, exemptions, counters in /metrics; --tcp-max-queries closes after the answers', async () => {
+    // One process: the limits are per process (each of N workers applies its own).
     const s = await serve([
+      '--workers', '1',
       '--rrl-rate', '2', '--rrl-burst', '5', '--rrl-slip', '2', '--rrl-exempt', '127.0.5.0/24',
       '--tcp-max-queries', '3',
     ]);
@@ -149,7 +151,7 @@ describe('steerdns serve with limits', () => {
   });
 
   it('without --rrl-rate nothing is limited and the RRL counters stay at 0', async () => {
-    const s = await serve(['--tcp-idle-timeout', '0.3']);
+    const s = await serve(['--workers', '1', '--tcp-idle-timeout', '0.3']);
     const socket0 = dgram.createSocket('udp4');
     let got = 0;
     socket0.on('message', () => got++);
@@ -167,6 +169,30 @@ describe('steerdns serve with limits', () => {
       await until('the idle timeout counted', async () => valueOf(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'idle_timeout' }) === 1);
     } finally {
       socket0.close();
+      expect(await stop(s.child)).toBe(0);
+    }
+  });
+
+  it('with --workers 2 every worker applies the flags, and /metrics sums their counters', async () => {
+    const s = await serve(['--workers', '2', '--rrl-rate', '1', '--rrl-burst', '1', '--rrl-slip', '0', '--tcp-max-queries', '2']);
+    try {
+      const replies = await burst(s, 40, '127.0.0.1');
+      // One reply per worker from the burst, plus what refilled at 1/s while the test ran.
+      expect(replies.length).toBeGreaterThanOrEqual(1);
+      expect(replies.length).toBeLessThanOrEqual(6);
+      expect(replies.every((r) => !r.flag_tc)).toBe(true);
+      const m = await scrape(s);
+      expect(valueOf(m, 'steerdns_rrl_limited_total', { action: 'drop' })).toBe(40 - replies.length);
+      expect(valueOf(m, 'steerdns_rrl_limited_total', { action: 'slip' })).toBe(0);
+
+      const socket = await connectFrom('127.0.0.1', s.dnsPort);
+      const reader = new FrameReader(socket);
+      socket.write(Buffer.concat([1, 2, 3, 4].map((id) => framed({ name: 'www.limits.test', type: 'A', id }))));
+      await reader.waitFor('the server to close', () => reader.ended || reader.closed);
+      socket.destroy();
+      expect(reader.replies().map((r) => r.id)).toEqual([1, 2]);
+      await until('the query limit counted', async () => valueOf(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'query_limit' }) === 1);
+    } finally {
       expect(await stop(s.child)).toBe(0);
     }
   });
