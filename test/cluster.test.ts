@@ -6,36 +6,28 @@
 // Which worker answered: TCP connections are dealt round-robin by node:cluster's primary, so
 // consecutive connections reach both workers; steerdns_cluster_worker_queries_total{pid} on
 // /metrics says how many each one answered.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackend, type Backend } from './support/backends.js';
-import { repoRoot } from './support/build.js';
+import { privateBuild, repoRoot } from './support/build.js';
 import { buildQuery, decode, frame, tcpExchange, udpExchange, type DecodedReply } from './support/dns-client.js';
 import { until } from './support/server.js';
 import { parsePrometheus, request, valueOf, type Sample } from './http/harness.js';
 
-// A private build: other test files rebuild dist/ while these run, and a worker forked (or
-// replaced) in the middle of that would load half-written files.
-const buildRoot = path.join(repoRoot, 'node_modules/.cache/steerdns-cluster-test');
-const cli = path.join(buildRoot, 'dist/cli/main.js');
-
+// A private build: other test files rebuild dist/ while these processes start or fork.
+let cli: string;
+let removeBuild: () => void;
 let dir: string;
 beforeAll(() => {
-  fs.rmSync(buildRoot, { recursive: true, force: true });
-  const tsc = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(buildRoot, 'dist')], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-  });
-  if (!fs.existsSync(cli)) throw new Error(`build failed:\n${tsc.stdout}${tsc.stderr}`);
-  fs.writeFileSync(path.join(buildRoot, 'package.json'), '{ "type": "module" }\n');
+  ({ cli, remove: removeBuild } = privateBuild('steerdns-cluster-test'));
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-cluster-'));
 }, 120_000);
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(buildRoot, { recursive: true, force: true });
+  removeBuild();
 });
 
 const zoneText = (serial: number, www: string): string => `$TTL 300

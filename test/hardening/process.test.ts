@@ -8,31 +8,22 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../support/build.js';
+import { privateBuild, repoRoot } from '../support/build.js';
 import { buildQuery, decode, udpExchange } from '../support/dns-client.js';
 import { until } from '../support/server.js';
 import { connectFrom, FrameReader, framed } from './support.js';
 
-// A private build: other test files build dist/ at the same time, and a process spawned while
-// tsc rewrites a file could load half of it. node_modules/.cache keeps module resolution working.
-const buildRoot = path.join(repoRoot, 'node_modules/.cache/steerdns-hardening-process');
-const cli = path.join(buildRoot, 'dist/cli/main.js');
-
+// A private build: other test files rebuild dist/ while these processes start or fork.
+let cli: string;
+let removeBuild: () => void;
 let dir: string;
 beforeAll(() => {
-  fs.rmSync(buildRoot, { recursive: true, force: true });
-  const tsc = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(buildRoot, 'dist')], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-  });
-  // Type errors elsewhere are the typecheck's business; what matters here is that JS came out.
-  if (!fs.existsSync(cli)) throw new Error(`build failed:\n${tsc.stdout}${tsc.stderr}`);
-  fs.writeFileSync(path.join(buildRoot, 'package.json'), '{ "type": "module" }\n');
+  ({ cli, remove: removeBuild } = privateBuild('steerdns-hardening-process'));
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-proc-'));
 }, 120_000);
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(buildRoot, { recursive: true, force: true });
+  removeBuild();
 });
 
 const goodZone = `$TTL 300
@@ -217,7 +208,7 @@ describe('the shipped rate limiter', () => {
     const script = `
       import v8 from 'node:v8';
       import { PerformanceObserver, performance } from 'node:perf_hooks';
-      import { ResponseRateLimiter } from ${JSON.stringify(path.join(buildRoot, 'dist/server/rrl.js'))};
+      import { ResponseRateLimiter } from ${JSON.stringify(path.join(path.dirname(cli), '../server/rrl.js'))};
       const reply = Buffer.from('00018400000100010000000003777777076578616d706c6503636f6d0000010001c00c000100010000003c0004c0000201', 'hex');
       const ips = ['192.0.2.1', '2001:db8::1', '::ffff:198.51.100.4', '10.9.1.1', '198.51.100.9'];
       const rrl = new ResponseRateLimiter({ rate: 100, slip: 2, ipv4Prefix: 24, ipv6Prefix: 56, exempt: ['10.9.0.0/16'] });
