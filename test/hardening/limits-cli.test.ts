@@ -2,14 +2,14 @@
 // would run it: limited UDP replies are dropped or slip out as TC=1 stubs over real sockets, an
 // exempt network is not limited, a TCP connection ends after --tcp-max-queries answers, and
 // /metrics counts all of it. Bad values exit 2 with the usage.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDist, cliPath, repoRoot } from '../support/build.js';
+import { serveCli, stopCli, type ServedCli } from '../support/serve-cli.js';
 import { buildQuery, decode, type DecodedReply } from '../support/dns-client.js';
 import { until } from '../support/server.js';
 import { parsePrometheus, request, valueOf, type Sample } from '../http/harness.js';
@@ -30,45 +30,10 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(zones, { recursive: true, force: true }));
 
-interface Served {
-  child: ChildProcess;
-  dnsPort: number;
-  httpUrl: string;
-}
+type Served = ServedCli;
 
-function serve(args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [cliPath, 'serve', '--zones', zones, '--geoip', 'off', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', ...args], {
-    cwd: repoRoot,
-  });
-  const lines: string[] = [];
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const rl = readline.createInterface({ input: child.stdout! });
-  return new Promise((resolve, reject) => {
-    let dnsPort = 0;
-    let httpUrl = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not come up: ${lines.join('\n')}${stderr}`)), 15_000);
-    rl.on('line', (line) => {
-      lines.push(line);
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      const msg = String(entry.msg ?? '');
-      if (msg.startsWith('listening')) dnsPort = Number(entry.port);
-      if (msg.startsWith('http listening')) httpUrl = `http://127.0.0.1:${Number(entry.port)}`;
-      if (dnsPort && httpUrl) {
-        clearTimeout(timer);
-        resolve({ child, dnsPort, httpUrl });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  return exited;
-}
+const serve = (args: string[]): Promise<Served> => serveCli(zones, ['--http', '127.0.0.1:0', ...args], { expectHttp: true });
+const stop = stopCli;
 
 const scrape = async (s: Served): Promise<Sample[]> => parsePrometheus((await request(`${s.httpUrl}/metrics`)).text);
 

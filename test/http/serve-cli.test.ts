@@ -1,12 +1,12 @@
 // `steerdns serve` with the HTTP listener and the query log, spawned from dist/ as an operator
 // would run it.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDist, cliPath, repoRoot } from '../support/build.js';
+import { serveCli, stopCli, type ServedCli } from '../support/serve-cli.js';
 import { buildQuery, decode, udpExchange } from '../support/dns-client.js';
 import { parsePrometheus, request, valueOf } from './harness.js';
 
@@ -25,48 +25,10 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(zones, { recursive: true, force: true }));
 
-interface Served {
-  child: ChildProcess;
-  /** Resolves once stdout is fully read (after exit). */
-  drained: Promise<void>;
-  lines: Record<string, unknown>[];
-  dnsPort: number;
-  httpUrl: string | null;
-}
+type Served = ServedCli;
 
-/** Start serve; resolve once DNS (and HTTP, when expected) report their addresses. */
-function serve(args: string[], expectHttp: boolean, env: Record<string, string> = {}): Promise<Served> {
-  const child = spawn(process.execPath, [cliPath, 'serve', '--zones', zones, '--geoip', 'off', '--listen', '127.0.0.1:0', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-  });
-  const lines: Record<string, unknown>[] = [];
-  const rl = readline.createInterface({ input: child.stdout! });
-  const drained = new Promise<void>((resolve) => rl.once('close', () => resolve()));
-  return new Promise((resolve, reject) => {
-    let dnsPort = 0;
-    let httpUrl: string | null = null;
-    const timer = setTimeout(() => reject(new Error(`serve did not come up: ${JSON.stringify(lines)}`)), 15_000);
-    rl.on('line', (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      lines.push(entry);
-      const msg = String(entry.msg ?? '');
-      if (msg.startsWith('listening')) dnsPort = Number(entry.port);
-      if (msg.startsWith('http listening')) httpUrl = `http://127.0.0.1:${Number(entry.port)}`;
-      if (dnsPort && (httpUrl || !expectHttp)) {
-        clearTimeout(timer);
-        resolve({ child, drained, lines, dnsPort, httpUrl });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  return exited;
-}
+const serve = (args: string[], expectHttp: boolean, env: Record<string, string> = {}): Promise<Served> => serveCli(zones, args, { expectHttp, env });
+const stop = stopCli;
 
 describe('steerdns serve --http', () => {
   it('serves /metrics and the status API, logs sampled queries, and closes both on SIGTERM', async () => {
