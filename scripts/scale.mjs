@@ -100,7 +100,7 @@ function manyLbsFile(count) {
 // Child processes: one measured thing each
 
 async function childMain(mode, args) {
-  const { loadConfigDir } = await import(pathToFileURL(path.join(dist, 'server/config-loader.js')).href);
+  const { loadConfigDir } = await import(pathToFileURL(path.join(dist, 'config/config-loader.js')).href);
   if (mode === 'load') {
     const [dir] = args;
     const t0 = performance.now();
@@ -116,7 +116,7 @@ async function childMain(mode, args) {
   }
   if (mode === 'publish') {
     const [dir] = args;
-    const { StateHolder } = await import(pathToFileURL(path.join(dist, 'server/state.js')).href);
+    const { StateHolder } = await import(pathToFileURL(path.join(dist, 'config/state.js')).href);
     const { HealthTable } = await import(pathToFileURL(path.join(dist, 'health/table.js')).href);
     const outcome = loadConfigDir(dir, new Map(), true);
     if (outcome.errors.length > 0) throw new Error(outcome.errors.map((e) => e.describe()).join('\n'));

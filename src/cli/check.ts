@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { GeoIpService } from '../geo/service.js';
-import { loadConfigDir } from '../server/config-loader.js';
+import { loadConfigDir } from '../config/config-loader.js';
 import { silentLogger } from '../server/logger.js';
 import type { CliOptions } from './main.js';
 import { resolveGeoIpOption } from './resolve-geoip.js';

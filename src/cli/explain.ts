@@ -2,10 +2,10 @@ import path from 'node:path';
 import { GeoIpService } from '../geo/service.js';
 import { formatTrace } from '../lb/steer.js';
 import { HealthTable } from '../health/table.js';
-import { loadConfigDir } from '../server/config-loader.js';
-import { explain, ExplainError } from '../server/explain.js';
+import { loadConfigDir } from '../config/config-loader.js';
+import { explain, ExplainError } from '../query/explain.js';
 import { silentLogger } from '../server/logger.js';
-import { StateHolder } from '../server/state.js';
+import { StateHolder } from '../config/state.js';
 import type { CliOptions } from './main.js';
 import { resolveGeoIpOption } from './resolve-geoip.js';
 

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { resolveRrlOptions } from '../server/rrl.js';
+import { resolveRrlOptions } from '../transport/rrl.js';
 import { LIMIT_FLAGS, parseLimitFlags } from './limits.js';
 
 const parse = (...args: string[]) => parseLimitFlags(parseArgs({ args, options: LIMIT_FLAGS }).values);

@@ -1,8 +1,8 @@
-// `serve` flags for response rate limiting (server/rrl.ts) and the TCP limits (server/tcp.ts):
+// `serve` flags for response rate limiting (transport/rrl.ts) and the TCP limits (transport/tcp.ts):
 // their parseArgs specs, their usage text, and their validation into the options startServer
 // takes. Kept apart from main.ts so they can be tested without running the CLI.
-import { parseCidr, type RrlOptions } from '../server/rrl.js';
-import type { TcpOptions } from '../server/tcp.js';
+import { parseCidr, type RrlOptions } from '../transport/rrl.js';
+import type { TcpOptions } from '../transport/tcp.js';
 
 /** parseArgs option specs, spread into main.ts's. Values are strings: numbers are checked here. */
 export const LIMIT_FLAGS = {

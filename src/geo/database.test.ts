@@ -6,7 +6,7 @@ import { buildTestGeoDb, TEST_GEO_BUILD_EPOCH, TEST_GEO_NETWORKS, writeTestGeoDb
 import { SteerError } from '../errors.js';
 import fc from 'fast-check';
 import { detectGeoKind, geoDatabaseFromBuffer, ipv4Net24, normalizeLookupAddress, openGeoDatabase } from './database.js';
-import { mmdbDouble, writeMmdb } from './mmdb-writer.js';
+import { mmdbDouble, writeMmdb } from '../../test/support/mmdb-writer.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'steerdns-geodb-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

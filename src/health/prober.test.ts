@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Prober } from './prober.js';
 import { type Transition, HealthTable } from './table.js';
-import { type ConnectionTracker, closeServer, listen, target, trackConnections, waitFor } from './testing/loopback.js';
+import { type ConnectionTracker, closeServer, listen, target, trackConnections, waitFor } from '../../test/support/loopback.js';
 import type { ProbeResult, ProbeTarget } from './types.js';
 
 /** An HTTP origin whose health the test controls, counting the requests it serves. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Transition, HealthTable } from './table.js';
-import { target } from './testing/loopback.js';
+import { target } from '../../test/support/loopback.js';
 import type { HealthSnapshot, ProbeResult } from './types.js';
 
 let clock = 1_000;

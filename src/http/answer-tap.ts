@@ -3,7 +3,7 @@
 // sent were truncated (TC is set by the encoder, after the observer ran). The pipeline is
 // synchronous, so a tap's begin() and end() bracket exactly one query, with the observer's
 // calls for that query in between.
-import type { QueryPipeline, Transport } from '../server/pipeline.js';
+import type { QueryPipeline, Transport } from '../query/pipeline.js';
 
 export interface AnswerTap {
   /** Before the pipeline runs. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { prepareLb } from '../lb/prepare.js';
 import { steer } from '../lb/steer.js';
-import { client, healthWithDown, lbConfig, seededRandom } from '../lb/testing.js';
+import { client, healthWithDown, lbConfig, seededRandom } from '../../test/support/lb-fixtures.js';
 import { formatIp } from '../wire/rdata.js';
 import { RRType, type RR } from '../wire/types.js';
 import { attributeRecords, type RecordSource } from './attribution.js';

@@ -6,12 +6,12 @@
 // between. Probe durations are seen by wrapping HealthTable.report, the one place every probe
 // result passes through.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { LoadOutcome } from '../server/config-loader.js';
-import type { QueryObserver } from '../server/observer.js';
-import type { Transport } from '../server/pipeline.js';
+import type { LoadOutcome } from '../config/config-loader.js';
+import type { QueryObserver } from '../query/observer.js';
+import type { Transport } from '../query/pipeline.js';
 import type { RunningServer } from '../server/server.js';
-import type { RrlStats } from '../server/rrl.js';
-import type { ServingState } from '../server/state.js';
+import type { RrlStats } from '../transport/rrl.js';
+import type { ServingState } from '../config/state.js';
 import { evaluatePool } from '../lb/prepare.js';
 import { rcodeToString, typeToString } from '../wire/format.js';
 import type { Query, RR, Reply } from '../wire/types.js';

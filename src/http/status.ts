@@ -5,7 +5,7 @@ import type { TargetStats } from '../health/table.js';
 import type { PreparedLb } from '../lb/prepare.js';
 import type { LbOrigin } from '../lb/types.js';
 import type { RunningServer } from '../server/server.js';
-import type { ServingState } from '../server/state.js';
+import type { ServingState } from '../config/state.js';
 import { trafficKey, type SteerMetrics } from './metrics.js';
 import type { TrafficSnapshot } from './traffic.js';
 import type { LoadBalancerStatus, OriginStatus, PoolStatus, Status } from './status-schema.js';

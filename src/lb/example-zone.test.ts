@@ -8,7 +8,7 @@ import { RRType } from '../wire/types.js';
 import { loadLbFile } from './load.js';
 import { prepareLb } from './prepare.js';
 import { steer } from './steer.js';
-import { answerText, client, fakeGeo, healthWithDown, seededRandom } from './testing.js';
+import { answerText, client, fakeGeo, healthWithDown, seededRandom } from '../../test/support/lb-fixtures.js';
 import type { LbZoneConfig } from './types.js';
 
 const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../zones/example.com.lb.yaml');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RRType } from '../wire/types.js';
 import { loadLbFile, loadLbText } from './load.js';
-import { lbConfig } from './testing.js';
+import { lbConfig } from '../../test/support/lb-fixtures.js';
 
 const FILE = 'zones/example.com.lb.yaml';
 

@@ -5,7 +5,7 @@ import type { HealthSnapshot, TargetHealth } from '../health/types.js';
 import { RRType } from '../wire/types.js';
 import { prepareLb, prepareLbChanges, type PreparedLbZone } from './prepare.js';
 import { steer } from './steer.js';
-import { answerText, client, fakeGeo, lbConfig, seededRandom } from './testing.js';
+import { answerText, client, fakeGeo, lbConfig, seededRandom } from '../../test/support/lb-fixtures.js';
 import type { LbZoneConfig } from './types.js';
 
 const state = (up: boolean): TargetHealth => Object.freeze({ up, known: true, since: 0, reason: up ? 'ok' : 'down', lastResult: null });

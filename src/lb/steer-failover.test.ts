@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RRType } from '../wire/types.js';
 import { prepareLb } from './prepare.js';
 import { createTrace, formatTrace, steer, type SteerContext } from './steer.js';
-import { answerText, client, healthWithDown, lbConfig, seededRandom } from './testing.js';
+import { answerText, client, healthWithDown, lbConfig, seededRandom } from '../../test/support/lb-fixtures.js';
 
 const config = lbConfig(`monitors:
   web: { port: 8080 }

@@ -3,7 +3,7 @@ import { RRType } from '../wire/types.js';
 import { greatCircleKm } from './policies/proximity.js';
 import { prepareLb } from './prepare.js';
 import { createTrace, formatTrace, steer } from './steer.js';
-import { answerText, client, fakeGeo, healthWithDown, lbConfig, seededRandom } from './testing.js';
+import { answerText, client, fakeGeo, healthWithDown, lbConfig, seededRandom } from '../../test/support/lb-fixtures.js';
 
 const geo = fakeGeo([
   { cidr: '81.2.69.0/24', continent: 'EU', country: 'GB', subdivision: 'GB-ENG', latitude: 51.5, longitude: -0.13 },

@@ -5,7 +5,7 @@ import type { HealthSnapshot } from '../health/types.js';
 import { RRType } from '../wire/types.js';
 import { prepareLb } from './prepare.js';
 import { steer } from './steer.js';
-import { answerText, client, healthWithDown, lbConfig, seededRandom } from './testing.js';
+import { answerText, client, healthWithDown, lbConfig, seededRandom } from '../../test/support/lb-fixtures.js';
 import type { LbZoneConfig } from './types.js';
 
 const pools = (names: string[], extra = '') =>

@@ -15,7 +15,7 @@
 import type { RRset } from '../wire/types.js';
 import { RRType } from '../wire/types.js';
 import type { AnswerSet } from './answer-sets.js';
-import { describeClient, SteerCall, type SteerContext } from './call.js';
+import { describeClient, SteerCall, type SteerContext } from './steer-context.js';
 import { chooseGeo } from './policies/geo.js';
 import { chooseHash } from './policies/hash.js';
 import { chooseOff } from './policies/off.js';
@@ -24,7 +24,7 @@ import { chooseProximity } from './policies/proximity.js';
 import { chooseRandom } from './policies/random.js';
 import type { PreparedLb, PreparedLbZone, PreparedPool } from './prepare.js';
 
-export type { SteerContext } from './call.js';
+export type { SteerContext } from './steer-context.js';
 export type { SteerTrace, SteerTraceStep, SteerTraceStage } from './trace.js';
 export { createTrace, formatTrace } from './trace.js';
 

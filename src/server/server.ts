@@ -6,16 +6,16 @@ import { GeoIpService } from '../geo/service.js';
 import { HealthTable } from '../health/table.js';
 import { Prober } from '../health/prober.js';
 import type { HealthSnapshot, ProbeTarget } from '../health/types.js';
-import { configFingerprint, discardPrepared, loadConfigDir, prepareReload, type LoadOutcome } from './config-loader.js';
-import { formatHostPort, parseListenAddress, type ListenAddress } from './listen-address.js';
+import { configFingerprint, discardPrepared, loadConfigDir, prepareReload, type LoadOutcome } from '../config/config-loader.js';
+import { formatHostPort, parseListenAddress, type ListenAddress } from '../transport/listen-address.js';
 import type { Logger } from './logger.js';
-import type { QueryObserver } from './observer.js';
-import { QueryPipeline } from './pipeline.js';
-import { Reloader } from './reloader.js';
-import { StateHolder, type OriginConfig } from './state.js';
-import { listenTcp, type TcpListener, type TcpOptions, type TcpStats } from './tcp.js';
-import { listenUdp, type UdpListener } from './udp.js';
-import { ResponseRateLimiter, resolveRrlOptions, type RrlOptions } from './rrl.js';
+import type { QueryObserver } from '../query/observer.js';
+import { QueryPipeline } from '../query/pipeline.js';
+import { Reloader } from '../config/reloader.js';
+import { StateHolder, type OriginConfig } from '../config/state.js';
+import { listenTcp, type TcpListener, type TcpOptions, type TcpStats } from '../transport/tcp.js';
+import { listenUdp, type UdpListener } from '../transport/udp.js';
+import { ResponseRateLimiter, resolveRrlOptions, type RrlOptions } from '../transport/rrl.js';
 
 export interface ServerOptions {
   readonly zonesDir: string;

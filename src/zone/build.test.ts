@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RRType } from '../wire/types.js';
 import { buildZone, type BuildResult } from './build.js';
 import { parseZoneText } from './parser.js';
-import { formatRR } from './test-format.js';
+import { formatRR } from '../../test/support/zone-format.js';
 import type { DynamicBinding, Zone } from './types.js';
 
 const HEAD = `$TTL 3600

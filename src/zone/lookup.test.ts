@@ -4,7 +4,7 @@ import { RRType, type RRset } from '../wire/types.js';
 import { buildZone } from './build.js';
 import { lookup, MAX_CNAME_CHAIN } from './lookup.js';
 import { parseZoneText } from './parser.js';
-import { formatSection } from './test-format.js';
+import { formatSection } from '../../test/support/zone-format.js';
 import type { DynamicAnswer, DynamicBinding, DynamicSource, LookupResult, Zone } from './types.js';
 
 const CHAIN_LINKS = Array.from({ length: 14 }, (_, i) => `c${i + 1} CNAME c${i + 2}`).join('\n');

@@ -4,7 +4,7 @@ import { buildZone } from './build.js';
 import { lookup } from './lookup.js';
 import { packZone, unpackZone, ZoneUnpacker } from './pack.js';
 import { parseZoneText } from './parser.js';
-import { formatRR, formatSection } from './test-format.js';
+import { formatRR, formatSection } from '../../test/support/zone-format.js';
 import type { DynamicBinding, Zone } from './types.js';
 import { factsOf } from './zone-facts.js';
 

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RRType } from '../wire/types.js';
 import { parseZoneText, type ParseOptions, type ParsedRecord } from './parser.js';
-import { formatRR } from './test-format.js';
+import { formatRR } from '../../test/support/zone-format.js';
 
 const FILE = '/zones/example.com.zone';
 

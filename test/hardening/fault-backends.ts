@@ -8,7 +8,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { Packet } from 'dns2';
 import { generate } from 'selfsigned';
-import { type ConnectionTracker, closeServer, listen, trackConnections } from '../../src/health/testing/loopback.js';
+import { type ConnectionTracker, closeServer, listen, trackConnections } from '../support/loopback.js';
 
 /** When a "slow" origin answers (passes a 1 s timeout) and when a "late" one does (fails it). */
 export const SLOW_MS = 300;

@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Reloader } from '../../src/server/reloader.js';
+import { Reloader } from '../../src/config/reloader.js';
 import { silentLogger } from '../../src/server/logger.js';
-import type { LoadOutcome } from '../../src/server/config-loader.js';
+import type { LoadOutcome } from '../../src/config/config-loader.js';
 import { startTestServer, until, type TestServer } from '../support/server.js';
 import { UdpClient } from './support.js';
 

@@ -10,7 +10,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prober } from '../../src/health/prober.js';
 import { HealthTable } from '../../src/health/table.js';
-import { closedPort, target, waitFor } from '../../src/health/testing/loopback.js';
+import { closedPort, target, waitFor } from '../support/loopback.js';
 import type { MonitorSpec, ProbeTarget, TargetHealth } from '../../src/health/types.js';
 import { MAX_BODY_BYTES } from '../../src/health/monitors/http.js';
 import { repoRoot } from '../support/build.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildQuery, decode, type DecodedReply } from '../support/dns-client.js';
 import { startTestServer, until, type TestServer } from '../support/server.js';
-import type { RrlOptions } from '../../src/server/rrl.js';
+import type { RrlOptions } from '../../src/transport/rrl.js';
 
 const zonesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/conformance');
 

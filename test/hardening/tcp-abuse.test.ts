@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decode, udpNoReply, buildQuery } from '../support/dns-client.js';
 import { startTestServer, until, type TestServer } from '../support/server.js';
-import type { TcpOptions } from '../../src/server/tcp.js';
+import type { TcpOptions } from '../../src/transport/tcp.js';
 import { connectFrom, FrameReader, framed, percentile, UdpClient } from './support.js';
 
 const zonesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/conformance');

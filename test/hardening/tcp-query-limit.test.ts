@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, until, type TestServer } from '../support/server.js';
-import type { TcpOptions } from '../../src/server/tcp.js';
+import type { TcpOptions } from '../../src/transport/tcp.js';
 import { connectFrom, FrameReader, framed } from './support.js';
 
 const zonesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/conformance');

@@ -10,8 +10,8 @@ import { SteerMetrics } from '../../src/http/metrics.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/http/server.js';
 import { silentLogger } from '../../src/server/logger.js';
 import type { ServerOptions } from '../../src/server/server.js';
-import { combineObservers } from '../../src/server/query-log.js';
-import type { QueryObserver } from '../../src/server/observer.js';
+import { combineObservers } from '../../src/query/query-log.js';
+import type { QueryObserver } from '../../src/query/observer.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 export interface HttpReply {

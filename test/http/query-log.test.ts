@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueryLog } from '../../src/server/query-log.js';
+import { QueryLog } from '../../src/query/query-log.js';
 import { startHarness, type Harness } from './harness.js';
 
 const ZONE = `$TTL 300

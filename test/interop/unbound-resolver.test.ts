@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QueryObserver } from '../../src/server/observer.js';
+import type { QueryObserver } from '../../src/query/observer.js';
 import type { ClientSubnet, Query } from '../../src/wire/types.js';
 import { httpBackend, type Backend } from '../support/backends.js';
 import { writeTestGeoDb } from '../support/geo-fixture.js';

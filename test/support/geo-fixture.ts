@@ -20,7 +20,7 @@
 // The file also maps ::ffff:0:0/96 to the IPv4 networks (as MaxMind's databases do).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { mmdbDouble, mmdbUint16, mmdbUint32, writeMmdb, type MmdbValue } from '../../src/geo/mmdb-writer.js';
+import { mmdbDouble, mmdbUint16, mmdbUint32, writeMmdb, type MmdbValue } from './mmdb-writer.js';
 
 export interface TestGeoNetwork {
   readonly network: string;

@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import { Packet } from 'dns2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { target } from '../testing/loopback.js';
+import { target } from '../../../test/support/loopback.js';
 import { parseQtype, parseRcode, rcodeName } from './dns.js';
 import { runProbe } from './index.js';
 

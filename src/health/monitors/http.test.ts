@@ -9,7 +9,7 @@ import {
   target,
   trackConnections,
   waitFor,
-} from '../testing/loopback.js';
+} from '../../../test/support/loopback.js';
 import { MAX_BODY_BYTES } from './http.js';
 import { runProbe } from './index.js';
 

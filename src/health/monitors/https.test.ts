@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConnectionTracker, closeServer, listen, target, trackConnections, waitFor } from '../testing/loopback.js';
+import { type ConnectionTracker, closeServer, listen, target, trackConnections, waitFor } from '../../../test/support/loopback.js';
 import { runProbe } from './index.js';
 
 let server: https.Server;

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProbeResult, ProbeTarget } from '../types.js';
-import { type ConnectionTracker, closeServer, listen, spec, target, trackConnections, waitFor } from '../testing/loopback.js';
+import { type ConnectionTracker, closeServer, listen, spec, target, trackConnections, waitFor } from '../../../test/support/loopback.js';
 import { runProbe, timeoutMs } from './index.js';
 
 let server: http.Server;

@@ -1,7 +1,7 @@
 // steering_policy hash: weighted rendezvous hashing of the client subnet over the healthy
 // default pools. A subnet keeps its pool while that pool is healthy; when a pool dies only
 // the subnets that were on it move (to their next-best pool).
-import type { SteerCall } from '../call.js';
+import type { SteerCall } from '../steer-context.js';
 import type { PreparedLb } from '../prepare.js';
 import { rendezvousPick } from '../weighted.js';
 import { listState } from './describe.js';

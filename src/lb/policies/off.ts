@@ -1,5 +1,5 @@
 // steering_policy off: default_pools in order, the first healthy one (failover).
-import type { SteerCall } from '../call.js';
+import type { SteerCall } from '../steer-context.js';
 import type { PreparedLb } from '../prepare.js';
 import { listState } from './describe.js';
 

@@ -9,7 +9,7 @@
 import { formatIp } from '../../wire/rdata.js';
 import { RRType, type RR, type RRset } from '../../wire/types.js';
 import type { AnswerSet, CandidateSet } from '../answer-sets.js';
-import type { SteerCall } from '../call.js';
+import type { SteerCall } from '../steer-context.js';
 import type { PreparedPool } from '../prepare.js';
 import { fmix32, rendezvousPick, weightedPick } from '../weighted.js';
 

@@ -2,7 +2,7 @@
 // coordinates by great-circle distance (ties go to the earlier pool in default_pools). Without
 // coordinates for the client, default_pools order. ECS scope: the GeoIP network prefix, or 0
 // when at most one pool is healthy (then location cannot change the answer).
-import type { SteerCall } from '../call.js';
+import type { SteerCall } from '../steer-context.js';
 import type { PreparedLb } from '../prepare.js';
 import { listState } from './describe.js';
 

@@ -1,6 +1,6 @@
 // steering_policy random: a healthy default pool drawn by random_steering weights. A pool of
 // weight 0 is a standby: used (in default order) only when no weighted pool is healthy.
-import type { SteerCall } from '../call.js';
+import type { SteerCall } from '../steer-context.js';
 import type { PreparedLb } from '../prepare.js';
 import { weightedPick } from '../weighted.js';
 import { listState } from './describe.js';

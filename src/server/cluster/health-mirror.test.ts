@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TableSnapshot } from '../../health/snapshot.js';
 import { HealthTable } from '../../health/table.js';
-import { target } from '../../health/testing/loopback.js';
+import { target } from '../../../test/support/loopback.js';
 import type { HealthSnapshot } from '../../health/types.js';
 import { applyHealthMessage, HealthBroadcaster, type HealthMessage } from './health-mirror.js';
 

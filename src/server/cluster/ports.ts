@@ -4,7 +4,7 @@
 // picks the port once — one free for both UDP and TCP — and every worker listens on it.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { formatHostPort, parseListenAddress, type ListenAddress } from '../listen-address.js';
+import { formatHostPort, parseListenAddress, type ListenAddress } from '../../transport/listen-address.js';
 
 /** Each "ADDR:0" of `listen` → "ADDR:PORT" with PORT free for UDP and TCP; others unchanged. */
 export async function pickFreePorts(listen: readonly string[]): Promise<string[]> {

@@ -3,7 +3,7 @@
 // environment); health snapshots and reload orders come over the IPC channel.
 import cluster from 'node:cluster';
 import type { Logger } from '../logger.js';
-import type { QueryObserver } from '../observer.js';
+import type { QueryObserver } from '../../query/observer.js';
 import { startServer, type RunningServer, type ServerOptions, type StagedReload } from '../server.js';
 import type { TableSnapshot } from '../../health/snapshot.js';
 import { applyHealthMessage } from './health-mirror.js';

@@ -5,7 +5,7 @@ import type { ClientAddress } from '../geo/types.js';
 import { steer, type SteerTrace } from '../lb/steer.js';
 import type { Query, RRset } from '../wire/types.js';
 import type { DynamicAnswer, DynamicBinding, DynamicSource } from '../zone/types.js';
-import type { ServingState } from './state.js';
+import type { ServingState } from '../config/state.js';
 
 const NO_ANSWER: DynamicAnswer = Object.freeze({ rrset: null, scope: 0 });
 

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { encodeQuery } from '../wire/encode-query.js';
 import { HealthTable } from '../health/table.js';
 import { QueryPipeline } from './pipeline.js';
-import { StateHolder } from './state.js';
+import { StateHolder } from '../config/state.js';
 
 describe('query pipeline', () => {
   it('turns a failure while answering into SERVFAIL for that query, logged, and keeps answering', () => {

@@ -9,12 +9,12 @@ import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDist, repoRoot } from '../../test/support/build.js';
 import type * as ConfigLoader from './config-loader.js';
-import type * as Server from './server.js';
-import type * as Logger from './logger.js';
-import type * as TestFormat from '../zone/test-format.js';
+import type * as Server from '../server/server.js';
+import type * as Logger from '../server/logger.js';
+import { formatRR } from '../../test/support/zone-format.js';
 import type { Zone } from '../zone/types.js';
 
-type Dist = { cl: typeof ConfigLoader; server: typeof Server; logger: typeof Logger; format: typeof TestFormat };
+type Dist = { cl: typeof ConfigLoader; server: typeof Server; logger: typeof Logger };
 let dist: Dist;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-offthread-'));
 
@@ -22,10 +22,9 @@ beforeAll(async () => {
   buildDist();
   const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(path.join(repoRoot, 'dist', file)).href)) as T;
   dist = {
-    cl: await load('server/config-loader.js'),
+    cl: await load('config/config-loader.js'),
     server: await load('server/server.js'),
     logger: await load('server/logger.js'),
-    format: await load('zone/test-format.js'),
   };
 }, 180_000);
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -71,7 +70,7 @@ function dump(zone: Zone): string[] {
   const out = [`serial ${zone.serial} records ${zone.recordCount} cuts ${[...zone.cuts].join(',')}`];
   for (const [name, node] of zone.nodes) {
     out.push(`${name} lb=${node.dynamic?.lb ?? '-'}`);
-    for (const rrset of node.rrsets.values()) for (const rr of rrset) out.push(dist.format.formatRR(rr));
+    for (const rrset of node.rrsets.values()) for (const rr of rrset) out.push(formatRR(rr));
   }
   return out.sort();
 }

@@ -5,9 +5,9 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { buildTestGeoDb } from '../../test/support/geo-fixture.js';
 import { geoDatabaseFromBuffer } from '../geo/database.js';
-import { seededRandom } from '../lb/testing.js';
+import { seededRandom } from '../../test/support/lb-fixtures.js';
 import type { RRset } from '../wire/types.js';
-import { loadOrigin } from './config-loader.js';
+import { loadOrigin } from '../config/config-loader.js';
 import { SteeredReplyCache } from './reply-cache.js';
 import dnsPacket from 'dns-packet';
 import { encodeQuery } from '../wire/encode-query.js';
@@ -16,8 +16,8 @@ import { buildZone } from '../zone/build.js';
 import { parseZoneText } from '../zone/parser.js';
 import { QueryPipeline } from './pipeline.js';
 import type { ReplyCache } from './reply-cache.js';
-import { silentLogger } from './logger.js';
-import { StateHolder, type OriginConfig } from './state.js';
+import { silentLogger } from '../server/logger.js';
+import { StateHolder, type OriginConfig } from '../config/state.js';
 
 function stateWith(text: string): StateHolder {
   const parsed = parseZoneText(text, { file: 'mem.zone', origin: 'cache.test', zonesDir: '/' });

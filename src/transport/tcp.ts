@@ -16,8 +16,8 @@
 // accepting, answer what has arrived, flush, close.
 import net from 'node:net';
 import type { ListenAddress } from './listen-address.js';
-import type { QueryPipeline } from './pipeline.js';
-import type { Logger } from './logger.js';
+import type { QueryPipeline } from '../query/pipeline.js';
+import type { Logger } from '../server/logger.js';
 
 export interface TcpOptions {
   /** Close a connection with no traffic for this long (ms). */

@@ -9,7 +9,7 @@ import { createTrace, type SteerTraceStep } from '../lb/steer.js';
 import { lookup } from '../zone/lookup.js';
 import { parseNameText } from '../zone/name.js';
 import { QueryDynamicSource } from './dynamic-source.js';
-import type { ServingState } from './state.js';
+import type { ServingState } from '../config/state.js';
 
 export interface ExplainRequest {
   readonly name: string;

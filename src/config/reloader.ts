@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { discardPrepared, prepareReload, type PrepareOptions } from './config-loader.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../server/logger.js';
 
 export interface ReloaderOptions {
   readonly dir: string;

@@ -2,8 +2,8 @@
 // Kept free of test-framework imports so it type-checks and builds like any other module.
 import type { AddressInfo, Server, Socket } from 'node:net';
 import net from 'node:net';
-import type { MonitorSpec, ProbeTarget } from '../types.js';
-import { targetKey } from '../types.js';
+import type { MonitorSpec, ProbeTarget } from '../../src/health/types.js';
+import { targetKey } from '../../src/health/types.js';
 
 export const DEFAULT_SPEC: MonitorSpec = Object.freeze({
   type: 'http',

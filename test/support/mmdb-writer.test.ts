@@ -7,7 +7,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { Reader } from 'maxmind';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildTestGeoDb, TEST_GEO_NETWORKS } from '../../test/support/geo-fixture.js';
+import { buildTestGeoDb, TEST_GEO_NETWORKS } from './geo-fixture.js';
 import {
   MMDB_METADATA_MARKER,
   mmdbDouble,

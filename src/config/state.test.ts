@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HealthTable } from '../health/table.js';
 import type { HealthSnapshot, ProbeResult } from '../health/types.js';
-import { lbConfig } from '../lb/testing.js';
+import { lbConfig } from '../../test/support/lb-fixtures.js';
 import { buildZone } from '../zone/build.js';
 import { parseZoneText } from '../zone/parser.js';
 import { StateHolder, type OriginConfig, type ServingState } from './state.js';

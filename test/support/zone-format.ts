@@ -1,7 +1,7 @@
 // Test helper: RRs as master-file text, so tests compare readable lines. Not used at run time.
-import { formatIp } from '../wire/rdata.js';
-import { RRType, type RData, type RR, type RRset } from '../wire/types.js';
-import { typeName } from './rrtype-names.js';
+import { formatIp } from '../../src/wire/rdata.js';
+import { RRType, type RData, type RR, type RRset } from '../../src/wire/types.js';
+import { typeName } from '../../src/zone/rrtype-names.js';
 
 function abs(name: string): string {
   return `${name}.`;

@@ -12,7 +12,7 @@
 //   become data-section pointers when that is shorter.
 // - More specific networks override less specific ones regardless of input order.
 import { isIPv4, isIPv6 } from 'node:net';
-import { ipv4Bytes, ipv6Bytes } from '../wire/rdata.js';
+import { ipv4Bytes, ipv6Bytes } from '../../src/wire/rdata.js';
 
 /** Numbers whose storage type must be explicit (a JS number alone cannot say uint16 vs double). */
 export class MmdbTyped {

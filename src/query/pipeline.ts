@@ -6,9 +6,9 @@ import { encodeReply } from '../wire/encode.js';
 import { Opcode, Rcode, RRClass, RRType, type Query, type Reply, type ReplyEdns, type RRset } from '../wire/types.js';
 import { lookup } from '../zone/lookup.js';
 import type { LookupResult } from '../zone/types.js';
-import type { StateHolder } from './state.js';
+import type { StateHolder } from '../config/state.js';
 import { QueryDynamicSource } from './dynamic-source.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../server/logger.js';
 import type { QueryObserver } from './observer.js';
 import { patchReply, patchSteeredReply, ReplyCache, SteeredReplyCache } from './reply-cache.js';
 

@@ -2,8 +2,8 @@
 // rate limiting (rrl.ts) applies here only: TCP is where a limited client gets its answers.
 import dgram from 'node:dgram';
 import type { ListenAddress } from './listen-address.js';
-import type { QueryPipeline } from './pipeline.js';
-import type { Logger } from './logger.js';
+import type { QueryPipeline } from '../query/pipeline.js';
+import type { Logger } from '../server/logger.js';
 import { RrlVerdict, slipReply, type ResponseRateLimiter } from './rrl.js';
 
 export interface UdpListener {

@@ -1,13 +1,13 @@
 // Test doubles for the steering code: a table-driven GeoDatabase, hand-made health snapshots,
 // a seeded PRNG and client addresses. Used by src/lb tests and usable by explain/server tests.
-import type { ClientAddress, GeoDatabase, GeoLocation } from '../geo/types.js';
-import type { HealthSnapshot, TargetHealth } from '../health/types.js';
-import { parseCidr } from './cidr.js';
-import { commonPrefixLength, parseIpInto } from './ip.js';
-import { loadLbText } from './load.js';
-import { describeRecord } from './policies/origin.js';
-import { RRType, type RRset } from '../wire/types.js';
-import type { LbZoneConfig } from './types.js';
+import type { ClientAddress, GeoDatabase, GeoLocation } from '../../src/geo/types.js';
+import type { HealthSnapshot, TargetHealth } from '../../src/health/types.js';
+import { parseCidr } from '../../src/lb/cidr.js';
+import { commonPrefixLength, parseIpInto } from '../../src/lb/ip.js';
+import { loadLbText } from '../../src/lb/load.js';
+import { describeRecord } from '../../src/lb/policies/origin.js';
+import { RRType, type RRset } from '../../src/wire/types.js';
+import type { LbZoneConfig } from '../../src/lb/types.js';
 
 /** mulberry32: small, fast, seeded; good enough for statistical tests. */
 export function seededRandom(seed: number): () => number {
