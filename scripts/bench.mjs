@@ -24,7 +24,21 @@
 // compares servers only at the same settings. -c/-q are small on purpose: one single-threaded
 // server needs ~100 queries in flight to stay busy, and more would only queue in socket buffers.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createReadStream, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync, accessSync, constants } from 'node:fs';
+import {
+  createReadStream,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  closeSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  accessSync,
+  constants,
+} from 'node:fs';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
@@ -120,7 +134,11 @@ const config = {
   repeat: Math.round(positiveNumber('BENCH_REPEAT', 3)),
   p99: process.env.BENCH_P99 !== '0',
   latencySeconds: positiveNumber('BENCH_LATENCY_SECONDS', 3),
-  mixes: process.env.BENCH_MIXES ? process.env.BENCH_MIXES.split(',').map((s) => s.trim()).filter(Boolean) : null,
+  mixes: process.env.BENCH_MIXES
+    ? process.env.BENCH_MIXES.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : null,
   pin: process.env.BENCH_PIN !== '0',
   gdnsd: process.env.BENCH_GDNSD !== '0',
   subnets: Math.round(positiveNumber('BENCH_SUBNETS', 10_000)),
@@ -311,7 +329,10 @@ async function startGdnsd(gdnsd, kind, tmp, probeName) {
 function writeEcsQueries(file, name, count) {
   let seed = 0x5eed5eed;
   const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8;
-  const qname = Buffer.concat([...name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'ascii')])), Buffer.from([0])]);
+  const qname = Buffer.concat([
+    ...name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'ascii')])),
+    Buffer.from([0]),
+  ]);
   const seen = new Set();
   const chunks = [];
   while (seen.size < count) {
@@ -513,7 +534,16 @@ async function latencyRun(dnsperf, base, file) {
  * noise from other work on the machine hits both sides alike; the median-qps run is reported.
  */
 async function measureMix(dnsperf, mix, targets, tmp) {
-  const baseFor = (server) => ['-s', HOST, '-p', String(server.port), '-d', mix.data.file, ...(mix.data.binary ? ['-B'] : []), ...mix.dnsperfArgs];
+  const baseFor = (server) => [
+    '-s',
+    HOST,
+    '-p',
+    String(server.port),
+    '-d',
+    mix.data.file,
+    ...(mix.data.binary ? ['-B'] : []),
+    ...mix.dnsperfArgs,
+  ];
   if (config.warmup > 0) {
     for (const { server } of targets) await runDnsperf(dnsperf, [...baseFor(server), '-l', String(config.warmup)], null);
   }
@@ -622,7 +652,12 @@ async function main() {
   const rows = [];
   let bare = null;
   try {
-    bare = await startServer('bare-node', process.execPath, (port) => [path.join(repoRoot, 'scripts/bare-responder.mjs'), '--host', HOST, '--port', String(port)], 'probe.bench.example');
+    bare = await startServer(
+      'bare-node',
+      process.execPath,
+      (port) => [path.join(repoRoot, 'scripts/bare-responder.mjs'), '--host', HOST, '--port', String(port)],
+      'probe.bench.example',
+    );
     for (const mix of mixes) {
       if (mix.ecsQueries) {
         const file = path.join(tmp, `${mix.name}.bin`);
@@ -698,7 +733,7 @@ async function main() {
   console.log('');
   printTable(rows);
   console.log('');
-  console.log('vs bare = qps / the bare Node responder\'s qps in the same mix; vs gdnsd = qps / gdnsd\'s qps (one thread each: per core).');
+  console.log("vs bare = qps / the bare Node responder's qps in the same mix; vs gdnsd = qps / gdnsd's qps (one thread each: per core).");
   console.log('cpu us/q = server CPU time per answered query; srv cpu% near 100 means the server, not dnsperf, is the bottleneck.');
   if (!config.p99) console.log('p99 not measured (BENCH_P99=0).');
   const targets = [];

@@ -55,9 +55,23 @@ function mainThreadCpuMs() {
 
 const spec = (m) =>
   Object.freeze({
-    type: 'http', port: 80, path: `/m${m}`, method: 'GET', header: {}, expected_codes: '200', expected_body: '',
-    allow_insecure: false, follow_redirects: false, query_name: '', query_type: 'A', expected_rcode: 'NOERROR',
-    interval: INTERVAL_S, timeout: TIMEOUT_S, retries: 0, consecutive_up: 1, consecutive_down: 1,
+    type: 'http',
+    port: 80,
+    path: `/m${m}`,
+    method: 'GET',
+    header: {},
+    expected_codes: '200',
+    expected_body: '',
+    allow_insecure: false,
+    follow_redirects: false,
+    query_name: '',
+    query_type: 'A',
+    expected_rcode: 'NOERROR',
+    interval: INTERVAL_S,
+    timeout: TIMEOUT_S,
+    retries: 0,
+    consecutive_up: 1,
+    consecutive_down: 1,
   });
 
 // Origins: ADDRESSES addresses × (hang + ok) listeners, in a child process.
@@ -121,7 +135,14 @@ const sampler = setInterval(() => {
   peakFds = Math.max(peakFds, fds);
   peakRunning = Math.max(peakRunning, prober.running);
   const now = performance.now();
-  if (process.env.PROBE_SERIES) series.push({ t: Math.round(now - started), running: prober.running, queued: prober.queued, fds, tickMs: Math.round(now - lastSample) });
+  if (process.env.PROBE_SERIES)
+    series.push({
+      t: Math.round(now - started),
+      running: prober.running,
+      queued: prober.queued,
+      fds,
+      tickMs: Math.round(now - lastSample),
+    });
   lastSample = now;
 }, 1000);
 await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
@@ -168,7 +189,10 @@ console.log(
       firstRoundMs,
       probes,
       probesPerSecond: Math.round((probes / wallMs) * 1000),
-      cpuPercentOfOneCore: { mainThread: round1((mainCpuMs / wallMs) * 100), process: round1(((processCpu.user + processCpu.system) / 1000 / wallMs) * 100) },
+      cpuPercentOfOneCore: {
+        mainThread: round1((mainCpuMs / wallMs) * 100),
+        process: round1(((processCpu.user + processCpu.system) / 1000 / wallMs) * 100),
+      },
       eventLoopDelayMs: { p99: round1(loopDelay.percentile(99) / 1e6), max: round1(loopDelay.max / 1e6) },
       fds: { before: fdsBefore, peak: peakFds, after: fdsAfter },
       originsOpenAfterStop: counts.open,

@@ -151,8 +151,13 @@ async function childMain(mode, args) {
     const burstMs = performance.now() - t0;
     const lbs = [...outcome.origins.values()].reduce((sum, o) => sum + (o.lb?.loadBalancers.size ?? 0), 0);
     process.send({
-      origins: keys.length, loadBalancers: lbs, fullMs, burst: burstKeys.length, burstMs,
-      medianMs: singles[Math.floor(singles.length / 2)], p99Ms: singles[Math.min(singles.length - 1, Math.floor(singles.length * 0.99))],
+      origins: keys.length,
+      loadBalancers: lbs,
+      fullMs,
+      burst: burstKeys.length,
+      burstMs,
+      medianMs: singles[Math.floor(singles.length / 2)],
+      p99Ms: singles[Math.min(singles.length - 1, Math.floor(singles.length * 0.99))],
     });
     return;
   }
@@ -161,7 +166,12 @@ async function childMain(mode, args) {
     const { startServer } = await import(pathToFileURL(path.join(dist, 'server/server.js')).href);
     const { silentLogger } = await import(pathToFileURL(path.join(dist, 'server/logger.js')).href);
     const server = await startServer({
-      zonesDir: dir, listen: ['127.0.0.1:0'], geoip: null, logger: silentLogger(), watch: false, probe: probe === 'probe',
+      zonesDir: dir,
+      listen: ['127.0.0.1:0'],
+      geoip: null,
+      logger: silentLogger(),
+      watch: false,
+      probe: probe === 'probe',
     });
     // Only in reload runs: its 1 ms timer would count in the probe runs' CPU.
     let meter = null;
@@ -186,8 +196,14 @@ async function childMain(mode, args) {
         const afterMaxStallMs = await stall.longest();
         const zone = server.state.current.origins.get(ORIGIN)?.zone;
         process.send({
-          ms, maxStallMs, afterMaxStallMs, errors: outcome.errors.length,
-          serial: zone?.serial, rssBefore, rssAfter: process.memoryUsage().rss, peakRss: process.resourceUsage().maxRSS * 1024,
+          ms,
+          maxStallMs,
+          afterMaxStallMs,
+          errors: outcome.errors.length,
+          serial: zone?.serial,
+          rssBefore,
+          rssAfter: process.memoryUsage().rss,
+          peakRss: process.resourceUsage().maxRSS * 1024,
         });
       } else if (m.cmd === 'ready') {
         process.send({ ready: server.isReady() });
@@ -197,7 +213,8 @@ async function childMain(mode, args) {
         const used = process.cpuUsage(start);
         const snapshot = server.state.current.health;
         let up = 0;
-        for (const o of server.state.current.origins.values()) for (const t of o.lb?.probeTargets ?? []) if (snapshot.get(t.key)?.up && snapshot.get(t.key)?.known) up++;
+        for (const o of server.state.current.origins.values())
+          for (const t of o.lb?.probeTargets ?? []) if (snapshot.get(t.key)?.up && snapshot.get(t.key)?.known) up++;
         process.send({ userMs: used.user / 1000, systemMs: used.system / 1000, up, rss: process.memoryUsage().rss });
       } else if (m.cmd === 'mem') {
         globalThis.gc?.();
@@ -286,7 +303,9 @@ async function zones(root) {
     const child = new Child('load', [dir]);
     const r = await child.next();
     rows.push({ records: r.records, loadSeconds: r.ms / 1000, rssMB: mb(r.rss), peakRssMB: mb(r.peakRss), heapMB: mb(r.heap) });
-    console.log(`  zone of ${r.records} records: ${(r.ms / 1000).toFixed(2)} s, RSS ${mb(r.rss)} MB (peak ${mb(r.peakRss)}), heap ${mb(r.heap)} MB`);
+    console.log(
+      `  zone of ${r.records} records: ${(r.ms / 1000).toFixed(2)} s, RSS ${mb(r.rss)} MB (peak ${mb(r.peakRss)}), heap ${mb(r.heap)} MB`,
+    );
     fs.rmSync(dir, { recursive: true, force: true });
   }
   return rows;
@@ -294,14 +313,22 @@ async function zones(root) {
 
 function runDnsperf(port, datafile, seconds) {
   return new Promise((resolve, reject) => {
-    const p = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', datafile, '-l', String(seconds), '-c', '1', '-q', '100'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', datafile, '-l', String(seconds), '-c', '1', '-q', '100'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));
     p.on('error', reject);
     p.on('close', () => {
       const num = (re) => Number(out.match(re)?.[1] ?? NaN);
-      resolve({ sent: num(/Queries sent:\s+(\d+)/), completed: num(/Queries completed:\s+(\d+)/), lost: num(/Queries lost:\s+(\d+)/), qps: num(/Queries per second:\s+([\d.]+)/), raw: out });
+      resolve({
+        sent: num(/Queries sent:\s+(\d+)/),
+        completed: num(/Queries completed:\s+(\d+)/),
+        lost: num(/Queries lost:\s+(\d+)/),
+        qps: num(/Queries per second:\s+([\d.]+)/),
+        raw: out,
+      });
     });
   });
 }
@@ -331,13 +358,23 @@ async function reload(root) {
   await child.stop();
   fs.rmSync(dir, { recursive: true, force: true });
   if (r.serial !== 2) throw new Error(`after the reload the server serves serial ${r.serial}, not 2`);
-  if (r.ms > seconds * 1000 - 7000) console.log(`  note: the reload took ${(r.ms / 1000).toFixed(1)} s, longer than the dnsperf run covers; raise SCALE_RELOAD_SECONDS`);
+  if (r.ms > seconds * 1000 - 7000)
+    console.log(`  note: the reload took ${(r.ms / 1000).toFixed(1)} s, longer than the dnsperf run covers; raise SCALE_RELOAD_SECONDS`);
   const row = {
-    records: n, reloadSeconds: r.ms / 1000, maxStallMs: r.maxStallMs, afterMaxStallMs: r.afterMaxStallMs,
-    quietMaxStallMs: quiet.maxStallMs, heapBeforeMB: mb(mem.heap), rssBeforeMB: mb(r.rssBefore), rssAfterMB: mb(r.rssAfter), peakRssMB: mb(r.peakRss),
+    records: n,
+    reloadSeconds: r.ms / 1000,
+    maxStallMs: r.maxStallMs,
+    afterMaxStallMs: r.afterMaxStallMs,
+    quietMaxStallMs: quiet.maxStallMs,
+    heapBeforeMB: mb(mem.heap),
+    rssBeforeMB: mb(r.rssBefore),
+    rssAfterMB: mb(r.rssAfter),
+    peakRssMB: mb(r.peakRss),
     dnsperf: { seconds, sent: dnsperf.sent, completed: dnsperf.completed, lost: dnsperf.lost, qps: dnsperf.qps },
   };
-  console.log(`  reload of ${n} records: ${row.reloadSeconds.toFixed(1)} s, longest event-loop stall ${row.maxStallMs.toFixed(0)} ms (5 s after it: ${row.afterMaxStallMs.toFixed(0)} ms; no reload: ${row.quietMaxStallMs.toFixed(0)} ms), RSS ${row.rssBeforeMB} → ${row.rssAfterMB} MB (peak ${row.peakRssMB})`);
+  console.log(
+    `  reload of ${n} records: ${row.reloadSeconds.toFixed(1)} s, longest event-loop stall ${row.maxStallMs.toFixed(0)} ms (5 s after it: ${row.afterMaxStallMs.toFixed(0)} ms; no reload: ${row.quietMaxStallMs.toFixed(0)} ms), RSS ${row.rssBeforeMB} → ${row.rssAfterMB} MB (peak ${row.peakRssMB})`,
+  );
   console.log(`  dnsperf over ${seconds} s: ${dnsperf.sent} sent, ${dnsperf.lost} lost, ${dnsperf.qps} qps`);
   return row;
 }
@@ -421,15 +458,29 @@ async function probes(root) {
       // No answer: the server is too busy even for its parent. Its CPU time from /proc instead.
       const used = procCpuMs(child.proc.pid) - outside;
       const elapsed = (Date.now() - askedAt) / 1000;
-      r = used >= 0 && Number.isFinite(used) ? { userMs: used, systemMs: 0, up: null, rss: procRss(child.proc.pid), window: elapsed } : null;
+      r =
+        used >= 0 && Number.isFinite(used) ? { userMs: used, systemMs: 0, up: null, rss: procRss(child.proc.pid), window: elapsed } : null;
       child.kill();
     } else await child.stop();
     await l.close();
     fs.rmSync(dir, { recursive: true, force: true });
     const cpuPercent = r === null ? null : ((r.userMs + r.systemMs) / ((r.window ?? seconds) * 1000)) * 100;
-    rows.push({ origins: count, down: Math.floor(count * downFraction), intervalSeconds: 10, seconds, firstRoundSeconds: readySeconds, cpuPercent, userMs: r?.userMs, systemMs: r?.systemMs, up: r?.up, rssMB: r ? mb(r.rss) : null });
+    rows.push({
+      origins: count,
+      down: Math.floor(count * downFraction),
+      intervalSeconds: 10,
+      seconds,
+      firstRoundSeconds: readySeconds,
+      cpuPercent,
+      userMs: r?.userMs,
+      systemMs: r?.systemMs,
+      up: r?.up,
+      rssMB: r ? mb(r.rss) : null,
+    });
     const first = ready ? `first round done in ${readySeconds.toFixed(1)} s` : 'first round NOT done after 90 s';
-    console.log(`  ${count} origins every 10 s: ${cpuPercent === null ? 'no answer from the server' : `${cpuPercent.toFixed(1)}% of one core`} over ${seconds} s (${first}; ${r?.up ?? '?'} up), RSS ${r ? mb(r.rss) : '?'} MB`);
+    console.log(
+      `  ${count} origins every 10 s: ${cpuPercent === null ? 'no answer from the server' : `${cpuPercent.toFixed(1)}% of one core`} over ${seconds} s (${first}; ${r?.up ?? '?'} up), RSS ${r ? mb(r.rss) : '?'} MB`,
+    );
   }
   return rows;
 }
@@ -454,8 +505,17 @@ async function lbs(root) {
     const m = await measure(count);
     const per1k = (m.rss - base.rss) / (count / 1000);
     const heapPer1k = (m.heap - base.heap) / (count / 1000);
-    rows.push({ loadBalancers: count, rssMB: mb(m.rss), baseRssMB: mb(base.rss), rssPer1kMB: per1k / 1e6, heapPer1kMB: heapPer1k / 1e6, startSeconds: m.startSeconds });
-    console.log(`  ${count} load balancers: RSS ${mb(m.rss)} MB (no LBs: ${mb(base.rss)}), ${(per1k / 1e6).toFixed(1)} MB RSS / ${(heapPer1k / 1e6).toFixed(1)} MB heap per 1k, start ${m.startSeconds.toFixed(1)} s`);
+    rows.push({
+      loadBalancers: count,
+      rssMB: mb(m.rss),
+      baseRssMB: mb(base.rss),
+      rssPer1kMB: per1k / 1e6,
+      heapPer1kMB: heapPer1k / 1e6,
+      startSeconds: m.startSeconds,
+    });
+    console.log(
+      `  ${count} load balancers: RSS ${mb(m.rss)} MB (no LBs: ${mb(base.rss)}), ${(per1k / 1e6).toFixed(1)} MB RSS / ${(heapPer1k / 1e6).toFixed(1)} MB heap per 1k, start ${m.startSeconds.toFixed(1)} s`,
+    );
   }
   return rows;
 }
@@ -471,7 +531,9 @@ async function publish(root) {
     const r = await child.next();
     fs.rmSync(dir, { recursive: true, force: true });
     rows.push(r);
-    console.log(`  ${r.origins} origins / ${r.loadBalancers} LBs: one transition ${r.medianMs.toFixed(3)} ms (p99 ${r.p99Ms.toFixed(3)}), ${r.burst} in one turn ${r.burstMs.toFixed(1)} ms, full prepare ${r.fullMs.toFixed(1)} ms`);
+    console.log(
+      `  ${r.origins} origins / ${r.loadBalancers} LBs: one transition ${r.medianMs.toFixed(3)} ms (p99 ${r.p99Ms.toFixed(3)}), ${r.burst} in one turn ${r.burstMs.toFixed(1)} ms, full prepare ${r.fullMs.toFixed(1)} ms`,
+    );
   }
   return rows;
 }
@@ -482,13 +544,20 @@ function table(results) {
   const lines = ['', 'steerdns scale figures', ''];
   if (results.zones) {
     lines.push('| records | load (startup) | RSS after load | peak RSS | live heap |', '|---:|---:|---:|---:|---:|');
-    for (const z of results.zones) lines.push(`| ${z.records} | ${z.loadSeconds.toFixed(2)} s | ${z.rssMB} MB | ${z.peakRssMB} MB | ${z.heapMB} MB |`);
+    for (const z of results.zones)
+      lines.push(`| ${z.records} | ${z.loadSeconds.toFixed(2)} s | ${z.rssMB} MB | ${z.peakRssMB} MB | ${z.heapMB} MB |`);
     lines.push('');
   }
   if (results.reload) {
     const r = results.reload;
-    lines.push('| reload under dnsperf | time | longest stall: during / 5 s after / no reload | queries lost / sent | RSS before → after (peak) |', '|---|---:|---:|---:|---:|');
-    lines.push(`| ${r.records} records | ${r.reloadSeconds.toFixed(1)} s | ${r.maxStallMs.toFixed(0)} / ${r.afterMaxStallMs.toFixed(0)} / ${r.quietMaxStallMs.toFixed(0)} ms | ${r.dnsperf.lost} / ${r.dnsperf.sent} | ${r.rssBeforeMB} → ${r.rssAfterMB} MB (${r.peakRssMB}) |`, '');
+    lines.push(
+      '| reload under dnsperf | time | longest stall: during / 5 s after / no reload | queries lost / sent | RSS before → after (peak) |',
+      '|---|---:|---:|---:|---:|',
+    );
+    lines.push(
+      `| ${r.records} records | ${r.reloadSeconds.toFixed(1)} s | ${r.maxStallMs.toFixed(0)} / ${r.afterMaxStallMs.toFixed(0)} / ${r.quietMaxStallMs.toFixed(0)} ms | ${r.dnsperf.lost} / ${r.dnsperf.sent} | ${r.rssBeforeMB} → ${r.rssAfterMB} MB (${r.peakRssMB}) |`,
+      '',
+    );
   }
   if (results.probes) {
     lines.push('| monitored origins (TCP, every 10 s) | server CPU | first probe round | origins up | RSS |', '|---:|---:|---:|---:|---:|');
@@ -501,12 +570,18 @@ function table(results) {
   }
   if (results.publish) {
     lines.push('| health publish | one transition: median / p99 | a burst in one turn | full prepare |', '|---|---:|---:|---:|');
-    for (const p of results.publish) lines.push(`| ${p.origins} origins / ${p.loadBalancers} LBs | ${p.medianMs.toFixed(3)} / ${p.p99Ms.toFixed(3)} ms | ${p.burstMs.toFixed(1)} ms (${p.burst} transitions) | ${p.fullMs.toFixed(1)} ms |`);
+    for (const p of results.publish)
+      lines.push(
+        `| ${p.origins} origins / ${p.loadBalancers} LBs | ${p.medianMs.toFixed(3)} / ${p.p99Ms.toFixed(3)} ms | ${p.burstMs.toFixed(1)} ms (${p.burst} transitions) | ${p.fullMs.toFixed(1)} ms |`,
+      );
     lines.push('');
   }
   if (results.lbs) {
     lines.push('| load balancers | RSS | RSS per 1k | heap per 1k | start |', '|---:|---:|---:|---:|---:|');
-    for (const l of results.lbs) lines.push(`| ${l.loadBalancers} | ${l.rssMB} MB | ${l.rssPer1kMB.toFixed(1)} MB | ${l.heapPer1kMB.toFixed(1)} MB | ${l.startSeconds.toFixed(1)} s |`);
+    for (const l of results.lbs)
+      lines.push(
+        `| ${l.loadBalancers} | ${l.rssMB} MB | ${l.rssPer1kMB.toFixed(1)} MB | ${l.heapPer1kMB.toFixed(1)} MB | ${l.startSeconds.toFixed(1)} s |`,
+      );
     lines.push('');
   }
   return lines.join('\n');
@@ -518,7 +593,13 @@ async function main() {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-scale-'));
   const results = {
     when: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGB: Math.round(os.totalmem() / 1e9), node: process.version, loadavg: os.loadavg() },
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model,
+      memoryGB: Math.round(os.totalmem() / 1e9),
+      node: process.version,
+      loadavg: os.loadavg(),
+    },
     dist,
   };
   try {

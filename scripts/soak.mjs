@@ -134,7 +134,10 @@ function wrongAnswer(check, reply) {
   }
   if (check.ver) {
     const cname = reply.answers.find((a) => a.type === 'CNAME')?.data;
-    const txt = reply.answers.find((a) => a.type === 'TXT')?.data.map(String).join('');
+    const txt = reply.answers
+      .find((a) => a.type === 'TXT')
+      ?.data.map(String)
+      .join('');
     return cname === `v${txt}.soak.test` ? null : `mixed version ${cname} / ${txt}`;
   }
   if (got.join() !== check.answers.join()) return `answers ${got.join()}`;
@@ -143,7 +146,21 @@ function wrongAnswer(check, reply) {
 }
 
 // ---------------------------------------------------------------- query building and mutation
-const NAMES = ['www.soak.test', 'alias.soak.test', 'nope.soak.test', 'a.b.w.soak.test', 'sub.soak.test', 'x.sub.soak.test', 'soak.test', 'big.soak.test', 'lb.soak.test', 'ver.soak.test', 'example.org', '', 'WWW.SOAK.TEST'];
+const NAMES = [
+  'www.soak.test',
+  'alias.soak.test',
+  'nope.soak.test',
+  'a.b.w.soak.test',
+  'sub.soak.test',
+  'x.sub.soak.test',
+  'soak.test',
+  'big.soak.test',
+  'lb.soak.test',
+  'ver.soak.test',
+  'example.org',
+  '',
+  'WWW.SOAK.TEST',
+];
 const TYPES = [1, 28, 16, 15, 6, 2, 5, 255, 252, 251, 41, 0, 65535, 99];
 
 function encodeName(name) {
@@ -180,7 +197,11 @@ function seedQuery() {
   if (r < 0.3) options.push(ecs(1, 24, 0, Buffer.from([198, 51, 100])));
   else if (r < 0.5) options.push(ecs(2, 56, 0, Buffer.from([0x20, 1, 0xd, 0xb8, 0, 1, 0])));
   else if (r < 0.6) options.push([10, Buffer.alloc(8, 7)]);
-  return Buffer.concat([header, question, opt({ udpSize: pick([512, 1232, 4096, 0, 65535]), version: rnd() < 0.9 ? 0 : int(3), flags: rnd() < 0.3 ? 0x8000 : 0, options })]);
+  return Buffer.concat([
+    header,
+    question,
+    opt({ udpSize: pick([512, 1232, 4096, 0, 65535]), version: rnd() < 0.9 ? 0 : int(3), flags: rnd() < 0.3 ? 0x8000 : 0, options }),
+  ]);
 }
 
 /** Names at the length edges: labels of 63/64 bytes, names of 253-256 bytes, reserved label types. */
@@ -273,7 +294,8 @@ function mutate(buf) {
         if (out.length >= 12) out.writeUInt16BE(pick([0, 2, 0xffff, int(65536)]), 4 + 2 * int(4));
         break;
       case 5: // a name at the length edges replaces the question
-        if (out.length >= 12) out = Buffer.concat([out.subarray(0, 12), edgeName(), u16(1), u16(1), out.subarray(12 + Math.min(out.length - 12, int(40)))]);
+        if (out.length >= 12)
+          out = Buffer.concat([out.subarray(0, 12), edgeName(), u16(1), u16(1), out.subarray(12 + Math.min(out.length - 12, int(40)))]);
         break;
       case 6: // a malformed OPT appended (ARCOUNT bumped or not)
         out = Buffer.concat([out, badOpt()]);
@@ -299,8 +321,9 @@ function mutate(buf) {
       case 10: // header flags: QR, opcode, TC, Z
         if (out.length >= 4) out[2] ^= pick([0x80, 0x78, 0x02, 0x10]);
         break;
-      default: // pure garbage
+      default:
         {
+          // pure garbage
           out = Buffer.alloc(int(600));
           for (let i = 0; i < out.length; i++) out[i] = int(256);
         }
@@ -334,9 +357,29 @@ async function startServer(zonesDir) {
   // the live heap, which is the leak signal RSS alone cannot give (RSS also follows V8's choice
   // of how much heap to keep committed).
   const nodeArgs = ['--trace-gc', ...(process.env.SOAK_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-  const child = spawn(process.execPath, [...nodeArgs, cli, 'serve', '--zones', zonesDir, '--listen', `${HOST}:0`, '--geoip', 'off', '--http', 'off', '--log-level', 'info', '--workers', '1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeArgs,
+      cli,
+      'serve',
+      '--zones',
+      zonesDir,
+      '--listen',
+      `${HOST}:0`,
+      '--geoip',
+      'off',
+      '--http',
+      'off',
+      '--log-level',
+      'info',
+      '--workers',
+      '1',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const server = { child, port: 0, exited: null, errorLines: [], warnLines: [], fullGcs: [], loadedLines: 0, stderr: '' };
   child.once('exit', (code, signal) => (server.exited = { code, signal }));
   child.stderr.setEncoding('utf8');
@@ -412,7 +455,12 @@ class Checker {
   udp(check = pick(CHECKS), attempt = 1) {
     const id = this.nextId;
     this.nextId = (this.nextId % 65535) + 1;
-    const packet = dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: check.name, type: check.type, class: 'IN' }] });
+    const packet = dnsPacket.encode({
+      type: 'query',
+      id,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ name: check.name, type: check.type, class: 'IN' }],
+    });
     const timer = setTimeout(() => {
       this.pending.delete(id);
       if (attempt === 1) {
@@ -436,7 +484,9 @@ class Checker {
       socket.destroy();
     }, 3000);
     socket.on('error', () => undefined);
-    socket.on('connect', () => socket.write(dnsPacket.streamEncode({ type: 'query', id: 7, questions: [{ name: check.name, type: check.type, class: 'IN' }] })));
+    socket.on('connect', () =>
+      socket.write(dnsPacket.streamEncode({ type: 'query', id: 7, questions: [{ name: check.name, type: check.type, class: 'IN' }] })),
+    );
     socket.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
       if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
@@ -551,9 +601,16 @@ async function reloadUnderDnsperf(server, zonesDir, checker) {
   if (config.reloads === 0) return { skipped: 'SOAK_RELOADS=0' };
   if (spawnSync('dnsperf', ['-h']).error) return { skipped: 'dnsperf not installed' };
   const datafile = path.join(zonesDir, '..', 'dnsperf.txt');
-  fs.writeFileSync(datafile, ['www.soak.test A', 'lb.soak.test A', 'ver.soak.test TXT', 'nope.soak.test A', 'alias.soak.test A'].join('\n') + '\n');
+  fs.writeFileSync(
+    datafile,
+    ['www.soak.test A', 'lb.soak.test A', 'ver.soak.test TXT', 'nope.soak.test A', 'alias.soak.test A'].join('\n') + '\n',
+  );
   const seconds = Math.max(10, Math.ceil(config.reloads / 10) + 5);
-  const perf = spawn('dnsperf', ['-s', HOST, '-p', String(server.port), '-d', datafile, '-l', String(seconds), '-c', '4', '-q', '50', '-Q', '10000', '-t', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const perf = spawn(
+    'dnsperf',
+    ['-s', HOST, '-p', String(server.port), '-d', datafile, '-l', String(seconds), '-c', '4', '-q', '50', '-Q', '10000', '-t', '2'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   perf.stdout.on('data', (d) => (out += d));
   perf.stderr.on('data', (d) => (out += d));
@@ -576,7 +633,15 @@ async function reloadUnderDnsperf(server, zonesDir, checker) {
   clearInterval(checking);
   await done;
   const num = (label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(out)?.[1] ?? NaN);
-  return { completed, reloadSeconds, dnsperfSeconds: seconds, sent: num('Queries sent'), completedQueries: num('Queries completed'), lost: num('Queries lost'), dnsperfOutput: out };
+  return {
+    completed,
+    reloadSeconds,
+    dnsperfSeconds: seconds,
+    sent: num('Queries sent'),
+    completedQueries: num('Queries completed'),
+    lost: num('Queries lost'),
+    dnsperfOutput: out,
+  };
 }
 
 function replaceFile(file, text) {
@@ -605,7 +670,9 @@ async function main() {
   const server = await startServer(zonesDir);
   const pid = server.child.pid;
   const startTime = procStart(pid);
-  console.log(`soak: steerdns pid ${pid} on ${HOST}:${server.port}; ${config.packets} packets at ${config.rate}/s, TCP share ${config.tcpShare}, seed ${config.seed}`);
+  console.log(
+    `soak: steerdns pid ${pid} on ${HOST}:${server.port}; ${config.packets} packets at ${config.rate}/s, TCP share ${config.tcpShare}, seed ${config.seed}`,
+  );
 
   const rss = [];
   const sampleRss = () => {
@@ -617,7 +684,16 @@ async function main() {
   const checker = new Checker(server.port);
   const t0 = performance.now();
   const cpuAtStart = cpuSeconds(pid);
-  const worker = new Worker(new URL(import.meta.url), { workerData: { port: server.port, seed: config.seed, packets: config.packets, rate: config.rate, tcpShare: config.tcpShare, maxSeconds: config.maxSeconds } });
+  const worker = new Worker(new URL(import.meta.url), {
+    workerData: {
+      port: server.port,
+      seed: config.seed,
+      packets: config.packets,
+      rate: config.rate,
+      tcpShare: config.tcpShare,
+      maxSeconds: config.maxSeconds,
+    },
+  });
   let progress = 0;
   const fuzzed = new Promise((resolve, reject) => {
     worker.on('message', (m) => {
@@ -636,7 +712,9 @@ async function main() {
   }, 5);
   const reporting = setInterval(() => {
     const last = rss[rss.length - 1];
-    console.log(`  ${((performance.now() - t0) / 1000).toFixed(0)}s: ${progress} sent, checks ok ${checker.ok} wrong ${checker.wrong.length} unanswered ${checker.timeouts}, RSS ${(last.kb / 1024).toFixed(1)} MB`);
+    console.log(
+      `  ${((performance.now() - t0) / 1000).toFixed(0)}s: ${progress} sent, checks ok ${checker.ok} wrong ${checker.wrong.length} unanswered ${checker.timeouts}, RSS ${(last.kb / 1024).toFixed(1)} MB`,
+    );
   }, 10_000);
   const fuzzer = await fuzzed;
   clearInterval(checking);
@@ -661,17 +739,34 @@ async function main() {
   const alive = !server.exited && procStart(pid) === startTime;
   checker.close();
   server.child.kill('SIGTERM');
-  const exit = await new Promise((resolve) => (server.exited ? resolve(server.exited) : server.child.once('exit', (code, signal) => resolve({ code, signal }))));
+  const exit = await new Promise((resolve) =>
+    server.exited ? resolve(server.exited) : server.child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
 
   // RSS: the first sample after warm-up (5 s into the fuzz), the peak and the last.
   const warm = rss.find((s) => s.t - t0 >= WARMUP_MS) ?? rss[0];
   const mb = (kb) => Math.round((kb / 1024) * 10) / 10;
-  const rssFigures = { start: mb(rss[0].kb), first: mb(warm.kb), max: mb(Math.max(...rss.map((s) => s.kb))), last: mb(rss[rss.length - 1].kb), samples: rss.length };
+  const rssFigures = {
+    start: mb(rss[0].kb),
+    first: mb(warm.kb),
+    max: mb(Math.max(...rss.map((s) => s.kb))),
+    last: mb(rss[rss.length - 1].kb),
+    samples: rss.length,
+  };
   // A leak grows with traffic; V8's committed heap also grows, but only to a point. So: the live
   // heap after full collections must stay within 50% (or 8 MB) of its first post-warm-up value,
   // and RSS within twice (or +100 MB of) its post-warm-up value.
   const gcs = server.fullGcs.filter((g) => g.t - t0 >= WARMUP_MS);
-  const heap = gcs.length >= 2 ? { fullGcs: gcs.length, firstLiveMb: gcs[0].liveMb, maxLiveMb: Math.max(...gcs.map((g) => g.liveMb)), lastLiveMb: gcs[gcs.length - 1].liveMb, lastCommittedMb: gcs[gcs.length - 1].committedMb } : null;
+  const heap =
+    gcs.length >= 2
+      ? {
+          fullGcs: gcs.length,
+          firstLiveMb: gcs[0].liveMb,
+          maxLiveMb: Math.max(...gcs.map((g) => g.liveMb)),
+          lastLiveMb: gcs[gcs.length - 1].liveMb,
+          lastCommittedMb: gcs[gcs.length - 1].committedMb,
+        }
+      : null;
   const heapFlat = heap === null || heap.lastLiveMb <= heap.firstLiveMb + Math.max(8, heap.firstLiveMb * 0.5);
   const rssFlat = rssFigures.last <= Math.max(2 * rssFigures.first, rssFigures.first + 100);
   const checks = checker.ok + checker.wrong.length + checker.timeouts;
@@ -697,12 +792,31 @@ async function main() {
       retriedOnce: checker.retried,
       // The first seconds of a fresh process are JIT warm-up; steady state is what serving sees.
       warmupMaxMs: round(Math.max(0, ...checker.latencies.filter((l) => l.sent - t0 < WARMUP_MS).map((l) => l.ms))),
-      udpMs: latencyFigures(checker.latencies.filter((l) => l.phase === 'fuzz' && l.via === 'udp' && l.sent - t0 >= WARMUP_MS).map((l) => l.ms)),
-      tcpMs: latencyFigures(checker.latencies.filter((l) => l.phase === 'fuzz' && l.via === 'tcp' && l.sent - t0 >= WARMUP_MS).map((l) => l.ms)),
+      udpMs: latencyFigures(
+        checker.latencies.filter((l) => l.phase === 'fuzz' && l.via === 'udp' && l.sent - t0 >= WARMUP_MS).map((l) => l.ms),
+      ),
+      tcpMs: latencyFigures(
+        checker.latencies.filter((l) => l.phase === 'fuzz' && l.via === 'tcp' && l.sent - t0 >= WARMUP_MS).map((l) => l.ms),
+      ),
       reloadPhaseUdpMs: latencyFigures(checker.latencies.filter((l) => l.phase === 'reload').map((l) => l.ms)),
     },
-    reload: reload.skipped ? reload : { reloads: reload.completed, reloadSeconds: round(reload.reloadSeconds), dnsperfSent: reload.sent, dnsperfCompleted: reload.completedQueries, dnsperfLost: reload.lost },
-    process: { pid, sameProcessThroughout: alive, exit, errorLogLines: server.errorLines.length, warnLogLines: server.warnLines.length, warnSample: server.warnLines.slice(0, 3) },
+    reload: reload.skipped
+      ? reload
+      : {
+          reloads: reload.completed,
+          reloadSeconds: round(reload.reloadSeconds),
+          dnsperfSent: reload.sent,
+          dnsperfCompleted: reload.completedQueries,
+          dnsperfLost: reload.lost,
+        },
+    process: {
+      pid,
+      sameProcessThroughout: alive,
+      exit,
+      errorLogLines: server.errorLines.length,
+      warnLogLines: server.warnLines.length,
+      warnSample: server.warnLines.slice(0, 3),
+    },
     rssMb: rssFigures,
     heapAfterFullGc: heap ?? 'fewer than 2 full collections after warm-up',
     loadavg: { start: loadStart, end: fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '), cpus: os.cpus().length },
@@ -713,23 +827,41 @@ async function main() {
   if (checker.timeouts > 0) failures.push(`${checker.timeouts} of ${checks} checks unanswered, even after a retry`);
   if (fuzzer.badCount > 0) failures.push(`${fuzzer.badCount} undecodable replies, e.g. ${fuzzer.badReplies.slice(0, 3).join('; ')}`);
   if (fuzzer.oversize > 0) failures.push(`${fuzzer.oversize} UDP replies over ${UDP_LIMIT} bytes`);
-  if (server.errorLines.length > 0) failures.push(`${server.errorLines.length} error log lines, e.g. ${server.errorLines.slice(0, 2).join(' | ')}`);
-  if (!reload.skipped && (reload.completed !== config.reloads || reload.lost !== 0)) failures.push(`reload phase: ${reload.completed}/${config.reloads} reloads, ${reload.lost} queries lost\n${reload.dnsperfOutput}`);
+  if (server.errorLines.length > 0)
+    failures.push(`${server.errorLines.length} error log lines, e.g. ${server.errorLines.slice(0, 2).join(' | ')}`);
+  if (!reload.skipped && (reload.completed !== config.reloads || reload.lost !== 0))
+    failures.push(`reload phase: ${reload.completed}/${config.reloads} reloads, ${reload.lost} queries lost\n${reload.dnsperfOutput}`);
   if (!rssFlat) failures.push(`RSS grew from ${rssFigures.first} MB to ${rssFigures.last} MB`);
   if (!heapFlat) failures.push(`live heap after full GC grew from ${heap.firstLiveMb} MB to ${heap.lastLiveMb} MB`);
   if (exit.code !== 0) failures.push(`exit on SIGTERM: ${JSON.stringify(exit)}`);
 
   console.log('');
-  console.log(`fuzz      ${result.fuzz.packets} packets in ${result.fuzz.seconds} s, server CPU ${result.fuzz.serverCpuPercent}% (${result.fuzz.udp} UDP, ${result.fuzz.tcp} TCP); replies ${result.fuzz.udpReplies} UDP, ${result.fuzz.tcpReplies} TCP; undecodable ${result.fuzz.undecodableReplies}; oversize ${result.fuzz.oversizeUdpReplies}`);
+  console.log(
+    `fuzz      ${result.fuzz.packets} packets in ${result.fuzz.seconds} s, server CPU ${result.fuzz.serverCpuPercent}% (${result.fuzz.udp} UDP, ${result.fuzz.tcp} TCP); replies ${result.fuzz.udpReplies} UDP, ${result.fuzz.tcpReplies} TCP; undecodable ${result.fuzz.undecodableReplies}; oversize ${result.fuzz.oversizeUdpReplies}`,
+  );
   const lat = (l) => `p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms (${l.n})`;
-  console.log(`checks    ${result.checks.ok}/${result.checks.total} correct, ${result.checks.wrong} wrong, ${result.checks.timeouts} unanswered (${result.checks.retriedOnce} needed a retry)`);
-  console.log(`latency   during the fuzz, after warm-up: UDP ${lat(result.checks.udpMs)}; TCP, new connection each ${lat(result.checks.tcpMs)}; warm-up max ${result.checks.warmupMaxMs} ms`);
+  console.log(
+    `checks    ${result.checks.ok}/${result.checks.total} correct, ${result.checks.wrong} wrong, ${result.checks.timeouts} unanswered (${result.checks.retriedOnce} needed a retry)`,
+  );
+  console.log(
+    `latency   during the fuzz, after warm-up: UDP ${lat(result.checks.udpMs)}; TCP, new connection each ${lat(result.checks.tcpMs)}; warm-up max ${result.checks.warmupMaxMs} ms`,
+  );
   console.log(`          during dnsperf + reloads: UDP ${lat(result.checks.reloadPhaseUdpMs)}`);
-  console.log(`reloads   ${reload.skipped ? `skipped (${reload.skipped})` : `${result.reload.reloads} in ${result.reload.reloadSeconds} s under dnsperf: ${result.reload.dnsperfSent} sent, ${result.reload.dnsperfCompleted} completed, ${result.reload.dnsperfLost} lost`}`);
-  console.log(`process   pid ${pid} same throughout: ${alive}; error log lines ${server.errorLines.length}; SIGTERM exit ${JSON.stringify(exit)}`);
-  console.log(`RSS (MB)  start ${rssFigures.start}, after warm-up ${rssFigures.first}, max ${rssFigures.max}, last ${rssFigures.last} (${rssFigures.samples} samples)`);
-  console.log(`heap (MB) live after full GC: ${heap ? `first ${heap.firstLiveMb}, max ${heap.maxLiveMb}, last ${heap.lastLiveMb} (${heap.fullGcs} full GCs; committed ${heap.lastCommittedMb})` : 'n/a (fewer than 2 full GCs)'}`);
-  console.log(`machine   ${result.loadavg.cpus} CPUs, load average ${result.loadavg.start} at start, ${result.loadavg.end} at end (other work on the machine shows in latency)`);
+  console.log(
+    `reloads   ${reload.skipped ? `skipped (${reload.skipped})` : `${result.reload.reloads} in ${result.reload.reloadSeconds} s under dnsperf: ${result.reload.dnsperfSent} sent, ${result.reload.dnsperfCompleted} completed, ${result.reload.dnsperfLost} lost`}`,
+  );
+  console.log(
+    `process   pid ${pid} same throughout: ${alive}; error log lines ${server.errorLines.length}; SIGTERM exit ${JSON.stringify(exit)}`,
+  );
+  console.log(
+    `RSS (MB)  start ${rssFigures.start}, after warm-up ${rssFigures.first}, max ${rssFigures.max}, last ${rssFigures.last} (${rssFigures.samples} samples)`,
+  );
+  console.log(
+    `heap (MB) live after full GC: ${heap ? `first ${heap.firstLiveMb}, max ${heap.maxLiveMb}, last ${heap.lastLiveMb} (${heap.fullGcs} full GCs; committed ${heap.lastCommittedMb})` : 'n/a (fewer than 2 full GCs)'}`,
+  );
+  console.log(
+    `machine   ${result.loadavg.cpus} CPUs, load average ${result.loadavg.start} at start, ${result.loadavg.end} at end (other work on the machine shows in latency)`,
+  );
   console.log(JSON.stringify(result));
   fs.rmSync(work, { recursive: true, force: true });
   if (failures.length > 0) {

@@ -49,7 +49,8 @@ const catalogue = {
   STEER_LISTEN: 'cannot listen on %s: %s',
   STEER_CLI_USAGE: '%s',
   STEER_RRL_CONFIG: 'response rate limiting: %s',
-  STEER_HTTP_TOKEN_REQUIRED: 'the HTTP listener on %s is not a loopback address: set a bearer token with --http-token or STEERDNS_HTTP_TOKEN (or listen on 127.0.0.1)',
+  STEER_HTTP_TOKEN_REQUIRED:
+    'the HTTP listener on %s is not a loopback address: set a bearer token with --http-token or STEERDNS_HTTP_TOKEN (or listen on 127.0.0.1)',
   STEER_HTTP_TOKEN: 'the HTTP bearer token %s',
 } as const;
 

@@ -70,9 +70,13 @@ afterEach(() => {
 });
 
 async function startCluster(args: string[], workers = 2): Promise<Cluster> {
-  const child = spawn(process.execPath, [cli, 'serve', '--geoip', 'off', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--workers', String(workers), ...args], {
-    cwd: repoRoot,
-  });
+  const child = spawn(
+    process.execPath,
+    [cli, 'serve', '--geoip', 'off', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--workers', String(workers), ...args],
+    {
+      cwd: repoRoot,
+    },
+  );
   const lines: LogLine[] = [];
   const stderr: string[] = [];
   let rest = '';
@@ -110,7 +114,8 @@ async function startCluster(args: string[], workers = 2): Promise<Cluster> {
   return c;
 }
 
-const udpA = async (port: number, name: string): Promise<DecodedReply> => decode(await udpExchange('127.0.0.1', port, buildQuery({ name, type: 'A' })));
+const udpA = async (port: number, name: string): Promise<DecodedReply> =>
+  decode(await udpExchange('127.0.0.1', port, buildQuery({ name, type: 'A' })));
 /** One query on a new TCP connection (consecutive connections go to the workers in turn). */
 const tcpA = async (port: number, name: string): Promise<DecodedReply> =>
   decode((await tcpExchange('127.0.0.1', port, [frame(buildQuery({ name, type: 'A' }))], 1))[0]!);
@@ -157,7 +162,10 @@ describe('serve --workers 2', () => {
     const pids = c.listeningPids();
     expect(new Set(pids).size).toBe(2);
     expect(pids).not.toContain(c.child.pid);
-    expect(c.lines.find((l) => l.msg?.includes('workers answering'))).toMatchObject({ workers: 2, endpoints: [{ address: '127.0.0.1', port: c.port }] });
+    expect(c.lines.find((l) => l.msg?.includes('workers answering'))).toMatchObject({
+      workers: 2,
+      endpoints: [{ address: '127.0.0.1', port: c.port }],
+    });
 
     for (let i = 0; i < 20; i++) expect(firstA(await udpA(c.port, 'www.c.test'))).toBe('192.0.2.2');
     const round = await tcpRound(c, 'www.c.test', 10);
@@ -201,7 +209,8 @@ describe('serve --workers 2', () => {
       while (!done) {
         asked++;
         try {
-          if (firstA(decode(await udpExchange('127.0.0.1', c.port, buildQuery({ name: 'www.k.test', type: 'A' }), 1500))) !== '192.0.2.2') wrong++;
+          if (firstA(decode(await udpExchange('127.0.0.1', c.port, buildQuery({ name: 'www.k.test', type: 'A' }), 1500))) !== '192.0.2.2')
+            wrong++;
         } catch {
           lost++;
         }
@@ -209,7 +218,11 @@ describe('serve --workers 2', () => {
     })();
     await until('the client to get going', () => asked > 20);
     process.kill(victim, 'SIGKILL');
-    const replacement = await until('a replacement worker listening', () => c.listeningPids().find((p) => p !== victim && p !== survivor) ?? 0, 20_000);
+    const replacement = await until(
+      'a replacement worker listening',
+      () => c.listeningPids().find((p) => p !== victim && p !== survivor) ?? 0,
+      20_000,
+    );
     const askedAtReplacement = asked;
     await until('more answers after the replacement', () => asked > askedAtReplacement + 20);
     done = true;
@@ -249,7 +262,9 @@ describe('serve --workers 2', () => {
       },
       20_000,
     );
-    const soa = await Promise.all([0, 1, 2, 3].map(() => tcpExchange('127.0.0.1', c.port, [frame(buildQuery({ name: 'r.test', type: 'SOA' }))], 1)));
+    const soa = await Promise.all(
+      [0, 1, 2, 3].map(() => tcpExchange('127.0.0.1', c.port, [frame(buildQuery({ name: 'r.test', type: 'SOA' }))], 1)),
+    );
     for (const [reply] of soa) expect((decode(reply!).answers[0]?.data as { serial: number }).serial).toBe(2);
     expect(valueOf(await c.metrics(), 'steerdns_zone_serial', { zone: 'r.test' })).toBe(2);
     // Each worker logged the load it switched to.
@@ -271,7 +286,7 @@ describe('serve --workers 2', () => {
     await stop(c);
   });
 
-  it('probes each origin once per interval for the host, and a backend going down changes every worker\'s answer', async () => {
+  it("probes each origin once per interval for the host, and a backend going down changes every worker's answer", async () => {
     const backend: Backend = await httpBackend('127.0.0.1');
     try {
       const zones = zonesWith('health', {
@@ -299,7 +314,11 @@ load_balancers:
 `,
       });
       const c = await startCluster(['--zones', zones]);
-      await until('ready (first probe round done, both workers listening)', async () => (await request(`${c.http}/readyz`)).status === 200, 15_000);
+      await until(
+        'ready (first probe round done, both workers listening)',
+        async () => (await request(`${c.http}/readyz`)).status === 200,
+        15_000,
+      );
       const up = await tcpRound(c, 'lb.h.test', 6);
       expect(up.answers).toEqual(Array(6).fill('127.0.0.1'));
       expect(up.workers).toHaveLength(2);

@@ -32,11 +32,7 @@ function rrs(section: readonly DecodedRR[] | undefined): string[] {
     .map((a) => {
       const d = a.data;
       const text =
-        typeof d === 'string'
-          ? d
-          : Array.isArray(d)
-            ? d.map((x) => Buffer.from(x as Buffer).toString()).join(' ')
-            : JSON.stringify(d);
+        typeof d === 'string' ? d : Array.isArray(d) ? d.map((x) => Buffer.from(x as Buffer).toString()).join(' ') : JSON.stringify(d);
       return `${a.name} ${a.type} ${text}`;
     })
     .sort();
@@ -96,7 +92,12 @@ describe('malformed and unusual packets', () => {
     twoQ.writeUInt16BE(2, 4);
     const cut = q.subarray(0, q.length - 3);
     const junk = Buffer.concat([q, Buffer.from([0xde, 0xad])]);
-    for (const [label, pkt] of [['qd0', zeroQ], ['qd2', twoQ], ['cut', cut], ['junk', junk]] as const) {
+    for (const [label, pkt] of [
+      ['qd0', zeroQ],
+      ['qd2', twoQ],
+      ['cut', cut],
+      ['junk', junk],
+    ] as const) {
       const r = decode(await t.udpRaw(pkt));
       expect(r.rcode, label).toBe('FORMERR');
       expect(r.id, label).toBe(7);
@@ -334,7 +335,11 @@ describe('client subnet (RFC 7871)', () => {
   });
 
   it('26, 27, 28: ECS echoed with scope 0 for static data; no ECS → none', async () => {
-    for (const [ip, sourcePrefix] of [['198.51.100.0', 24], ['2001:db8:1::', 48], ['0.0.0.0', 0]] as const) {
+    for (const [ip, sourcePrefix] of [
+      ['198.51.100.0', 24],
+      ['2001:db8:1::', 48],
+      ['0.0.0.0', 0],
+    ] as const) {
       const r = await t.udp({ name: 'www.example.com', type: 'A', edns: { ecs: { ip, sourcePrefix } } });
       const ecs = (opt(r)!.options as Array<Record<string, unknown>>).find((o) => o.code === 8)!;
       expect(ecs, ip).toBeDefined();
@@ -371,12 +376,16 @@ describe('TCP (RFC 7766)', () => {
 
   it('30: the connection cap holds under a flood, and UDP keeps answering', async () => {
     const sockets = await Promise.all(
-      Array.from({ length: 20 }, () => new Promise<net.Socket>((resolve) => {
-        const s = net.connect({ host: t.host, port: t.port });
-        s.on('error', () => undefined);
-        s.once('connect', () => resolve(s));
-        s.once('close', () => resolve(s));
-      })),
+      Array.from(
+        { length: 20 },
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const s = net.connect({ host: t.host, port: t.port });
+            s.on('error', () => undefined);
+            s.once('connect', () => resolve(s));
+            s.once('close', () => resolve(s));
+          }),
+      ),
     );
     await until('server at its connection cap', () => t.server.tcpConnections() <= 8 && t.server.tcpConnections() > 0);
     expect(t.server.tcpConnections()).toBeLessThanOrEqual(8);

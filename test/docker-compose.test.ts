@@ -74,7 +74,8 @@ const argDefaults = new Map(
     .filter((i) => i.keyword === 'ARG' && i.args.includes('='))
     .map((i) => [i.args.slice(0, i.args.indexOf('=')), i.args.slice(i.args.indexOf('=') + 1)] as const),
 );
-const substitute = (text: string): string => text.replace(/\$\{(\w+)\}|\$(\w+)/g, (_m, a?: string, b?: string) => argDefaults.get((a ?? b)!) ?? '');
+const substitute = (text: string): string =>
+  text.replace(/\$\{(\w+)\}|\$(\w+)/g, (_m, a?: string, b?: string) => argDefaults.get((a ?? b)!) ?? '');
 const finalStage = stages(dockerfile).at(-1)!;
 const only = (stage: readonly Instruction[], keyword: string): Instruction[] => stage.filter((i) => i.keyword === keyword);
 const imageCommand = execForm(only(finalStage, 'CMD').at(-1)!.args);
@@ -111,7 +112,10 @@ describe('Dockerfile', () => {
 
   it('compiles with npm ci in a builder stage and ships production dependencies only', () => {
     const all = stages(dockerfile);
-    const runs = (stage: readonly Instruction[]): string => only(stage, 'RUN').map((i) => i.args).join('\n');
+    const runs = (stage: readonly Instruction[]): string =>
+      only(stage, 'RUN')
+        .map((i) => i.args)
+        .join('\n');
     expect(all.some((s) => /npm ci\b(?!.*--omit=dev)/.test(runs(s)) && /npm run build/.test(runs(s)))).toBe(true);
     const depsIndex = all.findIndex((s) => /npm ci --omit=dev/.test(runs(s)));
     expect(depsIndex).toBeGreaterThanOrEqual(0);
@@ -125,7 +129,12 @@ describe('Dockerfile', () => {
   });
 
   it('copies only files that exist and that .dockerignore lets into the build context', () => {
-    const ignored = new Set(read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+    const ignored = new Set(
+      read('.dockerignore')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#')),
+    );
     for (const name of ['node_modules', 'dist', '.git', 'test-output']) expect(ignored).toContain(name);
     const sources = dockerfile
       .filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from='))
@@ -232,7 +241,13 @@ describe('the image command, run on loopback', () => {
       expect(dnsPorts.map((e) => e.address).sort()).toEqual(['127.0.0.1', '::1']);
 
       // DNS: the image's zones answer authoritatively.
-      const soa = decode(await udpExchange('127.0.0.1', dnsPorts.find((e) => e.address === '127.0.0.1')!.port!, buildQuery({ name: 'example.com', type: 'SOA' })));
+      const soa = decode(
+        await udpExchange(
+          '127.0.0.1',
+          dnsPorts.find((e) => e.address === '127.0.0.1')!.port!,
+          buildQuery({ name: 'example.com', type: 'SOA' }),
+        ),
+      );
       expect(soa.rcode).toBe('NOERROR');
       expect(soa.flag_aa).toBe(true);
 
@@ -280,10 +295,17 @@ function unboundSettings(text: string): [string, string][] {
     .filter((l) => /^[\w-]+:\s*\S/.test(l))
     .map((l) => {
       const i = l.indexOf(':');
-      return [l.slice(0, i), l.slice(i + 1).trim().replace(/^"(.*)"$/, '$1')];
+      return [
+        l.slice(0, i),
+        l
+          .slice(i + 1)
+          .trim()
+          .replace(/^"(.*)"$/, '$1'),
+      ];
     });
 }
-const settingValues = (settings: readonly [string, string][], key: string): string[] => settings.filter(([k]) => k === key).map(([, v]) => v);
+const settingValues = (settings: readonly [string, string][], key: string): string[] =>
+  settings.filter(([k]) => k === key).map(([, v]) => v);
 
 const composeTool = requireTool('docker-compose', 'docker-compose config');
 

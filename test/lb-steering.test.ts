@@ -179,8 +179,13 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const addresses = (r: DecodedReply): string[] => r.answers.filter((a) => a.type === 'A' || a.type === 'AAAA').map((a) => a.data as string).sort();
-const a = async (name: string, extra: Partial<QuerySpec> = {}): Promise<DecodedReply> => t.udp({ name: `${name}.lb.test`, type: 'A', ...extra });
+const addresses = (r: DecodedReply): string[] =>
+  r.answers
+    .filter((a) => a.type === 'A' || a.type === 'AAAA')
+    .map((a) => a.data as string)
+    .sort();
+const a = async (name: string, extra: Partial<QuerySpec> = {}): Promise<DecodedReply> =>
+  t.udp({ name: `${name}.lb.test`, type: 'A', ...extra });
 const ecsOf = (r: DecodedReply): { scopePrefixLength: number; sourcePrefixLength: number } | undefined =>
   (r.additionals.find((x) => x.type === 'OPT')?.options as Array<Record<string, number>> | undefined)?.find((o) => o.code === 8) as
     | { scopePrefixLength: number; sourcePrefixLength: number }
@@ -232,10 +237,14 @@ describe('failover, fallback, fail-closed, drain', () => {
   it('fails closed with NODATA when the only pool is down and fallback is none (tcp monitor)', async () => {
     expect(addresses(await a('fc'))).toEqual(['127.0.0.14']);
     await b.closed!.setHealthy(false);
-    await until('NODATA', async () => {
-      const r = await a('fc');
-      return r.rcode === 'NOERROR' && r.answers.length === 0 && r.authorities[0]?.type === 'SOA';
-    }, 8000);
+    await until(
+      'NODATA',
+      async () => {
+        const r = await a('fc');
+        return r.rcode === 'NOERROR' && r.answers.length === 0 && r.authorities[0]?.type === 'SOA';
+      },
+      8000,
+    );
     await b.closed!.setHealthy(true);
     await until('answering again', async () => addresses(await a('fc')).length === 1, 8000);
   });
@@ -269,7 +278,7 @@ describe('weights and hashing', () => {
     expect(Math.abs(w1 - n * 0.7)).toBeLessThan(5 * sd);
   });
 
-  it('keeps each client subnet on its pool, and moves only the dead pool\'s share (dns monitor)', async () => {
+  it("keeps each client subnet on its pool, and moves only the dead pool's share (dns monitor)", async () => {
     const subnets = Array.from({ length: 400 }, (_, i) => `10.${i >> 8}.${i & 255}.0`);
     const before = new Map<string, string>();
     for (const s of subnets) {

@@ -18,10 +18,31 @@ describe('rate limiting and TCP limit flags', () => {
 
   it('every RRL flag, exemptions repeatable', () => {
     const { rrl } = parse(
-      '--rrl-rate', '10', '--rrl-burst', '40', '--rrl-slip', '0', '--rrl-ipv4-prefix', '32', '--rrl-ipv6-prefix', '64',
-      '--rrl-exempt', '192.0.2.0/24', '--rrl-exempt', '2001:db8::/32', '--rrl-exempt', '198.51.100.7',
+      '--rrl-rate',
+      '10',
+      '--rrl-burst',
+      '40',
+      '--rrl-slip',
+      '0',
+      '--rrl-ipv4-prefix',
+      '32',
+      '--rrl-ipv6-prefix',
+      '64',
+      '--rrl-exempt',
+      '192.0.2.0/24',
+      '--rrl-exempt',
+      '2001:db8::/32',
+      '--rrl-exempt',
+      '198.51.100.7',
     );
-    expect(rrl).toEqual({ rate: 10, burst: 40, slip: 0, ipv4Prefix: 32, ipv6Prefix: 64, exempt: ['192.0.2.0/24', '2001:db8::/32', '198.51.100.7'] });
+    expect(rrl).toEqual({
+      rate: 10,
+      burst: 40,
+      slip: 0,
+      ipv4Prefix: 32,
+      ipv6Prefix: 64,
+      exempt: ['192.0.2.0/24', '2001:db8::/32', '198.51.100.7'],
+    });
   });
 
   it('--rrl-rate 0 is off, and then other RRL flags are accepted (kept for when the rate is raised)', () => {
@@ -30,8 +51,25 @@ describe('rate limiting and TCP limit flags', () => {
 
   it('TCP limits, timeouts in seconds', () => {
     expect(
-      parse('--tcp-max-connections', '2000', '--tcp-max-per-client', '8', '--tcp-idle-timeout', '2.5', '--tcp-message-timeout', '1', '--tcp-max-queries', '100').tcp,
-    ).toEqual({ maxConnections: 2000, maxConnectionsPerClient: 8, idleTimeoutMs: 2500, messageTimeoutMs: 1000, maxQueriesPerConnection: 100 });
+      parse(
+        '--tcp-max-connections',
+        '2000',
+        '--tcp-max-per-client',
+        '8',
+        '--tcp-idle-timeout',
+        '2.5',
+        '--tcp-message-timeout',
+        '1',
+        '--tcp-max-queries',
+        '100',
+      ).tcp,
+    ).toEqual({
+      maxConnections: 2000,
+      maxConnectionsPerClient: 8,
+      idleTimeoutMs: 2500,
+      messageTimeoutMs: 1000,
+      maxQueriesPerConnection: 100,
+    });
   });
 
   it.each([

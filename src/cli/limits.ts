@@ -50,7 +50,9 @@ export interface LimitOptions {
 /** Validate the limit flags; throws an Error naming the flag and what was expected. */
 export function parseLimitFlags(values: FlagValues): LimitOptions {
   const rate = whole(values, 'rrl-rate', 0, 1_000_000);
-  const rrlOthers = (['rrl-burst', 'rrl-slip', 'rrl-ipv4-prefix', 'rrl-ipv6-prefix', 'rrl-exempt'] as const).filter((k) => values[k] !== undefined);
+  const rrlOthers = (['rrl-burst', 'rrl-slip', 'rrl-ipv4-prefix', 'rrl-ipv6-prefix', 'rrl-exempt'] as const).filter(
+    (k) => values[k] !== undefined,
+  );
   if (rate === undefined && rrlOthers.length > 0) {
     throw new Error(`--${rrlOthers[0]} needs --rrl-rate (response rate limiting is off without it)`);
   }

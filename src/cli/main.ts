@@ -106,7 +106,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
 
 /** --workers, else STEERDNS_WORKERS (empty: unset), else one per core. */
 function parseWorkers(flag: string | undefined, env: string | undefined): number {
-  const [text, source] = flag !== undefined ? [flag, '--workers'] : env !== undefined && env !== '' ? [env, 'STEERDNS_WORKERS'] : [null, ''];
+  const [text, source] =
+    flag !== undefined ? [flag, '--workers'] : env !== undefined && env !== '' ? [env, 'STEERDNS_WORKERS'] : [null, ''];
   if (text === null) return Math.max(1, os.availableParallelism());
   const n = Number(text);
   if (!/^\d+$/.test(text) || n < 1 || n > 1024) throw new Error(`${source} ${text}: expected a whole number from 1 to 1024`);

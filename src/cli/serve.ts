@@ -192,7 +192,10 @@ async function runPrimary(options: CliOptions, logger: Logger, httpAddress: Http
     metrics?.attach(primary.control);
     try {
       const endpoints = await primary.listening;
-      logger.info({ workers: options.workers, endpoints }, `${options.workers} workers answering on ${endpoints.map((e) => formatHostPort(e.address, e.port)).join(', ')}`);
+      logger.info(
+        { workers: options.workers, endpoints },
+        `${options.workers} workers answering on ${endpoints.map((e) => formatHostPort(e.address, e.port)).join(', ')}`,
+      );
     } catch (err) {
       if (stopping) return 0;
       // A worker could not start (it said why on stderr, e.g. a port in use): stop the others.

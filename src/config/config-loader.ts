@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { SteerError, steerError } from '../errors.js';
+import { type SteerError, steerError } from '../errors.js';
 import { loadLbText } from '../lb/load.js';
 import type { LbZoneConfig } from '../lb/types.js';
 import { buildZoneFromList } from '../zone/build.js';
@@ -135,11 +135,14 @@ export function loadConfigDir(dir: string, previous: ReadonlyMap<string, OriginC
     if (!suffix) continue;
     const zoneName = `${entry.slice(0, -suffix.length)}${ZONE_SUFFIX}`;
     if (!names.has(zoneName)) {
-      errors.push(steerError('STEER_LB_REFERENCE', [`load-balancer file has no zone file ${zoneName} beside it`], { file: path.join(dir, entry) }));
+      errors.push(
+        steerError('STEER_LB_REFERENCE', [`load-balancer file has no zone file ${zoneName} beside it`], { file: path.join(dir, entry) }),
+      );
     }
   }
   // Files gone from the directory need no stamp any more.
-  for (const file of lastLoaded.keys()) if (path.join(dir, path.basename(file)) === file && !names.has(path.basename(file))) lastLoaded.delete(file);
+  for (const file of lastLoaded.keys())
+    if (path.join(dir, path.basename(file)) === file && !names.has(path.basename(file))) lastLoaded.delete(file);
   const removed = [...previous.keys()].filter((o) => !origins.has(o));
   return { origins, errors, warnings, loaded, kept, removed };
 }

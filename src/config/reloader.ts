@@ -117,7 +117,8 @@ export class Reloader {
   private prepareOptions(): PrepareOptions {
     const logger = this.opts.logger;
     return {
-      onFallback: (zoneFile, why) => logger.warn({ file: zoneFile, reason: why }, 'zone file is loaded on the main thread: queries wait until it is parsed'),
+      onFallback: (zoneFile, why) =>
+        logger.warn({ file: zoneFile, reason: why }, 'zone file is loaded on the main thread: queries wait until it is parsed'),
       ...this.opts.prepareOptions,
     };
   }

@@ -23,7 +23,11 @@ load_balancers:
 const key = (ip: string) => `${ORIGIN}/web@${ip}:80`;
 
 function origins(): ReadonlyMap<string, OriginConfig> {
-  const parsed = parseZoneText(`$TTL 60\n@ IN SOA ns h 1 1 1 1 1\n  IN NS ns\nns IN A 192.0.2.53\n`, { file: 'mem.zone', origin: ORIGIN, zonesDir: '/' });
+  const parsed = parseZoneText(`$TTL 60\n@ IN SOA ns h 1 1 1 1 1\n  IN NS ns\nns IN A 192.0.2.53\n`, {
+    file: 'mem.zone',
+    origin: ORIGIN,
+    zonesDir: '/',
+  });
   const built = buildZone(ORIGIN, parsed.records, { file: 'mem.zone', bindings: lb.bindings });
   if (!('zone' in built)) throw new Error('bad fixture');
   return new Map([[ORIGIN, { origin: ORIGIN, zone: built.zone, lb, zoneFile: 'mem.zone', lbFile: 'mem.lb.yaml', loadedAt: 0 }]]);

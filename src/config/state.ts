@@ -111,7 +111,10 @@ function buildState(
   return Object.freeze({
     generation,
     configGeneration,
-    zones: new ZoneSet([...origins.values()].map((o) => o.zone), configGeneration),
+    zones: new ZoneSet(
+      [...origins.values()].map((o) => o.zone),
+      configGeneration,
+    ),
     origins,
     lb: prepareAll(origins, health),
     health,

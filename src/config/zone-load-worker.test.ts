@@ -143,10 +143,16 @@ describe('reloading a big zone in a running server', () => {
   it('keeps answering queries while the new zone loads, then serves it', async () => {
     // Just over OFF_THREAD_BYTES, so the server's own reload takes the worker path.
     let records = '';
-    for (let i = 0; records.length < dist.cl.OFF_THREAD_BYTES; i++) records += `h${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n`;
+    for (let i = 0; records.length < dist.cl.OFF_THREAD_BYTES; i++)
+      records += `h${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n`;
     const dir = zonesDir({ 'big.test.zone': `$TTL 60\n@ SOA ns1 host 1 1 2 3 4\n  NS ns1\nns1 A 192.0.2.1\n${records}` });
     const server = await dist.server.startServer({
-      zonesDir: dir, listen: ['127.0.0.1:0'], geoip: null, logger: dist.logger.silentLogger(), watch: false, probe: false,
+      zonesDir: dir,
+      listen: ['127.0.0.1:0'],
+      geoip: null,
+      logger: dist.logger.silentLogger(),
+      watch: false,
+      probe: false,
     });
     const socket = dgram.createSocket('udp4');
     try {
@@ -155,7 +161,10 @@ describe('reloading a big zone in a running server', () => {
       socket.on('message', () => answeredAt.push(Date.now()));
       const query = dnsPacket.encode({ type: 'query', id: 1, questions: [{ type: 'A', name: 'h1.big.test' }] });
       const ticker = setInterval(() => socket.send(query, port, '127.0.0.1'), 5);
-      fs.writeFileSync(path.join(dir, 'big.test.zone'), fs.readFileSync(path.join(dir, 'big.test.zone'), 'utf8').replace('host 1 ', 'host 2 '));
+      fs.writeFileSync(
+        path.join(dir, 'big.test.zone'),
+        fs.readFileSync(path.join(dir, 'big.test.zone'), 'utf8').replace('host 1 ', 'host 2 '),
+      );
       const start = Date.now();
       const outcome = await server.reload(true);
       const end = Date.now();

@@ -2,18 +2,43 @@ import { describe, expect, it } from 'vitest';
 import type { ClientSubnet } from '../wire/types.js';
 import { clientAddress, normalizeSocketAddress } from './client.js';
 
-const ecs4 = (bytes: number[], sourcePrefix: number): ClientSubnet => ({ family: 1, sourcePrefix, scopePrefix: 0, address: Uint8Array.from(bytes) });
-const ecs6 = (bytes: number[], sourcePrefix: number): ClientSubnet => ({ family: 2, sourcePrefix, scopePrefix: 0, address: Uint8Array.from(bytes) });
+const ecs4 = (bytes: number[], sourcePrefix: number): ClientSubnet => ({
+  family: 1,
+  sourcePrefix,
+  scopePrefix: 0,
+  address: Uint8Array.from(bytes),
+});
+const ecs6 = (bytes: number[], sourcePrefix: number): ClientSubnet => ({
+  family: 2,
+  sourcePrefix,
+  scopePrefix: 0,
+  address: Uint8Array.from(bytes),
+});
 
 describe('clientAddress', () => {
   it('uses an IPv4 ECS subnet, padded to a full address', () => {
-    expect(clientAddress(ecs4([198, 51, 100], 24), '127.0.0.1', true)).toEqual({ ip: '198.51.100.0', family: 4, sourcePrefix: 24, fromEcs: true });
+    expect(clientAddress(ecs4([198, 51, 100], 24), '127.0.0.1', true)).toEqual({
+      ip: '198.51.100.0',
+      family: 4,
+      sourcePrefix: 24,
+      fromEcs: true,
+    });
     expect(clientAddress(ecs4([10], 7), '127.0.0.1', true)).toEqual({ ip: '10.0.0.0', family: 4, sourcePrefix: 7, fromEcs: true });
-    expect(clientAddress(ecs4([203, 0, 113, 9], 32), '127.0.0.1', true)).toEqual({ ip: '203.0.113.9', family: 4, sourcePrefix: 32, fromEcs: true });
+    expect(clientAddress(ecs4([203, 0, 113, 9], 32), '127.0.0.1', true)).toEqual({
+      ip: '203.0.113.9',
+      family: 4,
+      sourcePrefix: 32,
+      fromEcs: true,
+    });
   });
 
   it('uses an IPv6 ECS subnet, padded and compressed', () => {
-    expect(clientAddress(ecs6([0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01], 48), '::1', true)).toEqual({ ip: '2001:db8:1::', family: 6, sourcePrefix: 48, fromEcs: true });
+    expect(clientAddress(ecs6([0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01], 48), '::1', true)).toEqual({
+      ip: '2001:db8:1::',
+      family: 6,
+      sourcePrefix: 48,
+      fromEcs: true,
+    });
     expect(clientAddress(ecs6([0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0], 56), '::1', true).ip).toBe('2001:db8:2::');
     // The scratch buffer is cleared between calls: a shorter address after a longer one.
     clientAddress(ecs6(new Array<number>(16).fill(0xff), 128), '::1', true);

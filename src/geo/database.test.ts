@@ -81,7 +81,10 @@ describe('GeoDatabase over the test fixture', () => {
   });
 
   it('shares a /24 only when the network is a /24 or shorter (203.0.113.0/25 vs its other half)', () => {
-    for (const order of [['203.0.113.9', '203.0.113.200'], ['203.0.113.200', '203.0.113.9']]) {
+    for (const order of [
+      ['203.0.113.9', '203.0.113.200'],
+      ['203.0.113.200', '203.0.113.9'],
+    ]) {
       const db = geoDatabaseFromBuffer(buildTestGeoDb('city'), 'fresh.mmdb');
       const seen = order.map((ip) => db.lookup(ip));
       const byIp = Object.fromEntries(order.map((ip, i) => [ip, seen[i]]));
@@ -116,7 +119,21 @@ describe('GeoDatabase over the test fixture', () => {
     expect(ipv4Net24('1.2.3.4')).toBe((1 << 16) | (2 << 8) | 3);
     expect(ipv4Net24('255.255.255.0')).toBe(0xffffff);
     expect(ipv4Net24('0.0.0.0')).toBe(0);
-    for (const bad of ['', '1.2.3', '1.2.3.4.5', '1.2.3.', '.1.2.3', '256.1.1.1', '1.2.3.1000', '01.2.3.4', '1..2.3', '::1', '::ffff:1.2.3.4', '1.2.3.4%lo', 'a.b.c.d']) {
+    for (const bad of [
+      '',
+      '1.2.3',
+      '1.2.3.4.5',
+      '1.2.3.',
+      '.1.2.3',
+      '256.1.1.1',
+      '1.2.3.1000',
+      '01.2.3.4',
+      '1..2.3',
+      '::1',
+      '::ffff:1.2.3.4',
+      '1.2.3.4%lo',
+      'a.b.c.d',
+    ]) {
       expect(ipv4Net24(bad), bad).toBe(-1);
     }
   });
@@ -132,26 +149,48 @@ describe('record mapping details', () => {
   const meta = { database_type: 'GeoIP2-City', build_epoch: 1 };
 
   it('falls back to registered_country when a record has no country', () => {
-    const db = geoDatabaseFromBuffer(writeMmdb(meta, [
-      { network: '192.0.2.0/24', data: { continent: { code: 'EU' }, registered_country: { iso_code: 'NL' }, subdivisions: [{ iso_code: 'NH' }] } },
-    ]), 'x');
+    const db = geoDatabaseFromBuffer(
+      writeMmdb(meta, [
+        {
+          network: '192.0.2.0/24',
+          data: { continent: { code: 'EU' }, registered_country: { iso_code: 'NL' }, subdivisions: [{ iso_code: 'NH' }] },
+        },
+      ]),
+      'x',
+    );
     expect(db.lookup('192.0.2.1')).toMatchObject({ continent: 'EU', country: 'NL', subdivision: 'NL-NH' });
   });
 
   it('leaves out a subdivision without a country and coordinates that are missing or not numbers', () => {
-    const db = geoDatabaseFromBuffer(writeMmdb(meta, [
-      { network: '192.0.2.0/24', data: { subdivisions: [{ iso_code: 'CA' }], location: { latitude: 'north' } } },
-      { network: '198.51.100.0/24', data: { country: { iso_code: 'US' }, location: { latitude: mmdbDouble(0), longitude: mmdbDouble(-0.5) } } },
-    ]), 'x');
-    expect(db.lookup('192.0.2.1')).toEqual({ continent: null, country: null, subdivision: null, latitude: null, longitude: null, networkPrefix: 24 });
+    const db = geoDatabaseFromBuffer(
+      writeMmdb(meta, [
+        { network: '192.0.2.0/24', data: { subdivisions: [{ iso_code: 'CA' }], location: { latitude: 'north' } } },
+        {
+          network: '198.51.100.0/24',
+          data: { country: { iso_code: 'US' }, location: { latitude: mmdbDouble(0), longitude: mmdbDouble(-0.5) } },
+        },
+      ]),
+      'x',
+    );
+    expect(db.lookup('192.0.2.1')).toEqual({
+      continent: null,
+      country: null,
+      subdivision: null,
+      latitude: null,
+      longitude: null,
+      networkPrefix: 24,
+    });
     expect(db.lookup('198.51.100.1')).toMatchObject({ country: 'US', subdivision: null, latitude: 0, longitude: -0.5 });
   });
 
   it('puts IPv6 addresses in no network of an IPv4-only database', () => {
-    const db = geoDatabaseFromBuffer(writeMmdb({ ...meta, ip_version: 4 }, [
-      { network: '0.0.0.0/1', data: { country: { iso_code: 'AA' } } },
-      { network: '128.0.0.0/1', data: { country: { iso_code: 'BB' } } },
-    ]), 'x');
+    const db = geoDatabaseFromBuffer(
+      writeMmdb({ ...meta, ip_version: 4 }, [
+        { network: '0.0.0.0/1', data: { country: { iso_code: 'AA' } } },
+        { network: '128.0.0.0/1', data: { country: { iso_code: 'BB' } } },
+      ]),
+      'x',
+    );
     expect(db.lookup('200.1.1.1')).toMatchObject({ country: 'BB', networkPrefix: 1 });
     expect(db.lookup('::ffff:10.0.0.1')).toMatchObject({ country: 'AA', networkPrefix: 1 });
     expect(db.lookup('2001:db8::1')).toMatchObject({ country: null, networkPrefix: 0 });
@@ -202,15 +241,21 @@ describe('opening files', () => {
     ['an empty file', Buffer.alloc(0)],
     ['junk', Buffer.from('this is not a MaxMind database\n'.repeat(100))],
     ['a truncated database (first half)', buildTestGeoDb('city').subarray(0, 1200)],
-    ['a database cut just after the marker', (() => {
-      const b = buildTestGeoDb('city');
-      return b.subarray(0, b.lastIndexOf(Buffer.from('MaxMind.com')) + 11);
-    })()],
+    [
+      'a database cut just after the marker',
+      (() => {
+        const b = buildTestGeoDb('city');
+        return b.subarray(0, b.lastIndexOf(Buffer.from('MaxMind.com')) + 11);
+      })(),
+    ],
   ];
   it.each(broken)('rejects %s with STEER_GEOIP_OPEN', async (name, content) => {
     const file = path.join(tmp, `${name.replace(/\W+/g, '-')}.mmdb`);
     if (content !== null) writeFileSync(file, content);
-    const err = await openGeoDatabase(file).then(() => null, (e: unknown) => e);
+    const err = await openGeoDatabase(file).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(SteerError);
     expect((err as SteerError).code).toBe('STEER_GEOIP_OPEN');
     expect((err as SteerError).file).toBe(file);

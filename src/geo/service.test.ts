@@ -68,7 +68,10 @@ describe('GeoIpService', () => {
   });
 
   it('throws STEER_GEOIP_OPEN when the first open fails', async () => {
-    const err = await GeoIpService.open(path.join(tempDir(), 'missing.mmdb'), capturingLogger().logger).then(() => null, (e: unknown) => e);
+    const err = await GeoIpService.open(path.join(tempDir(), 'missing.mmdb'), capturingLogger().logger).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(SteerError);
     expect((err as SteerError).code).toBe('STEER_GEOIP_OPEN');
     expect((err as SteerError).message).toContain('ENOENT');

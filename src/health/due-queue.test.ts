@@ -9,7 +9,13 @@ interface Item extends DueItem {
 describe('DueQueue', () => {
   it('pops in due order', () => {
     const q = new DueQueue<Item>();
-    for (const [id, due] of [[1, 30], [2, 10], [3, 20], [4, 10]] as const) q.push({ id, due, heapIndex: -1 });
+    for (const [id, due] of [
+      [1, 30],
+      [2, 10],
+      [3, 20],
+      [4, 10],
+    ] as const)
+      q.push({ id, due, heapIndex: -1 });
     const out: number[] = [];
     for (let item = q.pop(); item; item = q.pop()) out.push(item.due);
     expect(out).toEqual([10, 10, 20, 30]);
@@ -17,7 +23,11 @@ describe('DueQueue', () => {
   });
 
   it('matches a sorted list under random push / pop / remove / re-key', () => {
-    type Op = { kind: 'push'; due: number } | { kind: 'pop' } | { kind: 'remove'; pick: number } | { kind: 'rekey'; pick: number; due: number };
+    type Op =
+      | { kind: 'push'; due: number }
+      | { kind: 'pop' }
+      | { kind: 'remove'; pick: number }
+      | { kind: 'rekey'; pick: number; due: number };
     const op: fc.Arbitrary<Op> = fc.oneof(
       fc.record({ kind: fc.constant('push' as const), due: fc.integer({ min: 0, max: 100 }) }),
       fc.record({ kind: fc.constant('pop' as const) }),

@@ -373,7 +373,11 @@ describe('Prober capacity', () => {
     const quick = [target(2000, { interval: 0.05, timeout: 0.3 }), target(2001, { interval: 0.05, timeout: 0.3 })];
     prober.update([...hanging, ...quick]);
     // Once every hanging target has been seen slow, the quick ones run about every 50 ms.
-    await waitFor(() => hanging.every((t) => (table.statsFor(t.key)?.probesFailed ?? 0) >= 1), 'a first probe of each hanging target', 5000);
+    await waitFor(
+      () => hanging.every((t) => (table.statsFor(t.key)?.probesFailed ?? 0) >= 1),
+      'a first probe of each hanging target',
+      5000,
+    );
     const quickDone = () => quick.map((t) => table.statsFor(t.key)?.probesPassed ?? 0);
     const before = quickDone();
     // From here on every hanging probe is known slow: at most 3 of them may run at once.

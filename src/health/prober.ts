@@ -107,12 +107,10 @@ const intervalMs = (target: ProbeTarget): number => {
 };
 
 /** Longest a probe of `target` can run: every attempt to its timeout. */
-const worstProbeMs = (target: ProbeTarget): number =>
-  (1 + Math.max(0, Math.floor(target.monitor.retries) || 0)) * timeoutMs(target);
+const worstProbeMs = (target: ProbeTarget): number => (1 + Math.max(0, Math.floor(target.monitor.retries) || 0)) * timeoutMs(target);
 
 /** Average slots a target holds if its every probe runs to the end: at most one (probes never overlap). */
-const slotShare = (target: ProbeTarget): number =>
-  Math.min(1, worstProbeMs(target) / (intervalMs(target) * (1 - JITTER)));
+const slotShare = (target: ProbeTarget): number => Math.min(1, worstProbeMs(target) / (intervalMs(target) * (1 - JITTER)));
 
 /** Half the soft open-file limit (Linux), else 4096: sockets for the rest of the server stay free. */
 function defaultMaxConcurrency(): number {
@@ -411,7 +409,12 @@ export class Prober {
       (err: unknown) => {
         // runProbe never rejects; a stand-in might. Count it as a failed probe.
         const at = this.#now();
-        this.#finish(entry, { ok: false, reason: `probe error: ${String(err)}`.slice(0, 80), durationMs: at - startedAt, at }, startedAt, slow);
+        this.#finish(
+          entry,
+          { ok: false, reason: `probe error: ${String(err)}`.slice(0, 80), durationMs: at - startedAt, at },
+          startedAt,
+          slow,
+        );
       },
     );
   }

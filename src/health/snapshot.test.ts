@@ -71,7 +71,9 @@ describe('TableSnapshot: structure sharing', () => {
             for (let b = a; b < history.length; b++) {
               const older = history[a]!;
               const newer = history[b]!;
-              const expected = many(n).map(([k]) => k).filter((k) => older.get(k) !== newer.get(k));
+              const expected = many(n)
+                .map(([k]) => k)
+                .filter((k) => older.get(k) !== newer.get(k));
               expect([...newer.changedSince(older)!].sort()).toEqual(expected.sort());
             }
           }

@@ -182,9 +182,7 @@ export class HealthTable extends EventEmitter<HealthTableEvents> {
 
   /** Live detail of every target, in key order. */
   stats(): TargetStats[] {
-    return Array.from(this.#entries, ([key, entry]) => statsOf(key, entry)).sort((a, b) =>
-      a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
-    );
+    return Array.from(this.#entries, ([key, entry]) => statsOf(key, entry)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   /** The last transitions (up to historySize), oldest first. */

@@ -50,7 +50,20 @@ function carried(rr: RR): string {
 }
 
 describe('attributeRecords', () => {
-  for (const down of [[], ['example.com/web@192.0.2.1:80'], ['example.com/web@192.0.2.1:80', 'example.com/web@192.0.2.2:80', 'example.com/web@[2001:db8::1]:80', 'example.com/web@edge.example.net:80', 'example.com/web@198.51.100.1:80', 'example.com/web@198.51.100.2:80', 'example.com/web@198.51.100.3:80', 'example.com/web@[2001:db8::e]:80']]) {
+  for (const down of [
+    [],
+    ['example.com/web@192.0.2.1:80'],
+    [
+      'example.com/web@192.0.2.1:80',
+      'example.com/web@192.0.2.2:80',
+      'example.com/web@[2001:db8::1]:80',
+      'example.com/web@edge.example.net:80',
+      'example.com/web@198.51.100.1:80',
+      'example.com/web@198.51.100.2:80',
+      'example.com/web@198.51.100.3:80',
+      'example.com/web@[2001:db8::e]:80',
+    ],
+  ]) {
     it(`maps every record steering can return to the origin it names (${down.length} targets down)`, () => {
       const config = lbConfig(YAML);
       const prepared = prepareLb(config, healthWithDown(down));
@@ -65,7 +78,12 @@ describe('attributeRecords', () => {
       const random = seededRandom(7);
       let checked = 0;
       for (let i = 0; i < 400; i++) {
-        for (const [owner, qtype] of [['www.example.com', RRType.A], ['www.example.com', RRType.AAAA], ['www.example.com', RRType.CNAME], ['mx.example.com', RRType.MX]] as const) {
+        for (const [owner, qtype] of [
+          ['www.example.com', RRType.A],
+          ['www.example.com', RRType.AAAA],
+          ['www.example.com', RRType.CNAME],
+          ['mx.example.com', RRType.MX],
+        ] as const) {
           const out = steer(prepared, owner, qtype, { client: client(`203.0.${i % 256}.0/24`), geo: null, random, trace: null });
           for (const rr of out.rrset ?? []) {
             const source = map.get(rr);

@@ -53,8 +53,16 @@ export function recordsOf(zone: string, lb: PreparedLb, add: (rr: RR, source: Re
 function addSet(set: AnswerSet, origins: readonly LbOrigin[], add: (rr: RR | undefined, origin: string | undefined) => void): void {
   for (const c of [set.a, set.aaaa, set.cname]) addCandidates(c, add);
   // The multi-record RRsets list their origins in the order buildAnswerSet was given them.
-  addInOrder(set.allA, origins.filter((o) => o.kind === 'ipv4'), add);
-  addInOrder(set.allAAAA, origins.filter((o) => o.kind === 'ipv6'), add);
+  addInOrder(
+    set.allA,
+    origins.filter((o) => o.kind === 'ipv4'),
+    add,
+  );
+  addInOrder(
+    set.allAAAA,
+    origins.filter((o) => o.kind === 'ipv6'),
+    add,
+  );
   addInOrder(set.records, origins, add);
 }
 
@@ -62,7 +70,11 @@ function addCandidates(c: CandidateSet, add: (rr: RR | undefined, origin: string
   for (let i = 0; i < c.count; i++) add(c.rrsets[i]?.[0], c.names[i]);
 }
 
-function addInOrder(rrset: RRset | null, origins: readonly LbOrigin[], add: (rr: RR | undefined, origin: string | undefined) => void): void {
+function addInOrder(
+  rrset: RRset | null,
+  origins: readonly LbOrigin[],
+  add: (rr: RR | undefined, origin: string | undefined) => void,
+): void {
   if (rrset === null) return;
   for (let i = 0; i < rrset.length; i++) add(rrset[i], origins[i]?.name);
 }

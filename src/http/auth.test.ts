@@ -15,7 +15,8 @@ describe('parseHttpAddress', () => {
 describe('isLoopbackHost', () => {
   it('accepts 127/8 and ::1 only', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1', '0:0:0:0:0:0:0:1']) expect(isLoopbackHost(h), h).toBe(true);
-    for (const h of ['0.0.0.0', '::', '192.0.2.1', '10.0.0.1', '::ffff:10.0.0.1', '2001:db8::1', '128.0.0.1']) expect(isLoopbackHost(h), h).toBe(false);
+    for (const h of ['0.0.0.0', '::', '192.0.2.1', '10.0.0.1', '::ffff:10.0.0.1', '2001:db8::1', '128.0.0.1'])
+      expect(isLoopbackHost(h), h).toBe(false);
   });
 });
 

@@ -23,7 +23,7 @@ function fakePrimary(size: number, workers: Map<number, SteerMetrics>): ClusterP
 }
 
 describe('clusterView', () => {
-  it('sums query counters over workers, keeps a dead worker\'s counts, and says how many each answered', async () => {
+  it("sums query counters over workers, keeps a dead worker's counts, and says how many each answered", async () => {
     const primaryMetrics = new SteerMetrics({ defaultMetrics: false });
     const w1 = new SteerMetrics({ defaultMetrics: false, scope: 'queries' });
     const w2 = new SteerMetrics({ defaultMetrics: false, scope: 'queries' });

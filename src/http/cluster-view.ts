@@ -53,7 +53,11 @@ export function clusterView(primary: ClusterPrimary, metrics: SteerMetrics | nul
     for (const [id, entry] of last) {
       if (alive.has(id)) continue;
       last.delete(id);
-      gone.push(entry.report.metrics.filter((m) => m.name.startsWith('steerdns_') && (String(m.type) === 'counter' || String(m.type) === 'histogram')));
+      gone.push(
+        entry.report.metrics.filter(
+          (m) => m.name.startsWith('steerdns_') && (String(m.type) === 'counter' || String(m.type) === 'histogram'),
+        ),
+      );
     }
     if (gone.length > 0) retired = await AggregatorRegistry.aggregate([retired, ...gone]).getMetricsAsJSON();
     return last;

@@ -27,7 +27,11 @@ load_balancers:
 const key = (ip: string) => `${ORIGIN}/web@${ip}:80`;
 
 function origins(): ReadonlyMap<string, OriginConfig> {
-  const parsed = parseZoneText(`$TTL 60\n@ IN SOA ns h 1 1 1 1 1\n  IN NS ns\nns IN A 192.0.2.53\n`, { file: 'mem.zone', origin: ORIGIN, zonesDir: '/' });
+  const parsed = parseZoneText(`$TTL 60\n@ IN SOA ns h 1 1 1 1 1\n  IN NS ns\nns IN A 192.0.2.53\n`, {
+    file: 'mem.zone',
+    origin: ORIGIN,
+    zonesDir: '/',
+  });
   const built = buildZone(ORIGIN, parsed.records, { file: 'mem.zone', bindings: lb.bindings });
   if (!('zone' in built)) throw new Error('bad fixture');
   return new Map([[ORIGIN, { origin: ORIGIN, zone: built.zone, lb, zoneFile: 'mem.zone', lbFile: 'mem.lb.yaml', loadedAt: 0 }]]);
@@ -46,7 +50,12 @@ function fakeServer(): { server: RunningServer; table: HealthTable; state: State
 /** Steers `owner` as a query would and tells the metrics about the answer. */
 function answer(metrics: SteerMetrics, state: StateHolder, owner: string): void {
   const current = state.current;
-  const out = steer(current.lb.get(ORIGIN)!, `${owner}.${ORIGIN}`, RRType.A, { client: client('192.0.2.53'), geo: null, random: seededRandom(1), trace: null });
+  const out = steer(current.lb.get(ORIGIN)!, `${owner}.${ORIGIN}`, RRType.A, {
+    client: client('192.0.2.53'),
+    geo: null,
+    random: seededRandom(1),
+    trace: null,
+  });
   const rrset: RRset = out.rrset!;
   metrics.answered(ORIGIN, { rcode: 0, answer: [rrset], authority: [], additional: [] } as unknown as Reply, 'udp', RRType.A);
 }
@@ -81,7 +90,10 @@ describe('metrics attribution across health swaps', () => {
     answer(metrics, state, 'one');
 
     const counts = await originCounts(metrics);
-    const total = (prefix: string) => Object.entries(counts).filter(([k]) => k.startsWith(prefix)).reduce((n, [, v]) => n + v, 0);
+    const total = (prefix: string) =>
+      Object.entries(counts)
+        .filter(([k]) => k.startsWith(prefix))
+        .reduce((n, [, v]) => n + v, 0);
     expect(total(`one.${ORIGIN} a`)).toBe(3);
     expect(counts[`one.${ORIGIN} a a1`]).toBeGreaterThanOrEqual(1); // after a2 went down, a1 answered
     expect(counts[`two.${ORIGIN} c c1`]).toBe(1);

@@ -97,27 +97,39 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
     this.traffic = new TrafficRing(options.traffic);
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: r });
 
-    this.#queries = new CellCounter(r, 'steerdns_queries_total', 'DNS queries answered, by zone ("-": none), query type, rcode and transport.', [
-      'zone',
-      'qtype',
-      'rcode',
+    this.#queries = new CellCounter(
+      r,
+      'steerdns_queries_total',
+      'DNS queries answered, by zone ("-": none), query type, rcode and transport.',
+      ['zone', 'qtype', 'rcode', 'transport'],
+    );
+    this.#dropped = new CellCounter(r, 'steerdns_queries_dropped_total', 'Messages dropped unanswered (too short, or a response).', [
+      'reason',
       'transport',
     ]);
-    this.#dropped = new CellCounter(r, 'steerdns_queries_dropped_total', 'Messages dropped unanswered (too short, or a response).', ['reason', 'transport']);
     this.#droppedCells = ['short', 'response', 'other'].flatMap((reason) =>
       (['udp', 'tcp'] as const).map((transport) => this.#dropped.cell({ reason, transport })),
     );
-    const truncated = new CellCounter(r, 'steerdns_truncated_total', 'Replies sent with TC=1 (did not fit the client\'s UDP size).', ['transport']);
-    this.#truncatedCells = { udp: truncated.cell({ transport: 'udp' }), tcp: truncated.cell({ transport: 'tcp' }) };
-    const ecs = new CellCounter(r, 'steerdns_ecs_queries_total', 'Queries that carried an EDNS Client Subnet option, by address family.', ['family']);
-    this.#ecsCells = { v4: ecs.cell({ family: 'ipv4' }), v6: ecs.cell({ family: 'ipv6' }) };
-    this.#lbAnswers = new CellCounter(r, 'steerdns_lb_answers_total', 'Replies whose answer came from a load balancer, by zone, load balancer and pool.', ['zone', 'lb', 'pool']);
-    this.#originAnswers = new CellCounter(r, 'steerdns_lb_origin_answers_total', 'Records answered per origin, by zone, load balancer, pool and origin.', [
-      'zone',
-      'lb',
-      'pool',
-      'origin',
+    const truncated = new CellCounter(r, 'steerdns_truncated_total', "Replies sent with TC=1 (did not fit the client's UDP size).", [
+      'transport',
     ]);
+    this.#truncatedCells = { udp: truncated.cell({ transport: 'udp' }), tcp: truncated.cell({ transport: 'tcp' }) };
+    const ecs = new CellCounter(r, 'steerdns_ecs_queries_total', 'Queries that carried an EDNS Client Subnet option, by address family.', [
+      'family',
+    ]);
+    this.#ecsCells = { v4: ecs.cell({ family: 'ipv4' }), v6: ecs.cell({ family: 'ipv6' }) };
+    this.#lbAnswers = new CellCounter(
+      r,
+      'steerdns_lb_answers_total',
+      'Replies whose answer came from a load balancer, by zone, load balancer and pool.',
+      ['zone', 'lb', 'pool'],
+    );
+    this.#originAnswers = new CellCounter(
+      r,
+      'steerdns_lb_origin_answers_total',
+      'Records answered per origin, by zone, load balancer, pool and origin.',
+      ['zone', 'lb', 'pool', 'origin'],
+    );
 
     const every = Math.max(1, Math.floor(options.latencySampleEvery ?? 1));
     this.#latency = new CellHistogram(
@@ -308,8 +320,7 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
    */
   #registerTransportMetrics(): void {
     const r = this.registry;
-    const metrics = this;
-    const server = (): RunningServer | null => metrics.#server;
+    const server = (): RunningServer | null => this.#server;
     new Gauge({
       name: 'steerdns_tcp_connections',
       help: 'Open DNS-over-TCP connections.',
@@ -435,8 +446,7 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
   /** Gauges and counters computed from the server's state when scraped. */
   #registerStateMetrics(): void {
     const r = this.registry;
-    const metrics = this;
-    const server = (): RunningServer | null => metrics.#server;
+    const server = (): RunningServer | null => this.#server;
     new Gauge({
       name: 'steerdns_config_generation',
       help: 'Bumps each time zone or load-balancer files are (re)loaded into the serving state.',
@@ -465,7 +475,11 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
       },
     });
 
-    const zoneGauge = (name: string, help: string, value: (z: ServingState['origins'] extends ReadonlyMap<string, infer O> ? O : never) => number): void => {
+    const zoneGauge = (
+      name: string,
+      help: string,
+      value: (z: ServingState['origins'] extends ReadonlyMap<string, infer O> ? O : never) => number,
+    ): void => {
       new Gauge({
         name,
         help,

@@ -117,7 +117,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   });
   const bound = server.address() as AddressInfo;
   const where = formatHostPort(bound.address, bound.port);
-  logger.info({ address: bound.address, port: bound.port, auth: token === null ? 'none (loopback)' : 'bearer token' }, `http listening on ${where}`);
+  logger.info(
+    { address: bound.address, port: bound.port, auth: token === null ? 'none (loopback)' : 'bearer token' },
+    `http listening on ${where}`,
+  );
 
   let closing: Promise<void> | null = null;
   return {

@@ -64,7 +64,9 @@ export const LoadBalancerStatusSchema = z.object({
   primaryPool: z.string().nullable().describe('First healthy default pool (what failover answers with); null when none is healthy'),
   state: z
     .enum(['ok', 'degraded', 'fallback', 'down'])
-    .describe('ok: every default pool healthy; degraded: some default pool down; fallback: none healthy, fallback pool answers; down: nothing answers (fail closed)'),
+    .describe(
+      'ok: every default pool healthy; degraded: some default pool down; fallback: none healthy, fallback pool answers; down: nothing answers (fail closed)',
+    ),
   traffic: z.object({
     bucketSeconds: z.number().positive(),
     buckets: count.describe('How many buckets the window holds once full'),

@@ -91,7 +91,13 @@ export function buildStatus(server: RunningServer, metrics: SteerMetrics | null,
     readiness: reason,
     configGeneration: state.configGeneration,
     healthGeneration: state.health.generation,
-    lastReload: lastReload && { ...lastReload, loaded: [...lastReload.loaded], kept: [...lastReload.kept], removed: [...lastReload.removed], errors: [...lastReload.errors] },
+    lastReload: lastReload && {
+      ...lastReload,
+      loaded: [...lastReload.loaded],
+      kept: [...lastReload.kept],
+      removed: [...lastReload.removed],
+      errors: [...lastReload.errors],
+    },
     zones: [...state.origins.values()]
       .sort((a, b) => cmp(a.origin, b.origin))
       .map((o) => ({
@@ -112,10 +118,26 @@ function originStatus(o: LbOrigin, stats: ReadonlyMap<string, TargetStats>): Ori
   const base = { name: o.name, address: o.address, weight: o.weight, enabled: o.enabled, target: o.healthKey };
   const s = o.healthKey === null ? undefined : stats.get(o.healthKey);
   if (!o.enabled) {
-    return { ...base, health: 'drained', since: null, reason: 'drained (enabled: false)', lastProbe: null, probesPassed: 0, probesFailed: 0 };
+    return {
+      ...base,
+      health: 'drained',
+      since: null,
+      reason: 'drained (enabled: false)',
+      lastProbe: null,
+      probesPassed: 0,
+      probesFailed: 0,
+    };
   }
   if (o.healthKey === null) {
-    return { ...base, health: 'unmonitored', since: null, reason: 'no monitor: always up', lastProbe: null, probesPassed: 0, probesFailed: 0 };
+    return {
+      ...base,
+      health: 'unmonitored',
+      since: null,
+      reason: 'no monitor: always up',
+      lastProbe: null,
+      probesPassed: 0,
+      probesFailed: 0,
+    };
   }
   if (s === undefined) {
     return { ...base, health: 'unknown', since: null, reason: 'not probed yet', lastProbe: null, probesPassed: 0, probesFailed: 0 };
@@ -125,7 +147,12 @@ function originStatus(o: LbOrigin, stats: ReadonlyMap<string, TargetStats>): Ori
     health: !s.known ? 'unknown' : s.up ? 'up' : 'down',
     since: Math.round(s.since),
     reason: s.reason,
-    lastProbe: s.lastResult && { ok: s.lastResult.ok, reason: s.lastResult.reason, durationMs: s.lastResult.durationMs, at: Math.round(s.lastResult.at) },
+    lastProbe: s.lastResult && {
+      ok: s.lastResult.ok,
+      reason: s.lastResult.reason,
+      durationMs: s.lastResult.durationMs,
+      at: Math.round(s.lastResult.at),
+    },
     probesPassed: s.probesPassed,
     probesFailed: s.probesFailed,
   };
@@ -163,7 +190,14 @@ function transitions(server: RunningServer, state: ServingState): Status['transi
     .recentTransitions()
     .slice(-TRANSITIONS_SHOWN)
     .reverse()
-    .map((t) => ({ at: Math.round(t.at), target: t.key, up: t.up, previousUp: t.previousUp, reason: t.reason, origins: users.get(t.key) ?? [] }));
+    .map((t) => ({
+      at: Math.round(t.at),
+      target: t.key,
+      up: t.up,
+      previousUp: t.previousUp,
+      reason: t.reason,
+      origins: users.get(t.key) ?? [],
+    }));
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -45,7 +45,12 @@ describe('TrafficRing', () => {
     ring.hit(a);
     now -= 5000;
     ring.hit(a);
-    expect(ring.snapshot().counts('a').reduce((x, y) => x + y, 0)).toBe(1);
+    expect(
+      ring
+        .snapshot()
+        .counts('a')
+        .reduce((x, y) => x + y, 0),
+    ).toBe(1);
   });
 
   it('keeps the same series array per key, and drops series not retained', () => {

@@ -119,7 +119,12 @@ function buildPool(
     const v6 = family === 6 ? ipv6Bytes(o.address) : null;
     const address = family === 4 ? o.address : v6 !== null ? formatIp(v6) : (canonicalHostname(o.address) as { name: string }).name;
     // The RDATA every answer naming this origin shares: made here, once per config build.
-    const data: RData = family === 4 ? { kind: 'raw', bytes: ipv4Bytes(o.address) } : v6 !== null ? { kind: 'raw', bytes: v6 } : { kind: 'name', name: address };
+    const data: RData =
+      family === 4
+        ? { kind: 'raw', bytes: ipv4Bytes(o.address) }
+        : v6 !== null
+          ? { kind: 'raw', bytes: v6 }
+          : { kind: 'name', name: address };
     let healthKey: string | null = null;
     // Drained origins and disabled pools are never answered, so they are not probed either.
     if (monitor && p.monitor !== undefined && p.enabled && o.enabled) {

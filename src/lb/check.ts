@@ -128,14 +128,7 @@ function checkLoadBalancers(input: LbFileInput, origin: string, report: Report):
 }
 
 /** What the load balancer's record type demands of each origin of a pool it uses. */
-function checkPoolForLb(
-  poolName: string,
-  pool: PoolInput,
-  lbName: string,
-  lb: LoadBalancerInput,
-  isApex: boolean,
-  report: Report,
-): void {
+function checkPoolForLb(poolName: string, pool: PoolInput, lbName: string, lb: LoadBalancerInput, isApex: boolean, report: Report): void {
   const who = `load balancer "${lbName}"`;
   pool.origins.forEach((o, i) => {
     const path = ['pools', poolName, 'origins', i];

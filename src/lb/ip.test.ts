@@ -5,7 +5,8 @@ import { commonPrefixLength, maskInPlace, parseIpInto } from './ip.js';
 
 function wordsOfBytes(bytes: Uint8Array): number[] {
   const out: number[] = [];
-  for (let i = 0; i < bytes.length; i += 4) out.push(((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0);
+  for (let i = 0; i < bytes.length; i += 4)
+    out.push(((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0);
   return out;
 }
 
@@ -22,7 +23,17 @@ describe('parseIpInto', () => {
   });
 
   it('parses IPv6 forms, including "::" anywhere and an embedded IPv4 tail', () => {
-    const cases = ['::', '::1', '1::', '2001:db8::10', '2001:DB8:0:0:1:0:0:1', 'fe80::1:2:3:4:5:6', '::ffff:192.0.2.1', '64:ff9b::198.51.100.7', '1:2:3:4:5:6:7:8'];
+    const cases = [
+      '::',
+      '::1',
+      '1::',
+      '2001:db8::10',
+      '2001:DB8:0:0:1:0:0:1',
+      'fe80::1:2:3:4:5:6',
+      '::ffff:192.0.2.1',
+      '64:ff9b::198.51.100.7',
+      '1:2:3:4:5:6:7:8',
+    ];
     for (const ip of cases) {
       expect(parseIpInto(ip, words), ip).toBe(6);
       expect([...words], ip).toEqual(wordsOfBytes(ipv6Bytes(ip)));
@@ -40,7 +51,26 @@ describe('parseIpInto', () => {
   });
 
   it('rejects malformed text', () => {
-    for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '01.2.3.4', '1..2.3', 'a.b.c.d', ':', ':::', '1:2', '1::2::3', '12345::', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7::8', 'g::1', '::1.2.3', '1:', '::ffff:1.2.3.4:5']) {
+    for (const bad of [
+      '',
+      '1.2.3',
+      '1.2.3.4.5',
+      '256.1.1.1',
+      '01.2.3.4',
+      '1..2.3',
+      'a.b.c.d',
+      ':',
+      ':::',
+      '1:2',
+      '1::2::3',
+      '12345::',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4:5:6:7::8',
+      'g::1',
+      '::1.2.3',
+      '1:',
+      '::ffff:1.2.3.4:5',
+    ]) {
       expect(parseIpInto(bad, words), bad).toBe(0);
     }
   });

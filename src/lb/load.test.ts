@@ -48,14 +48,18 @@ describe('loadLbText: schema errors name file, line and key path', () => {
   it('a misspelt key deep inside a flow mapping in a list', () => {
     const text = BASE.replace('{ name: b, address: 198.51.100.10 }', '{ name: b, adress: 198.51.100.10 }');
     const errors = errorsOf(text);
-    expect(errors).toContain(`${FILE}:${lineOf(text, 'adress')}: pools.eu-west.origins[0].adress: unknown key (did you mean "address"?) [STEER_LB_SCHEMA]`);
+    expect(errors).toContain(
+      `${FILE}:${lineOf(text, 'adress')}: pools.eu-west.origins[0].adress: unknown key (did you mean "address"?) [STEER_LB_SCHEMA]`,
+    );
     // The required key it replaced is reported at the origin's line.
     expect(errors).toContain(`${FILE}:${lineOf(text, 'adress')}: pools.eu-west.origins[0].address: required [STEER_LB_SCHEMA]`);
   });
 
   it('a value of the wrong type', () => {
     const text = BASE.replace('port: 8080', 'port: eighty');
-    expect(errorsOf(text)).toEqual([`${FILE}:${lineOf(text, 'eighty')}: monitors.web.port: expected number, got "eighty" [STEER_LB_SCHEMA]`]);
+    expect(errorsOf(text)).toEqual([
+      `${FILE}:${lineOf(text, 'eighty')}: monitors.web.port: expected number, got "eighty" [STEER_LB_SCHEMA]`,
+    ]);
   });
 
   it('an enum value out of range lists the choices', () => {
@@ -108,7 +112,9 @@ describe('loadLbText: schema errors name file, line and key path', () => {
   });
 
   it('a broken alias is an error, not an exception', () => {
-    expect(errorsOf('monitors: *nowhere\n')).toEqual([expect.stringMatching(new RegExp(`^${FILE}:1: YAML: Unresolved alias.*\\[STEER_LB_SCHEMA\\]$`))]);
+    expect(errorsOf('monitors: *nowhere\n')).toEqual([
+      expect.stringMatching(new RegExp(`^${FILE}:1: YAML: Unresolved alias.*\\[STEER_LB_SCHEMA\\]$`)),
+    ]);
   });
 
   it('a file that cannot be read', () => {
@@ -426,9 +432,12 @@ load_balancers:
     expect(keyOf('d', 0)).toBeNull(); // no monitor: always healthy
     expect(keyOf('e', 0)).toBeNull(); // disabled pool: not probed
 
-    const other = lbConfig(`monitors: { web: { port: 8080 } }
+    const other = lbConfig(
+      `monitors: { web: { port: 8080 } }
 pools: { a: { monitor: web, origins: [{ name: x, address: 192.0.2.1 }] } }
-`, 'example.net');
+`,
+      'example.net',
+    );
     expect(other.probeTargets[0]!.key).toBe('example.net/web@192.0.2.1:8080');
   });
 

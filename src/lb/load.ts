@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { SteerError, steerError } from '../errors.js';
+import { type SteerError, steerError } from '../errors.js';
 import { buildLbZoneConfig } from './build.js';
 import { checkLbFile } from './check.js';
 import { canonicalOrigin } from './names.js';
@@ -31,7 +31,10 @@ export function loadLbText(text: string, opts: { file: string; origin: string })
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const errors = doc.errors.map((e) =>
-      steerError('STEER_LB_SCHEMA', [`YAML: ${e.message.split('\n')[0]}`], { file, line: e.linePos?.[0].line ?? lines.linePos(e.pos[0]).line }),
+      steerError('STEER_LB_SCHEMA', [`YAML: ${e.message.split('\n')[0]}`], {
+        file,
+        line: e.linePos?.[0].line ?? lines.linePos(e.pos[0]).line,
+      }),
     );
     return { errors: byLine(errors) };
   }
@@ -54,7 +57,9 @@ export function loadLbText(text: string, opts: { file: string; origin: string })
   const issues = checkLbFile(parsed.data, origin);
   if (issues.length > 0) {
     return {
-      errors: byLine(issues.map((i) => steerError(i.code, [`${formatPath(i.path)}: ${i.message}`], { file, line: locator.lineOf(i.path) }))),
+      errors: byLine(
+        issues.map((i) => steerError(i.code, [`${formatPath(i.path)}: ${i.message}`], { file, line: locator.lineOf(i.path) })),
+      ),
     };
   }
   return { config: buildLbZoneConfig(parsed.data, origin, file) };
@@ -87,7 +92,8 @@ function problem(issue: z.core.$ZodIssue): string {
     case 'invalid_key':
       return `bad key: ${issue.issues.map((i) => i.message).join('; ')}`;
     case 'too_small':
-      if (issue.origin === 'array') return issue.message.startsWith('Too small') ? `needs at least ${String(issue.minimum)} item(s)` : issue.message;
+      if (issue.origin === 'array')
+        return issue.message.startsWith('Too small') ? `needs at least ${String(issue.minimum)} item(s)` : issue.message;
       if (issue.origin === 'string') return issue.message.startsWith('Too small') ? 'must not be empty' : issue.message;
       return `must be ${issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}, got ${describe(issue.input)}`;
     case 'too_big':

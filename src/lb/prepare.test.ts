@@ -13,7 +13,10 @@ const unknown: TargetHealth = Object.freeze({ up: true, known: false, since: 0, 
 
 /** A snapshot of every probe target of `config`, all up and unknown (as the table starts). */
 function startHealth(config: LbZoneConfig): TableSnapshot {
-  return TableSnapshot.of(1, config.probeTargets.map((t) => [t.key, unknown] as const));
+  return TableSnapshot.of(
+    1,
+    config.probeTargets.map((t) => [t.key, unknown] as const),
+  );
 }
 
 const key = (ip: string) => `example.com/web@${ip}:80`;
@@ -109,7 +112,16 @@ describe('prepareLbChanges', () => {
 // Property: any config, any sequence of health changes — the incremental state answers exactly
 // as a state prepared from scratch.
 
-const ADDRESSES = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '198.51.100.1', '2001:db8::1', '2001:db8::2', 'edge1.example.net', 'edge2.example.net'];
+const ADDRESSES = [
+  '192.0.2.1',
+  '192.0.2.2',
+  '192.0.2.3',
+  '198.51.100.1',
+  '2001:db8::1',
+  '2001:db8::2',
+  'edge1.example.net',
+  'edge2.example.net',
+];
 const POLICIES = ['off', 'random', 'hash', 'geo', 'proximity'] as const;
 
 const poolArb = fc.record({
@@ -119,7 +131,11 @@ const poolArb = fc.record({
   lat: fc.integer({ min: -80, max: 80 }),
   lon: fc.integer({ min: -170, max: 170 }),
   origins: fc.uniqueArray(
-    fc.record({ address: fc.constantFrom(...ADDRESSES), weight: fc.integer({ min: 1, max: 3 }), enabled: fc.integer({ min: 0, max: 9 }).map((n) => n > 0) }),
+    fc.record({
+      address: fc.constantFrom(...ADDRESSES),
+      weight: fc.integer({ min: 1, max: 3 }),
+      enabled: fc.integer({ min: 0, max: 9 }).map((n) => n > 0),
+    }),
     { minLength: 1, maxLength: 4, selector: (o) => o.address },
   ),
 });
@@ -154,7 +170,9 @@ function yamlOf(spec: ConfigSpec): string {
     y += `    origin_steering: { policy: ${steering} }\n`;
     if (p.monitor !== null) y += `    monitor: ${p.monitor}\n`;
     y += '    origins:\n';
-    p.origins.forEach((o, j) => (y += `      - { name: o${i}-${j}, address: "${o.address}", weight: ${o.weight}, enabled: ${o.enabled} }\n`));
+    p.origins.forEach(
+      (o, j) => (y += `      - { name: o${i}-${j}, address: "${o.address}", weight: ${o.weight}, enabled: ${o.enabled} }\n`),
+    );
   });
   y += 'load_balancers:\n';
   const list = (idx: readonly number[]) => `[${idx.map((i) => `p${i}`).join(', ')}]`;

@@ -238,7 +238,10 @@ function prepareOne(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHeal
     .map((rule) => {
       const network = new Uint32Array(4);
       parseIpInto(rule.address, network);
-      return { family: rule.family, rule: { cidr: rule.cidr, prefix: rule.prefix, network, poolNames: rule.pools, resolved: firstHealthy(rule.pools) } };
+      return {
+        family: rule.family,
+        rule: { cidr: rule.cidr, prefix: rule.prefix, network, poolNames: rule.pools, resolved: firstHealthy(rule.pools) },
+      };
     })
     .sort((a, b) => b.rule.prefix - a.rule.prefix);
   const codeRules = (m: ReadonlyMap<string, readonly string[]>): ReadonlyMap<string, PreparedRule> =>

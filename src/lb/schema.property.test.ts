@@ -36,7 +36,53 @@ describe('the shipped example, damaged', () => {
     expect('config' in loadChecked(example)).toBe(true);
   });
 
-  const pieces = [':', ': ', '- ', '{', '}', '[', ']', ',', '"', "'", '#', '&a ', '*a', '<<: *a', '!!binary ', '!!js/function ', '~', 'null', '.nan', '-.inf', '1e309', '-1', '0x1F', '0o17', '99999999999999999999', '\t', '\n', '\n  ', '\n      ', '---\n', '...\n', '%YAML 1.1\n', '\u0000', '\ufeff', 'é', '👀', 'weight: ', 'address: ', 'default_pools: ', 'origins: ', 'policy: ', '256.1.1.1', '::g', '10.0.0.0/33', 'a'.repeat(300)];
+  const pieces = [
+    ':',
+    ': ',
+    '- ',
+    '{',
+    '}',
+    '[',
+    ']',
+    ',',
+    '"',
+    "'",
+    '#',
+    '&a ',
+    '*a',
+    '<<: *a',
+    '!!binary ',
+    '!!js/function ',
+    '~',
+    'null',
+    '.nan',
+    '-.inf',
+    '1e309',
+    '-1',
+    '0x1F',
+    '0o17',
+    '99999999999999999999',
+    '\t',
+    '\n',
+    '\n  ',
+    '\n      ',
+    '---\n',
+    '...\n',
+    '%YAML 1.1\n',
+    '\u0000',
+    '\ufeff',
+    'é',
+    '👀',
+    'weight: ',
+    'address: ',
+    'default_pools: ',
+    'origins: ',
+    'policy: ',
+    '256.1.1.1',
+    '::g',
+    '10.0.0.0/33',
+    'a'.repeat(300),
+  ];
   const edit = fc.record({ at: fc.nat(), cut: fc.nat({ max: 12 }), insert: fc.array(fc.constantFrom(...pieces), { maxLength: 3 }) });
 
   it('text edits never throw, and errors name a line', () => {
@@ -77,7 +123,12 @@ describe('arbitrary documents', () => {
 
   it('alias expansion is bounded (a "billion laughs" file is an error, not a hang)', () => {
     const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 10; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 10; i++)
+      lines.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     const started = performance.now();
     const r = loadChecked(`${lines.join('\n')}\n`);
     expect('errors' in r).toBe(true);
@@ -86,16 +137,46 @@ describe('arbitrary documents', () => {
 });
 
 describe('near-valid configurations with values at their edges', () => {
-  const number = fc.oneof(fc.constantFrom(0, -1, 1, 0.5, 1e-9, 65535, 65536, 2 ** 31, 2 ** 53, Number.MAX_VALUE), fc.double({ noNaN: true }));
+  const number = fc.oneof(
+    fc.constantFrom(0, -1, 1, 0.5, 1e-9, 65535, 65536, 2 ** 31, 2 ** 53, Number.MAX_VALUE),
+    fc.double({ noNaN: true }),
+  );
   const address = fc.oneof(
-    fc.constantFrom('192.0.2.1', '2001:db8::1', '0.0.0.0', '255.255.255.255', '::', '::ffff:192.0.2.1', '192.0.2.01', '1.2.3', 'fe80::1%eth0', 'host.example.net.', 'a'.repeat(64) + '.example.net.', `${'b'.repeat(63)}.`.repeat(4), '-bad-.example.', '', ' '),
+    fc.constantFrom(
+      '192.0.2.1',
+      '2001:db8::1',
+      '0.0.0.0',
+      '255.255.255.255',
+      '::',
+      '::ffff:192.0.2.1',
+      '192.0.2.01',
+      '1.2.3',
+      'fe80::1%eth0',
+      'host.example.net.',
+      'a'.repeat(64) + '.example.net.',
+      `${'b'.repeat(63)}.`.repeat(4),
+      '-bad-.example.',
+      '',
+      ' ',
+    ),
     fc.ipV4(),
     fc.ipV6(),
     fc.domain(),
     fc.string({ maxLength: 20 }),
   );
-  const cidr = fc.oneof(fc.constantFrom('192.0.2.0/24', '0.0.0.0/0', '::/0', '192.0.2.1/33', '2001:db8::/129', '192.0.2.0/-1', '/24', '192.0.2.0/24/8'), fc.tuple(fc.ipV4(), fc.integer({ min: -1, max: 40 })).map(([a, p]) => `${a}/${p}`));
-  const origin = fc.record({ name: fc.string({ maxLength: 8 }), address, weight: fc.option(number, { nil: undefined }), enabled: fc.option(fc.boolean(), { nil: undefined }) }, { requiredKeys: ['name', 'address'] });
+  const cidr = fc.oneof(
+    fc.constantFrom('192.0.2.0/24', '0.0.0.0/0', '::/0', '192.0.2.1/33', '2001:db8::/129', '192.0.2.0/-1', '/24', '192.0.2.0/24/8'),
+    fc.tuple(fc.ipV4(), fc.integer({ min: -1, max: 40 })).map(([a, p]) => `${a}/${p}`),
+  );
+  const origin = fc.record(
+    {
+      name: fc.string({ maxLength: 8 }),
+      address,
+      weight: fc.option(number, { nil: undefined }),
+      enabled: fc.option(fc.boolean(), { nil: undefined }),
+    },
+    { requiredKeys: ['name', 'address'] },
+  );
   const pool = fc.record(
     {
       origins: fc.array(origin, { maxLength: 4 }),
@@ -117,7 +198,9 @@ describe('near-valid configurations with values at their edges', () => {
             ttl: fc.option(number, { nil: undefined }),
             steering_policy: fc.option(fc.constantFrom('off', 'random', 'geo', 'proximity', 'hash', 'nearest'), { nil: undefined }),
             fallback_pool: fc.option(fc.constantFrom('p1', 'missing'), { nil: undefined }),
-            subnet_pools: fc.option(fc.dictionary(cidr, fc.array(fc.constantFrom('p1', 'p2'), { maxLength: 2 }), { maxKeys: 2 }), { nil: undefined }),
+            subnet_pools: fc.option(fc.dictionary(cidr, fc.array(fc.constantFrom('p1', 'p2'), { maxLength: 2 }), { maxKeys: 2 }), {
+              nil: undefined,
+            }),
             max_records: fc.option(number, { nil: undefined }),
           },
           { requiredKeys: ['default_pools'] },

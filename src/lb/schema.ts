@@ -42,17 +42,12 @@ export const DNS_ONLY_KEYS = ['query_name', 'query_type', 'expected_rcode'] as c
 export const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'] as const;
 export const CONTINENTS = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'] as const;
 
-const QUERY_TYPES = Object.keys(RRType).filter((t) => !['OPT', 'IXFR', 'AXFR', 'MAILA', 'MAILB'].includes(t)) as [
-  string,
-  ...string[],
-];
+const QUERY_TYPES = Object.keys(RRType).filter((t) => !['OPT', 'IXFR', 'AXFR', 'MAILA', 'MAILB'].includes(t)) as [string, ...string[]];
 
 /** Names of monitors and pools: they end up in health keys and metrics labels. */
-const itemName = z
-  .string()
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, {
-    error: 'names may hold letters, digits, "_", "-" and "." (up to 63 characters)',
-  });
+const itemName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, {
+  error: 'names may hold letters, digits, "_", "-" and "." (up to 63 characters)',
+});
 
 const port = z.number().int().min(1).max(65535);
 const seconds = (min: number, max: number) => z.number().min(min).max(max);

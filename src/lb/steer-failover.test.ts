@@ -186,7 +186,9 @@ load_balancers:
   it('for A, AAAA and CNAME queries', () => {
     for (const qtype of [RRType.A, RRType.AAAA, RRType.CNAME]) {
       const out = steer(prepared, 'cdn.example.com', qtype, ctx());
-      expect(out.rrset).toEqual([{ name: 'cdn.example.com', type: RRType.CNAME, ttl: 30, data: { kind: 'name', name: 'edge.cdn.example.net' } }]);
+      expect(out.rrset).toEqual([
+        { name: 'cdn.example.com', type: RRType.CNAME, ttl: 30, data: { kind: 'name', name: 'edge.cdn.example.net' } },
+      ]);
     }
   });
 
@@ -287,6 +289,9 @@ load_balancers:
 
   it('fail open to every enabled target when all are dead', () => {
     const prepared = prepareLb(cfg, healthWithDown(['example.com/smtp@mx1.example.net:25', 'example.com/smtp@mx2.example.net:25']));
-    expect(answerText(steer(prepared, 'example.com', RRType.MX, ctx()).rrset)).toEqual(['MX 10 mx1.example.net.', 'MX 20 mx2.example.net.']);
+    expect(answerText(steer(prepared, 'example.com', RRType.MX, ctx()).rrset)).toEqual([
+      'MX 10 mx1.example.net.',
+      'MX 20 mx2.example.net.',
+    ]);
   });
 });

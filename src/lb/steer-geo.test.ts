@@ -73,8 +73,7 @@ const POOL_OF: Record<string, string> = {
   'AAAA 2001:db8:3::1': 'eu-west',
 };
 /** Health with every origin of the named pools down. */
-const downPools = (...pools: string[]) =>
-  healthWithDown(pools.flatMap((p) => config.pools.get(p)!.origins.map((o) => o.healthKey!)));
+const downPools = (...pools: string[]) => healthWithDown(pools.flatMap((p) => config.pools.get(p)!.origins.map((o) => o.healthKey!)));
 
 function pick(owner: string, who: string, opts: { down?: string[]; qtype?: number; db?: typeof geo | null } = {}) {
   const prepared = prepareLb(config, downPools(...(opts.down ?? [])));

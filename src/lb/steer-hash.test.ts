@@ -9,7 +9,12 @@ import { answerText, client, healthWithDown, lbConfig, seededRandom } from '../.
 import type { LbZoneConfig } from './types.js';
 
 const pools = (names: string[], extra = '') =>
-  names.map((n, i) => `  ${n}:\n    monitor: web\n${extra}    origins: [{ name: ${n}-o, address: 192.0.2.${i + 1} }, { name: ${n}-o6, address: "2001:db8::${i + 1}" }]`).join('\n');
+  names
+    .map(
+      (n, i) =>
+        `  ${n}:\n    monitor: web\n${extra}    origins: [{ name: ${n}-o, address: 192.0.2.${i + 1} }, { name: ${n}-o6, address: "2001:db8::${i + 1}" }]`,
+    )
+    .join('\n');
 
 const config = lbConfig(`monitors:
   web: { port: 8080 }
@@ -55,10 +60,21 @@ function poolDown(...names: string[]): HealthSnapshot {
 }
 
 /** Answer (first record's address) per client for one load balancer. */
-function answersFor(cfg: LbZoneConfig, health: HealthSnapshot, owner: string, clients: readonly string[], qtype: number = RRType.A): string[] {
+function answersFor(
+  cfg: LbZoneConfig,
+  health: HealthSnapshot,
+  owner: string,
+  clients: readonly string[],
+  qtype: number = RRType.A,
+): string[] {
   const prepared = prepareLb(cfg, health);
   const random = seededRandom(99);
-  return clients.map((c) => answerText(steer(prepared, `${owner}.example.com`, qtype, { client: client(c), geo: null, random, trace: null }).rrset)[0]!.split(' ')[1]!);
+  return clients.map(
+    (c) =>
+      answerText(steer(prepared, `${owner}.example.com`, qtype, { client: client(c), geo: null, random, trace: null }).rrset)[0]!.split(
+        ' ',
+      )[1]!,
+  );
 }
 
 function subnets(count: number, seed: number): string[] {
@@ -125,14 +141,26 @@ describe('hash pool steering (weighted rendezvous over client subnets)', () => {
 
   it('honours pool weights', () => {
     const counts = tally(answersFor(config, healthWithDown(), 'hash31', clients).map((ip) => POOL_BY_IP.get(ip)!));
-    expect(chiSquare(counts, new Map([['p1', 0.75], ['p2', 0.25]]), clients.length)).toBeLessThan(CHI2_999[1]);
+    expect(
+      chiSquare(
+        counts,
+        new Map([
+          ['p1', 0.75],
+          ['p2', 0.25],
+        ]),
+        clients.length,
+      ),
+    ).toBeLessThan(CHI2_999[1]);
   });
 
   it('hashes the client address masked to its source prefix; IPv6 subnets too', () => {
     const same = answersFor(config, healthWithDown(), 'hash4', ['198.51.100.7/24', '198.51.100.200/24', '198.51.100.0/24']);
     expect(new Set(same).size).toBe(1);
     const r = seededRandom(5);
-    const v6 = Array.from({ length: 2000 }, () => `2001:db8:${Math.floor(r() * 65536).toString(16)}:${Math.floor(r() * 256).toString(16)}00::/56`);
+    const v6 = Array.from(
+      { length: 2000 },
+      () => `2001:db8:${Math.floor(r() * 65536).toString(16)}:${Math.floor(r() * 256).toString(16)}00::/56`,
+    );
     const first = answersFor(config, healthWithDown(), 'hash4', v6, RRType.AAAA);
     expect(answersFor(config, healthWithDown(), 'hash4', v6, RRType.AAAA)).toEqual(first);
     expect(tally(first).size).toBe(4);
@@ -140,14 +168,17 @@ describe('hash pool steering (weighted rendezvous over client subnets)', () => {
 
   it('ECS scope is the client source prefix; 0 for a resolver without ECS', () => {
     const prepared = prepareLb(config, healthWithDown());
-    const run = (c: string) => steer(prepared, 'hash4.example.com', RRType.A, { client: client(c), geo: null, random: Math.random, trace: null }).scope;
+    const run = (c: string) =>
+      steer(prepared, 'hash4.example.com', RRType.A, { client: client(c), geo: null, random: Math.random, trace: null }).scope;
     expect(run('198.51.100.0/24')).toBe(24);
     expect(run('198.51.100.0/20')).toBe(20);
     expect(run('2001:db8:1::/48')).toBe(48);
     expect(run('198.51.100.1')).toBe(0);
     // With one healthy pool the answer no longer depends on the client.
     const one = prepareLb(config, poolDown('p2', 'p3', 'p4'));
-    expect(steer(one, 'hash4.example.com', RRType.A, { client: client('198.51.100.0/24'), geo: null, random: Math.random, trace: null }).scope).toBe(0);
+    expect(
+      steer(one, 'hash4.example.com', RRType.A, { client: client('198.51.100.0/24'), geo: null, random: Math.random, trace: null }).scope,
+    ).toBe(0);
   });
 });
 
@@ -158,7 +189,12 @@ describe('hash origin steering', () => {
   it('is stable per subnet and weighted', () => {
     expect(answersFor(config, healthWithDown([], 9), 'sticky', clients)).toEqual(before);
     const counts = tally(before);
-    const expected = new Map([['203.0.113.1', 0.2], ['203.0.113.2', 0.2], ['203.0.113.3', 0.2], ['203.0.113.4', 0.4]]);
+    const expected = new Map([
+      ['203.0.113.1', 0.2],
+      ['203.0.113.2', 0.2],
+      ['203.0.113.3', 0.2],
+      ['203.0.113.4', 0.4],
+    ]);
     expect(chiSquare(counts, expected, clients.length)).toBeLessThan(CHI2_999[3]);
   });
 
@@ -172,7 +208,10 @@ describe('hash origin steering', () => {
 
   it('reports the source prefix as scope even under steering_policy off', () => {
     const prepared = prepareLb(config, healthWithDown());
-    expect(steer(prepared, 'sticky.example.com', RRType.A, { client: client('198.51.100.0/24'), geo: null, random: Math.random, trace: null }).scope).toBe(24);
+    expect(
+      steer(prepared, 'sticky.example.com', RRType.A, { client: client('198.51.100.0/24'), geo: null, random: Math.random, trace: null })
+        .scope,
+    ).toBe(24);
   });
 });
 
@@ -190,7 +229,11 @@ describe('random steering by weight (20,000 seeded draws)', () => {
     }
     const counts = tally(seen);
     expect(counts.has('198.51.100.4')).toBe(false);
-    const expected = new Map([['198.51.100.1', 1 / 1.75], ['198.51.100.2', 0.5 / 1.75], ['198.51.100.3', 0.25 / 1.75]]);
+    const expected = new Map([
+      ['198.51.100.1', 1 / 1.75],
+      ['198.51.100.2', 0.5 / 1.75],
+      ['198.51.100.3', 0.25 / 1.75],
+    ]);
     expect(chiSquare(counts, expected, N)).toBeLessThan(CHI2_999[2]);
   });
 
@@ -207,7 +250,16 @@ describe('random steering by weight (20,000 seeded draws)', () => {
     };
     const counts = draw(healthWithDown());
     expect(counts.has('p3')).toBe(false);
-    expect(chiSquare(counts, new Map([['p1', 0.7], ['p2', 0.3]]), N)).toBeLessThan(CHI2_999[1]);
+    expect(
+      chiSquare(
+        counts,
+        new Map([
+          ['p1', 0.7],
+          ['p2', 0.3],
+        ]),
+        N,
+      ),
+    ).toBeLessThan(CHI2_999[1]);
     expect([...draw(poolDown('p1')).keys()]).toEqual(['p2']);
     expect([...draw(poolDown('p1', 'p2')).keys()]).toEqual(['p3']);
   });

@@ -47,7 +47,10 @@ export function steer(prepared: PreparedLbZone, owner: string, qtype: number, ct
   }
   call.reset(ctx);
   if (call.trace !== null) {
-    call.note('lookup', `${owner} ${typeName(qtype)}: load balancer "${p.lb.name}" (${p.policy}, ${p.recordType}, ttl ${p.ttl}); client ${describeClient(ctx.client)}`);
+    call.note(
+      'lookup',
+      `${owner} ${typeName(qtype)}: load balancer "${p.lb.name}" (${p.policy}, ${p.recordType}, ttl ${p.ttl}); client ${describeClient(ctx.client)}`,
+    );
   }
   if (!answers(p, qtype)) {
     if (call.trace !== null) call.note('answer', `NODATA: this load balancer does not answer ${typeName(qtype)}`);
@@ -66,7 +69,12 @@ export function steer(prepared: PreparedLbZone, owner: string, qtype: number, ct
     if (call.trace !== null) call.note('fallback', `no healthy pool: fallback pool ${pool.name}, health ignored (fail open)`);
   } else {
     if (call.trace !== null) {
-      call.note('fallback', p.lb.fallbackPool === null ? 'no healthy pool and `fallback: none`: fail closed' : `no healthy pool and the fallback pool ${p.lb.fallbackPool} is disabled: fail closed`);
+      call.note(
+        'fallback',
+        p.lb.fallbackPool === null
+          ? 'no healthy pool and `fallback: none`: fail closed'
+          : `no healthy pool and the fallback pool ${p.lb.fallbackPool} is disabled: fail closed`,
+      );
     }
     return finish(p, null);
   }

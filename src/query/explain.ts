@@ -62,7 +62,18 @@ export function explain(state: ServingState, req: ExplainRequest): ExplainResult
     configGeneration: state.configGeneration,
   };
   if (zone === null) {
-    return { ...base, zone: null, outcome: 'refused', rcode: 'REFUSED', aa: false, answer: [], authority: [], additional: [], ecsScope: null, steps: [] };
+    return {
+      ...base,
+      zone: null,
+      outcome: 'refused',
+      rcode: 'REFUSED',
+      aa: false,
+      answer: [],
+      authority: [],
+      additional: [],
+      ecsScope: null,
+      steps: [],
+    };
   }
   const source = new QueryDynamicSource();
   source.bind(state, zone.origin, query, ip, trace);

@@ -10,7 +10,15 @@ import { StateHolder } from '../config/state.js';
 describe('query pipeline', () => {
   it('turns a failure while answering into SERVFAIL for that query, logged, and keeps answering', () => {
     const lines: string[] = [];
-    const logger = pino({ level: 'error' }, new Writable({ write: (chunk, _enc, done) => { lines.push(String(chunk)); done(); } }));
+    const logger = pino(
+      { level: 'error' },
+      new Writable({
+        write: (chunk, _enc, done) => {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    );
     const state = new StateHolder(new HealthTable().snapshot(), null);
     let broken = true;
     // A zone set whose lookup blows up stands in for any bug below the pipeline.

@@ -89,7 +89,14 @@ export class QueryPipeline {
       // Cached replies come from zone data only (no load balancer, no ECS), so only a config
       // change makes them stale; a health or GeoIP swap leaves them valid.
       this.cache.sync(this.state.current.configGeneration);
-      cacheKey = ReplyCache.key(query.qname, query.qtype, sizeLimit, query.edns?.dnssecOk ?? false, query.edns !== null, transport === 'tcp');
+      cacheKey = ReplyCache.key(
+        query.qname,
+        query.qtype,
+        sizeLimit,
+        query.edns?.dnssecOk ?? false,
+        query.edns !== null,
+        transport === 'tcp',
+      );
       const hit = this.cache.get(cacheKey);
       if (hit !== undefined) {
         this.observer?.answered(hit.zone, hit.reply, transport, query.qtype, query);
@@ -209,7 +216,19 @@ function reply(
   additional: readonly RRset[],
   edns: ReplyEdns | null,
 ): Reply {
-  return { id: query.id, opcode: query.opcode, rcode, aa, rd: query.rd, cd: query.cd, question: query, answer, authority, additional, edns };
+  return {
+    id: query.id,
+    opcode: query.opcode,
+    rcode,
+    aa,
+    rd: query.rd,
+    cd: query.cd,
+    question: query,
+    answer,
+    authority,
+    additional,
+    edns,
+  };
 }
 
 /** Client-controlled names reach logs only as JSON strings (pino escapes them); cap the length. */

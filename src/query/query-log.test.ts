@@ -14,7 +14,15 @@ function capture(): { logger: pino.Logger; lines: () => Record<string, unknown>[
     },
   });
   const logger = pino({ level: 'info' }, stream);
-  return { logger, lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    logger,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 function query(qname: string, ecs: Query['edns'] = null): Query {
@@ -49,7 +57,17 @@ describe('QueryLog', () => {
     log.begin('2001:db8::53');
     log.answered(null, reply(query('x.other'), Rcode.REFUSED, 0), 'tcp', RRType.A, query('x.other'));
     expect(lines()).toMatchObject([
-      { msg: 'query', client: '192.0.2.53', transport: 'udp', qname: 'www.example.com', qtype: 'A', rcode: 'NOERROR', zone: 'example.com', answers: 2, ecs: '198.51.100.0/24' },
+      {
+        msg: 'query',
+        client: '192.0.2.53',
+        transport: 'udp',
+        qname: 'www.example.com',
+        qtype: 'A',
+        rcode: 'NOERROR',
+        zone: 'example.com',
+        answers: 2,
+        ecs: '198.51.100.0/24',
+      },
       { msg: 'query', client: '2001:db8::53', transport: 'tcp', qname: 'x.other', rcode: 'REFUSED', zone: null, answers: 0, ecs: null },
     ]);
   });
@@ -63,7 +81,11 @@ describe('QueryLog', () => {
       log.answered('example.com', reply(q, Rcode.NOERROR, 1), 'udp', RRType.A, q);
     }
     log.dropped('message of 3 bytes, shorter than a header', 'udp');
-    expect(lines().filter((l) => l.msg === 'query').map((l) => l.qname)).toEqual(['q0.example.com', 'q4.example.com', 'q8.example.com']);
+    expect(
+      lines()
+        .filter((l) => l.msg === 'query')
+        .map((l) => l.qname),
+    ).toEqual(['q0.example.com', 'q4.example.com', 'q8.example.com']);
     // The 13th event (a drop) is the 1st of the next group of 4: logged.
     const all = lines();
     expect(all).toHaveLength(4);
@@ -83,7 +105,9 @@ describe('QueryLog', () => {
   });
 
   it('formats ECS subnets of both families', () => {
-    expect(formatSubnet({ family: 2, sourcePrefix: 48, scopePrefix: 0, address: new Uint8Array([0x20, 0x01, 0x0d, 0xb8, 0, 1]) })).toBe('2001:db8:1::/48');
+    expect(formatSubnet({ family: 2, sourcePrefix: 48, scopePrefix: 0, address: new Uint8Array([0x20, 0x01, 0x0d, 0xb8, 0, 1]) })).toBe(
+      '2001:db8:1::/48',
+    );
     expect(formatSubnet({ family: 1, sourcePrefix: 0, scopePrefix: 0, address: new Uint8Array(0) })).toBe('0.0.0.0/0');
   });
 });

@@ -45,7 +45,7 @@ const ask = (p: QueryPipeline, qname: string, id: number, rd: boolean) =>
   };
 
 describe('reply cache', () => {
-  it('serves repeated questions with each client\'s ID, RD bit and letter case', () => {
+  it("serves repeated questions with each client's ID, RD bit and letter case", () => {
     const p = new QueryPipeline({ state: stateWith(ZONE('192.0.2.7')), logger: silentLogger() });
     const first = ask(p, 'www.cache.test', 1, true);
     const second = ask(p, 'WWW.Cache.TEST', 2, false);
@@ -84,7 +84,12 @@ describe('reply cache', () => {
   it('gives the same bytes as an uncached pipeline', () => {
     const cached = new QueryPipeline({ state: stateWith(ZONE('192.0.2.7')), logger: silentLogger() });
     const plain = new QueryPipeline({ state: stateWith(ZONE('192.0.2.7')), logger: silentLogger(), replyCache: false });
-    for (const [qname, id] of [['www.cache.test', 5], ['Www.cache.test', 6], ['nope.cache.test', 7], ['nope.cache.test', 8]] as const) {
+    for (const [qname, id] of [
+      ['www.cache.test', 5],
+      ['Www.cache.test', 6],
+      ['nope.cache.test', 7],
+      ['nope.cache.test', 8],
+    ] as const) {
       const q = encodeQuery({ id, qname, qtype: 1, rd: true, edns: { udpSize: 4096 } });
       expect(Buffer.from(cached.answer(q, '127.0.0.1', 'udp')!)).toEqual(Buffer.from(plain.answer(q, '127.0.0.1', 'udp')!));
     }
@@ -94,7 +99,10 @@ describe('reply cache', () => {
 describe('steered-reply cache', () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'steerdns-steered-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-  writeFileSync(path.join(tmp, 'lb.test.zone'), '$TTL 300\n@ IN SOA ns h 1 3600 600 86400 60\n  IN NS ns\nns IN A 192.0.2.1\ntxt IN TXT "static"\n');
+  writeFileSync(
+    path.join(tmp, 'lb.test.zone'),
+    '$TTL 300\n@ IN SOA ns h 1 3600 600 86400 60\n  IN NS ns\nns IN A 192.0.2.1\ntxt IN TXT "static"\n',
+  );
   writeFileSync(
     path.join(tmp, 'lb.test.lb.yaml'),
     `pools:
@@ -120,21 +128,25 @@ load_balancers:
   it('gives the same bytes as an uncached pipeline for any load-balanced question, ECS and EDNS shape', () => {
     const cached = new QueryPipeline({ state: stateFor(), logger: silentLogger() });
     const plain = new QueryPipeline({ state: stateFor(), logger: silentLogger(), replyCache: false });
-    const ecs4 = fc.record({
-      family: fc.constant(1),
-      sourcePrefix: fc.constantFrom(8, 16, 20, 24, 25, 32),
-      a: fc.constantFrom(127, 198, 203, 8),
-      rest: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 3, maxLength: 3 }),
-    }).map(({ family, sourcePrefix, a, rest }) => {
-      const full = [a, ...rest];
-      const bytes = full.slice(0, Math.ceil(sourcePrefix / 8));
-      if (sourcePrefix % 8 !== 0) bytes[bytes.length - 1]! &= 0xff << (8 - (sourcePrefix % 8));
-      return { family, sourcePrefix, address: Uint8Array.from(bytes) };
-    });
-    const ecs6 = fc.record({ sourcePrefix: fc.constantFrom(32, 48, 56), third: fc.constantFrom(1, 2, 3) }).map(({ sourcePrefix, third }) => {
-      const full = [0x20, 0x01, 0x0d, 0xb8, 0, third, 0x12, 0x34];
-      return { family: 2, sourcePrefix, address: Uint8Array.from(full.slice(0, sourcePrefix / 8)) };
-    });
+    const ecs4 = fc
+      .record({
+        family: fc.constant(1),
+        sourcePrefix: fc.constantFrom(8, 16, 20, 24, 25, 32),
+        a: fc.constantFrom(127, 198, 203, 8),
+        rest: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 3, maxLength: 3 }),
+      })
+      .map(({ family, sourcePrefix, a, rest }) => {
+        const full = [a, ...rest];
+        const bytes = full.slice(0, Math.ceil(sourcePrefix / 8));
+        if (sourcePrefix % 8 !== 0) bytes[bytes.length - 1]! &= 0xff << (8 - (sourcePrefix % 8));
+        return { family, sourcePrefix, address: Uint8Array.from(bytes) };
+      });
+    const ecs6 = fc
+      .record({ sourcePrefix: fc.constantFrom(32, 48, 56), third: fc.constantFrom(1, 2, 3) })
+      .map(({ sourcePrefix, third }) => {
+        const full = [0x20, 0x01, 0x0d, 0xb8, 0, third, 0x12, 0x34];
+        return { family: 2, sourcePrefix, address: Uint8Array.from(full.slice(0, sourcePrefix / 8)) };
+      });
     const question = fc.record({
       name: fc.constantFrom('geo', 'hash', 'near', 'rnd', 'alias', 'txt', 'nope'),
       upper: fc.boolean(),
@@ -171,7 +183,11 @@ load_balancers:
   it('keeps a reply only when its tail is the ECS address it echoes, and finds it by every part of its shape', () => {
     const cache = new SteeredReplyCache();
     const rrset = [] as unknown as RRset;
-    const edns = { udpSize: 1232, dnssecOk: false, ecs: { family: 1 as const, sourcePrefix: 24, scopePrefix: 16, address: Uint8Array.from([198, 51, 100]) } };
+    const edns = {
+      udpSize: 1232,
+      dnssecOk: false,
+      ecs: { family: 1 as const, sourcePrefix: 24, scopePrefix: 16, address: Uint8Array.from([198, 51, 100]) },
+    };
     cache.set(rrset, 'geo.lb.test', 1, 1232, edns, Buffer.from([1, 2, 3, 9, 9, 9]));
     expect(cache.get(rrset, 'geo.lb.test', 1, 1232, edns)).toBeUndefined();
     const bytes = Buffer.from([1, 2, 3, 198, 51, 100]);

@@ -1,7 +1,7 @@
 // Composition root of a serving process: configuration, health, GeoIP, the query pipeline and
 // the transports, wired together. Each part is usable alone; this file only connects them.
 import { EventEmitter } from 'node:events';
-import { SteerError, steerError } from '../errors.js';
+import { type SteerError, steerError } from '../errors.js';
 import { GeoIpService } from '../geo/service.js';
 import { HealthTable } from '../health/table.js';
 import { Prober } from '../health/prober.js';
@@ -96,7 +96,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const rrlOptions = resolveRrlOptions(opts.rrl);
   const health = new HealthTable();
   const geo = opts.geoip ? await GeoIpService.open(opts.geoip, logger.child({ component: 'geoip' })) : null;
-  const state = new StateHolder((opts.externalHealth === true ? opts.initialHealth : undefined) ?? health.snapshot(), geo?.current() ?? null);
+  const state = new StateHolder(
+    (opts.externalHealth === true ? opts.initialHealth : undefined) ?? health.snapshot(),
+    geo?.current() ?? null,
+  );
   const prober = new Prober(health, { logger: logger.child({ component: 'prober' }) });
 
   // Health transitions and GeoIP reloads reach the very next query through a new state.
@@ -151,7 +154,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       udp.push(pair.udp);
       tcp.push(pair.tcp);
       endpoints.push({ address: pair.udp.address, port: pair.udp.port });
-      logger.info({ address: pair.udp.address, port: pair.udp.port, transports: ['udp', 'tcp'] }, `listening on ${formatHostPort(pair.udp.address, pair.udp.port)}`);
+      logger.info(
+        { address: pair.udp.address, port: pair.udp.port, transports: ['udp', 'tcp'] },
+        `listening on ${formatHostPort(pair.udp.address, pair.udp.port)}`,
+      );
     }
   } catch (err) {
     await Promise.all([...udp, ...tcp].map((l) => l.close()));
@@ -179,7 +185,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     async stageReload(force) {
       // What Reloader.run does before a reload: big changed zones are loaded off the thread.
       await prepareReload(opts.zonesDir, force, {
-        onFallback: (zoneFile, why) => logger.warn({ file: zoneFile, reason: why }, 'zone file is loaded on the main thread: queries wait until it is parsed'),
+        onFallback: (zoneFile, why) =>
+          logger.warn({ file: zoneFile, reason: why }, 'zone file is loaded on the main thread: queries wait until it is parsed'),
       });
       let outcome: LoadOutcome;
       try {
@@ -260,7 +267,16 @@ async function bindPair(
 }
 
 function sumTcpStats(all: readonly TcpStats[]): TcpStats {
-  const sum = { connections: 0, accepted: 0, refusedPerClient: 0, refusedFull: 0, evicted: 0, idleTimeouts: 0, messageTimeouts: 0, queryLimit: 0 };
+  const sum = {
+    connections: 0,
+    accepted: 0,
+    refusedPerClient: 0,
+    refusedFull: 0,
+    evicted: 0,
+    idleTimeouts: 0,
+    messageTimeouts: 0,
+    queryLimit: 0,
+  };
   for (const s of all) for (const k of Object.keys(sum) as (keyof TcpStats)[]) sum[k] += s[k];
   return sum;
 }

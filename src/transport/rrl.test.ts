@@ -278,7 +278,24 @@ describe('addresses', () => {
   });
 
   it('rejects what node:net rejects', () => {
-    const samples = ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1..2.3', '1.2.3.4 ', ':::', '1:2', '1::2::3', ':1::', '1:2:3:4:5:6:7:8:9', '12345::', 'g::1', '1:2:3:4:5:6:7::8', '::1.2.3', '1.2.3.4::'];
+    const samples = [
+      '',
+      '1.2.3',
+      '1.2.3.4.5',
+      '256.1.1.1',
+      '1..2.3',
+      '1.2.3.4 ',
+      ':::',
+      '1:2',
+      '1::2::3',
+      ':1::',
+      '1:2:3:4:5:6:7:8:9',
+      '12345::',
+      'g::1',
+      '1:2:3:4:5:6:7::8',
+      '::1.2.3',
+      '1.2.3.4::',
+    ];
     for (const s of samples) expect([s, bytes(s)]).toEqual([s, net.isIP(s) === 0 ? null : bytes(s)]);
     fc.assert(
       fc.property(fc.stringMatching(/^[0-9a-f:.]{0,24}$/), (s) => {
@@ -301,7 +318,15 @@ describe('configuration', () => {
     expect(resolveRrlOptions(null)).toBeNull();
     expect(resolveRrlOptions(undefined)).toBeNull();
     expect(resolveRrlOptions({ rate: 0, slip: 2 })).toBeNull();
-    expect(resolveRrlOptions({ rate: 50 })).toEqual({ rate: 50, burst: 50, slip: 2, ipv4Prefix: 24, ipv6Prefix: 56, exempt: [], tableSize: 65536 });
+    expect(resolveRrlOptions({ rate: 50 })).toEqual({
+      rate: 50,
+      burst: 50,
+      slip: 2,
+      ipv4Prefix: 24,
+      ipv6Prefix: 56,
+      exempt: [],
+      tableSize: 65536,
+    });
   });
 
   it.each([

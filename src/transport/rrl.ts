@@ -452,7 +452,6 @@ function hashName(buf: Uint8Array, at: number): number {
   return h & 0x3fffffff; // a small integer, never boxed
 }
 
-
 const groups = new Uint16Array(8);
 const quad = new Uint8Array(4);
 

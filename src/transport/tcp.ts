@@ -88,7 +88,15 @@ export function listenTcp(
   const opts: TcpOptions = { ...DEFAULT_TCP_OPTIONS, ...options };
   const connections = new Set<TcpConnection>();
   const perClient = new Map<string, number>();
-  const counters: Counters = { accepted: 0, refusedPerClient: 0, refusedFull: 0, evicted: 0, idleTimeouts: 0, messageTimeouts: 0, queryLimit: 0 };
+  const counters: Counters = {
+    accepted: 0,
+    refusedPerClient: 0,
+    refusedFull: 0,
+    evicted: 0,
+    idleTimeouts: 0,
+    messageTimeouts: 0,
+    queryLimit: 0,
+  };
   let closing = false;
 
   const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {

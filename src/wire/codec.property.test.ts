@@ -13,7 +13,13 @@ const lower = (b: Uint8Array): Uint8Array => b.map((c) => (c >= 0x41 && c <= 0x5
 
 /** A wire name of random bytes within the 255-byte limit. */
 const wireName = fc
-  .array(fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 63 }), fc.constantFrom(...['www', 'Example', 'COM', 'a'].map((s) => Uint8Array.from(Buffer.from(s))))), { maxLength: 6 })
+  .array(
+    fc.oneof(
+      fc.uint8Array({ minLength: 1, maxLength: 63 }),
+      fc.constantFrom(...['www', 'Example', 'COM', 'a'].map((s) => Uint8Array.from(Buffer.from(s)))),
+    ),
+    { maxLength: 6 },
+  )
   .filter((labels) => labels.reduce((n, l) => n + l.length + 1, 1) <= 255)
   .map((labels) => {
     const parts: number[] = [];
@@ -23,12 +29,20 @@ const wireName = fc
   });
 
 const validEcs = fc.oneof(
-  fc.integer({ min: 0, max: 32 }).chain((source) =>
-    fc.uint8Array({ minLength: (source + 7) >> 3, maxLength: (source + 7) >> 3 }).map((addr) => ({ family: 1, sourcePrefix: source, address: maskTail(addr, source) })),
-  ),
-  fc.integer({ min: 0, max: 128 }).chain((source) =>
-    fc.uint8Array({ minLength: (source + 7) >> 3, maxLength: (source + 7) >> 3 }).map((addr) => ({ family: 2, sourcePrefix: source, address: maskTail(addr, source) })),
-  ),
+  fc
+    .integer({ min: 0, max: 32 })
+    .chain((source) =>
+      fc
+        .uint8Array({ minLength: (source + 7) >> 3, maxLength: (source + 7) >> 3 })
+        .map((addr) => ({ family: 1, sourcePrefix: source, address: maskTail(addr, source) })),
+    ),
+  fc
+    .integer({ min: 0, max: 128 })
+    .chain((source) =>
+      fc
+        .uint8Array({ minLength: (source + 7) >> 3, maxLength: (source + 7) >> 3 })
+        .map((addr) => ({ family: 2, sourcePrefix: source, address: maskTail(addr, source) })),
+    ),
 );
 
 function maskTail(addr: Uint8Array, source: number): Uint8Array {
@@ -100,16 +114,23 @@ function replyFor(id: number, question: ReplyQuestion | null, edns: QueryEdns | 
     cd: false,
     question,
     answer: [
-      [
-        { name: qname, type: RRType.CNAME, ttl: 60, data: { kind: 'name', name: qname } },
-      ],
+      [{ name: qname, type: RRType.CNAME, ttl: 60, data: { kind: 'name', name: qname } }],
       [{ name: qname, type: RRType.A, ttl: 60, data: { kind: 'raw', bytes: Uint8Array.of(192, 0, 2, 1) } }],
     ],
     authority: [
-      [{ name: qname, type: RRType.SOA, ttl: 60, data: { kind: 'soa', mname: qname, rname: qname, serial: 1, refresh: 2, retry: 3, expire: 4, minimum: 5 } }],
+      [
+        {
+          name: qname,
+          type: RRType.SOA,
+          ttl: 60,
+          data: { kind: 'soa', mname: qname, rname: qname, serial: 1, refresh: 2, retry: 3, expire: 4, minimum: 5 },
+        },
+      ],
     ],
     additional: [],
-    edns: edns ? { udpSize: 1232, dnssecOk: edns.dnssecOk, ecs: edns.ecs ? { ...edns.ecs, scopePrefix: edns.ecs.sourcePrefix } : null } : null,
+    edns: edns
+      ? { udpSize: 1232, dnssecOk: edns.dnssecOk, ecs: edns.ecs ? { ...edns.ecs, scopePrefix: edns.ecs.sourcePrefix } : null }
+      : null,
   };
 }
 
@@ -147,17 +168,25 @@ describe('decodeQuery properties', () => {
   it('decodes what encodeQuery builds, field for field', () => {
     fc.assert(
       fc.property(querySpec, (spec) => {
-        const outcome = decodeQuery(encodeQuery({ qname: '', ...spec, edns: spec.edns ? { ...spec.edns, ecs: spec.edns.ecs ?? null } : null }));
+        const outcome = decodeQuery(
+          encodeQuery({ qname: '', ...spec, edns: spec.edns ? { ...spec.edns, ecs: spec.edns.ecs ?? null } : null }),
+        );
         if (outcome.kind !== 'query') throw new Error(`${outcome.kind}: ${'reason' in outcome ? outcome.reason : ''}`);
         const q = outcome.query;
         expect(q).toMatchObject({ id: spec.id, opcode: spec.opcode, rd: spec.rd, cd: spec.cd, qtype: spec.qtype, qclass: spec.qclass });
         expect(hex(q.qnameWire)).toBe(hex(spec.qnameWire));
         expect(hex(nameToWire(q.qname))).toBe(hex(lower(spec.qnameWire)));
         if (spec.edns) {
-          expect(q.edns).toMatchObject({ version: spec.edns.version, dnssecOk: spec.edns.dnssecOk, udpSize: Math.max(512, spec.edns.udpSize) });
+          expect(q.edns).toMatchObject({
+            version: spec.edns.version,
+            dnssecOk: spec.edns.dnssecOk,
+            udpSize: Math.max(512, spec.edns.udpSize),
+          });
           const ecs = spec.edns.ecs;
           const got = q.edns?.ecs ?? null;
-          expect(got && { ...got, address: hex(got.address) }).toEqual(ecs ? { family: ecs.family, sourcePrefix: ecs.sourcePrefix, scopePrefix: 0, address: hex(ecs.address) } : null);
+          expect(got && { ...got, address: hex(got.address) }).toEqual(
+            ecs ? { family: ecs.family, sourcePrefix: ecs.sourcePrefix, scopePrefix: 0, address: hex(ecs.address) } : null,
+          );
         } else {
           expect(q.edns).toBeNull();
         }
@@ -168,20 +197,25 @@ describe('decodeQuery properties', () => {
 
   it('never throws on damaged queries, and every answerable outcome encodes into a readable reply', () => {
     fc.assert(
-      fc.property(querySpec, fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.constantFrom(512, 1232, 65535), (spec, mutations, limit) => {
-        let buf: Uint8Array = encodeQuery({ qname: '', ...spec, edns: spec.edns ? { ...spec.edns, ecs: spec.edns.ecs ?? null } : null });
-        for (const m of mutations) buf = mutate(buf, m);
-        const outcome = decodeQuery(buf);
-        if (outcome.kind === 'query') {
-          const q = outcome.query;
-          checkReply(replyFor(q.id, { qnameWire: q.qnameWire, qname: q.qname, qtype: q.qtype, qclass: q.qclass }, q.edns), limit);
-        } else if (outcome.kind === 'formerr') {
-          checkReply({ ...replyFor(outcome.id, outcome.question, outcome.edns), rcode: Rcode.FORMERR, answer: [], authority: [] }, limit);
-          checkReply(replyFor(outcome.id, outcome.question, outcome.edns), limit);
-        } else {
-          expect(buf.length < 12 || (buf[2]! & 0x80) !== 0).toBe(true);
-        }
-      }),
+      fc.property(
+        querySpec,
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom(512, 1232, 65535),
+        (spec, mutations, limit) => {
+          let buf: Uint8Array = encodeQuery({ qname: '', ...spec, edns: spec.edns ? { ...spec.edns, ecs: spec.edns.ecs ?? null } : null });
+          for (const m of mutations) buf = mutate(buf, m);
+          const outcome = decodeQuery(buf);
+          if (outcome.kind === 'query') {
+            const q = outcome.query;
+            checkReply(replyFor(q.id, { qnameWire: q.qnameWire, qname: q.qname, qtype: q.qtype, qclass: q.qclass }, q.edns), limit);
+          } else if (outcome.kind === 'formerr') {
+            checkReply({ ...replyFor(outcome.id, outcome.question, outcome.edns), rcode: Rcode.FORMERR, answer: [], authority: [] }, limit);
+            checkReply(replyFor(outcome.id, outcome.question, outcome.edns), limit);
+          } else {
+            expect(buf.length < 12 || (buf[2]! & 0x80) !== 0).toBe(true);
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -11,8 +11,18 @@ function u16(v: number): number[] {
 }
 
 /** A raw message: header with the given counts and flags, then the body bytes as given. */
-function message(counts: { qd?: number; an?: number; ns?: number; ar?: number; flags?: number }, ...body: (number[] | Uint8Array)[]): Uint8Array {
-  const bytes = [...u16(0xbeef), ...u16(counts.flags ?? 0x0100), ...u16(counts.qd ?? 1), ...u16(counts.an ?? 0), ...u16(counts.ns ?? 0), ...u16(counts.ar ?? 0)];
+function message(
+  counts: { qd?: number; an?: number; ns?: number; ar?: number; flags?: number },
+  ...body: (number[] | Uint8Array)[]
+): Uint8Array {
+  const bytes = [
+    ...u16(0xbeef),
+    ...u16(counts.flags ?? 0x0100),
+    ...u16(counts.qd ?? 1),
+    ...u16(counts.an ?? 0),
+    ...u16(counts.ns ?? 0),
+    ...u16(counts.ar ?? 0),
+  ];
   for (const part of body) bytes.push(...part);
   return Uint8Array.from(bytes);
 }
@@ -26,7 +36,13 @@ function opt(options: number[][] = [], udp = 1232, version = 0, flags = 0): numb
   return [0, ...u16(RRType.OPT), ...u16(udp), 0, version, ...u16(flags), ...u16(rdata.length), ...rdata];
 }
 
-const ecsOption = (family: number, source: number, scope: number, address: number[]): number[] => [8, ...u16(family), source, scope, ...address];
+const ecsOption = (family: number, source: number, scope: number, address: number[]): number[] => [
+  8,
+  ...u16(family),
+  source,
+  scope,
+  ...address,
+];
 
 /** A plain RR with an uncompressed-or-raw owner. */
 function rr(owner: number[], type: number, rdata: number[]): number[] {
@@ -59,7 +75,16 @@ describe('decodeQuery: drops', () => {
 describe('decodeQuery: valid queries', () => {
   it('reads header fields and the question', () => {
     const q = expectQuery(decodeQuery(encodeQuery({ id: 0xabcd, qname: 'www.example.com', qtype: RRType.AAAA, rd: true, cd: true })));
-    expect(q).toMatchObject({ id: 0xabcd, opcode: 0, rd: true, cd: true, qname: 'www.example.com', qtype: RRType.AAAA, qclass: RRClass.IN, edns: null });
+    expect(q).toMatchObject({
+      id: 0xabcd,
+      opcode: 0,
+      rd: true,
+      cd: true,
+      qname: 'www.example.com',
+      qtype: RRType.AAAA,
+      qclass: RRClass.IN,
+      edns: null,
+    });
     expect(q.size).toBe(12 + 17 + 4);
     expect(hex(q.qnameWire)).toBe(hex(nameToWire('www.example.com')));
   });
@@ -85,7 +110,11 @@ describe('decodeQuery: valid queries', () => {
   });
 
   it('decodes any opcode, class and EDNS version (policy is not its business)', () => {
-    const q = expectQuery(decodeQuery(encodeQuery({ qname: 'version.bind', qtype: RRType.TXT, qclass: RRClass.CH, opcode: Opcode.STATUS, edns: { version: 1 } })));
+    const q = expectQuery(
+      decodeQuery(
+        encodeQuery({ qname: 'version.bind', qtype: RRType.TXT, qclass: RRClass.CH, opcode: Opcode.STATUS, edns: { version: 1 } }),
+      ),
+    );
     expect(q).toMatchObject({ opcode: Opcode.STATUS, qclass: RRClass.CH, edns: { version: 1 } });
   });
 
@@ -119,7 +148,13 @@ describe('decodeQuery: valid queries', () => {
 
   it('accepts records in the answer and authority sections when they are well formed', () => {
     // e.g. a NOTIFY carries the SOA in the answer section; its owner may point at the question.
-    const body = message({ an: 1, ns: 1, ar: 1 }, question('example.com', RRType.SOA), rr([0xc0, 12], RRType.A, [192, 0, 2, 1]), rr([1, 0x61, 0xc0, 12], RRType.TXT, [0]), opt());
+    const body = message(
+      { an: 1, ns: 1, ar: 1 },
+      question('example.com', RRType.SOA),
+      rr([0xc0, 12], RRType.A, [192, 0, 2, 1]),
+      rr([1, 0x61, 0xc0, 12], RRType.TXT, [0]),
+      opt(),
+    );
     const q = expectQuery(decodeQuery(body));
     expect(q.qname).toBe('example.com');
     expect(q.edns).not.toBeNull();
@@ -222,7 +257,10 @@ describe('decodeQuery: FORMERR', () => {
 
   it('a forward pointer and a pointer into the header', () => {
     const at = 12 + question().length;
-    expectFormerr(decodeQuery(message({ an: 1 }, question(), rr([0xc0, at + 2, 0], RRType.A, [1, 2, 3, 4]))), /answer record name: .*backwards/);
+    expectFormerr(
+      decodeQuery(message({ an: 1 }, question(), rr([0xc0, at + 2, 0], RRType.A, [1, 2, 3, 4]))),
+      /answer record name: .*backwards/,
+    );
     expectFormerr(decodeQuery(message({ ns: 1 }, question(), rr([0xc0, 4], RRType.A, [1, 2, 3, 4]))), /authority record name: .*header/);
     // The question name itself can never be compressed: any pointer there points into the header or forward.
     expectFormerr(decodeQuery(message({}, [0xc0, 12], u16(1), u16(1))), /question name: .*backwards/);

@@ -74,7 +74,10 @@ function expectedData(rr: RR): unknown {
 
 function expected(reply: Reply, kept: { answer?: number; authority?: number; additional?: number; tc?: boolean } = {}): NormMessage {
   const flat = (sets: readonly RRset[], n = sets.length): NormRR[] =>
-    sets.slice(0, n).flat().map((rr) => ({ name: rr.name, type: rr.type, ttl: rr.ttl, data: expectedData(rr) }));
+    sets
+      .slice(0, n)
+      .flat()
+      .map((rr) => ({ name: rr.name, type: rr.type, ttl: rr.ttl, data: expectedData(rr) }));
   const ecs = reply.edns?.ecs ?? null;
   return {
     id: reply.id,
@@ -191,7 +194,11 @@ function fromDnsPacket(buf: Buffer): NormMessage {
     ra: (f & 0x0080) !== 0,
     cd: (f & 0x0010) !== 0,
     rcode: (extended << 4) | (f & 0x0f),
-    question: m.questions.map((q) => ({ name: q.name === '.' ? '' : q.name.toLowerCase(), type: dpType(q.type), cls: q.class === 'IN' ? 1 : -1 })),
+    question: m.questions.map((q) => ({
+      name: q.name === '.' ? '' : q.name.toLowerCase(),
+      type: dpType(q.type),
+      cls: q.class === 'IN' ? 1 : -1,
+    })),
     answer: rrs(m.answers),
     authority: rrs(m.authorities),
     additional: rrs(m.additionals),
@@ -277,11 +284,23 @@ function fromDns2(buf: Buffer): NormMessage {
       udpSize: o.class,
       version: o.version as number,
       dnssecOk: o.doFlag as boolean,
-      ecs: ecs ? { family: ecs.family, source: ecs.sourcePrefixLength, scope: ecs.scopePrefixLength, address: dns2EcsAddress(ecs.family, ecs.ip, ecs.sourcePrefixLength) } : null,
+      ecs: ecs
+        ? {
+            family: ecs.family,
+            source: ecs.sourcePrefixLength,
+            scope: ecs.scopePrefixLength,
+            address: dns2EcsAddress(ecs.family, ecs.ip, ecs.sourcePrefixLength),
+          }
+        : null,
     };
   }
   const h = p.header;
-  expect([h.qdcount, h.ancount, h.nscount, h.arcount]).toEqual([p.questions.length, p.answers.length, p.authorities.length, p.additionals.length]);
+  expect([h.qdcount, h.ancount, h.nscount, h.arcount]).toEqual([
+    p.questions.length,
+    p.answers.length,
+    p.authorities.length,
+    p.additionals.length,
+  ]);
   expect(h.z).toBe(0);
   expect(h.ad).toBe(0);
   return {
@@ -323,18 +342,42 @@ function reply(overrides: Partial<Reply> & { qname?: string; qtype?: number } = 
 
 const a = (name: string, ip: string, ttl = 300): RR => addressRecord(name, ip, ttl);
 const nameRR = (name: string, type: number, target: string, ttl = 3600): RR => ({ name, type, ttl, data: { kind: 'name', name: target } });
-const raw = (name: string, type: number, bytes: number[] | Uint8Array, ttl = 60): RR => ({ name, type, ttl, data: { kind: 'raw', bytes: Uint8Array.from(bytes) } });
+const raw = (name: string, type: number, bytes: number[] | Uint8Array, ttl = 60): RR => ({
+  name,
+  type,
+  ttl,
+  data: { kind: 'raw', bytes: Uint8Array.from(bytes) },
+});
 const txt = (name: string, ...strings: string[]): RR =>
-  raw(name, RRType.TXT, strings.flatMap((s) => [s.length, ...Buffer.from(s, 'latin1')]));
+  raw(
+    name,
+    RRType.TXT,
+    strings.flatMap((s) => [s.length, ...Buffer.from(s, 'latin1')]),
+  );
 const soa = (zone: string, ttl = 300): RR => ({
   name: zone,
   type: RRType.SOA,
   ttl,
-  data: { kind: 'soa', mname: `ns1.${zone}`, rname: `hostmaster.${zone}`, serial: 2024010101, refresh: 7200, retry: 3600, expire: 1209600, minimum: 300 },
+  data: {
+    kind: 'soa',
+    mname: `ns1.${zone}`,
+    rname: `hostmaster.${zone}`,
+    serial: 2024010101,
+    refresh: 7200,
+    retry: 3600,
+    expire: 1209600,
+    minimum: 300,
+  },
 });
-const caa = (name: string, flags: number, tag: string, value: string): RR => raw(name, RRType.CAA, [flags, tag.length, ...Buffer.from(tag + value, 'latin1')]);
+const caa = (name: string, flags: number, tag: string, value: string): RR =>
+  raw(name, RRType.CAA, [flags, tag.length, ...Buffer.from(tag + value, 'latin1')]);
 const v4ecs: ClientSubnet = { family: 1, sourcePrefix: 24, scopePrefix: 16, address: Uint8Array.of(198, 51, 100) };
-const v6ecs: ClientSubnet = { family: 2, sourcePrefix: 56, scopePrefix: 48, address: Uint8Array.of(0x20, 0x01, 0x0d, 0xb8, 0xaa, 0xbb, 0xcc) };
+const v6ecs: ClientSubnet = {
+  family: 2,
+  sourcePrefix: 56,
+  scopePrefix: 48,
+  address: Uint8Array.of(0x20, 0x01, 0x0d, 0xb8, 0xaa, 0xbb, 0xcc),
+};
 
 const cases: [string, Reply, number, Parameters<typeof expected>[1]?][] = [
   [
@@ -351,7 +394,11 @@ const cases: [string, Reply, number, Parameters<typeof expected>[1]?][] = [
     'CNAME chain with the target RRset',
     reply({
       qname: 'Alias.Example.COM',
-      answer: [[nameRR('alias.example.com', RRType.CNAME, 'chain.example.com')], [nameRR('chain.example.com', RRType.CNAME, 'www.example.com')], [a('www.example.com', '192.0.2.1')]],
+      answer: [
+        [nameRR('alias.example.com', RRType.CNAME, 'chain.example.com')],
+        [nameRR('chain.example.com', RRType.CNAME, 'www.example.com')],
+        [a('www.example.com', '192.0.2.1')],
+      ],
     }),
     512,
   ],
@@ -360,7 +407,12 @@ const cases: [string, Reply, number, Parameters<typeof expected>[1]?][] = [
     reply({
       qname: 'example.com',
       qtype: RRType.MX,
-      answer: [[{ name: 'example.com', type: RRType.MX, ttl: 300, data: { kind: 'mx', preference: 10, exchange: 'mail.example.com' } }, { name: 'example.com', type: RRType.MX, ttl: 300, data: { kind: 'mx', preference: 20, exchange: 'mx.other.example' } }]],
+      answer: [
+        [
+          { name: 'example.com', type: RRType.MX, ttl: 300, data: { kind: 'mx', preference: 10, exchange: 'mail.example.com' } },
+          { name: 'example.com', type: RRType.MX, ttl: 300, data: { kind: 'mx', preference: 20, exchange: 'mx.other.example' } },
+        ],
+      ],
       additional: [[a('mail.example.com', '192.0.2.25')]],
     }),
     512,
@@ -370,32 +422,102 @@ const cases: [string, Reply, number, Parameters<typeof expected>[1]?][] = [
     reply({
       qname: '_xmpp._tcp.example.com',
       qtype: RRType.SRV,
-      answer: [[{ name: '_xmpp._tcp.example.com', type: RRType.SRV, ttl: 86400, data: { kind: 'srv', priority: 5, weight: 0, port: 5222, target: 'xmpp.example.com' } }]],
+      answer: [
+        [
+          {
+            name: '_xmpp._tcp.example.com',
+            type: RRType.SRV,
+            ttl: 86400,
+            data: { kind: 'srv', priority: 5, weight: 0, port: 5222, target: 'xmpp.example.com' },
+          },
+        ],
+      ],
       additional: [[a('xmpp.example.com', '192.0.2.10')]],
     }),
     512,
   ],
   ['NXDOMAIN with SOA in authority', reply({ qname: 'nope.example.com', rcode: Rcode.NXDOMAIN, authority: [[soa('example.com')]] }), 512],
-  ['PTR', reply({ qname: '1.2.0.192.in-addr.arpa', qtype: RRType.PTR, answer: [[nameRR('1.2.0.192.in-addr.arpa', RRType.PTR, 'host.example.com')]] }), 512],
+  [
+    'PTR',
+    reply({
+      qname: '1.2.0.192.in-addr.arpa',
+      qtype: RRType.PTR,
+      answer: [[nameRR('1.2.0.192.in-addr.arpa', RRType.PTR, 'host.example.com')]],
+    }),
+    512,
+  ],
   [
     'TXT with several strings (empty and 255-byte ones too)',
-    reply({ qtype: RRType.TXT, answer: [[txt('www.example.com', 'v=spf1 -all', '', 'x'.repeat(255), 'quote " and \\ backslash'), txt('www.example.com', 'second')]] }),
+    reply({
+      qtype: RRType.TXT,
+      answer: [[txt('www.example.com', 'v=spf1 -all', '', 'x'.repeat(255), 'quote " and \\ backslash'), txt('www.example.com', 'second')]],
+    }),
     1232,
   ],
-  ['CAA', reply({ qname: 'example.com', qtype: RRType.CAA, answer: [[caa('example.com', 0, 'issue', 'ca.example'), caa('example.com', 128, 'iodef', 'mailto:sec@example.com')]] }), 512],
-  ['HINFO (RFC 8482 ANY answer)', reply({ qtype: RRType.ANY, answer: [[raw('www.example.com', RRType.HINFO, [7, ...Buffer.from('RFC8482'), 0])]] }), 512],
-  ['unknown type in generic form', reply({ qtype: 65534, answer: [[raw('www.example.com', 65534, [0xde, 0xad, 0xbe, 0xef]), raw('www.example.com', 65534, [])]] }), 512],
-  ['DNAME (name RDATA never compressed)', reply({ qname: 'x.old.example.com', answer: [[nameRR('old.example.com', 39, 'new.example.com')], [nameRR('x.old.example.com', RRType.CNAME, 'x.new.example.com')]] }), 512],
-  ['EDNS with IPv4 ECS echo', reply({ answer: [[a('www.example.com', '192.0.2.1', 30)]], edns: { udpSize: 1232, dnssecOk: false, ecs: v4ecs } }), 1232],
-  ['EDNS with IPv6 ECS echo, /56 (odd address length)', reply({ qtype: RRType.AAAA, answer: [[a('www.example.com', '2001:db8::7', 30)]], edns: { udpSize: 4096, dnssecOk: true, ecs: v6ecs } }), 4096],
   [
-    'EDNS with IPv6 ECS echo, /64',
-    reply({ qtype: RRType.AAAA, answer: [[a('www.example.com', '2001:db8::7', 30)]], edns: { udpSize: 4096, dnssecOk: true, ecs: { ...v6ecs, sourcePrefix: 64, address: Uint8Array.of(0x20, 0x01, 0x0d, 0xb8, 1, 2, 3, 4) } } }),
+    'CAA',
+    reply({
+      qname: 'example.com',
+      qtype: RRType.CAA,
+      answer: [[caa('example.com', 0, 'issue', 'ca.example'), caa('example.com', 128, 'iodef', 'mailto:sec@example.com')]],
+    }),
+    512,
+  ],
+  [
+    'HINFO (RFC 8482 ANY answer)',
+    reply({ qtype: RRType.ANY, answer: [[raw('www.example.com', RRType.HINFO, [7, ...Buffer.from('RFC8482'), 0])]] }),
+    512,
+  ],
+  [
+    'unknown type in generic form',
+    reply({ qtype: 65534, answer: [[raw('www.example.com', 65534, [0xde, 0xad, 0xbe, 0xef]), raw('www.example.com', 65534, [])]] }),
+    512,
+  ],
+  [
+    'DNAME (name RDATA never compressed)',
+    reply({
+      qname: 'x.old.example.com',
+      answer: [[nameRR('old.example.com', 39, 'new.example.com')], [nameRR('x.old.example.com', RRType.CNAME, 'x.new.example.com')]],
+    }),
+    512,
+  ],
+  [
+    'EDNS with IPv4 ECS echo',
+    reply({ answer: [[a('www.example.com', '192.0.2.1', 30)]], edns: { udpSize: 1232, dnssecOk: false, ecs: v4ecs } }),
+    1232,
+  ],
+  [
+    'EDNS with IPv6 ECS echo, /56 (odd address length)',
+    reply({ qtype: RRType.AAAA, answer: [[a('www.example.com', '2001:db8::7', 30)]], edns: { udpSize: 4096, dnssecOk: true, ecs: v6ecs } }),
     4096,
   ],
-  ['EDNS with ECS source /0, scope 0', reply({ answer: [[a('www.example.com', '192.0.2.1')]], edns: { udpSize: 1232, dnssecOk: false, ecs: { family: 1, sourcePrefix: 0, scopePrefix: 0, address: new Uint8Array(0) } } }), 1232],
+  [
+    'EDNS with IPv6 ECS echo, /64',
+    reply({
+      qtype: RRType.AAAA,
+      answer: [[a('www.example.com', '2001:db8::7', 30)]],
+      edns: {
+        udpSize: 4096,
+        dnssecOk: true,
+        ecs: { ...v6ecs, sourcePrefix: 64, address: Uint8Array.of(0x20, 0x01, 0x0d, 0xb8, 1, 2, 3, 4) },
+      },
+    }),
+    4096,
+  ],
+  [
+    'EDNS with ECS source /0, scope 0',
+    reply({
+      answer: [[a('www.example.com', '192.0.2.1')]],
+      edns: { udpSize: 1232, dnssecOk: false, ecs: { family: 1, sourcePrefix: 0, scopePrefix: 0, address: new Uint8Array(0) } },
+    }),
+    1232,
+  ],
   ['BADVERS extended rcode', reply({ rcode: Rcode.BADVERS, aa: false, edns: { udpSize: 1232, dnssecOk: false, ecs: null } }), 1232],
-  ['FORMERR without a question', reply({ question: null, rcode: Rcode.FORMERR, aa: false, edns: { udpSize: 1232, dnssecOk: false, ecs: null } }), 512],
+  [
+    'FORMERR without a question',
+    reply({ question: null, rcode: Rcode.FORMERR, aa: false, edns: { udpSize: 1232, dnssecOk: false, ecs: null } }),
+    512,
+  ],
   ['NOTIFY opcode with NOTIMP and CD', reply({ opcode: Opcode.NOTIFY, rcode: Rcode.NOTIMP, aa: false, cd: true, rd: false }), 512],
   [
     'compression-heavy: many names sharing suffixes',
@@ -409,19 +531,28 @@ const cases: [string, Reply, number, Parameters<typeof expected>[1]?][] = [
   ],
   [
     'TC: answer RRsets cut at 512, OPT kept',
-    reply({ answer: Array.from({ length: 40 }, (_, i) => [a(`n${i}.example.com`, '192.0.2.1')]), edns: { udpSize: 512, dnssecOk: false, ecs: v4ecs } }),
+    reply({
+      answer: Array.from({ length: 40 }, (_, i) => [a(`n${i}.example.com`, '192.0.2.1')]),
+      edns: { udpSize: 512, dnssecOk: false, ecs: v4ecs },
+    }),
     512,
     // Computed below from what actually fits; both decoders must agree with it.
   ],
   [
     'TC: authority cut, answer kept',
-    reply({ answer: [[a('www.example.com', '192.0.2.1')]], authority: [Array.from({ length: 60 }, (_, i) => nameRR('example.com', RRType.NS, `ns${i}.example.com`))] }),
+    reply({
+      answer: [[a('www.example.com', '192.0.2.1')]],
+      authority: [Array.from({ length: 60 }, (_, i) => nameRR('example.com', RRType.NS, `ns${i}.example.com`))],
+    }),
     512,
     { answer: 1, authority: 0, additional: 0, tc: true },
   ],
   [
     'additional cut silently (no TC)',
-    reply({ answer: [[a('www.example.com', '192.0.2.1')]], additional: [[a('g1.example.com', '192.0.2.2')], Array.from({ length: 50 }, (_, i) => a('g2.example.com', `192.0.2.${i}`))] }),
+    reply({
+      answer: [[a('www.example.com', '192.0.2.1')]],
+      additional: [[a('g1.example.com', '192.0.2.2')], Array.from({ length: 50 }, (_, i) => a('g2.example.com', `192.0.2.${i}`))],
+    }),
     512,
     { additional: 1 },
   ],

@@ -81,8 +81,28 @@ describe('encodeReply: name compression', () => {
     const out = encodeReply(
       reply({
         answer: [[{ name: 'www.example.com', type: RRType.CNAME, ttl: 60, data: { kind: 'name', name: 'web.example.com' } }]],
-        authority: [[{ name: 'example.com', type: RRType.SOA, ttl: 60, data: { kind: 'soa', mname: 'ns1.example.com', rname: 'hostmaster.example.com', serial: 1, refresh: 2, retry: 3, expire: 4, minimum: 5 } }]],
-        additional: [[{ name: 'example.com', type: RRType.MX, ttl: 60, data: { kind: 'mx', preference: 10, exchange: 'mail.example.com' } }]],
+        authority: [
+          [
+            {
+              name: 'example.com',
+              type: RRType.SOA,
+              ttl: 60,
+              data: {
+                kind: 'soa',
+                mname: 'ns1.example.com',
+                rname: 'hostmaster.example.com',
+                serial: 1,
+                refresh: 2,
+                retry: 3,
+                expire: 4,
+                minimum: 5,
+              },
+            },
+          ],
+        ],
+        additional: [
+          [{ name: 'example.com', type: RRType.MX, ttl: 60, data: { kind: 'mx', preference: 10, exchange: 'mail.example.com' } }],
+        ],
       }),
       512,
     );
@@ -105,7 +125,16 @@ describe('encodeReply: name compression', () => {
       reply({
         qname: '_sip._udp.example.com',
         qtype: RRType.SRV,
-        answer: [[{ name: '_sip._udp.example.com', type: RRType.SRV, ttl: 60, data: { kind: 'srv', priority: 1, weight: 2, port: 5060, target: 'sip.example.com' } }]],
+        answer: [
+          [
+            {
+              name: '_sip._udp.example.com',
+              type: RRType.SRV,
+              ttl: 60,
+              data: { kind: 'srv', priority: 1, weight: 2, port: 5060, target: 'sip.example.com' },
+            },
+          ],
+        ],
         additional: [[a('sip.example.com', '192.0.2.5')]],
       }),
       512,
@@ -118,7 +147,10 @@ describe('encodeReply: name compression', () => {
 
   it('does not compress names inside RDATA of other types (e.g. DNAME)', () => {
     const out = encodeReply(
-      reply({ qname: 'x.example.com', answer: [[{ name: 'x.example.com', type: 39, ttl: 60, data: { kind: 'name', name: 'y.example.com' } }]] }),
+      reply({
+        qname: 'x.example.com',
+        answer: [[{ name: 'x.example.com', type: 39, ttl: 60, data: { kind: 'name', name: 'y.example.com' } }]],
+      }),
       512,
     );
     const rec = recordAt(out, firstRecord(out));
@@ -150,7 +182,9 @@ describe('encodeReply: name compression', () => {
   });
 
   it('throws on RDATA too long for RDLENGTH', () => {
-    expect(() => encodeReply(reply({ answer: [[{ name: 'x', type: 65534, ttl: 1, data: { kind: 'raw', bytes: new Uint8Array(65536) } }]] }), 65535)).toThrow(RangeError);
+    expect(() =>
+      encodeReply(reply({ answer: [[{ name: 'x', type: 65534, ttl: 1, data: { kind: 'raw', bytes: new Uint8Array(65536) } }]] }), 65535),
+    ).toThrow(RangeError);
   });
 });
 
@@ -160,7 +194,9 @@ describe('encodeReply: OPT', () => {
   it('writes OPT with size, DO, version 0 and the ECS echo', () => {
     const out = encodeReply(reply({ edns: { udpSize: 1232, dnssecOk: true, ecs } }), 1232);
     expect(u16(out, 10)).toBe(1);
-    expect(hex(out.subarray(out.length - 22))).toBe('00' + '0029' + '04d0' + '00008000' + '000b' + '0008' + '0007' + '0001' + '18' + '10' + 'c00002');
+    expect(hex(out.subarray(out.length - 22))).toBe(
+      '00' + '0029' + '04d0' + '00008000' + '000b' + '0008' + '0007' + '0001' + '18' + '10' + 'c00002',
+    );
   });
 
   it('writes no OPT without edns; without OPT only the low rcode bits fit', () => {
@@ -208,7 +244,10 @@ describe('encodeReply: fit to size', () => {
     const authority = encodeReply(reply({ answer: many(2), authority: many(60, 'n') }), 512);
     expect(tc(authority)).toBe(true);
     expect(counts(authority)[0]).toBe(2);
-    const additional = encodeReply(reply({ answer: many(2), authority: [[ns('example.com', 'ns1.example.com')]], additional: many(60, 'g') }), 512);
+    const additional = encodeReply(
+      reply({ answer: many(2), authority: [[ns('example.com', 'ns1.example.com')]], additional: many(60, 'g') }),
+      512,
+    );
     expect(tc(additional)).toBe(false);
     expect(counts(additional)[0]).toBe(2);
     expect(counts(additional)[1]).toBe(1);
@@ -259,7 +298,12 @@ describe('encodeReply: fit to size', () => {
         case 'AAAA':
           return a(name, `2001:db8::${i}`);
         case 'TXT':
-          return { name, type: RRType.TXT, ttl: 5, data: { kind: 'raw', bytes: Uint8Array.from([Math.min(r.size, 255), ...new Array<number>(Math.min(r.size, 255)).fill(0x41)]) } };
+          return {
+            name,
+            type: RRType.TXT,
+            ttl: 5,
+            data: { kind: 'raw', bytes: Uint8Array.from([Math.min(r.size, 255), ...new Array<number>(Math.min(r.size, 255)).fill(0x41)]) },
+          };
         case 'NS':
           return ns(name, `ns${i}.example.net`);
         case 'MX':
@@ -272,7 +316,14 @@ describe('encodeReply: fit to size', () => {
     fc.assert(
       fc.property(sets, sets, sets, fc.integer({ min: 512, max: 4096 }), fc.boolean(), (an, au, ad, limit, withEdns) => {
         const mk = (s: typeof an): RRset[] => s.map((set, j) => set.map((r, i) => toRR(r, j * 10 + i)));
-        const base = reply({ answer: mk(an), authority: mk(au), additional: mk(ad), edns: withEdns ? { udpSize: limit, dnssecOk: false, ecs: { family: 2, sourcePrefix: 56, scopePrefix: 48, address: new Uint8Array(7) } } : null });
+        const base = reply({
+          answer: mk(an),
+          authority: mk(au),
+          additional: mk(ad),
+          edns: withEdns
+            ? { udpSize: limit, dnssecOk: false, ecs: { family: 2, sourcePrefix: 56, scopePrefix: 48, address: new Uint8Array(7) } }
+            : null,
+        });
         const out = encodeReply(base, limit);
         expect(out.length).toBeLessThanOrEqual(limit);
         const decoded = dnsPacket.decode(out);

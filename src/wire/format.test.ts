@@ -1,9 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { classToString, genericRdataText, opcodeToString, rcodeToString, rdataToText, rrToText, typeFromString, typeToString } from './format.js';
+import {
+  classToString,
+  genericRdataText,
+  opcodeToString,
+  rcodeToString,
+  rdataToText,
+  rrToText,
+  typeFromString,
+  typeToString,
+} from './format.js';
 import { addressRecord } from './rdata.js';
 import { RRType, type RR } from './types.js';
 
-const raw = (type: number, bytes: number[]): RR => ({ name: 'x.example', type, ttl: 60, data: { kind: 'raw', bytes: Uint8Array.from(bytes) } });
+const raw = (type: number, bytes: number[]): RR => ({
+  name: 'x.example',
+  type,
+  ttl: 60,
+  data: { kind: 'raw', bytes: Uint8Array.from(bytes) },
+});
 const strings = (...s: string[]): number[] => s.flatMap((x) => [x.length, ...Buffer.from(x, 'latin1')]);
 
 describe('types, classes, rcodes', () => {
@@ -41,19 +55,32 @@ describe('rdataToText / rrToText', () => {
   it('formats like dig', () => {
     expect(rrToText(addressRecord('www.example.com', '192.0.2.1', 300))).toBe('www.example.com. 300 IN A 192.0.2.1');
     expect(rrToText(addressRecord('www.example.com', '2001:db8:0:0::1', 60))).toBe('www.example.com. 60 IN AAAA 2001:db8::1');
-    expect(rrToText({ name: '', type: RRType.NS, ttl: 1, data: { kind: 'name', name: 'a.root-servers.net' } })).toBe('. 1 IN NS a.root-servers.net.');
+    expect(rrToText({ name: '', type: RRType.NS, ttl: 1, data: { kind: 'name', name: 'a.root-servers.net' } })).toBe(
+      '. 1 IN NS a.root-servers.net.',
+    );
   });
 
   it('formats name-bearing RDATA', () => {
-    expect(rdataToText({ name: 'e', type: RRType.MX, ttl: 1, data: { kind: 'mx', preference: 10, exchange: 'mail.e' } })).toBe('10 mail.e.');
-    expect(rdataToText({ name: 'e', type: RRType.SRV, ttl: 1, data: { kind: 'srv', priority: 1, weight: 2, port: 443, target: '' } })).toBe('1 2 443 .');
+    expect(rdataToText({ name: 'e', type: RRType.MX, ttl: 1, data: { kind: 'mx', preference: 10, exchange: 'mail.e' } })).toBe(
+      '10 mail.e.',
+    );
+    expect(rdataToText({ name: 'e', type: RRType.SRV, ttl: 1, data: { kind: 'srv', priority: 1, weight: 2, port: 443, target: '' } })).toBe(
+      '1 2 443 .',
+    );
     expect(
-      rdataToText({ name: 'e', type: RRType.SOA, ttl: 1, data: { kind: 'soa', mname: 'ns.e', rname: 'h\\.m.e', serial: 1, refresh: 2, retry: 3, expire: 4, minimum: 5 } }),
+      rdataToText({
+        name: 'e',
+        type: RRType.SOA,
+        ttl: 1,
+        data: { kind: 'soa', mname: 'ns.e', rname: 'h\\.m.e', serial: 1, refresh: 2, retry: 3, expire: 4, minimum: 5 },
+      }),
     ).toBe('ns.e. h\\.m.e. 1 2 3 4 5');
   });
 
   it('quotes TXT strings, escaping quotes, backslashes and non-printables', () => {
-    expect(rdataToText(raw(RRType.TXT, strings('v=spf1 -all', '', 'say "hi" \\ \x01é')))).toBe('"v=spf1 -all" "" "say \\"hi\\" \\\\ \\001\\233"');
+    expect(rdataToText(raw(RRType.TXT, strings('v=spf1 -all', '', 'say "hi" \\ \x01é')))).toBe(
+      '"v=spf1 -all" "" "say \\"hi\\" \\\\ \\001\\233"',
+    );
   });
 
   it('formats CAA and HINFO', () => {

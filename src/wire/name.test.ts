@@ -199,9 +199,7 @@ describe('name relations', () => {
 
 describe('properties', () => {
   const label = fc.uint8Array({ minLength: 1, maxLength: 63 });
-  const labels = fc
-    .array(label, { maxLength: 8 })
-    .filter((ls) => ls.reduce((n, l) => n + l.length + 1, 1) <= 255);
+  const labels = fc.array(label, { maxLength: 8 }).filter((ls) => ls.reduce((n, l) => n + l.length + 1, 1) <= 255);
   const lower = (b: Uint8Array): Uint8Array => b.map((c) => (c >= 0x41 && c <= 0x5a ? c + 32 : c));
 
   it('wire -> canonical text -> wire is the lowercased wire', () => {

@@ -21,7 +21,7 @@ export function ipv6Bytes(ip: string): Uint8Array {
     const v4 = ipv4Bytes(tail);
     text = `${text.slice(0, lastColon + 1)}${((v4[0]! << 8) | v4[1]!).toString(16)}:${((v4[2]! << 8) | v4[3]!).toString(16)}`;
   }
-  const [head, rest] = text.includes('::') ? text.split('::') as [string, string] : [text, null];
+  const [head, rest] = text.includes('::') ? (text.split('::') as [string, string]) : [text, null];
   const headParts = head === '' ? [] : head.split(':');
   const restParts = rest === null || rest === '' ? [] : rest.split(':');
   const zeros = 8 - headParts.length - restParts.length;
@@ -44,10 +44,16 @@ export function formatIp(bytes: Uint8Array): string {
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {
-    if (h[i] !== 0) { i++; continue; }
+    if (h[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && h[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = h.map((v) => v.toString(16));

@@ -36,15 +36,21 @@ describe('buildZone', () => {
     expect(zone.origin).toBe('example.com');
     expect(zone.serial).toBe(7);
     expect(zone.recordCount).toBe(6);
-    expect([...zone.nodes.keys()].sort()).toEqual(
-      ['a.b.c.example.com', 'b.c.example.com', 'c.example.com', 'example.com', 'ns.sub.example.com', 'ns1.example.com', 'sub.example.com'],
-    );
+    expect([...zone.nodes.keys()].sort()).toEqual([
+      'a.b.c.example.com',
+      'b.c.example.com',
+      'c.example.com',
+      'example.com',
+      'ns.sub.example.com',
+      'ns1.example.com',
+      'sub.example.com',
+    ]);
     expect(zone.nodes.get('b.c.example.com')!.rrsets.size).toBe(0);
     expect([...zone.cuts]).toEqual(['sub.example.com']);
     expect(formatRR(zone.soa)).toBe('example.com. 3600 IN SOA ns1.example.com. host.example.com. 7 1 2 3 300');
   });
 
-  it('keeps a node\'s RRsets in type order', () => {
+  it("keeps a node's RRsets in type order", () => {
     const zone = zoneOf(build('x TXT "t"\nx AAAA ::1\nx A 192.0.2.1\nx MX 1 x\n'));
     expect([...zone.nodes.get('x.example.com')!.rrsets.keys()]).toEqual([RRType.A, RRType.MX, RRType.TXT, RRType.AAAA]);
   });
@@ -58,7 +64,12 @@ describe('buildZone', () => {
   it('gives an RRset with mixed TTLs the smallest one, with a warning', () => {
     const r = build('x 300 A 192.0.2.1\nx 60 A 192.0.2.2\nx 600 A 192.0.2.3\n');
     if (!('zone' in r)) throw new Error('expected a zone');
-    expect(r.zone.nodes.get('x.example.com')!.rrsets.get(RRType.A)!.map((rr) => rr.ttl)).toEqual([60, 60, 60]);
+    expect(
+      r.zone.nodes
+        .get('x.example.com')!
+        .rrsets.get(RRType.A)!
+        .map((rr) => rr.ttl),
+    ).toEqual([60, 60, 60]);
     expect(r.warnings.map((w) => `${w.file}:${w.line} ${w.code}`)).toEqual(['z.zone:6 STEER_ZONE_TTL_MISMATCH']);
     expect(r.warnings[0]!.message).toContain('using the smallest, 60');
   });

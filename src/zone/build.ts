@@ -33,9 +33,7 @@ export interface BuildOptions {
 }
 
 /** Warnings are problems the zone was still built despite (today: RRset TTL mismatches). */
-export type BuildResult =
-  | { readonly zone: Zone; readonly warnings: readonly SteerError[] }
-  | { readonly errors: readonly SteerError[] };
+export type BuildResult = { readonly zone: Zone; readonly warnings: readonly SteerError[] } | { readonly errors: readonly SteerError[] };
 
 /** Types that may sit beside a CNAME (RFC 2181 §10.1, RFC 4035 §2.5). */
 const CNAME_COMPANIONS: ReadonlySet<number> = new Set([RRType.CNAME, RRType.RRSIG, RRType.NSEC]);
@@ -76,8 +74,14 @@ function sameRData(a: RData, b: RData): boolean {
       return b.kind === 'srv' && a.priority === b.priority && a.weight === b.weight && a.port === b.port && a.target === b.target;
     case 'soa':
       return (
-        b.kind === 'soa' && a.mname === b.mname && a.rname === b.rname && a.serial === b.serial &&
-        a.refresh === b.refresh && a.retry === b.retry && a.expire === b.expire && a.minimum === b.minimum
+        b.kind === 'soa' &&
+        a.mname === b.mname &&
+        a.rname === b.rname &&
+        a.serial === b.serial &&
+        a.refresh === b.refresh &&
+        a.retry === b.retry &&
+        a.expire === b.expire &&
+        a.minimum === b.minimum
       );
   }
 }
@@ -120,7 +124,10 @@ function isDuplicate(set: PendingSet, data: RData): boolean {
 
 /** The served RRset: the records themselves, or copies with the set's (smallest) TTL. */
 function finalRRset(set: PendingSet): RRset {
-  const rrs = set.mismatchAt < 0 ? set.rrs : set.rrs.map((rr) => (rr.ttl === set.ttl ? rr : Object.freeze({ name: rr.name, type: rr.type, ttl: set.ttl, data: rr.data })));
+  const rrs =
+    set.mismatchAt < 0
+      ? set.rrs
+      : set.rrs.map((rr) => (rr.ttl === set.ttl ? rr : Object.freeze({ name: rr.name, type: rr.type, ttl: set.ttl, data: rr.data })));
   return Object.freeze(rrs);
 }
 
@@ -303,7 +310,13 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
   const bindings = opts.bindings ?? new Map<string, DynamicBinding>();
   for (const [name, binding] of bindings) {
     const conflict = (why: string, order?: number): void => {
-      errors.push(steerError('STEER_ZONE_DYNAMIC_CONFLICT', [binding.lb, absoluteText(name), why], order === undefined ? { file: opts.file } : at(order)));
+      errors.push(
+        steerError(
+          'STEER_ZONE_DYNAMIC_CONFLICT',
+          [binding.lb, absoluteText(name), why],
+          order === undefined ? { file: opts.file } : at(order),
+        ),
+      );
     };
     if (!isInZone(name, origin)) {
       errors.push(steerError('STEER_ZONE_OUT_OF_ZONE', [absoluteText(name), zoneText], { file: opts.file }));

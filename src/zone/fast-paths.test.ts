@@ -56,8 +56,28 @@ describe('ipv4Into (the parser shortcut for A records)', () => {
 
   it('accepts and reads exactly what node:net isIPv4 accepts', () => {
     fc.assert(fc.property(fc.ipV4(), check), { numRuns: 2000 });
-    fc.assert(fc.property(fc.array(fc.constantFrom(...'0123456789.x '.split(''), '25', '255', '256', '00'), { maxLength: 20 }).map((a) => a.join('')), check), { numRuns: 3000 });
-    for (const t of ['', '1.2.3', '1.2.3.4.', '.1.2.3.4', '01.2.3.4', '1.2.3.04', '0.0.0.0', '255.255.255.255', '256.1.1.1', '1..2.3', '1.2.3.4.5', '1234.1.1.1']) check(t);
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...'0123456789.x '.split(''), '25', '255', '256', '00'), { maxLength: 20 }).map((a) => a.join('')),
+        check,
+      ),
+      { numRuns: 3000 },
+    );
+    for (const t of [
+      '',
+      '1.2.3',
+      '1.2.3.4.',
+      '.1.2.3.4',
+      '01.2.3.4',
+      '1.2.3.04',
+      '0.0.0.0',
+      '255.255.255.255',
+      '256.1.1.1',
+      '1..2.3',
+      '1.2.3.4.5',
+      '1234.1.1.1',
+    ])
+      check(t);
   });
 
   it('reads an address inside a longer text', () => {
@@ -118,7 +138,8 @@ describe('NodeMap', () => {
 });
 
 describe('RRset tables', () => {
-  const set = (type: number): RRset => Object.freeze([Object.freeze({ name: 'x', type, ttl: 1, data: { kind: 'raw', bytes: new Uint8Array(0) } } as RR)]);
+  const set = (type: number): RRset =>
+    Object.freeze([Object.freeze({ name: 'x', type, ttl: 1, data: { kind: 'raw', bytes: new Uint8Array(0) } } as RR)]);
 
   it.each([
     ['empty', [] as number[]],

@@ -66,7 +66,9 @@ describe('loadZoneFile', () => {
   });
 
   it('passes bindings to the zone', () => {
-    const r = loadZoneFile(write('lb.test.zone', BODY), zonesDir, { bindings: new Map([['www.lb.test', { lb: 'www', types: [RRType.A] }]]) });
+    const r = loadZoneFile(write('lb.test.zone', BODY), zonesDir, {
+      bindings: new Map([['www.lb.test', { lb: 'www', types: [RRType.A] }]]),
+    });
     expect('zone' in r && r.zone.nodes.get('www.lb.test')?.dynamic?.lb).toBe('www');
   });
 

@@ -43,10 +43,17 @@ function build(text: string, bindings: ReadonlyMap<string, DynamicBinding> = new
 
 /** Everything a zone holds, as sorted text. */
 function dump(zone: Zone): string[] {
-  const lines: string[] = [`origin ${zone.origin} file ${zone.file} serial ${zone.serial} records ${zone.recordCount} loaded ${zone.loadedAt}`];
+  const lines: string[] = [
+    `origin ${zone.origin} file ${zone.file} serial ${zone.serial} records ${zone.recordCount} loaded ${zone.loadedAt}`,
+  ];
   lines.push(`soa ${formatRR(zone.soa)}`, `cuts ${[...zone.cuts].sort().join(',')}`);
   const facts = factsOf(zone);
-  lines.push(`wildcards ${facts.hasWildcards} cutOf ${[...facts.cutOf].map((p) => p.join('>')).sort().join(',')}`);
+  lines.push(
+    `wildcards ${facts.hasWildcards} cutOf ${[...facts.cutOf]
+      .map((p) => p.join('>'))
+      .sort()
+      .join(',')}`,
+  );
   for (const [name, node] of zone.nodes) {
     lines.push(`node ${name} ${node.name === name} lb=${node.dynamic?.lb ?? '-'} types=${[...node.rrsets.keys()].join(',')}`);
     for (const rrset of node.rrsets.values()) for (const rr of rrset) lines.push(`  ${formatRR(rr)}`);
@@ -66,9 +73,16 @@ describe('packZone / unpackZone', () => {
     const zone = build(ZONE, BINDINGS);
     const again = unpackZone(packZone(zone), BINDINGS);
     const questions: [string, number][] = [
-      ['example.com', RRType.MX], ['example.com', RRType.NS], ['www.example.com', RRType.A], ['q.w.example.com', RRType.TXT],
-      ['a.b.sub.example.com', RRType.A], ['b.sub.example.com', RRType.A], ['z.example.com', RRType.A], ['nope.example.com', RRType.A],
-      ['raw.example.com', 65280], ['example.com', RRType.ANY],
+      ['example.com', RRType.MX],
+      ['example.com', RRType.NS],
+      ['www.example.com', RRType.A],
+      ['q.w.example.com', RRType.TXT],
+      ['a.b.sub.example.com', RRType.A],
+      ['b.sub.example.com', RRType.A],
+      ['z.example.com', RRType.A],
+      ['nope.example.com', RRType.A],
+      ['raw.example.com', 65280],
+      ['example.com', RRType.ANY],
     ];
     for (const [name, type] of questions) {
       const a = lookup(zone, name, type, null);
@@ -82,7 +96,13 @@ describe('packZone / unpackZone', () => {
     const again = unpackZone(packZone(build(ZONE)), new Map());
     const node = again.nodes.get('ns1.example.com')!;
     const rrset = node.rrsets.get(RRType.A)!;
-    expect(Object.isFrozen(again) && Object.isFrozen(node) && Object.isFrozen(rrset) && Object.isFrozen(rrset[0]) && Object.isFrozen(rrset[0]!.data)).toBe(true);
+    expect(
+      Object.isFrozen(again) &&
+        Object.isFrozen(node) &&
+        Object.isFrozen(rrset) &&
+        Object.isFrozen(rrset[0]) &&
+        Object.isFrozen(rrset[0]!.data),
+    ).toBe(true);
     expect(() => (again.nodes as unknown as Map<string, unknown>).set('y', null)).toThrow(TypeError);
   });
 

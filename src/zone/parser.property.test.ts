@@ -37,15 +37,14 @@ function canonicalLabel(bytes: Uint8Array): string {
 const ALNUM = Uint8Array.from(Buffer.from('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-'));
 
 /** Labels mostly near the 63-byte limit, in numbers that land names near the 255-byte limit. */
-const label = fc.oneof(
-  { weight: 3, arbitrary: fc.integer({ min: 55, max: 66 }) },
-  { weight: 2, arbitrary: fc.integer({ min: 1, max: 20 }) },
-).chain((n) =>
-  fc.oneof(
-    fc.uint8Array({ minLength: n, maxLength: n }),
-    fc.uint8Array({ minLength: n, maxLength: n }).map((b) => b.map((x) => ALNUM[x % ALNUM.length]!)),
-  ),
-);
+const label = fc
+  .oneof({ weight: 3, arbitrary: fc.integer({ min: 55, max: 66 }) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 20 }) })
+  .chain((n) =>
+    fc.oneof(
+      fc.uint8Array({ minLength: n, maxLength: n }),
+      fc.uint8Array({ minLength: n, maxLength: n }).map((b) => b.map((x) => ALNUM[x % ALNUM.length]!)),
+    ),
+  );
 const labels = fc.array(label, { minLength: 1, maxLength: 6 });
 
 describe('names at the length limits', () => {

@@ -112,7 +112,9 @@ e in 1H30M a 192.0.2.1
   });
 
   it('lowercases names and handles \\. and \\DDD escapes', () => {
-    expect(records('$TTL 1\nWWW.Example.COM. A 192.0.2.1\na\\.b A 192.0.2.1\nsp\\032ace A 192.0.2.1\n\\065 A 192.0.2.1\nx\\\\y A 192.0.2.1')).toEqual([
+    expect(
+      records('$TTL 1\nWWW.Example.COM. A 192.0.2.1\na\\.b A 192.0.2.1\nsp\\032ace A 192.0.2.1\n\\065 A 192.0.2.1\nx\\\\y A 192.0.2.1'),
+    ).toEqual([
       'www.example.com. 1 IN A 192.0.2.1',
       'a\\.b.example.com. 1 IN A 192.0.2.1',
       'sp\\032ace.example.com. 1 IN A 192.0.2.1',
@@ -368,7 +370,39 @@ describe('$INCLUDE', () => {
 
 describe('robustness', () => {
   const sample = `$ORIGIN example.com.\n$TTL 3600\n@ IN SOA ns1 host ( 1 2 3 4 5 )\n  NS ns1\nwww A 192.0.2.1\n  AAAA ::1\nt TXT "a\\"b" c\ng TYPE9 \\# 2 abcd\n$INCLUDE x.inc\n`;
-  const pieces = ['(', ')', '"', '\\', ';', '\n', ' ', '\t', '$TTL', '$ORIGIN', '$INCLUDE', '@', '.', '..', 'IN', 'CH', '1h', 'A', 'TXT', 'SOA', 'MX', 'CAA', 'SRV', '\\#', '\\0', '\\999', 'TYPE65535', '*', 'é', '\u0000', '4294967296'];
+  const pieces = [
+    '(',
+    ')',
+    '"',
+    '\\',
+    ';',
+    '\n',
+    ' ',
+    '\t',
+    '$TTL',
+    '$ORIGIN',
+    '$INCLUDE',
+    '@',
+    '.',
+    '..',
+    'IN',
+    'CH',
+    '1h',
+    'A',
+    'TXT',
+    'SOA',
+    'MX',
+    'CAA',
+    'SRV',
+    '\\#',
+    '\\0',
+    '\\999',
+    'TYPE65535',
+    '*',
+    'é',
+    '\u0000',
+    '4294967296',
+  ];
 
   it('never throws on random text', () => {
     fc.assert(

@@ -149,7 +149,8 @@ class ZoneParser {
         this.noteOwnerOfBrokenEntry(lexer, state);
         continue;
       }
-      if (!lexer.quoted[0] && text.charCodeAt(lexer.starts[0]!) === 0x24 /* $ */) this.directive(lexer.tokens(), lexer.line, file, state, stack);
+      if (!lexer.quoted[0] && text.charCodeAt(lexer.starts[0]!) === 0x24 /* $ */)
+        this.directive(lexer.tokens(), lexer.line, file, state, stack);
       else this.record(lexer, file, state, stack.length === 1);
     }
   }
@@ -372,7 +373,9 @@ function typeAt(lexer: ZoneLexer, i: number): number | undefined {
  */
 export function parseZoneText(text: string, opts: ParseOptions): ParseResult {
   const { list, errors, origin } = parseZone(text, opts);
-  const records = list.rrs.map((rr, i): ParsedRecord => ({ name: rr.name, type: rr.type, ttl: rr.ttl, data: rr.data, line: list.lines[i]!, file: list.files[i]! }));
+  const records = list.rrs.map(
+    (rr, i): ParsedRecord => ({ name: rr.name, type: rr.type, ttl: rr.ttl, data: rr.data, line: list.lines[i]!, file: list.files[i]! }),
+  );
   return { records, errors, origin };
 }
 

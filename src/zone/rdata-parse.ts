@@ -279,8 +279,14 @@ function fromWire(type: number, b: Uint8Array, at: Token): RData {
       if (b.length - r.next !== 20) bad('needs five 32-bit numbers after the names');
       const o = r.next;
       return {
-        kind: 'soa', mname: m.name, rname: r.name,
-        serial: u32(o), refresh: u32(o + 4), retry: u32(o + 8), expire: u32(o + 12), minimum: u32(o + 16),
+        kind: 'soa',
+        mname: m.name,
+        rname: r.name,
+        serial: u32(o),
+        refresh: u32(o + 4),
+        retry: u32(o + 8),
+        expire: u32(o + 12),
+        minimum: u32(o + 16),
       };
     }
     case RRType.TXT:

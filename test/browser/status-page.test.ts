@@ -123,7 +123,14 @@ describe.skipIf(!available)('status page in chromium', () => {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
       viewport: { width: 1440, height: 900 },
       deviceScaleFactor: 1,
     });
@@ -148,11 +155,11 @@ describe.skipIf(!available)('status page in chromium', () => {
     await card('www.demo.test').waitFor({ timeout: 10_000 });
     await card('api.demo.test').waitFor({ timeout: 10_000 });
     expect(await page.locator('article[data-lb]').count()).toBe(2);
-    expect(await card('www.demo.test').locator('[data-pool]').evaluateAll((els) => els.map((e) => e.getAttribute('data-pool')))).toEqual([
-      'us-east',
-      'eu-west',
-      'static',
-    ]);
+    expect(
+      await card('www.demo.test')
+        .locator('[data-pool]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-pool'))),
+    ).toEqual(['us-east', 'eu-west', 'static']);
     const origin = (pool: string, name: string) => card('www.demo.test').locator(`[data-pool="${pool}"] tr[data-origin="${name}"]`);
     expect(await origin('us-east', 'use1-a').getAttribute('data-health')).toBe('up');
     expect(await origin('us-east', 'use1-c').getAttribute('data-health')).toBe('drained');
@@ -162,12 +169,18 @@ describe.skipIf(!available)('status page in chromium', () => {
 
     // Stop a backend; once the API reports it down, the page must show it within one refresh.
     await b.use1a.close();
-    await until('the API to report use1-a down', async () => {
-      const s = await h.json<Status>('/api/v1/status');
-      return s.loadBalancers.find((l) => l.owner === 'www.demo.test')!.pools[0]!.origins[0]!.health === 'down';
-    }, 10_000);
+    await until(
+      'the API to report use1-a down',
+      async () => {
+        const s = await h.json<Status>('/api/v1/status');
+        return s.loadBalancers.find((l) => l.owner === 'www.demo.test')!.pools[0]!.origins[0]!.health === 'down';
+      },
+      10_000,
+    );
     const knownAt = Date.now();
-    await origin('us-east', 'use1-a').and(page.locator('[data-health="down"]')).waitFor({ timeout: 2000 + 1500 });
+    await origin('us-east', 'use1-a')
+      .and(page.locator('[data-health="down"]'))
+      .waitFor({ timeout: 2000 + 1500 });
     const shownAfter = Date.now() - knownAt;
     expect(shownAfter).toBeLessThan(3500);
     await expect(origin('us-east', 'use1-a').innerText()).resolves.toMatch(/DOWN[\s\S]*down \d+ s: (ECONNREFUSED|connection refused)/i);

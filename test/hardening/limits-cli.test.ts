@@ -50,7 +50,8 @@ async function burst(s: Served, n: number, from: string): Promise<DecodedReply[]
   try {
     for (let i = 0; i < n; i++) socket.send(buildQuery({ name: 'www.limits.test', type: 'A', id: i + 1 }), s.dnsPort, '127.0.0.1');
     let after = before;
-    const delta = (name: string, labels: Record<string, string> = {}): number => valueOf(after, name, labels) - valueOf(before, name, labels);
+    const delta = (name: string, labels: Record<string, string> = {}): number =>
+      valueOf(after, name, labels) - valueOf(before, name, labels);
     await until('the limiter to decide on every query', async () => {
       after = await scrape(s);
       return delta('steerdns_rrl_responses_total') === n;
@@ -67,9 +68,18 @@ describe('steerdns serve with limits', () => {
   it('--rrl-*: drops and TC=1 slips over real UDP, exemptions, counters in /metrics; --tcp-max-queries closes after the answers', async () => {
     // One process: the limits are per process (each of N workers applies its own).
     const s = await serve([
-      '--workers', '1',
-      '--rrl-rate', '2', '--rrl-burst', '5', '--rrl-slip', '2', '--rrl-exempt', '127.0.5.0/24',
-      '--tcp-max-queries', '3',
+      '--workers',
+      '1',
+      '--rrl-rate',
+      '2',
+      '--rrl-burst',
+      '5',
+      '--rrl-slip',
+      '2',
+      '--rrl-exempt',
+      '127.0.5.0/24',
+      '--tcp-max-queries',
+      '3',
     ]);
     try {
       const replies = await burst(s, 40, '127.0.0.1');
@@ -109,7 +119,10 @@ describe('steerdns serve with limits', () => {
         [3, false, 1],
       ]);
       expect(reader.leftover()).toBe(0);
-      await until('the query limit counted', async () => valueOf(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'query_limit' }) === 1);
+      await until(
+        'the query limit counted',
+        async () => valueOf(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'query_limit' }) === 1,
+      );
     } finally {
       expect(await stop(s.child)).toBe(0);
     }
@@ -131,7 +144,10 @@ describe('steerdns serve with limits', () => {
       const socket = await connectFrom('127.0.0.1', s.dnsPort);
       const reader = new FrameReader(socket);
       await reader.waitFor('the idle timeout', () => reader.closed, 5000);
-      await until('the idle timeout counted', async () => valueOf(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'idle_timeout' }) === 1);
+      await until(
+        'the idle timeout counted',
+        async () => valueOf(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'idle_timeout' }) === 1,
+      );
     } finally {
       socket0.close();
       expect(await stop(s.child)).toBe(0);
@@ -156,7 +172,10 @@ describe('steerdns serve with limits', () => {
       await reader.waitFor('the server to close', () => reader.ended || reader.closed);
       socket.destroy();
       expect(reader.replies().map((r) => r.id)).toEqual([1, 2]);
-      await until('the query limit counted', async () => valueOf(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'query_limit' }) === 1);
+      await until(
+        'the query limit counted',
+        async () => valueOf(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'query_limit' }) === 1,
+      );
     } finally {
       expect(await stop(s.child)).toBe(0);
     }
@@ -170,11 +189,15 @@ describe('steerdns serve with limits', () => {
     [['--tcp-max-per-client', '0'], /--tcp-max-per-client 0/],
     [['--tcp-idle-timeout', 'forever'], /--tcp-idle-timeout forever: expected seconds/],
   ])('refuses %j with exit 2 and the usage', (args, message) => {
-    const r = spawnSync(process.execPath, [cliPath, 'serve', '--zones', zones, '--geoip', 'off', '--listen', '127.0.0.1:0', '--http', 'off', ...args], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [cliPath, 'serve', '--zones', zones, '--geoip', 'off', '--listen', '127.0.0.1:0', '--http', 'off', ...args],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).toMatch(/Usage:/);

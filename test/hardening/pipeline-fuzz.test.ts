@@ -42,7 +42,21 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const names = ['www.example.com', 'WwW.ExAmPlE.CoM', 'alias.example.com', 'loop1.example.com', 'x.w.example.com', 'host.sub.example.com', 'big.example.com', 'huge.huge.example.net', 'nope.example.com', 'www.lb.test', 'sticky.lb.test', 'example.org', '.'];
+const names = [
+  'www.example.com',
+  'WwW.ExAmPlE.CoM',
+  'alias.example.com',
+  'loop1.example.com',
+  'x.w.example.com',
+  'host.sub.example.com',
+  'big.example.com',
+  'huge.huge.example.net',
+  'nope.example.com',
+  'www.lb.test',
+  'sticky.lb.test',
+  'example.org',
+  '.',
+];
 const types = ['A', 'AAAA', 'TXT', 'MX', 'ANY', 'SOA', 'NS', 'CNAME', 'SRV', 'AXFR', 'IXFR', 'OPT', 'CAA', 'HINFO'];
 
 const query = fc
@@ -71,7 +85,10 @@ const query = fc
   .map((q) => {
     // Clear the bits past the prefix, as a well-behaved resolver does (mutations may undo it).
     const ecs = q.edns?.ecs ? { ...q.edns.ecs, ip: maskIp(q.edns.ecs.ip, q.edns.ecs.sourcePrefix) } : undefined;
-    return { type: q.type, packet: buildQuery({ name: q.name, type: q.type, id: q.id, rd: q.rd, class: q.cls, ...(q.edns ? { edns: { ...q.edns, ecs } } : {}) }) };
+    return {
+      type: q.type,
+      packet: buildQuery({ name: q.name, type: q.type, id: q.id, rd: q.rd, class: q.cls, ...(q.edns ? { edns: { ...q.edns, ecs } } : {}) }),
+    };
   });
 
 function maskIp(ip: string, bits: number): string {

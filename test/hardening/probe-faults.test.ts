@@ -72,8 +72,8 @@ beforeAll(async () => {
     };
     pump();
   });
-  const [http, https, httpsExpired, hang, close, reset, smtp220, smtpSlow, smtpLate, smtp554, smtpNotSmtp, smtpEndless] =
-    await Promise.all([
+  const [http, https, httpsExpired, hang, close, reset, smtp220, smtpSlow, smtpLate, smtp554, smtpNotSmtp, smtpEndless] = await Promise.all(
+    [
       backends.http(),
       backends.http(certs.selfSigned),
       backends.http(certs.selfSignedExpired),
@@ -86,7 +86,8 @@ beforeAll(async () => {
       backends.smtp('554 mx.test no service\r\n'),
       backends.smtp('HTTP/1.1 400 Bad Request\r\n\r\n'),
       endless,
-    ]);
+    ],
+  );
   const dribble = await backends.raw((socket) => {
     // A status line, then one header byte every 50 ms, forever.
     socket.write('HTTP/1.1 200 OK\r\nx-slow: ');
@@ -151,7 +152,14 @@ const dns = (label: string): Partial<MonitorSpec> => ({ type: 'dns', query_name:
 const TCP: Partial<MonitorSpec> = { type: 'tcp' };
 const SMTP: Partial<MonitorSpec> = { type: 'smtp' };
 const FOLLOW = { follow_redirects: true };
-const c = (name: string, on: keyof Ports, spec: Partial<MonitorSpec>, up: boolean | null, reason: string | RegExp, quick = true): FaultCase => ({
+const c = (
+  name: string,
+  on: keyof Ports,
+  spec: Partial<MonitorSpec>,
+  up: boolean | null,
+  reason: string | RegExp,
+  quick = true,
+): FaultCase => ({
   name,
   on,
   spec,
@@ -295,7 +303,13 @@ describe('probe faults: certificates against a trusted CA (child process with NO
   const tlsCases: { id: string; on: keyof Certificates; spec: Partial<MonitorSpec>; up: boolean; reason: string }[] = [
     { id: 'good-chain', on: 'good', spec: {}, up: true, reason: 'HTTP 200' },
     { id: 'good-chain-host-header', on: 'good', spec: { header: { Host: ['localhost'] } }, up: true, reason: 'HTTP 200' },
-    { id: 'host-header-not-in-cert', on: 'good', spec: { header: { Host: ['www.example.com'] } }, up: false, reason: 'TLS: ERR_TLS_CERT_ALTNAME_INVALID' },
+    {
+      id: 'host-header-not-in-cert',
+      on: 'good',
+      spec: { header: { Host: ['www.example.com'] } },
+      up: false,
+      reason: 'TLS: ERR_TLS_CERT_ALTNAME_INVALID',
+    },
     { id: 'wrong-host', on: 'wrongHost', spec: {}, up: false, reason: 'TLS: ERR_TLS_CERT_ALTNAME_INVALID' },
     { id: 'wrong-host-allow-insecure', on: 'wrongHost', spec: { allow_insecure: true }, up: true, reason: 'HTTP 200' },
     { id: 'expired', on: 'expired', spec: {}, up: false, reason: 'TLS: CERT_HAS_EXPIRED' },
@@ -447,8 +461,7 @@ describe('probe faults: no leak over thousands of probes', () => {
         target(ports[on], { interval: 0.05, timeout: 0.25, retries: 0, ...spec }, '127.0.0.1', `${round}${i}-${j}`),
       ),
     );
-  const probesDone = (table: HealthTable): number =>
-    table.stats().reduce((n, s) => n + s.probesPassed + s.probesFailed, 0);
+  const probesDone = (table: HealthTable): number => table.stats().reduce((n, s) => n + s.probesPassed + s.probesFailed, 0);
 
   it(`runs ${PROBES}+ probes across every fault and leaves no descriptor, socket or timer behind`, async () => {
     // Warm-up: one round of every kind, so one-off lazy resources exist before the baseline.

@@ -74,13 +74,17 @@ async function serve(args: string[]): Promise<Served> {
   collect(child.stdout!, stdout);
   collect(child.stderr!, stderr);
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const port = await until('the "listening" log line', () => {
-    for (const line of stdout) {
-      const entry = JSON.parse(line) as { msg?: string; port?: number };
-      if (entry.msg?.startsWith('listening') && entry.port) return entry.port;
-    }
-    return 0;
-  }, 15_000);
+  const port = await until(
+    'the "listening" log line',
+    () => {
+      for (const line of stdout) {
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg?.startsWith('listening') && entry.port) return entry.port;
+      }
+      return 0;
+    },
+    15_000,
+  );
   return { child, port, stdout, stderr, exit };
 }
 
@@ -88,7 +92,8 @@ describe('refusing to start', () => {
   it('a broken load-balancer file: file:line on stderr, exit 1, nothing served', () => {
     const zones = zonesWith('bad-lb', {
       'bad.test.zone': goodZone,
-      'bad.test.lb.yaml': 'pools:\n  p:\n    origins: [{ name: a, address: 192.0.2.1 }]\nload_balancers:\n  www:\n    default_pools: [nope]\n',
+      'bad.test.lb.yaml':
+        'pools:\n  p:\n    origins: [{ name: a, address: 192.0.2.1 }]\nload_balancers:\n  www:\n    default_pools: [nope]\n',
     });
     const r = runToExit([...baseArgs, '--zones', zones, '--listen', '127.0.0.1:0']);
     expect(r.status).toBe(1);
@@ -156,7 +161,19 @@ describe('logs', () => {
   it('client-controlled bytes are escaped: every line is JSON with no raw control characters', async () => {
     const zones = zonesWith('logs', { 'logs.test.zone': goodZone });
     const s = await serve(['--zones', zones, '--log-level', 'debug', '--query-log']);
-    const nasty = ['a\nb', 'c\r\nd', 'e\u0000f', '\u001b[31mred', 'q"uote', 'back\\slash', '}{"injected":1', 'del\u007f', 'hi\u00ff', 'tab\tx', 'u\u2028v'];
+    const nasty = [
+      'a\nb',
+      'c\r\nd',
+      'e\u0000f',
+      '\u001b[31mred',
+      'q"uote',
+      'back\\slash',
+      '}{"injected":1',
+      'del\u007f',
+      'hi\u00ff',
+      'tab\tx',
+      'u\u2028v',
+    ];
     const send = (bytes: Uint8Array): Promise<void> =>
       new Promise((resolve) => {
         const sock = dgram.createSocket('udp4');

@@ -94,7 +94,10 @@ export interface TimedReply {
 /** One UDP socket, many queries in flight, replies matched by ID. */
 export class UdpClient {
   private readonly socket: dgram.Socket;
-  private readonly pending = new Map<number, { resolve: (r: TimedReply) => void; reject: (e: Error) => void; sent: number; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: TimedReply) => void; reject: (e: Error) => void; sent: number; timer: NodeJS.Timeout }
+  >();
   private nextId = 1;
   /** Replies that matched nothing in flight (late or duplicated). */
   unmatched = 0;

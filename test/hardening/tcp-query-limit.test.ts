@@ -47,7 +47,11 @@ async function connect(s: TestServer, allowHalfOpen = false): Promise<{ socket: 
 
 /** `n` queries, ids 0..n-1, alternating an answer and an NXDOMAIN so replies can be checked against ids. */
 function pipelined(n: number, name = 'www.example.com'): Buffer {
-  return Buffer.concat(Array.from({ length: n }, (_, id) => framed({ name: id % 2 === 0 ? name : `nope${id}.example.com`, type: name.startsWith('big') ? 'TXT' : 'A', id })));
+  return Buffer.concat(
+    Array.from({ length: n }, (_, id) =>
+      framed({ name: id % 2 === 0 ? name : `nope${id}.example.com`, type: name.startsWith('big') ? 'TXT' : 'A', id }),
+    ),
+  );
 }
 
 function expectFirst(reader: FrameReader, n: number): void {
@@ -58,18 +62,21 @@ function expectFirst(reader: FrameReader, n: number): void {
 }
 
 describe('queries per connection', () => {
-  it.each([1500, 20_000])('%i pipelined queries at the default limit (1000): the first 1000 answered in order, then FIN; the slot is freed at once', async (n) => {
-    // A long idle timeout: the slot must come back because the connection closed, not timed out.
-    const { s } = await serve({ idleTimeoutMs: 60_000 });
-    const { socket, reader, errors } = await connect(s);
-    socket.write(pipelined(n));
-    await reader.waitFor('the server to end the connection', () => reader.ended, 10_000);
-    expectFirst(reader, 1000);
-    await until('the server to release the connection', () => s.server.tcpConnections() === 0, 5000);
-    await reader.waitFor('the socket to close', () => reader.closed);
-    expect(errors).toEqual([]);
-    expect(s.server.tcpStats()).toMatchObject({ queryLimit: 1, idleTimeouts: 0 });
-  });
+  it.each([1500, 20_000])(
+    '%i pipelined queries at the default limit (1000): the first 1000 answered in order, then FIN; the slot is freed at once',
+    async (n) => {
+      // A long idle timeout: the slot must come back because the connection closed, not timed out.
+      const { s } = await serve({ idleTimeoutMs: 60_000 });
+      const { socket, reader, errors } = await connect(s);
+      socket.write(pipelined(n));
+      await reader.waitFor('the server to end the connection', () => reader.ended, 10_000);
+      expectFirst(reader, 1000);
+      await until('the server to release the connection', () => s.server.tcpConnections() === 0, 5000);
+      await reader.waitFor('the socket to close', () => reader.closed);
+      expect(errors).toEqual([]);
+      expect(s.server.tcpStats()).toMatchObject({ queryLimit: 1, idleTimeouts: 0 });
+    },
+  );
 
   it('a client not reading while the limit is reached still gets every reply once it reads', async () => {
     const { s } = await serve({ maxQueriesPerConnection: 200, maxPendingWriteBytes: 4 * 1024 * 1024, idleTimeoutMs: 60_000 });

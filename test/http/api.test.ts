@@ -90,7 +90,15 @@ describe('/api/v1/status', () => {
     expect(status.zones[0]!.loadedAt).toBeLessThanOrEqual(status.generatedAt);
 
     const lb = status.loadBalancers.find((l) => l.owner === 'www.api.test')!;
-    expect(lb).toMatchObject({ zone: 'api.test', name: 'www', policy: 'off', defaultPools: ['main', 'spare'], fallbackPool: 'static', primaryPool: 'main', state: 'ok' });
+    expect(lb).toMatchObject({
+      zone: 'api.test',
+      name: 'www',
+      policy: 'off',
+      defaultPools: ['main', 'spare'],
+      fallbackPool: 'static',
+      primaryPool: 'main',
+      state: 'ok',
+    });
     expect(lb.pools.map((p) => [p.name, p.roles])).toEqual([
       ['main', ['default']],
       ['spare', ['default']],
@@ -108,18 +116,27 @@ describe('/api/v1/status', () => {
 
   it('shows an origin down with the probe reason, the transition, and the failover', async () => {
     await x.close();
-    const status = (await until('x down in the status', async () => {
-      const s = StatusSchema.parse(await h.json('/api/v1/status'));
-      const o = s.loadBalancers[0]!.pools[0]!.origins[0]!;
-      return o.health === 'down' ? s : null;
-    }, 10_000))!;
+    const status = (await until(
+      'x down in the status',
+      async () => {
+        const s = StatusSchema.parse(await h.json('/api/v1/status'));
+        const o = s.loadBalancers[0]!.pools[0]!.origins[0]!;
+        return o.health === 'down' ? s : null;
+      },
+      10_000,
+    ))!;
     const lb = status.loadBalancers[0]!;
     const xs = lb.pools[0]!.origins[0]!;
     expect(xs.reason).toMatch(/ECONNREFUSED|refused/i);
     expect(xs.lastProbe?.ok).toBe(false);
     expect(lb.pools[0]!.healthy).toBe(false);
     expect(lb).toMatchObject({ state: 'degraded', primaryPool: 'spare' });
-    expect(status.transitions[0]).toMatchObject({ up: false, previousUp: true, target: xs.target, origins: [{ zone: 'api.test', pool: 'main', origin: 'x' }] });
+    expect(status.transitions[0]).toMatchObject({
+      up: false,
+      previousUp: true,
+      target: xs.target,
+      origins: [{ zone: 'api.test', pool: 'main', origin: 'x' }],
+    });
 
     // Traffic share follows: answers now come from spare.
     for (let i = 0; i < 3; i++) expect((await h.dns.udp({ name: 'www.api.test', type: 'A' })).answers[0]?.data).toBe(y.host);
@@ -202,7 +219,14 @@ describe('bearer token', () => {
     try {
       const get = (p: string, headers?: Record<string, string>) => request(`${http.url}${p}`, { headers });
       expect((await get('/healthz')).status).toBe(200);
-      for (const p of ['/metrics', '/readyz', '/api/v1/status', '/api/v1/status/schema', '/api/v1/explain?name=www.api.test&client=192.0.2.1', '/']) {
+      for (const p of [
+        '/metrics',
+        '/readyz',
+        '/api/v1/status',
+        '/api/v1/status/schema',
+        '/api/v1/explain?name=www.api.test&client=192.0.2.1',
+        '/',
+      ]) {
         const denied = await get(p);
         expect(denied.status, p).toBe(401);
         expect(denied.headers.get('www-authenticate')).toMatch(/^Bearer/);
@@ -220,7 +244,8 @@ describe('bearer token', () => {
   });
 
   it('refuses to listen beyond loopback without a token, and refuses weak tokens', async () => {
-    const start = (listen: string, t: string | null) => startHttpServer({ server: h.dns.server, listen, token: t, logger: silentLogger(), metrics: null });
+    const start = (listen: string, t: string | null) =>
+      startHttpServer({ server: h.dns.server, listen, token: t, logger: silentLogger(), metrics: null });
     // Refused before binding: nothing ever listens on these addresses.
     await expect(start('0.0.0.0:0', null)).rejects.toMatchObject({ code: 'STEER_HTTP_TOKEN_REQUIRED' });
     await expect(start('[::]:0', null)).rejects.toMatchObject({ code: 'STEER_HTTP_TOKEN_REQUIRED' });

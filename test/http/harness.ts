@@ -51,7 +51,13 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const dns = await startTestServer({ zonesDir: dir, watch: false, ...opts.server, observer: combineObservers(opts.extra, metrics) });
   const detach = metrics.attach(dns.server);
   const untap = tapPipeline(dns.server.pipeline, opts.extra ? [opts.extra, metrics] : [metrics]);
-  const httpServer = await startHttpServer({ server: dns.server, listen: '127.0.0.1:0', token: opts.token ?? null, logger: silentLogger(), metrics });
+  const httpServer = await startHttpServer({
+    server: dns.server,
+    listen: '127.0.0.1:0',
+    token: opts.token ?? null,
+    logger: silentLogger(),
+    metrics,
+  });
   const get = (urlPath: string, init: { headers?: Record<string, string>; method?: string } = {}): Promise<HttpReply> =>
     request(`${httpServer.url}${urlPath}`, init);
   const auth = opts.token ? { authorization: `Bearer ${opts.token}` } : undefined;

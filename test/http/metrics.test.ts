@@ -65,17 +65,22 @@ afterAll(async () => {
 
 /** Scrape until `check` holds (the probe loop runs on its own clock). */
 async function scrapeUntil(what: string, check: (s: Sample[]) => boolean): Promise<Sample[]> {
-  const found = await until(what, async () => {
-    const s = await h.scrape();
-    return check(s) ? s : null;
-  }, 8000);
+  const found = await until(
+    what,
+    async () => {
+      const s = await h.scrape();
+      return check(s) ? s : null;
+    },
+    8000,
+  );
   return found!;
 }
 
 describe('/metrics', () => {
   it('counts queries by zone, qtype, rcode and transport, and times each one', async () => {
     const before = await h.scrape();
-    const q = (labels: Record<string, string>) => (s: Sample[]) => valueOf(s, 'steerdns_queries_total', labels) - valueOf(before, 'steerdns_queries_total', labels);
+    const q = (labels: Record<string, string>) => (s: Sample[]) =>
+      valueOf(s, 'steerdns_queries_total', labels) - valueOf(before, 'steerdns_queries_total', labels);
     const udpTimed = valueOf(before, 'steerdns_query_duration_seconds_count', { transport: 'udp' });
     const tcpTimed = valueOf(before, 'steerdns_query_duration_seconds_count', { transport: 'tcp' });
 
@@ -114,8 +119,11 @@ describe('/metrics', () => {
     await new Promise<void>((resolve) => socket.send(Buffer.from([1, 2, 3, 4, 5]), h.dns.port, h.dns.host, () => resolve()));
     socket.close();
 
-    const after = await scrapeUntil('the dropped message to be counted', (s) =>
-      valueOf(s, 'steerdns_queries_dropped_total', { reason: 'short', transport: 'udp' }) > valueOf(before, 'steerdns_queries_dropped_total', { reason: 'short', transport: 'udp' }),
+    const after = await scrapeUntil(
+      'the dropped message to be counted',
+      (s) =>
+        valueOf(s, 'steerdns_queries_dropped_total', { reason: 'short', transport: 'udp' }) >
+        valueOf(before, 'steerdns_queries_dropped_total', { reason: 'short', transport: 'udp' }),
     );
     const delta = (name: string, labels: Record<string, string>): number => valueOf(after, name, labels) - valueOf(before, name, labels);
     expect(delta('steerdns_truncated_total', { transport: 'udp' })).toBe(1);
@@ -129,7 +137,8 @@ describe('/metrics', () => {
     await scrapeUntil('both origins up', (s) => valueOf(s, 'steerdns_origin_up', { zone: Z, pool: 'primary' }) === 2);
     const before = await h.scrape();
     const lbLabels = { zone: Z, lb: 'www.m.test' };
-    const delta = (after: Sample[], name: string, labels: Record<string, string>): number => valueOf(after, name, labels) - valueOf(before, name, labels);
+    const delta = (after: Sample[], name: string, labels: Record<string, string>): number =>
+      valueOf(after, name, labels) - valueOf(before, name, labels);
 
     for (let i = 0; i < 4; i++) {
       const r = await h.dns.udp({ name: 'www.m.test', type: 'A' });
@@ -145,7 +154,12 @@ describe('/metrics', () => {
     // a fails its monitor: steering drops it, and so do the per-origin counts.
     a.setHealthy(false);
     try {
-      await scrapeUntil('origin a down', (s) => valueOf(s, 'steerdns_origin_up', { zone: Z, pool: 'primary', origin: 'a' }) === 0 && has(s, 'steerdns_origin_up', { origin: 'a' }));
+      await scrapeUntil(
+        'origin a down',
+        (s) =>
+          valueOf(s, 'steerdns_origin_up', { zone: Z, pool: 'primary', origin: 'a' }) === 0 &&
+          has(s, 'steerdns_origin_up', { origin: 'a' }),
+      );
       const mid = await h.scrape();
       expect(valueOf(mid, 'steerdns_target_up', { target: target(a) })).toBe(0);
       expect(valueOf(mid, 'steerdns_pool_healthy', { zone: Z, pool: 'primary' })).toBe(1); // minimum_origins 1: b carries it
@@ -164,7 +178,10 @@ describe('/metrics', () => {
   });
 
   it('exposes probe results and durations per target, and health per origin and pool', async () => {
-    const s = await scrapeUntil('a few probes of each target', (x) => valueOf(x, 'steerdns_probes_total', { target: target(b), result: 'pass' }) >= 2);
+    const s = await scrapeUntil(
+      'a few probes of each target',
+      (x) => valueOf(x, 'steerdns_probes_total', { target: target(b), result: 'pass' }) >= 2,
+    );
     expect(valueOf(s, 'steerdns_probes_total', { target: target(a), result: 'pass' })).toBeGreaterThanOrEqual(1);
     expect(valueOf(s, 'steerdns_probe_duration_seconds_count', { target: target(b) })).toBeGreaterThanOrEqual(1);
     expect(valueOf(s, 'steerdns_probe_duration_seconds_sum', { target: target(b) })).toBeGreaterThan(0);
@@ -187,7 +204,9 @@ describe('/metrics', () => {
     const failed = await h.dns.server.reload(true);
     expect(failed.errors.length).toBeGreaterThan(0);
     let after = await h.scrape();
-    expect(valueOf(after, 'steerdns_reloads_total', { result: 'failed' }) - valueOf(before, 'steerdns_reloads_total', { result: 'failed' })).toBe(1);
+    expect(
+      valueOf(after, 'steerdns_reloads_total', { result: 'failed' }) - valueOf(before, 'steerdns_reloads_total', { result: 'failed' }),
+    ).toBe(1);
     expect(valueOf(after, 'steerdns_config_generation')).toBe(gen); // the broken file changed nothing served
     expect(valueOf(after, 'steerdns_zone_serial', { zone: Z })).toBe(7);
 
@@ -195,7 +214,9 @@ describe('/metrics', () => {
     const ok = await h.dns.server.reload(true);
     expect(ok.errors).toEqual([]);
     after = await h.scrape();
-    expect(valueOf(after, 'steerdns_reloads_total', { result: 'ok' }) - valueOf(before, 'steerdns_reloads_total', { result: 'ok' })).toBe(1);
+    expect(valueOf(after, 'steerdns_reloads_total', { result: 'ok' }) - valueOf(before, 'steerdns_reloads_total', { result: 'ok' })).toBe(
+      1,
+    );
     expect(valueOf(after, 'steerdns_config_generation')).toBeGreaterThan(gen);
     expect(valueOf(after, 'steerdns_zone_serial', { zone: Z })).toBe(8);
     expect(h.metrics.lastReload?.ok).toBe(true);

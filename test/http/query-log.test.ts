@@ -15,7 +15,12 @@ www IN A   192.0.2.3
 `;
 
 const chunks: string[] = [];
-const lines = (): Record<string, unknown>[] => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = (): Record<string, unknown>[] =>
+  chunks
+    .join('')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 let h: Harness;
 
 beforeAll(async () => {
@@ -38,8 +43,27 @@ describe('query log on the real server', () => {
     await h.dns.tcp({ name: 'missing.ql.test', type: 'AAAA' });
     const got = lines();
     expect(got).toHaveLength(3);
-    expect(got[0]).toMatchObject({ msg: 'query', client: '127.0.0.1', transport: 'udp', qname: 'www.ql.test', qtype: 'A', rcode: 'NOERROR', zone: 'ql.test', answers: 2, ecs: '203.0.113.0/24', ecsScope: 0 });
+    expect(got[0]).toMatchObject({
+      msg: 'query',
+      client: '127.0.0.1',
+      transport: 'udp',
+      qname: 'www.ql.test',
+      qtype: 'A',
+      rcode: 'NOERROR',
+      zone: 'ql.test',
+      answers: 2,
+      ecs: '203.0.113.0/24',
+      ecsScope: 0,
+    });
     expect(got[1]).toMatchObject({ qname: 'www.ql.test' }); // the 4th query, lowercased
-    expect(got[2]).toMatchObject({ client: '127.0.0.1', transport: 'tcp', qname: 'missing.ql.test', qtype: 'AAAA', rcode: 'NXDOMAIN', answers: 0, ecs: null });
+    expect(got[2]).toMatchObject({
+      client: '127.0.0.1',
+      transport: 'tcp',
+      qname: 'missing.ql.test',
+      qtype: 'AAAA',
+      rcode: 'NXDOMAIN',
+      answers: 0,
+      ecs: null,
+    });
   });
 });

@@ -27,7 +27,8 @@ afterAll(() => fs.rmSync(zones, { recursive: true, force: true }));
 
 type Served = ServedCli;
 
-const serve = (args: string[], expectHttp: boolean, env: Record<string, string> = {}): Promise<Served> => serveCli(zones, args, { expectHttp, env });
+const serve = (args: string[], expectHttp: boolean, env: Record<string, string> = {}): Promise<Served> =>
+  serveCli(zones, args, { expectHttp, env });
 const stop = stopCli;
 
 describe('steerdns serve --http', () => {
@@ -47,7 +48,14 @@ describe('steerdns serve --http', () => {
       expect(status.zones.map((z) => z.name)).toEqual(['cli.test']);
       const logged = s.lines.filter((l) => l.msg === 'query');
       expect(logged).toHaveLength(2);
-      expect(logged[0]).toMatchObject({ component: 'query', client: '127.0.0.1', qname: 'www.cli.test', qtype: 'A', rcode: 'NOERROR', answers: 1 });
+      expect(logged[0]).toMatchObject({
+        component: 'query',
+        client: '127.0.0.1',
+        qname: 'www.cli.test',
+        qtype: 'A',
+        rcode: 'NOERROR',
+        answers: 1,
+      });
       expect(await stop(s.child)).toBe(0);
       exited = true;
       await expect(request(`${s.httpUrl}/healthz`)).rejects.toThrow();
@@ -78,19 +86,30 @@ describe('steerdns serve --http', () => {
   });
 
   it('refuses a non-loopback --http without a token, before serving anything', () => {
-    const r = spawnSync(process.execPath, [cliPath, 'serve', '--zones', zones, '--geoip', 'off', '--listen', '127.0.0.1:0', '--http', '0.0.0.0:0'], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      timeout: 20_000,
-      env: { ...process.env, STEERDNS_HTTP_TOKEN: '' },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [cliPath, 'serve', '--zones', zones, '--geoip', 'off', '--listen', '127.0.0.1:0', '--http', '0.0.0.0:0'],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        timeout: 20_000,
+        env: { ...process.env, STEERDNS_HTTP_TOKEN: '' },
+      },
+    );
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/0\.0\.0\.0:0 is not a loopback address: set a bearer token with --http-token or STEERDNS_HTTP_TOKEN.*\[STEER_HTTP_TOKEN_REQUIRED\]/);
+    expect(r.stderr).toMatch(
+      /0\.0\.0\.0:0 is not a loopback address: set a bearer token with --http-token or STEERDNS_HTTP_TOKEN.*\[STEER_HTTP_TOKEN_REQUIRED\]/,
+    );
     expect(r.stdout).not.toMatch(/listening/);
   });
 
   it('rejects a bad --http address and a bad --query-log-sample with usage', () => {
-    const run = (args: string[]) => spawnSync(process.execPath, [cliPath, 'serve', '--zones', zones, '--geoip', 'off', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 20_000 });
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [cliPath, 'serve', '--zones', zones, '--geoip', 'off', ...args], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
     const bad = run(['--http', 'localhost:9153']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--http localhost:9153: expected ADDRESS:PORT/);

@@ -96,8 +96,11 @@ describe.skipIf(!tools)('steerdns through dig and kdig', () => {
   it('answers kdig (Knot’s client) over UDP with ECS and over TCP', async () => {
     const run = (args: readonly string[]): Promise<string> =>
       new Promise((resolve, reject) => {
-        execFile(tools!.kdig, [`@${v4.host}`, '-p', String(v4.port), '+norecurse', '+time=2', '+retry=0', ...args], (err, stdout, stderr) =>
-          err ? reject(new Error(`kdig ${args.join(' ')}: ${err.message}\n${stdout}${stderr}`)) : resolve(stdout),
+        execFile(
+          tools!.kdig,
+          [`@${v4.host}`, '-p', String(v4.port), '+norecurse', '+time=2', '+retry=0', ...args],
+          (err, stdout, stderr) =>
+            err ? reject(new Error(`kdig ${args.join(' ')}: ${err.message}\n${stdout}${stderr}`)) : resolve(stdout),
         );
       });
     const udp = await run(['www.example.com', 'A', '+subnet=192.0.2.0/24']);
@@ -108,7 +111,9 @@ describe.skipIf(!tools)('steerdns through dig and kdig', () => {
     expect(udp).toMatch(/\(UDP\)/);
     const tcp = await run(['nope.example.com', 'A', '+tcp']);
     expect(tcp).toMatch(/status: NXDOMAIN;/);
-    expect(tcp).toMatch(/^example\.com\.\s+300\s+IN\s+SOA\s+ns1\.example\.com\. hostmaster\.example\.com\. 2026010101 7200 900 1209600 300$/m);
+    expect(tcp).toMatch(
+      /^example\.com\.\s+300\s+IN\s+SOA\s+ns1\.example\.com\. hostmaster\.example\.com\. 2026010101 7200 900 1209600 300$/m,
+    );
     expect(tcp).toMatch(/\(TCP\)/);
   });
 });

@@ -106,7 +106,7 @@ interface Exception {
 // compared. Checked instead: both answer with exactly one RRset of the queried name, and the one
 // steerdns picks, with its additional section, equals Knot's answer for that exact type.
 const anyIsMinimal: Exception = {
-  reason: 'RFC 8482: the choice of the single RRset for ANY is the server\'s',
+  reason: "RFC 8482: the choice of the single RRset for ANY is the server's",
   async check(steer, knot, askKnot) {
     const header = (r: DigReply): unknown => {
       const { answer: _a, additional: _d, ...rest } = comparable(r);
@@ -152,11 +152,9 @@ describe.skipIf(!tools)('Knot DNS and steerdns give the same answers (dig)', () 
 
   it.each(CASES.map((c) => [describeCase(c), c] as const))('%s', async (_label, c) => {
     const args = ['+norecurse', ...c.args];
-    const [k, s] = await Promise.all([
-      dig(tools!.dig, knot!.host, knot!.port, args),
-      dig(tools!.dig, steer!.host, steer!.port, args),
-    ]);
-    const where = `\n  knot:     ${commandLine('dig', [`@${knot!.host}`, '-p', String(knot!.port), ...args])}` +
+    const [k, s] = await Promise.all([dig(tools!.dig, knot!.host, knot!.port, args), dig(tools!.dig, steer!.host, steer!.port, args)]);
+    const where =
+      `\n  knot:     ${commandLine('dig', [`@${knot!.host}`, '-p', String(knot!.port), ...args])}` +
       `\n  steerdns: ${commandLine('dig', [`@${steer!.host}`, '-p', String(steer!.port), ...args])}`;
     // Both must have answered the right question over the intended transport.
     expect(s.transport, where).toBe(c.args.includes('+tcp') ? 'TCP' : 'UDP');
@@ -172,7 +170,11 @@ describe.skipIf(!tools)('Knot DNS and steerdns give the same answers (dig)', () 
   it('covers a meaningful set of queries, with few exceptions, each naming a case', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(40);
     expect(new Set(CASES.map((c) => c.what)).size).toBe(CASES.length);
-    for (const what of EXCEPTIONS.keys()) expect(CASES.some((c) => c.what === what), what).toBe(true);
+    for (const what of EXCEPTIONS.keys())
+      expect(
+        CASES.some((c) => c.what === what),
+        what,
+      ).toBe(true);
     expect(EXCEPTIONS.size).toBeLessThanOrEqual(CASES.length / 10);
   });
 });

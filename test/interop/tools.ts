@@ -63,8 +63,7 @@ export function requireTools<N extends string>(names: readonly N[], suite = 'int
   }
   if (missing.length === 0) return found;
   const message =
-    `${suite}: missing ${missing.join(', ')} (not on PATH or in ${EXTRA_DIRS.join(', ')}). ` +
-    `Install with: ${installHint(missing)}`;
+    `${suite}: missing ${missing.join(', ')} (not on PATH or in ${EXTRA_DIRS.join(', ')}). ` + `Install with: ${installHint(missing)}`;
   if (interopRequired()) {
     throw new Error(`${message}. STEERDNS_REQUIRE_INTEROP=1, so this suite fails instead of skipping.`);
   }

@@ -40,9 +40,7 @@ export interface UnboundResolver {
  * loopback authority: the client's own address cut to /24, or the client's ECS when it sends one.
  */
 export function unboundConfig(dir: string, port: number, stubs: readonly StubZone[]): string {
-  const stubText = stubs
-    .map((s) => `stub-zone:\n    name: "${s.name}"\n    stub-addr: ${s.host}@${s.port}\n`)
-    .join('');
+  const stubText = stubs.map((s) => `stub-zone:\n    name: "${s.name}"\n    stub-addr: ${s.host}@${s.port}\n`).join('');
   const transparent = stubs.map((s) => `    local-zone: "${s.name}" transparent\n`).join('');
   return `server:
     verbosity: 1

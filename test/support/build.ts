@@ -23,10 +23,14 @@ export function privateBuild(name: string): { cli: string; remove(): void } {
   const root = path.join(repoRoot, 'node_modules/.cache', name);
   const cli = path.join(root, 'dist/cli/main.js');
   fs.rmSync(root, { recursive: true, force: true });
-  const tsc = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(root, 'dist')], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-  });
+  const tsc = spawnSync(
+    process.execPath,
+    [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(root, 'dist')],
+    {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    },
+  );
   // Type errors elsewhere are the typecheck's business; what matters here is that JS came out.
   if (!fs.existsSync(cli)) throw new Error(`build failed:\n${tsc.stdout}${tsc.stderr}`);
   fs.writeFileSync(path.join(root, 'package.json'), '{ "type": "module" }\n');

@@ -48,7 +48,13 @@ export const TEST_GEO_NETWORKS: readonly TestGeoNetwork[] = Object.freeze([
 export const TEST_GEO_BUILD_EPOCH = 1_700_000_000;
 
 const CONTINENT_GEONAME: Readonly<Record<string, number>> = {
-  AF: 6255146, AS: 6255147, EU: 6255148, NA: 6255149, OC: 6255151, SA: 6255150, AN: 6255152,
+  AF: 6255146,
+  AS: 6255147,
+  EU: 6255148,
+  NA: 6255149,
+  OC: 6255151,
+  SA: 6255150,
+  AN: 6255152,
 };
 
 function countryRecord(n: TestGeoNetwork): Record<string, MmdbValue> {

@@ -29,12 +29,7 @@ export function spec(overrides: Partial<MonitorSpec> = {}): MonitorSpec {
   return Object.freeze({ ...DEFAULT_SPEC, ...overrides });
 }
 
-export function target(
-  port: number,
-  overrides: Partial<MonitorSpec> = {},
-  address = '127.0.0.1',
-  monitorId = 'm',
-): ProbeTarget {
+export function target(port: number, overrides: Partial<MonitorSpec> = {}, address = '127.0.0.1', monitorId = 'm'): ProbeTarget {
   const monitor = spec({ port, ...overrides });
   return Object.freeze({ key: targetKey(monitorId, address, port), monitor, address, port });
 }

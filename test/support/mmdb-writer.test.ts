@@ -83,10 +83,12 @@ describe('writeMmdb read back by the maxmind Reader', () => {
   });
 
   it.each([24, 28, 32] as const)('reads the same with %i-bit records', (recordSize) => {
-    const r = reader(writeMmdb({ ...meta, record_size: recordSize }, [
-      { network: '10.0.0.0/8', data: { n: 1 } },
-      { network: '2001:db8::/32', data: { n: 2 } },
-    ]));
+    const r = reader(
+      writeMmdb({ ...meta, record_size: recordSize }, [
+        { network: '10.0.0.0/8', data: { n: 1 } },
+        { network: '2001:db8::/32', data: { n: 2 } },
+      ]),
+    );
     expect(r.metadata.recordSize).toBe(recordSize);
     expect(r.getWithPrefixLength('10.9.9.9')).toEqual([{ n: 1 }, 8]);
     expect(r.getWithPrefixLength('2001:db8:ffff::1')).toEqual([{ n: 2 }, 32]);
@@ -205,24 +207,33 @@ describe('writeMmdb read back by the maxmind Reader', () => {
       return { n: n >>> 0, len };
     });
     fc.assert(
-      fc.property(fc.uniqueArray(network, { minLength: 1, maxLength: 20, selector: (x) => `${x.n}/${x.len}` }), fc.array(octets, { minLength: 1, maxLength: 20 }), (nets, probes) => {
-        const text = (n: number): string => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-        const r = reader(writeMmdb({ ...meta, ip_version: 4 }, nets.map((x) => ({ network: `${text(x.n)}/${x.len}`, data: `${x.n}/${x.len}` }))));
-        for (const o of probes) {
-          const a = ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
-          const mask = (len: number): number => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
-          let best: { n: number; len: number } | null = null;
-          // Leaf depth: the walk passes every depth some longer network shares with the address.
-          let depth = 1;
-          for (const x of nets) {
-            if (((a & mask(x.len)) >>> 0) === x.n && (best === null || x.len > best.len)) best = x;
-            let common = 0;
-            while (common < 32 && ((a ^ x.n) & (0x80000000 >>> common)) === 0) common++;
-            depth = Math.max(depth, Math.min(common, x.len - 1) + 1);
+      fc.property(
+        fc.uniqueArray(network, { minLength: 1, maxLength: 20, selector: (x) => `${x.n}/${x.len}` }),
+        fc.array(octets, { minLength: 1, maxLength: 20 }),
+        (nets, probes) => {
+          const text = (n: number): string => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+          const r = reader(
+            writeMmdb(
+              { ...meta, ip_version: 4 },
+              nets.map((x) => ({ network: `${text(x.n)}/${x.len}`, data: `${x.n}/${x.len}` })),
+            ),
+          );
+          for (const o of probes) {
+            const a = ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
+            const mask = (len: number): number => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
+            let best: { n: number; len: number } | null = null;
+            // Leaf depth: the walk passes every depth some longer network shares with the address.
+            let depth = 1;
+            for (const x of nets) {
+              if ((a & mask(x.len)) >>> 0 === x.n && (best === null || x.len > best.len)) best = x;
+              let common = 0;
+              while (common < 32 && ((a ^ x.n) & (0x80000000 >>> common)) === 0) common++;
+              depth = Math.max(depth, Math.min(common, x.len - 1) + 1);
+            }
+            expect(r.getWithPrefixLength(text(a))).toEqual([best === null ? null : `${best.n}/${best.len}`, depth]);
           }
-          expect(r.getWithPrefixLength(text(a))).toEqual([best === null ? null : `${best.n}/${best.len}`, depth]);
-        }
-      }),
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -285,14 +296,21 @@ describe.skipIf(!haveMmdblookup)('writeMmdb read back by mmdblookup (libmaxmindd
       const r = reader(buf);
       const probes = [
         ...TEST_GEO_NETWORKS.map((n) => n.network.split('/')[0]!),
-        '127.0.0.200', '203.0.113.127', '2001:db8:2:ffff::1', '::ffff:198.51.100.1',
+        '127.0.0.200',
+        '203.0.113.127',
+        '2001:db8:2:ffff::1',
+        '::ffff:198.51.100.1',
       ];
       for (const ip of probes) {
         const [rec, prefix] = r.getWithPrefixLength(ip);
         const c = lookupC(file, ip);
         // mmdblookup counts IPv4 depth from the IPv6 root (::/96 + n).
         expect(c.prefix, ip).toBe(ip.includes(':') ? prefix : prefix + 96);
-        expect(c.record, ip).toEqual(JSON.parse(JSON.stringify(rec), (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1e4) / 1e4 : v)));
+        expect(c.record, ip).toEqual(
+          JSON.parse(JSON.stringify(rec), (_k, v: unknown) =>
+            typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1e4) / 1e4 : v,
+          ),
+        );
       }
     }
   });
@@ -309,9 +327,15 @@ describe.skipIf(!haveMmdblookup)('writeMmdb read back by mmdblookup (libmaxmindd
   it('reads every record size and the data types', () => {
     for (const recordSize of [24, 28, 32] as const) {
       const file = path.join(tmp, `types-${recordSize}.mmdb`);
-      writeFileSync(file, writeMmdb({ ...meta, record_size: recordSize }, [
-        { network: '192.0.2.0/24', data: { s: 'x'.repeat(300), u16: mmdbUint16(7), i32: mmdbInt32(-9), d: mmdbDouble(1.25), b: true, a: [1, 'z'] } },
-      ]));
+      writeFileSync(
+        file,
+        writeMmdb({ ...meta, record_size: recordSize }, [
+          {
+            network: '192.0.2.0/24',
+            data: { s: 'x'.repeat(300), u16: mmdbUint16(7), i32: mmdbInt32(-9), d: mmdbDouble(1.25), b: true, a: [1, 'z'] },
+          },
+        ]),
+      );
       const out = execFileSync('mmdblookup', ['--file', file, '--ip', '192.0.2.9'], { encoding: 'utf8' });
       expect(parseMmdblookup(out)).toEqual({ s: 'x'.repeat(300), u16: 7, i32: -9, d: 1.25, b: true, a: [1, 'z'] });
     }

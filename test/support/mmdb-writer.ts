@@ -35,14 +35,7 @@ export const mmdbUint128 = (v: number | bigint): MmdbTyped => new MmdbTyped('uin
  * negative integers down to -2^31 are int32, anything else is a double; wrap with the mmdb*
  * helpers to choose. Uint8Array is the bytes type; plain objects are maps.
  */
-export type MmdbValue =
-  | string
-  | number
-  | boolean
-  | Uint8Array
-  | MmdbTyped
-  | readonly MmdbValue[]
-  | { readonly [key: string]: MmdbValue };
+export type MmdbValue = string | number | boolean | Uint8Array | MmdbTyped | readonly MmdbValue[] | { readonly [key: string]: MmdbValue };
 
 export interface MmdbNetwork {
   /** CIDR, e.g. "192.0.2.0/24" or "2001:db8::/32". Host bits must be zero. */

@@ -73,7 +73,10 @@ describe('dns monitor', () => {
 
   it('fails on another rcode and names both', async () => {
     expect(await probe('servfail.test')).toMatchObject({ ok: false, reason: 'DNS rcode SERVFAIL (expected NOERROR)' });
-    expect(await probe('ok.test', { expected_rcode: 'NXDOMAIN' })).toMatchObject({ ok: false, reason: 'DNS rcode NOERROR (expected NXDOMAIN)' });
+    expect(await probe('ok.test', { expected_rcode: 'NXDOMAIN' })).toMatchObject({
+      ok: false,
+      reason: 'DNS rcode NOERROR (expected NXDOMAIN)',
+    });
   });
 
   it('treats junk replies as failures with a reason, not as timeouts', async () => {

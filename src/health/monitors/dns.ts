@@ -57,10 +57,7 @@ function readReply(message: Buffer, id: number, name: string, qtype: number): nu
   if (reply.header.qr !== 1) return 'DNS malformed reply (not a response)';
   if (reply.header.id !== id) return 'DNS reply ID mismatch';
   const question = reply.questions[0];
-  if (
-    question !== undefined &&
-    (question.type !== qtype || question.name.toLowerCase() !== trimDot(name).toLowerCase())
-  ) {
+  if (question !== undefined && (question.type !== qtype || question.name.toLowerCase() !== trimDot(name).toLowerCase())) {
     return 'DNS question mismatch';
   }
   return reply.header.rcode;

@@ -86,8 +86,7 @@ afterAll(async () => {
   await closeServer(server, tracker);
 });
 
-const probe = (path: string, overrides: Parameters<typeof target>[1] = {}) =>
-  runProbe(target(port, { path, timeout: 2, ...overrides }));
+const probe = (path: string, overrides: Parameters<typeof target>[1] = {}) => runProbe(target(port, { path, timeout: 2, ...overrides }));
 
 describe('http monitor', () => {
   it('passes on 200 with the reason "HTTP 200"', async () => {
@@ -211,7 +210,12 @@ describe('http monitor', () => {
   });
 
   it('leaves no connection open after a batch of probes', async () => {
-    await Promise.all([probe('/ok'), probe('/fail'), probe('/to-ok', { follow_redirects: true }), probe('/loop-a', { follow_redirects: true })]);
+    await Promise.all([
+      probe('/ok'),
+      probe('/fail'),
+      probe('/to-ok', { follow_redirects: true }),
+      probe('/loop-a', { follow_redirects: true }),
+    ]);
     await waitFor(() => tracker.open.size === 0, 'every probe connection to close');
   });
 

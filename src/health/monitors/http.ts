@@ -68,15 +68,13 @@ interface Hop {
 
 const defaultPort = (protocol: string): number => (protocol === 'https:' ? 443 : 80);
 const bracketed = (host: string): string => (net.isIPv6(host) ? `[${host}]` : host);
-const unbracketed = (host: string): string =>
-  host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+const unbracketed = (host: string): string => (host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host);
 
 function firstHop(target: ProbeTarget, prepared: Prepared): Hop | string {
   const { monitor } = target;
   const protocol = monitor.type === 'https' ? 'https:' : 'http:';
   const hostHeader =
-    prepared.host ??
-    (target.port === defaultPort(protocol) ? bracketed(target.address) : `${bracketed(target.address)}:${target.port}`);
+    prepared.host ?? (target.port === defaultPort(protocol) ? bracketed(target.address) : `${bracketed(target.address)}:${target.port}`);
   const path = monitor.path === '' ? '/' : monitor.path;
   let url: URL;
   try {
@@ -140,14 +138,17 @@ function requestErrorReason(err: unknown, tls: boolean): string {
     // matter of timing. Name it the same way both times, so the reason is stable.
     const message = (err as { message?: unknown } | null)?.message;
     const inner = typeof message === 'string' ? OPENSSL_REASON.exec(message)?.[1] : undefined;
-    if (inner) reason = `ERR_SSL_${inner.trim().toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
+    if (inner)
+      reason = `ERR_SSL_${inner
+        .trim()
+        .toUpperCase()
+        .replace(/[^A-Z0-9]+/g, '_')}`;
   }
   if (TLS_CODE.test(reason) || reason === 'EPROTO') return `TLS: ${reason}`;
   return reason;
 }
 
-const isRedirect = (status: number): boolean =>
-  status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+const isRedirect = (status: number): boolean => status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 
 export function probeHttp(target: ProbeTarget, signal: AbortSignal): Promise<AttemptOutcome> {
   const { monitor } = target;

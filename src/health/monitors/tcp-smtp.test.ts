@@ -1,6 +1,14 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConnectionTracker, closeServer, closedPort, listen, target, trackConnections, waitFor } from '../../../test/support/loopback.js';
+import {
+  type ConnectionTracker,
+  closeServer,
+  closedPort,
+  listen,
+  target,
+  trackConnections,
+  waitFor,
+} from '../../../test/support/loopback.js';
 import { runProbe } from './index.js';
 
 describe('tcp monitor', () => {

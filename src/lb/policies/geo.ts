@@ -37,7 +37,8 @@ export function chooseGeo(p: PreparedLb, call: SteerCall): number {
       let chosen = -1;
       if (loc.subdivision !== null) chosen = tryRule('subdivision_pools', loc.subdivision, p.subdivisions.get(loc.subdivision), p, call);
       if (chosen < 0 && loc.country !== null) chosen = tryRule('country_pools', loc.country, p.countries.get(loc.country), p, call);
-      if (chosen < 0 && loc.continent !== null) chosen = tryRule('continent_pools', loc.continent, p.continents.get(loc.continent), p, call);
+      if (chosen < 0 && loc.continent !== null)
+        chosen = tryRule('continent_pools', loc.continent, p.continents.get(loc.continent), p, call);
       if (chosen >= 0) return chosen;
     }
   }
@@ -67,7 +68,10 @@ function matchSubnet(p: PreparedLb, rules: readonly PreparedSubnetRule[], family
   }
   if (call.trace !== null) {
     call.note('rule', `subnet_pools ${match.cidr} → [${match.poolNames.join(', ')}]`);
-    call.note('pools', match.resolved >= 0 ? namesState(p, match.poolNames) : `${namesState(p, match.poolNames)}: none healthy, trying less specific rules`);
+    call.note(
+      'pools',
+      match.resolved >= 0 ? namesState(p, match.poolNames) : `${namesState(p, match.poolNames)}: none healthy, trying less specific rules`,
+    );
   }
   return match.resolved;
 }
@@ -76,7 +80,10 @@ function tryRule(kind: string, code: string, rule: PreparedRule | undefined, p: 
   if (rule === undefined) return -1;
   if (call.trace !== null) {
     call.note('rule', `${kind} ${code} → [${rule.poolNames.join(', ')}]`);
-    call.note('pools', rule.resolved >= 0 ? namesState(p, rule.poolNames) : `${namesState(p, rule.poolNames)}: none healthy, trying less specific rules`);
+    call.note(
+      'pools',
+      rule.resolved >= 0 ? namesState(p, rule.poolNames) : `${namesState(p, rule.poolNames)}: none healthy, trying less specific rules`,
+    );
   }
   return rule.resolved;
 }

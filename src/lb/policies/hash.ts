@@ -13,14 +13,18 @@ export function chooseHash(p: PreparedLb, call: SteerCall): number {
     return p.firstHealthyDefault;
   }
   if (n === 1) {
-    if (call.trace !== null) call.note('pools', `only one healthy weighted pool: ${p.pools[p.weighted[0]!]!.name} (answer does not depend on the client)`);
+    if (call.trace !== null)
+      call.note('pools', `only one healthy weighted pool: ${p.pools[p.weighted[0]!]!.name} (answer does not depend on the client)`);
     return p.weighted[0]!;
   }
   const i = rendezvousPick(call.clientHash(), p.weightedSeeds, p.weightedWeights, n);
   call.widenScope(call.ctx.client.sourcePrefix);
   if (call.trace !== null) {
     const names = p.weighted.map((k, j) => `${p.pools[k]!.name} ${p.weightedWeights[j]}`).join(', ');
-    call.note('pools', `hash of ${call.ctx.client.ip}/${call.ctx.client.sourcePrefix} over healthy weighted pools (${names}): ${p.pools[p.weighted[i]!]!.name}`);
+    call.note(
+      'pools',
+      `hash of ${call.ctx.client.ip}/${call.ctx.client.sourcePrefix} over healthy weighted pools (${names}): ${p.pools[p.weighted[i]!]!.name}`,
+    );
   }
   return p.weighted[i]!;
 }

@@ -16,15 +16,10 @@ import { fmix32, rendezvousPick, weightedPick } from '../weighted.js';
 /** Keeps origin hashing independent of pool hashing for the same client. */
 const ORIGIN_SALT = 0x2545f491;
 
-export function chooseRecords(
-  pool: PreparedPool,
-  set: AnswerSet,
-  qtype: number,
-  maxRecords: number,
-  call: SteerCall,
-): RRset | null {
+export function chooseRecords(pool: PreparedPool, set: AnswerSet, qtype: number, maxRecords: number, call: SteerCall): RRset | null {
   if (qtype === RRType.MX || qtype === RRType.SRV) {
-    if (call.trace !== null) call.note('origin', set.records === null ? `${pool.name}: no target` : `${pool.name}: every target (${set.originNames.join(', ')})`);
+    if (call.trace !== null)
+      call.note('origin', set.records === null ? `${pool.name}: no target` : `${pool.name}: every target (${set.originNames.join(', ')})`);
     return set.records;
   }
   const candidates = qtype === RRType.A ? set.a : qtype === RRType.AAAA ? set.aaaa : set.cname;
@@ -41,20 +36,31 @@ function drawOne(pool: PreparedPool, c: CandidateSet, call: SteerCall): RRset | 
   const i = weightedPick(c.cumulative, c.count, call.ctx.random);
   if (call.trace !== null) {
     if (i < 0) call.note('origin', `${pool.name}: no origin for this type`);
-    else call.note('origin', `${pool.name}: ${c.names[i]} drawn at random by weight (${c.weights[i]} of ${c.cumulative[c.count - 1]}, among ${c.names.join(', ')})`);
+    else
+      call.note(
+        'origin',
+        `${pool.name}: ${c.names[i]} drawn at random by weight (${c.weights[i]} of ${c.cumulative[c.count - 1]}, among ${c.names.join(', ')})`,
+      );
   }
   return i < 0 ? null : c.rrsets[i]!;
 }
 
 function hashOne(pool: PreparedPool, c: CandidateSet, call: SteerCall): RRset | null {
   if (c.count <= 1) {
-    if (call.trace !== null) call.note('origin', c.count === 0 ? `${pool.name}: no origin for this type` : `${pool.name}: ${c.names[0]}, the only origin for this type`);
+    if (call.trace !== null)
+      call.note(
+        'origin',
+        c.count === 0 ? `${pool.name}: no origin for this type` : `${pool.name}: ${c.names[0]}, the only origin for this type`,
+      );
     return c.count === 0 ? null : c.rrsets[0]!;
   }
   const i = rendezvousPick(fmix32(call.clientHash() ^ ORIGIN_SALT), c.seeds, c.weights, c.count);
   call.widenScope(call.ctx.client.sourcePrefix);
   if (call.trace !== null) {
-    call.note('origin', `${pool.name}: ${c.names[i]} by hash of ${call.ctx.client.ip}/${call.ctx.client.sourcePrefix} (among ${c.names.join(', ')})`);
+    call.note(
+      'origin',
+      `${pool.name}: ${c.names[i]} by hash of ${call.ctx.client.ip}/${call.ctx.client.sourcePrefix} (among ${c.names.join(', ')})`,
+    );
   }
   return c.rrsets[i]!;
 }
@@ -67,7 +73,8 @@ function allRecords(pool: PreparedPool, all: RRset, maxRecords: number, call: St
   const start = Math.floor(call.ctx.random() * all.length);
   const out = new Array<RR>(maxRecords);
   for (let k = 0; k < maxRecords; k++) out[k] = all[(start + k) % all.length]!;
-  if (call.trace !== null) call.note('origin', `${pool.name}: ${maxRecords} of ${all.length} healthy origins (max_records), starting at a random one`);
+  if (call.trace !== null)
+    call.note('origin', `${pool.name}: ${maxRecords} of ${all.length} healthy origins (max_records), starting at a random one`);
   return out;
 }
 

@@ -12,7 +12,8 @@ const EARTH_RADIUS_KM = 6371.0088;
 export function chooseProximity(p: PreparedLb, call: SteerCall): number {
   const candidates = p.proximity;
   if (candidates.length <= 1) {
-    if (call.trace !== null) call.note('pools', `${candidates.length === 0 ? 'no' : 'one'} healthy pool, location not needed: ${listState(p, p.defaultOrder)}`);
+    if (call.trace !== null)
+      call.note('pools', `${candidates.length === 0 ? 'no' : 'one'} healthy pool, location not needed: ${listState(p, p.defaultOrder)}`);
     return candidates.length === 0 ? -1 : candidates[0]!;
   }
   const loc = call.locate();

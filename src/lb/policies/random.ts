@@ -11,7 +11,10 @@ export function chooseRandom(p: PreparedLb, call: SteerCall): number {
     if (call.trace !== null) {
       const total = p.weightedCumulative[p.weighted.length - 1]!;
       const names = p.weighted.map((k, j) => `${p.pools[k]!.name} ${p.weightedWeights[j]}`).join(', ');
-      call.note('pools', `random among healthy weighted pools (${names}): ${p.pools[p.weighted[i]!]!.name}, chance ${(p.weightedWeights[i]! / total).toFixed(3)}`);
+      call.note(
+        'pools',
+        `random among healthy weighted pools (${names}): ${p.pools[p.weighted[i]!]!.name}, chance ${(p.weightedWeights[i]! / total).toFixed(3)}`,
+      );
     }
     return p.weighted[i]!;
   }

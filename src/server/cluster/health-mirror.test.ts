@@ -43,7 +43,12 @@ describe('cluster health mirror', () => {
     mirror = applyHealthMessage(mirror, sent[0]!)!;
     expectSame(mirror, table, keys);
     // A mirror keeps one lineage, so the worker's own state can ask it what changed.
-    const again = applyHealthMessage(mirror, { t: 'health', generation: mirror.generation + 1, base: mirror.generation, entries: [[keys[5]!, false, true, 9, 'x']] })!;
+    const again = applyHealthMessage(mirror, {
+      t: 'health',
+      generation: mirror.generation + 1,
+      base: mirror.generation,
+      entries: [[keys[5]!, false, true, 9, 'x']],
+    })!;
     expect(again.changedSince(mirror)).toEqual([keys[5]]);
     await nextTurn();
     expect(sent).toHaveLength(1); // nothing new, nothing sent
@@ -69,9 +74,16 @@ describe('cluster health mirror', () => {
   it('keeps every worker equal to the table, whenever it joined, over any sequence of results and turns', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.oneof(fc.tuple(fc.constant('report' as const), fc.nat(29), fc.boolean()), fc.constant(['turn'] as const), fc.constant(['join'] as const)), {
-          maxLength: 80,
-        }),
+        fc.array(
+          fc.oneof(
+            fc.tuple(fc.constant('report' as const), fc.nat(29), fc.boolean()),
+            fc.constant(['turn'] as const),
+            fc.constant(['join'] as const),
+          ),
+          {
+            maxLength: 80,
+          },
+        ),
         async (steps) => {
           const table = new HealthTable({ now: () => 0 });
           const targets = Array.from({ length: 30 }, (_, i) => target(1000 + i, { consecutive_down: 2 }));
@@ -95,7 +107,12 @@ describe('cluster health mirror', () => {
             else await nextTurn();
           }
           await nextTurn();
-          for (const w of workers) expectSame(w.mirror!, table, targets.map((t) => t.key));
+          for (const w of workers)
+            expectSame(
+              w.mirror!,
+              table,
+              targets.map((t) => t.key),
+            );
         },
       ),
       { numRuns: 60 },

@@ -79,7 +79,9 @@ export async function startClusterPrimary(size: number, server: ServerOptions, o
   const { logger: _logger, observer: _observer, ...rest } = server;
   const forwarded = { ...rest, listen: await pickFreePorts(server.listen) };
   if (!isDeepStrictEqual(JSON.parse(JSON.stringify(forwarded)), forwarded)) {
-    const bad = Object.entries(forwarded).filter(([, v]) => !isDeepStrictEqual(JSON.parse(JSON.stringify({ v })).v, v)).map(([k]) => k);
+    const bad = Object.entries(forwarded)
+      .filter(([, v]) => !isDeepStrictEqual(JSON.parse(JSON.stringify({ v })).v, v))
+      .map(([k]) => k);
     throw new Error(`server options ${bad.join(', ')} cannot be sent to cluster workers (not plain JSON data)`);
   }
   const env = { [OPTIONS_ENV]: JSON.stringify(forwarded) };
@@ -168,13 +170,19 @@ export async function startClusterPrimary(size: number, server: ServerOptions, o
     const g = await gather(targets, 'staged', id, { t: 'stage', seq: id, force }, stageTimeoutMs);
     for (const workerId of g.waiting) {
       const w = cluster.workers?.[workerId];
-      logger.error({ worker: workerId, pid: w?.process.pid }, `cluster: worker did not load the reload within ${stageTimeoutMs} ms; replacing it`);
+      logger.error(
+        { worker: workerId, pid: w?.process.pid },
+        `cluster: worker did not load the reload within ${stageTimeoutMs} ms; replacing it`,
+      );
       w?.process.kill('SIGKILL');
     }
     const differ = [...g.replies.entries()].filter(([, m]) => m.t === 'staged' && m.fingerprint !== want).map(([workerId]) => workerId);
     if (differ.length > 0 && mismatches < 3 && !closing) {
       mismatches++;
-      logger.warn({ workers: differ }, 'cluster: workers read other versions of the zone files than the primary (changed meanwhile); reloading again');
+      logger.warn(
+        { workers: differ },
+        'cluster: workers read other versions of the zone files than the primary (changed meanwhile); reloading again',
+      );
       for (const workerId of g.replies.keys()) {
         const w = cluster.workers?.[workerId];
         if (w) sendTo(w, { t: 'abort', seq: id });
@@ -183,7 +191,8 @@ export async function startClusterPrimary(size: number, server: ServerOptions, o
       void control.reload(false);
       return;
     }
-    if (differ.length > 0) logger.warn({ workers: differ }, 'cluster: workers still read other file versions than the primary; switching anyway');
+    if (differ.length > 0)
+      logger.warn({ workers: differ }, 'cluster: workers still read other file versions than the primary; switching anyway');
     mismatches = 0;
     for (const workerId of g.replies.keys()) {
       const w = cluster.workers?.[workerId];
@@ -219,7 +228,10 @@ export async function startClusterPrimary(size: number, server: ServerOptions, o
       if (m.t === 'listening') {
         listeningIds.add(worker.id);
         if (firstEndpoints !== null && !isDeepStrictEqual(firstEndpoints, m.endpoints)) {
-          logger.error({ worker: worker.id, endpoints: m.endpoints, expected: firstEndpoints }, 'cluster: a worker listens on other endpoints than its siblings');
+          logger.error(
+            { worker: worker.id, endpoints: m.endpoints, expected: firstEndpoints },
+            'cluster: a worker listens on other endpoints than its siblings',
+          );
         }
         firstEndpoints ??= m.endpoints;
         if (m.fingerprint !== control.fingerprint()) {

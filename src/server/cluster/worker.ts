@@ -47,7 +47,10 @@ export async function startClusterWorker(hooks: WorkerHooks): Promise<RunningSer
       const next = applyHealthMessage(health, m);
       if (next === null) {
         // A delta on top of a generation this worker does not hold: ask for the whole table.
-        hooks.logger.warn({ base: m.base, holding: health?.generation ?? null }, 'cluster: health delta does not fit; asking for the whole table');
+        hooks.logger.warn(
+          { base: m.base, holding: health?.generation ?? null },
+          'cluster: health delta does not fit; asking for the whole table',
+        );
         send({ t: 'hello' });
         return;
       }
@@ -113,6 +116,10 @@ export async function startClusterWorker(hooks: WorkerHooks): Promise<RunningSer
   });
   if (health !== null && health !== initialHealth) running.setHealth(health);
   hooks.started?.(running);
-  send({ t: 'listening', endpoints: running.endpoints.map((e) => ({ address: e.address, port: e.port })), fingerprint: running.fingerprint() });
+  send({
+    t: 'listening',
+    endpoints: running.endpoints.map((e) => ({ address: e.address, port: e.port })),
+    fingerprint: running.fingerprint(),
+  });
   return running;
 }
