@@ -24,7 +24,10 @@ export class DueQueue<T extends DueItem> {
   }
 
   push(item: T): void {
-    if (this.has(item)) return this.update(item);
+    if (this.has(item)) {
+      this.update(item);
+      return;
+    }
     item.heapIndex = this.#items.length;
     this.#items.push(item);
     this.#up(item.heapIndex);

@@ -142,13 +142,25 @@ function explainRoute(params: URLSearchParams, dns: RunningServer, res: http.Ser
   const type = params.get('type') ?? 'A';
   const client = params.get('client');
   const bad = (message: string): void => send(res, 400, 'application/json', json({ error: message }));
-  if (!name) return bad('name is required: /api/v1/explain?name=www.example.com&type=A&client=192.0.2.1[/24]');
-  if (!client) return bad('client is required: an IP address (a resolver) or IP/PREFIX (sent as ECS)');
-  if (name.length > MAX_EXPLAIN_INPUT || type.length > 20 || client.length > 60) return bad('parameter too long');
+  if (!name) {
+    bad('name is required: /api/v1/explain?name=www.example.com&type=A&client=192.0.2.1[/24]');
+    return;
+  }
+  if (!client) {
+    bad('client is required: an IP address (a resolver) or IP/PREFIX (sent as ECS)');
+    return;
+  }
+  if (name.length > MAX_EXPLAIN_INPUT || type.length > 20 || client.length > 60) {
+    bad('parameter too long');
+    return;
+  }
   try {
     send(res, 200, 'application/json', json(explain(dns.state.current, { name, type, client })));
   } catch (err) {
-    if (err instanceof ExplainError) return bad(err.message);
+    if (err instanceof ExplainError) {
+      bad(err.message);
+      return;
+    }
     throw err;
   }
 }

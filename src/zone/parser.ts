@@ -174,28 +174,39 @@ class ZoneParser {
     const name = head!.text.toUpperCase();
     switch (name) {
       case '$ORIGIN': {
-        if (args.length !== 1) return this.report('STEER_ZONE_SYNTAX', ['$ORIGIN needs exactly one domain name'], file, line);
+        if (args.length !== 1) {
+          this.report('STEER_ZONE_SYNTAX', ['$ORIGIN needs exactly one domain name'], file, line);
+          return;
+        }
         const origin = this.name(args[0]!, state.origin, file);
         if (origin !== null) state.origin = origin;
         return;
       }
       case '$TTL': {
-        if (args.length !== 1) return this.report('STEER_ZONE_SYNTAX', ['$TTL needs exactly one TTL'], file, line);
+        if (args.length !== 1) {
+          this.report('STEER_ZONE_SYNTAX', ['$TTL needs exactly one TTL'], file, line);
+          return;
+        }
         const ttl = args[0]!.quoted ? `bad TTL "${args[0]!.text}"` : parseTtl(args[0]!.text);
-        if (typeof ttl === 'string') return this.report('STEER_ZONE_BAD_TTL', [ttl], file, line);
+        if (typeof ttl === 'string') {
+          this.report('STEER_ZONE_BAD_TTL', [ttl], file, line);
+          return;
+        }
         state.defaultTtl = ttl;
         return;
       }
       case '$INCLUDE': {
         if (args.length < 1 || args.length > 2) {
-          return this.report('STEER_ZONE_SYNTAX', ['$INCLUDE needs a file name and an optional origin'], file, line);
+          this.report('STEER_ZONE_SYNTAX', ['$INCLUDE needs a file name and an optional origin'], file, line);
+          return;
         }
         if (stack.length === 1 && this.apex === null) this.apex = state.origin;
         let target: string;
         try {
           target = Buffer.from(stringBytes(args[0]!)).toString('utf8');
         } catch (err) {
-          return this.report('STEER_ZONE_INCLUDE', [args[0]!.text, errorReason(err)], file, line);
+          this.report('STEER_ZONE_INCLUDE', [args[0]!.text, errorReason(err)], file, line);
+          return;
         }
         let origin = state.origin;
         if (args[1] !== undefined) {
@@ -203,33 +214,52 @@ class ZoneParser {
           if (o === null) return;
           origin = o;
         }
-        return this.include(target, origin, file, line, state, stack);
+        this.include(target, origin, file, line, state, stack);
+        return;
       }
       default:
-        return this.report('STEER_ZONE_SYNTAX', [`unknown directive ${head!.text}`], file, line);
+        this.report('STEER_ZONE_SYNTAX', [`unknown directive ${head!.text}`], file, line);
+        return;
     }
   }
 
   private include(target: string, origin: string, file: string, line: number, state: ParseState, stack: readonly string[]): void {
     const fail = (why: string): void => this.report('STEER_ZONE_INCLUDE', [target, why], file, line);
-    if (target === '') return fail('empty file name');
+    if (target === '') {
+      fail('empty file name');
+      return;
+    }
     const shown = path.isAbsolute(target) ? target : path.join(path.dirname(file), target);
     let real: string;
     try {
       real = this.realpath(path.resolve(shown));
     } catch (err) {
-      return fail(errorReason(err));
+      fail(errorReason(err));
+      return;
     }
-    if (this.zonesReal === null) return fail(`the zones directory ${this.zonesDir} cannot be resolved`);
+    if (this.zonesReal === null) {
+      fail(`the zones directory ${this.zonesDir} cannot be resolved`);
+      return;
+    }
     const inside = this.zonesReal.endsWith(path.sep) ? this.zonesReal : this.zonesReal + path.sep;
-    if (!real.startsWith(inside)) return fail(`${real} is outside the zones directory ${this.zonesDir}`);
-    if (stack.includes(real)) return fail('the file includes itself');
-    if (stack.length > MAX_INCLUDE_DEPTH) return fail(`more than ${MAX_INCLUDE_DEPTH} nested $INCLUDEs`);
+    if (!real.startsWith(inside)) {
+      fail(`${real} is outside the zones directory ${this.zonesDir}`);
+      return;
+    }
+    if (stack.includes(real)) {
+      fail('the file includes itself');
+      return;
+    }
+    if (stack.length > MAX_INCLUDE_DEPTH) {
+      fail(`more than ${MAX_INCLUDE_DEPTH} nested $INCLUDEs`);
+      return;
+    }
     let text: string;
     try {
       text = this.readFile(real);
     } catch (err) {
-      return fail(errorReason(err));
+      fail(errorReason(err));
+      return;
     }
     // RFC 1035 §5.1: an include has its own origin and never changes the including file's state.
     const child: ParseState = { ...state, origin };
@@ -270,7 +300,8 @@ class ZoneParser {
     if (lexer.blankOwner) {
       if (state.ownerBroken) return;
       if (state.lastOwner === null) {
-        return this.report('STEER_ZONE_SYNTAX', ['record without an owner name and no previous owner'], file, line);
+        this.report('STEER_ZONE_SYNTAX', ['record without an owner name and no previous owner'], file, line);
+        return;
       }
       owner = state.lastOwner;
     } else {
@@ -296,32 +327,59 @@ class ZoneParser {
       const tokenLine = lexer.lines[idx]!;
       const c0 = text.charCodeAt(start);
       if (c0 >= DIGIT_0 && c0 <= DIGIT_9) {
-        if (ttl !== null) return this.report('STEER_ZONE_SYNTAX', ['TTL given twice'], file, tokenLine);
+        if (ttl !== null) {
+          this.report('STEER_ZONE_SYNTAX', ['TTL given twice'], file, tokenLine);
+          return;
+        }
         const r = decimalAt(text, start, end) ?? parseTtl(text.slice(start, end));
-        if (typeof r === 'string') return this.report('STEER_ZONE_BAD_TTL', [r], file, tokenLine);
+        if (typeof r === 'string') {
+          this.report('STEER_ZONE_BAD_TTL', [r], file, tokenLine);
+          return;
+        }
         ttl = r;
       } else if (end - start === 2 && (c0 | 0x20) === 0x69 && (text.charCodeAt(start + 1) | 0x20) === 0x6e) {
         // "IN", by far the most common.
-        if (classSeen) return this.report('STEER_ZONE_SYNTAX', ['class given twice'], file, tokenLine);
+        if (classSeen) {
+          this.report('STEER_ZONE_SYNTAX', ['class given twice'], file, tokenLine);
+          return;
+        }
         classSeen = true;
       } else if (end - start > 1 && CLASS_TEXT.test(text.slice(start, end))) {
         const t = text.slice(start, end);
-        if (classSeen) return this.report('STEER_ZONE_SYNTAX', ['class given twice'], file, tokenLine);
-        if (!IN_TEXT.test(t)) return this.report('STEER_ZONE_BAD_CLASS', [t], file, tokenLine);
+        if (classSeen) {
+          this.report('STEER_ZONE_SYNTAX', ['class given twice'], file, tokenLine);
+          return;
+        }
+        if (!IN_TEXT.test(t)) {
+          this.report('STEER_ZONE_BAD_CLASS', [t], file, tokenLine);
+          return;
+        }
         classSeen = true;
       } else {
         break;
       }
       idx++;
     }
-    if (idx >= count) return this.report('STEER_ZONE_SYNTAX', ['missing record type'], file, line);
+    if (idx >= count) {
+      this.report('STEER_ZONE_SYNTAX', ['missing record type'], file, line);
+      return;
+    }
     const type = typeAt(lexer, idx);
-    if (type === undefined) return this.report('STEER_ZONE_UNKNOWN_TYPE', [lexer.tokenText(idx)], file, lexer.lines[idx]!);
-    if (!isDataType(type)) return this.report('STEER_ZONE_META_TYPE', [typeName(type)], file, lexer.lines[idx]!);
+    if (type === undefined) {
+      this.report('STEER_ZONE_UNKNOWN_TYPE', [lexer.tokenText(idx)], file, lexer.lines[idx]!);
+      return;
+    }
+    if (!isDataType(type)) {
+      this.report('STEER_ZONE_META_TYPE', [typeName(type)], file, lexer.lines[idx]!);
+      return;
+    }
 
     if (ttl !== null) state.lastTtl = ttl;
     const effectiveTtl = ttl ?? state.defaultTtl ?? state.lastTtl;
-    if (effectiveTtl === null) return this.report('STEER_ZONE_NO_TTL', [], file, line);
+    if (effectiveTtl === null) {
+      this.report('STEER_ZONE_NO_TTL', [], file, line);
+      return;
+    }
 
     try {
       let data: RData;

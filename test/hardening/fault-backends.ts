@@ -133,9 +133,11 @@ function faultHandler(req: http.IncomingMessage, res: http.ServerResponse, backe
     case '/hang':
       return; // reads the request, never answers
     case '/slow':
-      return later(SLOW_MS, () => res.end('slow but fine'));
+      later(SLOW_MS, () => res.end('slow but fine'));
+      return;
     case '/late':
-      return later(LATE_MS, () => res.end('too late'));
+      later(LATE_MS, () => res.end('too late'));
+      return;
     case '/close':
       return void req.socket.destroy(); // request read, connection closed without a word
     case '/reset': {
@@ -160,7 +162,8 @@ function faultHandler(req: http.IncomingMessage, res: http.ServerResponse, backe
           if (!res.write(chunk)) return void res.once('drain', pump);
         }
       };
-      return pump();
+      pump();
+      return;
     }
     case '/huge-headers':
       // 64 KiB of header: more than any client should buffer (Node's limit is 16 KiB).

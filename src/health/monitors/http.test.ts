@@ -57,7 +57,8 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
       res.end('NEEDLE');
     };
     res.on('close', () => undefined);
-    return pump();
+    pump();
+    return;
   }
   if (path === '/split') {
     // The needle arrives split across two writes.

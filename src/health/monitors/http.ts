@@ -226,17 +226,31 @@ export function probeHttp(target: ProbeTarget, signal: AbortSignal): Promise<Att
       const location = res.headers.location;
       if (monitor.follow_redirects && isRedirect(status) && location) {
         teardown();
-        if (++redirects > MAX_REDIRECTS) return finish(fail('too many redirects'));
+        if (++redirects > MAX_REDIRECTS) {
+          finish(fail('too many redirects'));
+          return;
+        }
         const next = nextHop(hop, location, status);
-        if (typeof next === 'string') return finish(fail(next));
-        if (visited.has(hopKey(next))) return finish(fail('redirect loop'));
-        return send(next);
+        if (typeof next === 'string') {
+          finish(fail(next));
+          return;
+        }
+        if (visited.has(hopKey(next))) {
+          finish(fail('redirect loop'));
+          return;
+        }
+        send(next);
+        return;
       }
       if (!prepared.matcher.matches(status)) {
-        return finish(fail(`HTTP ${status} (expected ${prepared.matcher.text})`));
+        finish(fail(`HTTP ${status} (expected ${prepared.matcher.text})`));
+        return;
       }
       const needle = prepared.needle;
-      if (needle === null) return finish(pass(`HTTP ${status}`));
+      if (needle === null) {
+        finish(pass(`HTTP ${status}`));
+        return;
+      }
       readBody(res, needle, (found) => finish(found ? pass(`HTTP ${status}`) : fail('body mismatch')));
     };
 
@@ -246,7 +260,10 @@ export function probeHttp(target: ProbeTarget, signal: AbortSignal): Promise<Att
 
 /** Reads until `needle` shows up, the body ends, or MAX_BODY_BYTES were read. */
 function readBody(res: http.IncomingMessage, needle: Buffer, done: (found: boolean) => void): void {
-  if (needle.length > MAX_BODY_BYTES) return done(false);
+  if (needle.length > MAX_BODY_BYTES) {
+    done(false);
+    return;
+  }
   const body = Buffer.allocUnsafe(MAX_BODY_BYTES);
   let length = 0;
   res.on('data', (chunk: Buffer) => {
