@@ -264,7 +264,12 @@ async function startServer(label, command, argv, probeName) {
   child.stdout.on('data', (b) => (output = (output + b.toString()).slice(-8192)));
   child.stderr.on('data', (b) => (output = (output + b.toString()).slice(-8192)));
   let exited = null;
-  const exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve((exited = { code, signal }))));
+  const exit = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve(exited);
+    }),
+  );
   child.once('exit', () => children.delete(child));
 
   const deadline = Date.now() + 20_000;
@@ -328,7 +333,10 @@ async function startGdnsd(gdnsd, kind, tmp, probeName) {
  */
 function writeEcsQueries(file, name, count) {
   let seed = 0x5eed5eed;
-  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8;
+  const next = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed >>> 8;
+  };
   const qname = Buffer.concat([
     ...name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'ascii')])),
     Buffer.from([0]),

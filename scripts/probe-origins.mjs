@@ -64,7 +64,10 @@ for (const address of config.addresses) {
       const path = head.slice(0, head.indexOf('\r\n')).split(' ')[1] ?? '';
       const key = `${address} ${path}`;
       let list = arrivals.get(key);
-      if (!list) arrivals.set(key, (list = []));
+      if (!list) {
+        list = [];
+        arrivals.set(key, list);
+      }
       list.push(performance.now());
       socket.end(CANNED);
     });

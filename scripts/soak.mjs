@@ -603,7 +603,7 @@ async function reloadUnderDnsperf(server, zonesDir, checker) {
   const datafile = path.join(zonesDir, '..', 'dnsperf.txt');
   fs.writeFileSync(
     datafile,
-    ['www.soak.test A', 'lb.soak.test A', 'ver.soak.test TXT', 'nope.soak.test A', 'alias.soak.test A'].join('\n') + '\n',
+    `${['www.soak.test A', 'lb.soak.test A', 'ver.soak.test TXT', 'nope.soak.test A', 'alias.soak.test A'].join('\n')}\n`,
   );
   const seconds = Math.max(10, Math.ceil(config.reloads / 10) + 5);
   const perf = spawn(
@@ -912,5 +912,8 @@ if (isMainThread) {
     process.exit(1);
   });
 } else {
-  fuzzWorker(workerData);
+  fuzzWorker(workerData).catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
 }

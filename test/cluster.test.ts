@@ -15,7 +15,7 @@ import { httpBackend, type Backend } from './support/backends.js';
 import { privateBuild, repoRoot } from './support/build.js';
 import { buildQuery, decode, frame, tcpExchange, udpExchange, type DecodedReply } from './support/dns-client.js';
 import { until } from './support/server.js';
-import { parsePrometheus, request, valueOf, type Sample } from './http/harness.js';
+import { parsePrometheus, request, metricValue, type Sample } from './http/harness.js';
 
 // A private build: other test files rebuild dist/ while these processes start or fork.
 let cli: string;
@@ -173,14 +173,14 @@ describe('serve --workers 2', () => {
     expect(round.workers.sort()).toEqual(pids.map(String).sort());
 
     const m = await c.metrics();
-    expect(valueOf(m, 'steerdns_queries_total', { zone: 'c.test', qtype: 'A', rcode: 'NOERROR', transport: 'udp' })).toBe(20);
-    expect(valueOf(m, 'steerdns_queries_total', { zone: 'c.test', qtype: 'A', rcode: 'NOERROR', transport: 'tcp' })).toBe(10);
-    expect(valueOf(m, 'steerdns_cluster_worker_queries_total')).toBe(30);
-    expect(valueOf(m, 'steerdns_cluster_workers', { state: 'listening' })).toBe(2);
+    expect(metricValue(m, 'steerdns_queries_total', { zone: 'c.test', qtype: 'A', rcode: 'NOERROR', transport: 'udp' })).toBe(20);
+    expect(metricValue(m, 'steerdns_queries_total', { zone: 'c.test', qtype: 'A', rcode: 'NOERROR', transport: 'tcp' })).toBe(10);
+    expect(metricValue(m, 'steerdns_cluster_worker_queries_total')).toBe(30);
+    expect(metricValue(m, 'steerdns_cluster_workers', { state: 'listening' })).toBe(2);
     // Configuration metrics come from the primary alone, not once per worker.
-    expect(valueOf(m, 'steerdns_zone_serial', { zone: 'c.test' })).toBe(1);
-    expect(valueOf(m, 'steerdns_ready')).toBe(1);
-    expect(valueOf(m, 'steerdns_query_duration_seconds_count')).toBeGreaterThan(0);
+    expect(metricValue(m, 'steerdns_zone_serial', { zone: 'c.test' })).toBe(1);
+    expect(metricValue(m, 'steerdns_ready')).toBe(1);
+    expect(metricValue(m, 'steerdns_query_duration_seconds_count')).toBeGreaterThan(0);
 
     const ready = await request(`${c.http}/readyz`);
     expect(ready.status).toBe(200);
@@ -236,9 +236,9 @@ describe('serve --workers 2', () => {
     expect(c.lines.some((l) => l.msg?.includes('worker died'))).toBe(true);
 
     const m = await c.metrics();
-    expect(valueOf(m, 'steerdns_cluster_worker_restarts_total')).toBe(1);
+    expect(metricValue(m, 'steerdns_cluster_worker_restarts_total')).toBe(1);
     // Counters of the dead worker are kept: the sum never goes backwards.
-    expect(valueOf(m, 'steerdns_queries_total', { zone: 'k.test' })).toBeGreaterThanOrEqual(20);
+    expect(metricValue(m, 'steerdns_queries_total', { zone: 'k.test' })).toBeGreaterThanOrEqual(20);
     await until('ready again with two workers', async () => (await request(`${c.http}/readyz`)).status === 200);
     const round = await tcpRound(c, 'www.k.test', 6);
     expect(round.workers.sort()).toEqual([replacement, survivor].map(String).sort());
@@ -265,8 +265,8 @@ describe('serve --workers 2', () => {
     const soa = await Promise.all(
       [0, 1, 2, 3].map(() => tcpExchange('127.0.0.1', c.port, [frame(buildQuery({ name: 'r.test', type: 'SOA' }))], 1)),
     );
-    for (const [reply] of soa) expect((decode(reply!).answers[0]?.data as { serial: number }).serial).toBe(2);
-    expect(valueOf(await c.metrics(), 'steerdns_zone_serial', { zone: 'r.test' })).toBe(2);
+    for (const [reply] of soa) expect((decode(reply!).answers[0]!.data as { serial: number }).serial).toBe(2);
+    expect(metricValue(await c.metrics(), 'steerdns_zone_serial', { zone: 'r.test' })).toBe(2);
     // Each worker logged the load it switched to.
     const loads = c.lines.filter((l) => l.msg === 'zone r.test loaded' && l.worker !== undefined);
     expect(new Set(loads.map((l) => l.pid)).size).toBe(2);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterPrimary, Collected, WorkerInfo } from '../server/cluster/primary.js';
 import type { Reply } from '../wire/types.js';
-import { parsePrometheus, valueOf } from '../../test/http/harness.js';
+import { parsePrometheus, metricValue } from '../../test/http/harness.js';
 import { clusterView, workerReport } from './cluster-view.js';
 import { SteerMetrics } from './metrics.js';
 import { sumTraffic, TrafficRing } from './traffic.js';
@@ -38,11 +38,11 @@ describe('clusterView', () => {
     const view = clusterView(primary, primaryMetrics);
 
     let m = parsePrometheus(await view.metrics());
-    expect(valueOf(m, 'steerdns_queries_total', { zone: 'a.test', transport: 'udp' })).toBe(8);
-    expect(valueOf(m, 'steerdns_queries_total', { zone: 'a.test', transport: 'tcp' })).toBe(1);
-    expect(valueOf(m, 'steerdns_cluster_worker_queries_total', { worker: '1', pid: '1001' })).toBe(3);
-    expect(valueOf(m, 'steerdns_cluster_worker_queries_total', { worker: '2', pid: '1002' })).toBe(6);
-    expect(valueOf(m, 'steerdns_cluster_workers', { state: 'listening' })).toBe(2);
+    expect(metricValue(m, 'steerdns_queries_total', { zone: 'a.test', transport: 'udp' })).toBe(8);
+    expect(metricValue(m, 'steerdns_queries_total', { zone: 'a.test', transport: 'tcp' })).toBe(1);
+    expect(metricValue(m, 'steerdns_cluster_worker_queries_total', { worker: '1', pid: '1001' })).toBe(3);
+    expect(metricValue(m, 'steerdns_cluster_worker_queries_total', { worker: '2', pid: '1002' })).toBe(6);
+    expect(metricValue(m, 'steerdns_cluster_workers', { state: 'listening' })).toBe(2);
     // The primary's own metrics (configuration, reloads) are there once.
     expect(m.filter((s) => s.name === 'steerdns_reloads_total' && s.labels.result === 'ok')).toHaveLength(1);
     expect(view.answering()).toEqual({ ready: true, reason: '2 of 2 workers listening' });
@@ -55,11 +55,11 @@ describe('clusterView', () => {
     primary.restartsCount = 1;
     w3.answered('a.test', reply, 'udp', 1);
     m = parsePrometheus(await view.metrics());
-    expect(valueOf(m, 'steerdns_queries_total', { zone: 'a.test', transport: 'udp' })).toBe(9);
-    expect(valueOf(m, 'steerdns_queries_total', { zone: 'a.test', transport: 'tcp' })).toBe(1);
-    expect(valueOf(m, 'steerdns_cluster_worker_restarts_total')).toBe(1);
-    expect(valueOf(m, 'steerdns_cluster_worker_queries_total', { worker: '2' })).toBe(0);
-    expect(valueOf(m, 'steerdns_cluster_worker_queries_total', { worker: '3' })).toBe(1);
+    expect(metricValue(m, 'steerdns_queries_total', { zone: 'a.test', transport: 'udp' })).toBe(9);
+    expect(metricValue(m, 'steerdns_queries_total', { zone: 'a.test', transport: 'tcp' })).toBe(1);
+    expect(metricValue(m, 'steerdns_cluster_worker_restarts_total')).toBe(1);
+    expect(metricValue(m, 'steerdns_cluster_worker_queries_total', { worker: '2' })).toBe(0);
+    expect(metricValue(m, 'steerdns_cluster_worker_queries_total', { worker: '3' })).toBe(1);
   });
 });
 

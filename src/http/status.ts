@@ -181,7 +181,10 @@ function transitions(server: RunningServer, state: ServingState): Status['transi
       for (const origin of pool.origins) {
         if (origin.healthKey === null) continue;
         let list = users.get(origin.healthKey);
-        if (list === undefined) users.set(origin.healthKey, (list = []));
+        if (list === undefined) {
+          list = [];
+          users.set(origin.healthKey, list);
+        }
         list.push({ zone: o.origin, pool: pool.name, origin: origin.name });
       }
     }

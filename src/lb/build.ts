@@ -193,9 +193,9 @@ function buildLoadBalancer(name: string, owner: string, lb: LoadBalancerInput): 
 function poolsOf(lb: LoadBalancer): string[] {
   const names = new Set<string>([...lb.defaultPools, ...lb.poolWeights.keys()]);
   if (lb.fallbackPool !== null) names.add(lb.fallbackPool);
-  for (const rule of lb.subnetPools) rule.pools.forEach((p) => names.add(p));
+  for (const rule of lb.subnetPools) for (const p of rule.pools) names.add(p);
   for (const rules of [lb.subdivisionPools, lb.countryPools, lb.continentPools]) {
-    for (const list of rules.values()) list.forEach((p) => names.add(p));
+    for (const list of rules.values()) for (const p of list) names.add(p);
   }
   return [...names];
 }

@@ -170,9 +170,9 @@ function yamlOf(spec: ConfigSpec): string {
     y += `    origin_steering: { policy: ${steering} }\n`;
     if (p.monitor !== null) y += `    monitor: ${p.monitor}\n`;
     y += '    origins:\n';
-    p.origins.forEach(
-      (o, j) => (y += `      - { name: o${i}-${j}, address: "${o.address}", weight: ${o.weight}, enabled: ${o.enabled} }\n`),
-    );
+    for (const [j, o] of p.origins.entries()) {
+      y += `      - { name: o${i}-${j}, address: "${o.address}", weight: ${o.weight}, enabled: ${o.enabled} }\n`;
+    }
   });
   y += 'load_balancers:\n';
   const list = (idx: readonly number[]) => `[${idx.map((i) => `p${i}`).join(', ')}]`;

@@ -153,7 +153,7 @@ describe('near-valid configurations with values at their edges', () => {
       '1.2.3',
       'fe80::1%eth0',
       'host.example.net.',
-      'a'.repeat(64) + '.example.net.',
+      `${'a'.repeat(64)}.example.net.`,
       `${'b'.repeat(63)}.`.repeat(4),
       '-bad-.example.',
       '',

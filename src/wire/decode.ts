@@ -112,7 +112,7 @@ function readOpt(buf: Uint8Array, fixed: number, rdStart: number, rdEnd: number)
   }
   return {
     version,
-    udpSize: advertised < MIN_UDP_SIZE ? MIN_UDP_SIZE : advertised,
+    udpSize: Math.max(advertised, MIN_UDP_SIZE),
     dnssecOk,
     ecs: optionError === null ? ecs : null,
   };

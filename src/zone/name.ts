@@ -21,7 +21,7 @@ export function labelText(bytes: ArrayLike<number>): string {
     else if (b === DOT) out += '\\.';
     else if (b === BACKSLASH) out += '\\\\';
     else if (b >= 0x21 && b <= 0x7e) out += String.fromCharCode(b);
-    else out += '\\' + String(b).padStart(3, '0');
+    else out += `\\${String(b).padStart(3, '0')}`;
   }
   return out;
 }

@@ -164,8 +164,8 @@ describe.skipIf(!available)('status page in chromium', () => {
     expect(await origin('us-east', 'use1-a').getAttribute('data-health')).toBe('up');
     expect(await origin('us-east', 'use1-c').getAttribute('data-health')).toBe('drained');
     expect(await origin('static', 'sorry').getAttribute('data-health')).toBe('unmonitored');
-    await expect(origin('us-east', 'use1-a').innerText()).resolves.toMatch(/UP[\s\S]*up \d+ (s|min): HTTP 200/);
-    await expect(card('www.demo.test').locator('[data-pool="us-east"] .share').innerText()).resolves.toMatch(/100 %/);
+    await expect(origin('us-east', 'use1-a').textContent()).resolves.toMatch(/UP[\s\S]*up \d+ (s|min): HTTP 200/);
+    await expect(card('www.demo.test').locator('[data-pool="us-east"] .share').textContent()).resolves.toMatch(/100 %/);
 
     // Stop a backend; once the API reports it down, the page must show it within one refresh.
     await b.use1a.close();
@@ -183,8 +183,8 @@ describe.skipIf(!available)('status page in chromium', () => {
       .waitFor({ timeout: 2000 + 1500 });
     const shownAfter = Date.now() - knownAt;
     expect(shownAfter).toBeLessThan(3500);
-    await expect(origin('us-east', 'use1-a').innerText()).resolves.toMatch(/DOWN[\s\S]*down \d+ s: (ECONNREFUSED|connection refused)/i);
-    await expect(page.locator('section', { hasText: 'Recent health transitions' }).innerText()).resolves.toMatch(/us-east\/use1-a/);
+    await expect(origin('us-east', 'use1-a').textContent()).resolves.toMatch(/DOWN[\s\S]*down \d+ s: (ECONNREFUSED|connection refused)/i);
+    await expect(page.locator('section', { hasText: 'Recent health transitions' }).textContent()).resolves.toMatch(/us-east\/use1-a/);
 
     // A little more traffic after the failure, then the screenshot for the CI artifact.
     for (let i = 0; i < 20; i++) await h.dns.udp({ name: 'www.demo.test', type: 'A' });

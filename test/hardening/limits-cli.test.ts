@@ -12,7 +12,7 @@ import { buildDist, cliPath, repoRoot } from '../support/build.js';
 import { serveCli, stopCli, type ServedCli } from '../support/serve-cli.js';
 import { buildQuery, decode, type DecodedReply } from '../support/dns-client.js';
 import { until } from '../support/server.js';
-import { parsePrometheus, request, valueOf, type Sample } from '../http/harness.js';
+import { parsePrometheus, request, metricValue, type Sample } from '../http/harness.js';
 import { connectFrom, FrameReader, framed } from './support.js';
 
 const ZONE = `$TTL 300
@@ -51,7 +51,7 @@ async function burst(s: Served, n: number, from: string): Promise<DecodedReply[]
     for (let i = 0; i < n; i++) socket.send(buildQuery({ name: 'www.limits.test', type: 'A', id: i + 1 }), s.dnsPort, '127.0.0.1');
     let after = before;
     const delta = (name: string, labels: Record<string, string> = {}): number =>
-      valueOf(after, name, labels) - valueOf(before, name, labels);
+      metricValue(after, name, labels) - metricValue(before, name, labels);
     await until('the limiter to decide on every query', async () => {
       after = await scrape(s);
       return delta('steerdns_rrl_responses_total') === n;
@@ -92,20 +92,20 @@ describe('steerdns serve with limits', () => {
       for (const r of stubs) expect([r.questions.length, r.answers.length]).toEqual([1, 0]);
 
       const m = await scrape(s);
-      const slipped = valueOf(m, 'steerdns_rrl_limited_total', { action: 'slip', class: 'positive' });
-      const dropped = valueOf(m, 'steerdns_rrl_limited_total', { action: 'drop', class: 'positive' });
+      const slipped = metricValue(m, 'steerdns_rrl_limited_total', { action: 'slip', class: 'positive' });
+      const dropped = metricValue(m, 'steerdns_rrl_limited_total', { action: 'drop', class: 'positive' });
       expect(slipped).toBe(stubs.length);
       expect(dropped).toBe(40 - replies.length);
       expect(slipped + dropped).toBe(40 - full.length);
       expect(dropped).toBeGreaterThan(10);
-      expect(valueOf(m, 'steerdns_rrl_limited_total', { action: 'drop', class: 'nxdomain' })).toBe(0);
-      expect(valueOf(m, 'steerdns_rrl_buckets', { state: 'used' })).toBeGreaterThanOrEqual(1);
-      expect(valueOf(m, 'steerdns_rrl_enabled')).toBe(1);
+      expect(metricValue(m, 'steerdns_rrl_limited_total', { action: 'drop', class: 'nxdomain' })).toBe(0);
+      expect(metricValue(m, 'steerdns_rrl_buckets', { state: 'used' })).toBeGreaterThanOrEqual(1);
+      expect(metricValue(m, 'steerdns_rrl_enabled')).toBe(1);
 
       // An exempt network: every reply in full, counted as exempt.
       const exempt = await burst(s, 30, '127.0.5.1');
       expect(exempt.filter((r) => !r.flag_tc)).toHaveLength(30);
-      expect(valueOf(await scrape(s), 'steerdns_rrl_exempt_total')).toBe(30);
+      expect(metricValue(await scrape(s), 'steerdns_rrl_exempt_total')).toBe(30);
 
       // TCP is not rate limited, and a connection ends after three answers.
       const socket = await connectFrom('127.0.0.1', s.dnsPort);
@@ -121,7 +121,7 @@ describe('steerdns serve with limits', () => {
       expect(reader.leftover()).toBe(0);
       await until(
         'the query limit counted',
-        async () => valueOf(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'query_limit' }) === 1,
+        async () => metricValue(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'query_limit' }) === 1,
       );
     } finally {
       expect(await stop(s.child)).toBe(0);
@@ -137,16 +137,16 @@ describe('steerdns serve with limits', () => {
       for (let i = 0; i < 50; i++) socket0.send(buildQuery({ name: 'www.limits.test', type: 'A', id: i + 1 }), s.dnsPort, '127.0.0.1');
       await until('50 replies', () => got === 50);
       const m = await scrape(s);
-      expect(valueOf(m, 'steerdns_rrl_enabled')).toBe(0);
+      expect(metricValue(m, 'steerdns_rrl_enabled')).toBe(0);
       expect(m.filter((x) => x.name.startsWith('steerdns_rrl_')).every((x) => x.value === 0)).toBe(true);
-      expect(valueOf(m, 'steerdns_queries_total', { transport: 'udp' })).toBe(50);
+      expect(metricValue(m, 'steerdns_queries_total', { transport: 'udp' })).toBe(50);
       // The idle timeout from the flag (default 10 s) closes a silent connection.
       const socket = await connectFrom('127.0.0.1', s.dnsPort);
       const reader = new FrameReader(socket);
       await reader.waitFor('the idle timeout', () => reader.closed, 5000);
       await until(
         'the idle timeout counted',
-        async () => valueOf(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'idle_timeout' }) === 1,
+        async () => metricValue(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'idle_timeout' }) === 1,
       );
     } finally {
       socket0.close();
@@ -163,8 +163,8 @@ describe('steerdns serve with limits', () => {
       expect(replies.length).toBeLessThanOrEqual(6);
       expect(replies.every((r) => !r.flag_tc)).toBe(true);
       const m = await scrape(s);
-      expect(valueOf(m, 'steerdns_rrl_limited_total', { action: 'drop' })).toBe(40 - replies.length);
-      expect(valueOf(m, 'steerdns_rrl_limited_total', { action: 'slip' })).toBe(0);
+      expect(metricValue(m, 'steerdns_rrl_limited_total', { action: 'drop' })).toBe(40 - replies.length);
+      expect(metricValue(m, 'steerdns_rrl_limited_total', { action: 'slip' })).toBe(0);
 
       const socket = await connectFrom('127.0.0.1', s.dnsPort);
       const reader = new FrameReader(socket);
@@ -174,7 +174,7 @@ describe('steerdns serve with limits', () => {
       expect(reader.replies().map((r) => r.id)).toEqual([1, 2]);
       await until(
         'the query limit counted',
-        async () => valueOf(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'query_limit' }) === 1,
+        async () => metricValue(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'query_limit' }) === 1,
       );
     } finally {
       expect(await stop(s.child)).toBe(0);

@@ -116,7 +116,7 @@ export function parsePrometheus(text: string): Sample[] {
 }
 
 /** Sum of the samples named `name` whose labels include `labels` (0 when none). */
-export function valueOf(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
+export function metricValue(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
   let sum = 0;
   for (const s of samples) {
     if (s.name !== name) continue;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../support/server.js';
-import { gatedBackend, has, startHarness, valueOf, type GatedBackend, type Harness, type Sample } from './harness.js';
+import { gatedBackend, has, startHarness, metricValue, type GatedBackend, type Harness, type Sample } from './harness.js';
 
 const ZONE = `$TTL 300
 @   IN SOA ns hostmaster 7 3600 600 86400 60
@@ -80,9 +80,9 @@ describe('/metrics', () => {
   it('counts queries by zone, qtype, rcode and transport, and times each one', async () => {
     const before = await h.scrape();
     const q = (labels: Record<string, string>) => (s: Sample[]) =>
-      valueOf(s, 'steerdns_queries_total', labels) - valueOf(before, 'steerdns_queries_total', labels);
-    const udpTimed = valueOf(before, 'steerdns_query_duration_seconds_count', { transport: 'udp' });
-    const tcpTimed = valueOf(before, 'steerdns_query_duration_seconds_count', { transport: 'tcp' });
+      metricValue(s, 'steerdns_queries_total', labels) - metricValue(before, 'steerdns_queries_total', labels);
+    const udpTimed = metricValue(before, 'steerdns_query_duration_seconds_count', { transport: 'udp' });
+    const tcpTimed = metricValue(before, 'steerdns_query_duration_seconds_count', { transport: 'tcp' });
 
     for (let i = 0; i < 3; i++) expect((await h.dns.udp({ name: 'static.m.test', type: 'A' })).rcode).toBe('NOERROR');
     for (let i = 0; i < 2; i++) expect((await h.dns.tcp({ name: 'static.m.test', type: 'A' })).rcode).toBe('NOERROR');
@@ -99,9 +99,9 @@ describe('/metrics', () => {
     expect(q({ zone: Z, qtype: 'other', transport: 'udp' })(after)).toBe(1);
     expect(has(after, 'steerdns_queries_total', { qtype: 'TYPE65000' })).toBe(false);
     // Every query is timed (the harness times 1 in 1).
-    expect(valueOf(after, 'steerdns_query_duration_seconds_count', { transport: 'udp' }) - udpTimed).toBe(6);
-    expect(valueOf(after, 'steerdns_query_duration_seconds_count', { transport: 'tcp' }) - tcpTimed).toBe(2);
-    expect(valueOf(after, 'steerdns_query_duration_seconds_sum', { transport: 'udp' })).toBeGreaterThan(0);
+    expect(metricValue(after, 'steerdns_query_duration_seconds_count', { transport: 'udp' }) - udpTimed).toBe(6);
+    expect(metricValue(after, 'steerdns_query_duration_seconds_count', { transport: 'tcp' }) - tcpTimed).toBe(2);
+    expect(metricValue(after, 'steerdns_query_duration_seconds_sum', { transport: 'udp' })).toBeGreaterThan(0);
   });
 
   it('counts truncated replies, ECS queries and dropped messages', async () => {
@@ -122,10 +122,11 @@ describe('/metrics', () => {
     const after = await scrapeUntil(
       'the dropped message to be counted',
       (s) =>
-        valueOf(s, 'steerdns_queries_dropped_total', { reason: 'short', transport: 'udp' }) >
-        valueOf(before, 'steerdns_queries_dropped_total', { reason: 'short', transport: 'udp' }),
+        metricValue(s, 'steerdns_queries_dropped_total', { reason: 'short', transport: 'udp' }) >
+        metricValue(before, 'steerdns_queries_dropped_total', { reason: 'short', transport: 'udp' }),
     );
-    const delta = (name: string, labels: Record<string, string>): number => valueOf(after, name, labels) - valueOf(before, name, labels);
+    const delta = (name: string, labels: Record<string, string>): number =>
+      metricValue(after, name, labels) - metricValue(before, name, labels);
     expect(delta('steerdns_truncated_total', { transport: 'udp' })).toBe(1);
     expect(delta('steerdns_truncated_total', { transport: 'tcp' })).toBe(0);
     expect(delta('steerdns_ecs_queries_total', { family: 'ipv4' })).toBe(1);
@@ -134,11 +135,11 @@ describe('/metrics', () => {
   });
 
   it('counts answers per load balancer, pool and origin, following health', async () => {
-    await scrapeUntil('both origins up', (s) => valueOf(s, 'steerdns_origin_up', { zone: Z, pool: 'primary' }) === 2);
+    await scrapeUntil('both origins up', (s) => metricValue(s, 'steerdns_origin_up', { zone: Z, pool: 'primary' }) === 2);
     const before = await h.scrape();
     const lbLabels = { zone: Z, lb: 'www.m.test' };
     const delta = (after: Sample[], name: string, labels: Record<string, string>): number =>
-      valueOf(after, name, labels) - valueOf(before, name, labels);
+      metricValue(after, name, labels) - metricValue(before, name, labels);
 
     for (let i = 0; i < 4; i++) {
       const r = await h.dns.udp({ name: 'www.m.test', type: 'A' });
@@ -157,12 +158,12 @@ describe('/metrics', () => {
       await scrapeUntil(
         'origin a down',
         (s) =>
-          valueOf(s, 'steerdns_origin_up', { zone: Z, pool: 'primary', origin: 'a' }) === 0 &&
+          metricValue(s, 'steerdns_origin_up', { zone: Z, pool: 'primary', origin: 'a' }) === 0 &&
           has(s, 'steerdns_origin_up', { origin: 'a' }),
       );
       const mid = await h.scrape();
-      expect(valueOf(mid, 'steerdns_target_up', { target: target(a) })).toBe(0);
-      expect(valueOf(mid, 'steerdns_pool_healthy', { zone: Z, pool: 'primary' })).toBe(1); // minimum_origins 1: b carries it
+      expect(metricValue(mid, 'steerdns_target_up', { target: target(a) })).toBe(0);
+      expect(metricValue(mid, 'steerdns_pool_healthy', { zone: Z, pool: 'primary' })).toBe(1); // minimum_origins 1: b carries it
       for (let i = 0; i < 3; i++) {
         const r = await h.dns.udp({ name: 'www.m.test', type: 'A' });
         expect(r.answers.map((x) => x.data)).toEqual([b.host]);
@@ -174,23 +175,23 @@ describe('/metrics', () => {
     } finally {
       a.setHealthy(true);
     }
-    await scrapeUntil('origin a up again', (s) => valueOf(s, 'steerdns_origin_up', { zone: Z, pool: 'primary', origin: 'a' }) === 1);
+    await scrapeUntil('origin a up again', (s) => metricValue(s, 'steerdns_origin_up', { zone: Z, pool: 'primary', origin: 'a' }) === 1);
   });
 
   it('exposes probe results and durations per target, and health per origin and pool', async () => {
     const s = await scrapeUntil(
       'a few probes of each target',
-      (x) => valueOf(x, 'steerdns_probes_total', { target: target(b), result: 'pass' }) >= 2,
+      (x) => metricValue(x, 'steerdns_probes_total', { target: target(b), result: 'pass' }) >= 2,
     );
-    expect(valueOf(s, 'steerdns_probes_total', { target: target(a), result: 'pass' })).toBeGreaterThanOrEqual(1);
-    expect(valueOf(s, 'steerdns_probe_duration_seconds_count', { target: target(b) })).toBeGreaterThanOrEqual(1);
-    expect(valueOf(s, 'steerdns_probe_duration_seconds_sum', { target: target(b) })).toBeGreaterThan(0);
-    expect(valueOf(s, 'steerdns_target_up', { target: target(b) })).toBe(1);
-    expect(valueOf(s, 'steerdns_origin_up', { zone: Z, pool: 'backup', origin: 'c' })).toBe(1); // no monitor: always up
-    expect(valueOf(s, 'steerdns_pool_healthy', { zone: Z, pool: 'backup' })).toBe(1);
-    expect(valueOf(s, 'steerdns_ready')).toBe(1);
-    expect(valueOf(s, 'steerdns_zone_serial', { zone: Z })).toBe(7);
-    expect(valueOf(s, 'steerdns_zone_records', { zone: Z })).toBeGreaterThan(0);
+    expect(metricValue(s, 'steerdns_probes_total', { target: target(a), result: 'pass' })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(s, 'steerdns_probe_duration_seconds_count', { target: target(b) })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(s, 'steerdns_probe_duration_seconds_sum', { target: target(b) })).toBeGreaterThan(0);
+    expect(metricValue(s, 'steerdns_target_up', { target: target(b) })).toBe(1);
+    expect(metricValue(s, 'steerdns_origin_up', { zone: Z, pool: 'backup', origin: 'c' })).toBe(1); // no monitor: always up
+    expect(metricValue(s, 'steerdns_pool_healthy', { zone: Z, pool: 'backup' })).toBe(1);
+    expect(metricValue(s, 'steerdns_ready')).toBe(1);
+    expect(metricValue(s, 'steerdns_zone_serial', { zone: Z })).toBe(7);
+    expect(metricValue(s, 'steerdns_zone_records', { zone: Z })).toBeGreaterThan(0);
     // Process metrics, from this server's own registry.
     expect(has(s, 'process_cpu_user_seconds_total')).toBe(true);
     expect(has(s, 'nodejs_heap_size_used_bytes')).toBe(true);
@@ -198,34 +199,35 @@ describe('/metrics', () => {
 
   it('counts reloads and failed reloads, and follows the config generation', async () => {
     const before = await h.scrape();
-    const gen = valueOf(before, 'steerdns_config_generation');
+    const gen = metricValue(before, 'steerdns_config_generation');
     const zoneFile = path.join(h.dir, 'm.test.zone');
     fs.writeFileSync(zoneFile, `${ZONE}broken IN A 300.1.1.1\n`);
     const failed = await h.dns.server.reload(true);
     expect(failed.errors.length).toBeGreaterThan(0);
     let after = await h.scrape();
     expect(
-      valueOf(after, 'steerdns_reloads_total', { result: 'failed' }) - valueOf(before, 'steerdns_reloads_total', { result: 'failed' }),
+      metricValue(after, 'steerdns_reloads_total', { result: 'failed' }) -
+        metricValue(before, 'steerdns_reloads_total', { result: 'failed' }),
     ).toBe(1);
-    expect(valueOf(after, 'steerdns_config_generation')).toBe(gen); // the broken file changed nothing served
-    expect(valueOf(after, 'steerdns_zone_serial', { zone: Z })).toBe(7);
+    expect(metricValue(after, 'steerdns_config_generation')).toBe(gen); // the broken file changed nothing served
+    expect(metricValue(after, 'steerdns_zone_serial', { zone: Z })).toBe(7);
 
     fs.writeFileSync(zoneFile, ZONE.replace(' 7 3600', ' 8 3600'));
     const ok = await h.dns.server.reload(true);
     expect(ok.errors).toEqual([]);
     after = await h.scrape();
-    expect(valueOf(after, 'steerdns_reloads_total', { result: 'ok' }) - valueOf(before, 'steerdns_reloads_total', { result: 'ok' })).toBe(
-      1,
-    );
-    expect(valueOf(after, 'steerdns_config_generation')).toBeGreaterThan(gen);
-    expect(valueOf(after, 'steerdns_zone_serial', { zone: Z })).toBe(8);
+    expect(
+      metricValue(after, 'steerdns_reloads_total', { result: 'ok' }) - metricValue(before, 'steerdns_reloads_total', { result: 'ok' }),
+    ).toBe(1);
+    expect(metricValue(after, 'steerdns_config_generation')).toBeGreaterThan(gen);
+    expect(metricValue(after, 'steerdns_zone_serial', { zone: Z })).toBe(8);
     expect(h.metrics.lastReload?.ok).toBe(true);
 
     // The reload rebuilt every prepared record: answers are still attributed.
     const lb = { zone: Z, lb: 'www.m.test', pool: 'primary' };
-    const n = valueOf(after, 'steerdns_lb_answers_total', lb);
+    const n = metricValue(after, 'steerdns_lb_answers_total', lb);
     await h.dns.udp({ name: 'www.m.test', type: 'A' });
-    expect(valueOf(await h.scrape(), 'steerdns_lb_answers_total', lb)).toBe(n + 1);
+    expect(metricValue(await h.scrape(), 'steerdns_lb_answers_total', lb)).toBe(n + 1);
   });
 
   it('keeps one registry per server (nothing in the global one)', async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDist, cliPath, repoRoot } from '../support/build.js';
 import { serveCli, stopCli, type ServedCli } from '../support/serve-cli.js';
 import { buildQuery, decode, udpExchange } from '../support/dns-client.js';
-import { parsePrometheus, request, valueOf } from './harness.js';
+import { parsePrometheus, request, metricValue } from './harness.js';
 
 const ZONE = `$TTL 300
 @   IN SOA ns hostmaster 1 3600 600 86400 60
@@ -42,7 +42,7 @@ describe('steerdns serve --http', () => {
         expect(r.answers[0]?.data).toBe('192.0.2.2');
       }
       const metrics = parsePrometheus((await request(`${s.httpUrl}/metrics`)).text);
-      expect(valueOf(metrics, 'steerdns_queries_total', { zone: 'cli.test', qtype: 'A', rcode: 'NOERROR', transport: 'udp' })).toBe(4);
+      expect(metricValue(metrics, 'steerdns_queries_total', { zone: 'cli.test', qtype: 'A', rcode: 'NOERROR', transport: 'udp' })).toBe(4);
       expect((await request(`${s.httpUrl}/readyz`)).status).toBe(200);
       const status = JSON.parse((await request(`${s.httpUrl}/api/v1/status`)).text) as { zones: { name: string }[] };
       expect(status.zones.map((z) => z.name)).toEqual(['cli.test']);
