@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Prober at scale with hanging origins (issue 6): N HTTP targets on loopback, a share of which
+// Prober at scale with hanging origins: N HTTP targets on loopback, a share of which
 // accept and never answer; are the healthy ones still probed every interval? The big version of
 // the scale case in test/hardening/probe-faults.test.ts.
 //
@@ -152,7 +152,7 @@ const firstRoundMs = readyMs; // null: the first round did not finish within the
 const processCpu = process.cpuUsage(cpuProcess);
 const mainCpuMs = mainThreadCpuMs() - cpuMain;
 loopDelay.disable();
-// Builds before issue 6 have no capacity() / stats(): count completed probes from the table.
+// Older builds (before probe slots were sized) have no capacity() / stats(): count completed probes from the table.
 const stats = prober.stats?.() ?? null;
 const probes = table.stats().reduce((n, s) => n + s.probesPassed + s.probesFailed, 0);
 const healthyFailed = table.stats().filter((s) => !hanging.has(s.key) && s.probesFailed > 0).length;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Scale figures for the README (issue 5): how steerdns behaves with big zones, many monitored
+// Scale figures for docs/performance.md: how steerdns behaves with big zones, many monitored
 // origins and many load balancers. Everything runs on loopback, each measured server in a child
 // process of its own so its CPU and memory are its own.
 //

@@ -1,5 +1,5 @@
-// Conformance of the real server, over real UDP and TCP, item by item from
-// shared/conformance.md (numbers in the test names refer to its lines).
+// Conformance of the real server, over real UDP and TCP: the answering behaviours listed in
+// docs/conformance.md, each test named by behaviour and the RFC section that requires it.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
@@ -39,7 +39,7 @@ function rrs(section: readonly DecodedRR[] | undefined): string[] {
 }
 
 describe.each(transports)('header and question over %s', (via) => {
-  it('1: a normal answer copies ID, RD and opcode, sets QR and AA, clears RA', async () => {
+  it('a normal answer copies ID, RD and opcode, sets QR and AA, clears RA (RFC 1035 §4.1.1)', async () => {
     const r = await ask(via, { name: 'www.example.com', type: 'A', id: 4242, rd: true });
     expect(r.id).toBe(4242);
     expect(r.type).toBe('response');
@@ -53,21 +53,21 @@ describe.each(transports)('header and question over %s', (via) => {
     expect(noRd.flag_rd).toBe(false);
   });
 
-  it('2: echoes the question byte for byte, keeping the client letter case', async () => {
+  it('echoes the question byte for byte, keeping the client letter case (RFC 1035 §4.1.2, RFC 4343 §4)', async () => {
     const r = await ask(via, { name: 'WwW.ExAmPlE.cOm', type: 'AAAA' });
     expect(r.questions[0]!.name).toBe('WwW.ExAmPlE.cOm');
     expect(r.rcode).toBe('NOERROR');
     expect(rrs(r.answers).map((s) => s.toLowerCase())).toEqual(['www.example.com aaaa 2001:db8::10']);
   });
 
-  it('6: class other than IN is refused', async () => {
+  it('a class other than IN is refused (RFC 1035 §4.1.1)', async () => {
     for (const cls of ['CH', 'HS', 'ANY']) {
       const r = await ask(via, { name: 'www.example.com', type: 'A', class: cls });
       expect(r.rcode, cls).toBe('REFUSED');
     }
   });
 
-  it('7: a name outside every zone is refused without AA', async () => {
+  it('a name outside every zone is refused without AA (RFC 1035 §4.1.1)', async () => {
     const r = await ask(via, { name: 'www.example.org', type: 'A' });
     expect(r.rcode).toBe('REFUSED');
     expect(r.flag_aa).toBe(false);
@@ -75,7 +75,7 @@ describe.each(transports)('header and question over %s', (via) => {
 });
 
 describe('malformed and unusual packets', () => {
-  it('3: a packet shorter than 12 bytes or with QR=1 is dropped silently', async () => {
+  it('a packet shorter than a header or with QR=1 is dropped silently (RFC 1035 §4.1.1)', async () => {
     expect(await udpNoReply(t.host, t.port, Buffer.from([1, 2, 3, 4, 5]))).toBe(true);
     const q = buildQuery({ name: 'www.example.com', type: 'A' });
     q[2] = q[2]! | 0x80;
@@ -84,7 +84,7 @@ describe('malformed and unusual packets', () => {
     expect((await t.udp({ name: 'www.example.com', type: 'A' })).rcode).toBe('NOERROR');
   });
 
-  it('4: QDCOUNT != 1, a question running off the end, or trailing junk → FORMERR', async () => {
+  it('QDCOUNT other than 1, a question running off the end, or trailing junk is FORMERR (RFC 1035 §4.1.1)', async () => {
     const q = buildQuery({ name: 'www.example.com', type: 'A', id: 7 });
     const zeroQ = Buffer.from(q.subarray(0, 12));
     zeroQ.writeUInt16BE(0, 4);
@@ -104,7 +104,7 @@ describe('malformed and unusual packets', () => {
     }
   });
 
-  it('5: an opcode other than QUERY → NOTIMP', async () => {
+  it('an opcode other than QUERY is NOTIMP (RFC 1035 §4.1.1)', async () => {
     for (const opcode of [1, 2, 5, 15]) {
       const q = buildQuery({ name: 'www.example.com', type: 'A' });
       q[2] = (q[2]! & 0x87) | (opcode << 3);
@@ -114,7 +114,7 @@ describe('malformed and unusual packets', () => {
     }
   });
 
-  it('19: AXFR/IXFR are not offered: FORMERR over UDP, REFUSED over TCP', async () => {
+  it('AXFR and IXFR are not offered: FORMERR over UDP, REFUSED over TCP (RFC 5936 §4.2)', async () => {
     expect((await t.udp({ name: 'example.com', type: 'AXFR' })).rcode).toBe('FORMERR');
     expect((await t.tcp({ name: 'example.com', type: 'AXFR' })).rcode).toBe('REFUSED');
     expect((await t.tcp({ name: 'example.com', type: 'IXFR' })).rcode).toBe('REFUSED');
@@ -122,7 +122,7 @@ describe('malformed and unusual packets', () => {
 });
 
 describe.each(transports)('answers over %s', (via) => {
-  it('8, 10: existing name, missing type → NODATA with SOA (TTL = min(SOA TTL, MINIMUM))', async () => {
+  it('NODATA carries the SOA in authority with TTL min(SOA TTL, MINIMUM) (RFC 2308 §2.2, §3)', async () => {
     const r = await ask(via, { name: 'www.example.com', type: 'MX' });
     expect(r.rcode).toBe('NOERROR');
     expect(r.flag_aa).toBe(true);
@@ -132,7 +132,7 @@ describe.each(transports)('answers over %s', (via) => {
     expect(r.authorities![0]!.ttl).toBe(300);
   });
 
-  it('9: missing name → NXDOMAIN with SOA', async () => {
+  it('NXDOMAIN carries the SOA in authority (RFC 2308 §3)', async () => {
     const r = await ask(via, { name: 'nope.example.com', type: 'A' });
     expect(r.rcode).toBe('NXDOMAIN');
     expect(r.flag_aa).toBe(true);
@@ -140,14 +140,14 @@ describe.each(transports)('answers over %s', (via) => {
     expect(r.authorities![0]!.ttl).toBe(300);
   });
 
-  it('11: an empty non-terminal → NODATA, not NXDOMAIN', async () => {
+  it('an empty non-terminal is NODATA, not NXDOMAIN (RFC 4592 §2.2.2)', async () => {
     const r = await ask(via, { name: 'c.example.com', type: 'A' });
     expect(r.rcode).toBe('NOERROR');
     expect(r.answers).toHaveLength(0);
     expect(r.authorities![0]!.type).toBe('SOA');
   });
 
-  it('12: CNAME chains are followed inside the zone; qtype CNAME gets only the CNAME', async () => {
+  it('CNAME chains are followed inside the zone; qtype CNAME gets only the CNAME (RFC 1034 §4.3.2)', async () => {
     const r = await ask(via, { name: 'chain.example.com', type: 'A' });
     expect(r.rcode).toBe('NOERROR');
     expect(rrs(r.answers)).toEqual([
@@ -162,21 +162,21 @@ describe.each(transports)('answers over %s', (via) => {
     expect(rrs(out.answers)).toEqual(['outside.example.com CNAME www.example.net']);
   });
 
-  it('13: CNAME to a missing in-zone name → NXDOMAIN with the CNAME (RFC 6604)', async () => {
+  it('a CNAME to a missing in-zone name is NXDOMAIN with the CNAME (RFC 6604 §2.1)', async () => {
     const r = await ask(via, { name: 'dangling.example.com', type: 'A' });
     expect(r.rcode).toBe('NXDOMAIN');
     expect(rrs(r.answers)).toEqual(['dangling.example.com CNAME nowhere.example.com']);
     expect(r.authorities![0]!.type).toBe('SOA');
   });
 
-  it('14: a CNAME loop ends after a bounded number of steps', async () => {
+  it('a CNAME loop ends after a bounded number of steps (RFC 1034 §3.6.2)', async () => {
     const r = await ask(via, { name: 'loop1.example.com', type: 'A' });
     expect(['NOERROR', 'SERVFAIL']).toContain(r.rcode);
     expect(rrs(r.answers)).toContain('loop1.example.com CNAME loop2.example.com');
     expect(r.answers!.length).toBeLessThanOrEqual(16);
   });
 
-  it('15: wildcards synthesise the query name, but not below an existing name', async () => {
+  it('wildcards synthesise the query name, but not at or below an existing name (RFC 4592 §3.3)', async () => {
     const r = await ask(via, { name: 'Foo.W.example.com', type: 'TXT' });
     expect(r.rcode).toBe('NOERROR');
     expect(r.flag_aa).toBe(true);
@@ -188,7 +188,7 @@ describe.each(transports)('answers over %s', (via) => {
     expect(atExisting.answers).toHaveLength(0);
   });
 
-  it('16: at or below a delegation → referral: AA=0, NS in authority, glue in additional', async () => {
+  it('at or below a delegation the answer is a referral: AA clear, NS in authority, glue in additional (RFC 1034 §4.3.2)', async () => {
     for (const name of ['sub.example.com', 'a.b.sub.example.com']) {
       const r = await ask(via, { name, type: 'A' });
       expect(r.rcode, name).toBe('NOERROR');
@@ -199,7 +199,7 @@ describe.each(transports)('answers over %s', (via) => {
     }
   });
 
-  it('17, 17a: MX/SRV targets get their addresses in additional; no NS in authority', async () => {
+  it('MX and SRV targets get their addresses in additional; no NS in authority (RFC 1035 §3.3.9, RFC 2782)', async () => {
     const mx = await ask(via, { name: 'mail.example.com', type: 'MX' });
     expect(rrs(mx.answers)).toEqual(['mail.example.com MX {"preference":10,"exchange":"www.example.com"}']);
     expect(rrs(mx.additionals)).toEqual(['www.example.com A 192.0.2.10', 'www.example.com AAAA 2001:db8::10']);
@@ -211,23 +211,23 @@ describe.each(transports)('answers over %s', (via) => {
     expect(rrs(a.additionals)).toEqual([]);
   });
 
-  it('18: ANY gets a minimal answer (one RRset)', async () => {
+  it('ANY gets a minimal answer of one RRset (RFC 8482 §4.1)', async () => {
     const r = await ask(via, { name: 'www.example.com', type: 'ANY' });
     expect(r.rcode).toBe('NOERROR');
     const types = new Set(r.answers!.map((a) => a.type));
     expect(types.size).toBe(1);
   });
 
-  it('19: SOA and NS at the apex answer normally', async () => {
+  it('SOA and NS at the apex answer normally, NS targets with their addresses (RFC 1034 §4.3.2)', async () => {
     const soa = await ask(via, { name: 'example.com', type: 'SOA' });
     expect(soa.answers!.map((a) => a.type)).toEqual(['SOA']);
     const ns = await ask(via, { name: 'example.com', type: 'NS' });
     expect(rrs(ns.answers)).toEqual(['example.com NS ns1.example.com', 'example.com NS ns2.example.com']);
-    // 17: NS targets inside the zone get their addresses in additional.
+    // NS targets inside the zone get their addresses in additional.
     expect(rrs(ns.additionals)).toEqual(['ns1.example.com A 192.0.2.1', 'ns2.example.com A 192.0.2.2']);
   });
 
-  it('7 (longest match): the most specific zone answers', async () => {
+  it('the most specific zone answers (RFC 1034 §4.3.2)', async () => {
     const r = await ask(via, { name: 'www.other.example.com', type: 'A' });
     expect(rrs(r.answers)).toEqual(['www.other.example.com A 192.0.2.101']);
     const soa = await ask(via, { name: 'nope.other.example.com', type: 'A' });
@@ -237,7 +237,7 @@ describe.each(transports)('answers over %s', (via) => {
 });
 
 describe('EDNS(0)', () => {
-  it('20: OPT in → OPT out; no OPT in → none out', async () => {
+  it('a reply carries OPT only when the query did (RFC 6891 §7)', async () => {
     const withOpt = await t.udp({ name: 'www.example.com', type: 'A', edns: { udpSize: 4096 } });
     expect(opt(withOpt)).toBeDefined();
     expect(opt(withOpt)!.udpPayloadSize).toBe(1232);
@@ -245,7 +245,7 @@ describe('EDNS(0)', () => {
     expect(opt(without)).toBeUndefined();
   });
 
-  it('21: OPT version > 0 → BADVERS with OPT version 0 and no answer', async () => {
+  it('EDNS version above 0 is BADVERS with OPT version 0 and no answer (RFC 6891 §6.1.3)', async () => {
     const raw = await t.udpRaw(buildQuery({ name: 'www.example.com', type: 'A', edns: { version: 1 } }));
     const r = decode(raw);
     const o = opt(r)!;
@@ -255,7 +255,7 @@ describe('EDNS(0)', () => {
     expect(r.answers).toHaveLength(0);
   });
 
-  it('22: DO is echoed; unknown options are not', async () => {
+  it('DO is echoed; unknown options are ignored and not echoed (RFC 3225 §3, RFC 6891 §6.1.2)', async () => {
     const q = buildQuery({ name: 'www.example.com', type: 'A', edns: { dnssecOk: true } });
     // Append an unknown option (code 65001, 2 bytes) to the OPT RDATA.
     const withOption = Buffer.concat([q, Buffer.from([0xfd, 0xe9, 0x00, 0x02, 0xab, 0xcd])]);
@@ -267,7 +267,7 @@ describe('EDNS(0)', () => {
     expect((o.options as unknown[]).length).toBe(0);
   });
 
-  it('23: two OPT records, or OPT outside additional → FORMERR', async () => {
+  it('two OPT records, or OPT outside additional, is FORMERR (RFC 6891 §6.1.1)', async () => {
     const q = buildQuery({ name: 'www.example.com', type: 'A', edns: {} });
     const optRr = Buffer.from([0x00, 0x00, 0x29, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]);
     const two = Buffer.concat([q, optRr]);
@@ -279,7 +279,7 @@ describe('EDNS(0)', () => {
     expect(decode(await t.udpRaw(inAnswer)).rcode).toBe('FORMERR');
   });
 
-  it('24: replies fit min(client size, 1232) or 512; what does not fit sets TC, with whole RRsets only', async () => {
+  it('UDP replies fit min(client size, 1232) or 512; what does not fit sets TC with whole RRsets only (RFC 6891 §6.2.5, RFC 2181 §9)', async () => {
     const noEdns = await t.udpRaw(buildQuery({ name: 'big.example.com', type: 'TXT' }));
     expect(noEdns.length).toBeLessThanOrEqual(512);
     const r1 = decode(noEdns);
@@ -307,7 +307,7 @@ describe('EDNS(0)', () => {
     expect(viaTcp.answers).toHaveLength(40);
   });
 
-  it('31: an RRset over 64 KiB truncates even over TCP, never a cut record', async () => {
+  it('an RRset over 64 KiB truncates even over TCP, never a cut record (RFC 2181 §9)', async () => {
     const raw = await t.tcpRaw(buildQuery({ name: 'huge.huge.example.net', type: 'TXT' }));
     expect(raw.length).toBeLessThanOrEqual(65535);
     const r = decode(raw);
@@ -317,7 +317,7 @@ describe('EDNS(0)', () => {
 });
 
 describe('client subnet (RFC 7871)', () => {
-  it('25: malformed ECS → FORMERR', async () => {
+  it('a malformed ECS option is FORMERR (RFC 7871 §6)', async () => {
     const base = buildQuery({ name: 'www.example.com', type: 'A', edns: { ecs: { ip: '198.51.100.0', sourcePrefix: 24 } } });
     // The ECS option is the last 11 bytes: code(2) len(2) family(2) source(1) scope(1) addr(3).
     const variants: Record<string, (b: Buffer) => void> = {
@@ -334,7 +334,7 @@ describe('client subnet (RFC 7871)', () => {
     expect(decode(await t.udpRaw(base)).rcode).toBe('NOERROR');
   });
 
-  it('26, 27, 28: ECS echoed with scope 0 for static data; no ECS → none', async () => {
+  it('ECS is echoed with scope 0 for static data; no ECS in, none out (RFC 7871 §7.2.1)', async () => {
     for (const [ip, sourcePrefix] of [
       ['198.51.100.0', 24],
       ['2001:db8:1::', 48],
@@ -353,7 +353,7 @@ describe('client subnet (RFC 7871)', () => {
 });
 
 describe('TCP (RFC 7766)', () => {
-  it('29: several queries in one segment, one query over several segments, replies matched by ID', async () => {
+  it('several queries in one segment, one query over several segments, replies matched by ID (RFC 7766 §6.2.1.1, §8)', async () => {
     const q1 = frame(buildQuery({ name: 'www.example.com', type: 'A', id: 1 }));
     const q2 = frame(buildQuery({ name: 'www.example.com', type: 'AAAA', id: 2 }));
     const q3 = frame(buildQuery({ name: 'nope.example.com', type: 'A', id: 3 }));
@@ -364,7 +364,7 @@ describe('TCP (RFC 7766)', () => {
     expect(byId.get(3)!.rcode).toBe('NXDOMAIN');
   });
 
-  it('30: idle connections are closed after the timeout', async () => {
+  it('idle connections are closed after the timeout (RFC 7766 §6.2.3)', async () => {
     const socket = net.connect({ host: t.host, port: t.port });
     await new Promise((r) => socket.once('connect', r));
     const started = Date.now();
@@ -374,7 +374,7 @@ describe('TCP (RFC 7766)', () => {
     expect(elapsed).toBeLessThan(3000);
   });
 
-  it('30: the connection cap holds under a flood, and UDP keeps answering', async () => {
+  it('the connection cap holds under a flood, and UDP keeps answering (RFC 7766 §6.2.2)', async () => {
     const sockets = await Promise.all(
       Array.from(
         { length: 20 },

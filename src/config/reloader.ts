@@ -1,14 +1,14 @@
 // Watches zones/ and reloads what changed, debounced, so an editor's burst of writes becomes
 // one reload. Reloads never overlap; a request during a reload runs once it finishes.
 //
-// Half-written files (issue 6): an editor that saves in place (truncate, then write) can be
+// Half-written files: an editor that saves in place (truncate, then write) can be
 // caught mid-save, and the first half of a zone or LB file may parse — serving half a zone. So
 // a watcher-triggered reload also waits for the files named by the watch events to settle: while
 // one was modified less than `settleMs` ago, the reload is put off until it is that old (at most
 // 5 x settleMs in all, so a file with a future mtime cannot stall reloads). Explicit reloads
 // (SIGHUP, the API, run()) are not delayed.
 //
-// Big zones (issue 5): before calling `reload`, a reload loads the changed big zone files on a
+// Big zones: before calling `reload`, a reload loads the changed big zone files on a
 // worker thread and rebuilds them between queries (config-loader's prepareReload), so the
 // synchronous reload that follows finds them ready instead of parsing for seconds.
 import fs from 'node:fs';

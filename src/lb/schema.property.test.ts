@@ -1,4 +1,4 @@
-// Property tests for the load-balancer file loader (issue 6): whatever the bytes — a mutated copy
+// Property tests for the load-balancer file loader: whatever the bytes — a mutated copy
 // of the shipped example, arbitrary YAML documents, near-valid configurations with values at their
 // edges — loading never throws, and every error names the file and a line inside it.
 import fs from 'node:fs';

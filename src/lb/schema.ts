@@ -52,7 +52,7 @@ const itemName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, {
 const port = z.number().int().min(1).max(65535);
 const seconds = (min: number, max: number) => z.number().min(min).max(max);
 
-// Issue 3 says codes look like "200", "2xx" or "200,301".
+// Cloudflare-style codes: "200", "2xx" or "200,301".
 const expectedCodes = z.string().regex(/^\s*[1-5](?:\d\d|xx)\s*(?:,\s*[1-5](?:\d\d|xx)\s*)*$/, {
   error: 'expected_codes must be status codes or classes separated by commas, e.g. "200", "2xx", "200,301"',
 });

@@ -2,7 +2,7 @@
 // Pure: everything health-dependent was precomputed by prepareLb; the only inputs here are the
 // client, the GeoIP database, a random source and an optional trace.
 //
-// Decisions where issue 3 is silent:
+// Decisions the Cloudflare vocabulary leaves open:
 //  - Pool choice does not look at the address family. If the chosen (healthy) pool has no
 //    healthy origin of the requested family the answer is NODATA rather than a farther pool:
 //    sending an EU client's AAAA to a US pool would make happy-eyeballs clients cross the

@@ -1,4 +1,4 @@
-// Property tests for the zone-file parser at its edges (issue 6): names at the label and name
+// Property tests for the zone-file parser at its edges: names at the label and name
 // length limits, checked against an independent oracle; numbers at their range limits; and
 // byte-level damage (bit flips, truncation) that must never throw and always point at a line.
 import fc from 'fast-check';

@@ -1,4 +1,4 @@
-// Probe faults (issue 6): misbehaving origins probed through the real Prober + HealthTable,
+// Probe faults: misbehaving origins probed through the real Prober + HealthTable,
 // wired as src/server/server.ts wires them. Each fault must give the right state with the
 // right reason; thousands of probes must leak no descriptor, socket or timer; and thousands of
 // hanging origins must not delay the probes of the healthy ones past their interval.

@@ -1,7 +1,7 @@
 // Interop: the same zone files served by Knot DNS and by steerdns, the same queries sent with dig
 // to both; rcode, AA/TC, the question echo, the three sections (as RRsets, TTLs included) and the
-// OPT record's presence, version, flags and ECS echo must agree. The numbers in the case names
-// refer to shared/conformance.md.
+// OPT record's presence, version, flags and ECS echo must agree. Each case is named by the
+// behaviour it shows and the RFC section that requires it (see docs/conformance.md).
 //
 // The zones are test/fixtures/conformance as they are: Knot accepts all of them (the CNAME loop
 // and the 80 KiB RRset included), so no Knot-specific copy is needed.
@@ -19,7 +19,7 @@ const zonesDir = path.join(here, '../fixtures/conformance');
 const tools = requireTools(['dig', 'knotd'], 'knot-vs-steerdns interop');
 
 interface Case {
-  /** What the case covers (conformance.md item numbers). */
+  /** What the case covers: the behaviour and its RFC section. */
   readonly what: string;
   /** dig arguments after @server -p port: qname, qtype, options. +norecurse is always added. */
   readonly args: readonly string[];
@@ -31,68 +31,68 @@ const udp = (what: string, ...args: string[]): Case => ({ what, args: [...args, 
 const tcp = (what: string, ...args: string[]): Case => ({ what, args: [...args, '+tcp'] });
 
 const CASES: readonly Case[] = [
-  udp('1: plain A', 'www.example.com', 'A'),
-  udp('1: plain AAAA', 'www.example.com', 'AAAA'),
-  udp('1: RD set by the client is copied, RA stays clear', 'www.example.com', 'A', '+recurse'),
-  udp('2: mixed-case qname is echoed, answered case-insensitively', 'WwW.ExAmPlE.cOm', 'AAAA'),
-  udp('2: mixed-case qname through a CNAME', 'AlIaS.example.COM', 'A'),
-  udp('7: name outside every zone → REFUSED', 'www.example.org', 'A'),
-  udp('7: the longest matching zone answers', 'www.other.example.com', 'A'),
-  udp('7, 9: NXDOMAIN in the more specific zone carries its SOA', 'nope.other.example.com', 'A'),
-  udp('8, 10: NODATA carries the SOA with the negative TTL', 'www.example.com', 'MX'),
-  udp('8: NODATA at the apex', 'example.com', 'A'),
-  udp('9, 10: NXDOMAIN', 'nope.example.com', 'A'),
-  udp('9: NXDOMAIN several labels below an existing name', 'a.b.www.example.com', 'A'),
-  udp('11: empty non-terminal → NODATA', 'c.example.com', 'A'),
-  udp('11: the name below the empty non-terminal', 'x.c.example.com', 'A'),
-  udp('12: CNAME followed to the in-zone target', 'alias.example.com', 'A'),
-  udp('12: CNAME chain', 'chain.example.com', 'AAAA'),
-  udp('12: qtype CNAME gets only the CNAME', 'alias.example.com', 'CNAME'),
-  udp('12: CNAME then NODATA at the target', 'alias.example.com', 'MX'),
-  udp('12: CNAME to a name outside every zone', 'outside.example.com', 'A'),
-  udp('13: dangling CNAME → NXDOMAIN with the CNAME', 'dangling.example.com', 'A'),
-  udp('14: CNAME loop ends', 'loop1.example.com', 'A'),
-  udp('15: wildcard synthesis', 'foo.w.example.com', 'TXT'),
-  udp('15: wildcard synthesis, several labels deep', 'a.b.w.example.com', 'TXT'),
-  udp('15: wildcard NODATA', 'foo.w.example.com', 'A'),
-  udp('15: the wildcard owner itself', '*.w.example.com', 'TXT'),
-  udp('15: existing name beside the wildcard does not match it (NODATA)', 'exists.w.example.com', 'TXT'),
-  udp('15: existing name beside the wildcard', 'exists.w.example.com', 'A'),
-  udp('15: below an existing name the wildcard does not apply (NXDOMAIN)', 'x.exists.w.example.com', 'TXT'),
-  udp('11, 15: the wildcard parent is an empty non-terminal', 'w.example.com', 'TXT'),
-  udp('16: referral at the delegation point', 'sub.example.com', 'A'),
-  udp('16: referral for the NS RRset of the child', 'sub.example.com', 'NS'),
-  udp('16: referral below the delegation', 'deep.sub.example.com', 'AAAA'),
-  udp('16: glue is not answered authoritatively', 'ns.sub.example.com', 'A'),
-  udp('17: MX target addresses in additional', 'mail.example.com', 'MX'),
-  udp('17: MX at the apex, target without addresses', 'example.com', 'MX'),
-  udp('17: SRV target addresses in additional', 'srv.example.com', 'SRV'),
-  udp('19: SOA at the apex', 'example.com', 'SOA'),
-  udp('17, 19: NS at the apex with in-zone addresses', 'example.com', 'NS'),
-  udp('18: ANY over UDP is answered minimally', 'www.example.com', 'ANY'),
-  udp('18: ANY over UDP at the apex', 'example.com', 'ANY'),
-  tcp('18: ANY over TCP', 'www.example.com', 'ANY'),
-  udp('18: ANY for a missing name', 'nope.example.com', 'ANY'),
-  udp('20: no OPT in → no OPT out', 'www.example.com', 'A', '+noedns'),
-  udp('21: EDNS version 1 → BADVERS', 'www.example.com', 'A', '+edns=1', '+noednsneg'),
-  udp('22: DO bit is echoed', 'www.example.com', 'A', '+dnssec'),
-  udp('22: unknown EDNS option is not echoed', 'www.example.com', 'A', '+ednsopt=65001:abcd'),
-  udp('24: 650-byte TXT RRset fits the default 1232', 'big.example.com', 'TXT'),
-  udp('24: +bufsize=512 → TC', 'big.example.com', 'TXT', '+bufsize=512'),
-  udp('24: no EDNS → 512 → TC', 'big.example.com', 'TXT', '+noedns'),
-  udp('24: 4 KiB RRset over UDP with a large buffer', 'medium.huge.example.net', 'TXT', '+bufsize=4096'),
-  udp('24: 4 KiB RRset over UDP with the default buffer → TC', 'medium.huge.example.net', 'TXT'),
-  udp('26: ECS echoed with scope 0 for static data', 'www.example.com', 'A', '+subnet=192.0.2.0/24'),
-  udp('26: IPv6 ECS echoed with scope 0', 'www.example.com', 'AAAA', '+subnet=2001:db8::/56'),
-  udp('27: ECS source prefix 0', 'www.example.com', 'A', '+subnet=0.0.0.0/0'),
-  udp('26: ECS echoed on NXDOMAIN', 'nope.example.com', 'A', '+subnet=198.51.100.0/24'),
-  udp('22: DO echoed on NXDOMAIN', 'nope.example.com', 'A', '+dnssec'),
-  tcp('29: A over TCP', 'www.example.com', 'A'),
-  tcp('29: NXDOMAIN over TCP', 'nope.example.com', 'A'),
-  tcp('29: referral over TCP', 'sub.example.com', 'A'),
-  tcp('29: wildcard over TCP', 'foo.w.example.com', 'TXT'),
-  tcp('24: the TXT that truncates over UDP is whole over TCP', 'big.example.com', 'TXT', '+bufsize=512'),
-  tcp('24: 4 KiB RRset whole over TCP', 'medium.huge.example.net', 'TXT'),
+  udp('plain A (RFC 1034 §4.3.2)', 'www.example.com', 'A'),
+  udp('plain AAAA (RFC 3596 §2.1)', 'www.example.com', 'AAAA'),
+  udp('RD set by the client is copied, RA stays clear (RFC 1035 §4.1.1)', 'www.example.com', 'A', '+recurse'),
+  udp('mixed-case qname is echoed, answered case-insensitively (RFC 4343 §4)', 'WwW.ExAmPlE.cOm', 'AAAA'),
+  udp('mixed-case qname through a CNAME (RFC 4343 §4)', 'AlIaS.example.COM', 'A'),
+  udp('a name outside every zone is REFUSED (RFC 1035 §4.1.1)', 'www.example.org', 'A'),
+  udp('the longest matching zone answers (RFC 1034 §4.3.2)', 'www.other.example.com', 'A'),
+  udp('NXDOMAIN in the more specific zone carries its SOA (RFC 2308 §3)', 'nope.other.example.com', 'A'),
+  udp('NODATA carries the SOA with the negative TTL (RFC 2308 §2.2, §3)', 'www.example.com', 'MX'),
+  udp('NODATA at the apex (RFC 2308 §2.2)', 'example.com', 'A'),
+  udp('NXDOMAIN carries the SOA in authority (RFC 2308 §3)', 'nope.example.com', 'A'),
+  udp('NXDOMAIN several labels below an existing name (RFC 8020 §2)', 'a.b.www.example.com', 'A'),
+  udp('an empty non-terminal is NODATA (RFC 4592 §2.2.2)', 'c.example.com', 'A'),
+  udp('the name below the empty non-terminal answers (RFC 1034 §4.3.2)', 'x.c.example.com', 'A'),
+  udp('CNAME followed to the in-zone target (RFC 1034 §4.3.2)', 'alias.example.com', 'A'),
+  udp('CNAME chain (RFC 1034 §4.3.2)', 'chain.example.com', 'AAAA'),
+  udp('qtype CNAME gets only the CNAME (RFC 1034 §4.3.2)', 'alias.example.com', 'CNAME'),
+  udp('CNAME then NODATA at the target (RFC 2308 §2.2)', 'alias.example.com', 'MX'),
+  udp('CNAME to a name outside every zone is not followed (RFC 1034 §4.3.2)', 'outside.example.com', 'A'),
+  udp('a dangling CNAME is NXDOMAIN with the CNAME (RFC 6604 §2.1)', 'dangling.example.com', 'A'),
+  udp('a CNAME loop ends (RFC 1034 §3.6.2)', 'loop1.example.com', 'A'),
+  udp('wildcard synthesis (RFC 4592 §3.3)', 'foo.w.example.com', 'TXT'),
+  udp('wildcard synthesis, several labels deep (RFC 4592 §3.3)', 'a.b.w.example.com', 'TXT'),
+  udp('wildcard NODATA (RFC 4592 §3.3)', 'foo.w.example.com', 'A'),
+  udp('the wildcard owner itself (RFC 4592 §2.1.1)', '*.w.example.com', 'TXT'),
+  udp('an existing name beside the wildcard does not match it: NODATA (RFC 4592 §3.3)', 'exists.w.example.com', 'TXT'),
+  udp('an existing name beside the wildcard answers (RFC 4592 §3.3)', 'exists.w.example.com', 'A'),
+  udp('below an existing name the wildcard does not apply: NXDOMAIN (RFC 4592 §3.3)', 'x.exists.w.example.com', 'TXT'),
+  udp('the wildcard parent is an empty non-terminal (RFC 4592 §2.2.2)', 'w.example.com', 'TXT'),
+  udp('referral at the delegation point (RFC 1034 §4.3.2)', 'sub.example.com', 'A'),
+  udp('referral for the NS RRset of the child (RFC 1034 §4.3.2)', 'sub.example.com', 'NS'),
+  udp('referral below the delegation (RFC 1034 §4.3.2)', 'deep.sub.example.com', 'AAAA'),
+  udp('glue is not answered authoritatively (RFC 2181 §5.4.1)', 'ns.sub.example.com', 'A'),
+  udp('MX target addresses in additional (RFC 1035 §3.3.9)', 'mail.example.com', 'MX'),
+  udp('MX at the apex, target without addresses (RFC 1035 §3.3.9)', 'example.com', 'MX'),
+  udp('SRV target addresses in additional (RFC 2782)', 'srv.example.com', 'SRV'),
+  udp('SOA at the apex (RFC 1035 §3.3.13)', 'example.com', 'SOA'),
+  udp('NS at the apex with in-zone addresses in additional (RFC 1035 §3.3.11)', 'example.com', 'NS'),
+  udp('ANY over UDP is answered minimally (RFC 8482 §4.1)', 'www.example.com', 'ANY'),
+  udp('ANY over UDP at the apex (RFC 8482 §4.1)', 'example.com', 'ANY'),
+  tcp('ANY over TCP (RFC 8482 §4.1)', 'www.example.com', 'ANY'),
+  udp('ANY for a missing name is NXDOMAIN (RFC 8482 §4.1)', 'nope.example.com', 'ANY'),
+  udp('no OPT in, no OPT out (RFC 6891 §7)', 'www.example.com', 'A', '+noedns'),
+  udp('EDNS version 1 is BADVERS (RFC 6891 §6.1.3)', 'www.example.com', 'A', '+edns=1', '+noednsneg'),
+  udp('the DO bit is echoed (RFC 3225 §3)', 'www.example.com', 'A', '+dnssec'),
+  udp('an unknown EDNS option is not echoed (RFC 6891 §6.1.2)', 'www.example.com', 'A', '+ednsopt=65001:abcd'),
+  udp('a 650-byte TXT RRset fits the default 1232 (RFC 6891 §6.2.5)', 'big.example.com', 'TXT'),
+  udp('a 512-byte buffer sets TC (RFC 2181 §9)', 'big.example.com', 'TXT', '+bufsize=512'),
+  udp('no EDNS means 512 bytes, so TC (RFC 1035 §4.2.1)', 'big.example.com', 'TXT', '+noedns'),
+  udp('a 4 KiB RRset over UDP with a large buffer (RFC 6891 §6.2.5)', 'medium.huge.example.net', 'TXT', '+bufsize=4096'),
+  udp('a 4 KiB RRset over UDP with the default buffer sets TC (RFC 6891 §6.2.5)', 'medium.huge.example.net', 'TXT'),
+  udp('ECS echoed with scope 0 for static data (RFC 7871 §7.2.1)', 'www.example.com', 'A', '+subnet=192.0.2.0/24'),
+  udp('IPv6 ECS echoed with scope 0 (RFC 7871 §7.2.1)', 'www.example.com', 'AAAA', '+subnet=2001:db8::/56'),
+  udp('ECS source prefix 0 (RFC 7871 §7.1.2)', 'www.example.com', 'A', '+subnet=0.0.0.0/0'),
+  udp('ECS echoed on NXDOMAIN (RFC 7871 §7.2.1)', 'nope.example.com', 'A', '+subnet=198.51.100.0/24'),
+  udp('DO echoed on NXDOMAIN (RFC 3225 §3)', 'nope.example.com', 'A', '+dnssec'),
+  tcp('A over TCP (RFC 7766 §5)', 'www.example.com', 'A'),
+  tcp('NXDOMAIN over TCP (RFC 7766 §5)', 'nope.example.com', 'A'),
+  tcp('referral over TCP (RFC 7766 §5)', 'sub.example.com', 'A'),
+  tcp('wildcard over TCP (RFC 7766 §5)', 'foo.w.example.com', 'TXT'),
+  tcp('the TXT that truncates over UDP is whole over TCP (RFC 7766 §5)', 'big.example.com', 'TXT', '+bufsize=512'),
+  tcp('a 4 KiB RRset is whole over TCP (RFC 7766 §5)', 'medium.huge.example.net', 'TXT'),
 ];
 
 interface Exception {
@@ -127,9 +127,9 @@ const anyIsMinimal: Exception = {
 
 /** Legitimate differences, kept few; keyed by Case.what. */
 const EXCEPTIONS: ReadonlyMap<string, Exception> = new Map([
-  ['18: ANY over UDP is answered minimally', anyIsMinimal],
-  ['18: ANY over UDP at the apex', anyIsMinimal],
-  ['18: ANY over TCP', anyIsMinimal],
+  ['ANY over UDP is answered minimally (RFC 8482 §4.1)', anyIsMinimal],
+  ['ANY over UDP at the apex (RFC 8482 §4.1)', anyIsMinimal],
+  ['ANY over TCP (RFC 8482 §4.1)', anyIsMinimal],
 ]);
 
 function describeCase(c: Case): string {
