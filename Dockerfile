@@ -51,7 +51,7 @@ EXPOSE 5300/udp 5300/tcp 9153/tcp
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9153/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
-ENTRYPOINT ["node", "dist/cli/main.js"]
+ENTRYPOINT ["node", "dist/cli/bin.js"]
 # To listen on 53 inside the container instead, pass --listen 0.0.0.0:53. On a bridge network
 # Docker (>= 20.10) lets unprivileged users bind ports below 1024 in the container
 # (net.ipv4.ip_unprivileged_port_start=0); with --network host it does not, and a capability

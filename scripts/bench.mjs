@@ -621,7 +621,7 @@ async function main() {
     process.stderr.write('bench: dnsperf is not installed. Install it with: apt-get install dnsperf (Debian/Ubuntu)\n');
     process.exit(1);
   }
-  const cli = path.join(repoRoot, 'dist/cli/main.js');
+  const cli = path.join(repoRoot, 'dist/cli/bin.js');
   if (!existsSync(cli)) fail(`${path.relative(repoRoot, cli)} is missing: run "npm run bench" (it builds first) or "npm run build"`);
   const mixes = config.mixes ? MIXES.filter((m) => config.mixes.includes(m.name)) : MIXES;
   if (mixes.length === 0) fail(`BENCH_MIXES matched none of: ${MIXES.map((m) => m.name).join(', ')}`);

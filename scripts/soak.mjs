@@ -351,8 +351,8 @@ function rssKb(pid) {
 }
 
 async function startServer(zonesDir) {
-  const cli = path.join(repoRoot, 'dist/cli/main.js');
-  if (!fs.existsSync(cli)) fail('dist/cli/main.js is missing: run `npm run build` (npm run soak does)');
+  const cli = path.join(repoRoot, 'dist/cli/bin.js');
+  if (!fs.existsSync(cli)) fail('dist/cli/bin.js is missing: run `npm run build` (npm run soak does)');
   // --trace-gc prints one line per collection; after each full (mark-compact) collection it gives
   // the live heap, which is the leak signal RSS alone cannot give (RSS also follows V8's choice
   // of how much heap to keep committed).

@@ -18,7 +18,7 @@ import YAML from 'yaml';
 import { defaultGeoIpPath } from '../src/geo/service.js';
 import { findTool, requireTool } from './interop/tools.js';
 import { unboundConfig } from './interop/unbound.js';
-import { repoRoot } from './support/build.js';
+import { distDir, repoRoot } from './support/build.js';
 import { buildQuery, decode, udpExchange, type DecodedReply } from './support/dns-client.js';
 import { startTestServer, until, type TestServer } from './support/server.js';
 
@@ -152,7 +152,7 @@ describe('Dockerfile', () => {
   });
 
   it('starts the CLI and serves the image zones on 5300 (IPv4 and IPv6) with HTTP on 9153', () => {
-    expect(imageEntrypoint).toEqual(['node', 'dist/cli/main.js']);
+    expect(imageEntrypoint).toEqual(['node', 'dist/cli/bin.js']);
     expect(imageCommand[0]).toBe('serve');
     expect(cmdValues('--listen')).toEqual(['0.0.0.0:5300', '[::]:5300']);
     expect(cmdValues('--http')).toEqual(['0.0.0.0:9153']);
@@ -166,11 +166,10 @@ describe('Dockerfile', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The image's command, run with the compiled CLI. Compiled into its own folder so it cannot race
-// test/cli.test.ts, which rebuilds dist/ for itself.
+// The image's command, run with the compiled CLI: the run's one build (test/global-setup.ts),
+// entered where the image's ENTRYPOINT enters dist/.
 
-const imageDist = path.join(repoRoot, 'test-output', 'docker-image', 'dist');
-const imageCli = path.join(imageDist, 'cli', 'main.js');
+const imageCli = (): string => path.join(distDir(), path.relative('dist', imageEntrypoint.at(-1)!));
 
 /** The CMD with every listen address moved to loopback port 0 and the zones dir to the repo's. */
 function loopbackCommand(): string[] {
@@ -193,19 +192,8 @@ interface LogLine {
 }
 
 describe('the image command, run on loopback', () => {
-  beforeAll(() => {
-    fs.rmSync(imageDist, { recursive: true, force: true });
-    const tsc = spawnSync(
-      process.execPath,
-      [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', imageDist],
-      { cwd: repoRoot, encoding: 'utf8' },
-    );
-    // Type errors elsewhere in a shared checkout still emit JavaScript; only a missing CLI is fatal.
-    if (!fs.existsSync(imageCli)) throw new Error(`tsc did not produce ${imageCli}:\n${tsc.stdout}${tsc.stderr}`);
-  }, 180_000); // a full compile, on a CI box that runs every suite at once
-
   it('--help documents every flag the CMD passes', () => {
-    const help = spawnSync(process.execPath, [imageCli, '--help'], { encoding: 'utf8', timeout: 20_000 });
+    const help = spawnSync(process.execPath, [imageCli(), '--help'], { encoding: 'utf8', timeout: 20_000 });
     expect(help.status).toBe(0);
     const flags = imageCommand.filter((a) => a.startsWith('--'));
     expect(flags.length).toBeGreaterThan(0);
@@ -215,7 +203,7 @@ describe('the image command, run on loopback', () => {
   it('serves DNS and HTTP with the CMD flags and the compose demo token; the HEALTHCHECK passes, then fails once stopped', async () => {
     expect(demoToken, 'docker-compose.yml sets a default STEERDNS_HTTP_TOKEN').toBeDefined();
     const env = { ...process.env, STEERDNS_HTTP_TOKEN: demoToken! };
-    const child: ChildProcess = spawn(process.execPath, [imageCli, ...loopbackCommand()], { cwd: repoRoot, env });
+    const child: ChildProcess = spawn(process.execPath, [imageCli(), ...loopbackCommand()], { cwd: repoRoot, env });
     const lines: string[] = [];
     let stderr = '';
     child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));

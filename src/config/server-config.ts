@@ -1,0 +1,144 @@
+// The optional server config file (`--config steerdns.yaml`): one key per serve flag. YAML →
+// strict schema (an unknown key is an error, with a did-you-mean) → frozen data, every problem
+// with file:line. Command-line flags override the file (cli/args.ts merges them).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { type SteerError, steerError } from '../errors.js';
+import { byLine, issueErrors, knownKeysIn, parseYamlText } from '../lb/yaml-issues.js';
+
+const whole = (min: number, max: number) => z.number().int().min(min).max(max);
+/** Seconds, decimals allowed, from a millisecond to a day (as the --tcp-*-timeout flags). */
+const seconds = z.number().min(0.001).max(86_400);
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const serverConfigSchema = z.strictObject({
+  zones: z.string().min(1).optional(),
+  listen: z.array(z.string().min(1)).min(1).optional(),
+  geoip: z.string().min(1).optional(),
+  log_level: z.enum(LOG_LEVELS).optional(),
+  http: z.string().min(1).optional(),
+  http_token_file: z.string().min(1).optional(),
+  query_log: z.boolean().optional(),
+  query_log_sample: whole(1, Number.MAX_SAFE_INTEGER).optional(),
+  workers: whole(1, 1024).optional(),
+  rrl: z
+    .strictObject({
+      rate: whole(0, 1_000_000).optional(),
+      burst: whole(1, 1_000_000).optional(),
+      slip: whole(0, 100).optional(),
+      ipv4_prefix: whole(0, 32).optional(),
+      ipv6_prefix: whole(0, 128).optional(),
+      exempt: z.array(z.string().min(1)).optional(),
+    })
+    .optional(),
+  tcp: z
+    .strictObject({
+      max_connections: whole(1, 1_000_000).optional(),
+      max_per_client: whole(1, 1_000_000).optional(),
+      idle_timeout: seconds.optional(),
+      message_timeout: seconds.optional(),
+      max_queries: whole(1, 1_000_000_000).optional(),
+    })
+    .optional(),
+});
+
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+
+export interface LoadedServerConfig {
+  readonly file: string;
+  readonly config: Readonly<ServerConfig>;
+}
+
+/**
+ * Settings a SIGHUP applies to the running server. Every other key is read at start only: the
+ * sockets, workers and HTTP listener are bound once, and the rate limiter, query log and HTTP
+ * token check are built once with their settings (a changed one is logged as needing a restart).
+ */
+export const LIVE_KEYS: ReadonlySet<string> = new Set(['log_level']);
+
+/** Keys of the file that group flags: `--rrl-rate` is `rrl.rate`, `--tcp-max-queries` is `tcp.max_queries`. */
+const GROUPS = ['rrl', 'tcp'] as const;
+
+/** The config key of a flag: `log-level` → `log_level`, `rrl-ipv4-prefix` → `rrl.ipv4_prefix`. */
+export function configKeyOfFlag(flag: string): string {
+  for (const g of GROUPS) if (flag.startsWith(`${g}-`)) return `${g}.${flag.slice(g.length + 1).replace(/-/g, '_')}`;
+  return flag.replace(/-/g, '_');
+}
+
+/** Every key the file may hold, dotted (`rrl.rate`), in schema order. */
+export function configKeys(): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(serverConfigSchema.shape)) {
+    const inner = value.unwrap();
+    if (inner instanceof z.ZodObject) for (const sub of Object.keys(inner.shape)) out.push(`${key}.${sub}`);
+    else out.push(key);
+  }
+  return out;
+}
+
+/** The value at a dotted key, or undefined. */
+export function configValue(config: ServerConfig, key: string): unknown {
+  let v: unknown = config;
+  for (const part of key.split('.')) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
+  return v;
+}
+
+/** Keys whose values are paths: relative ones are taken from the config file's directory. */
+const PATH_KEYS: ReadonlySet<string> = new Set(['zones', 'geoip', 'http_token_file']);
+/** --geoip words that are not file names. */
+const GEOIP_WORDS: ReadonlySet<string> = new Set(['off', 'none', 'default']);
+
+/** A broken config file: every problem, with file:line. */
+export class ConfigFileError extends Error {
+  constructor(readonly errors: readonly SteerError[]) {
+    super(errors.map((e) => e.describe()).join('\n'));
+    this.name = 'ConfigFileError';
+  }
+}
+
+/** Reads, validates and freezes the config file; throws ConfigFileError listing every problem. */
+export function loadServerConfig(file: string): LoadedServerConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigFileError([steerError('STEER_FILE_READ', [file, (err as Error).message])]);
+  }
+  return parseServerConfig(text, file);
+}
+
+export function parseServerConfig(text: string, file: string): LoadedServerConfig {
+  const yaml = parseYamlText(text, file, 'STEER_CONFIG_INVALID');
+  if ('errors' in yaml) throw new ConfigFileError(yaml.errors);
+  if (yaml.raw === null || typeof yaml.raw !== 'object' || Array.isArray(yaml.raw)) {
+    throw new ConfigFileError([steerError('STEER_CONFIG_INVALID', ['expected a mapping of settings (key: value)'], { file, line: 1 })]);
+  }
+  const parsed = serverConfigSchema.safeParse(yaml.raw, { reportInput: true });
+  if (!parsed.success) {
+    const errors: SteerError[] = [];
+    const known = (p: readonly PropertyKey[]) => knownKeysIn(serverConfigSchema, p);
+    for (const issue of parsed.error.issues) errors.push(...issueErrors(issue, yaml.locator, file, 'STEER_CONFIG_INVALID', known));
+    throw new ConfigFileError(byLine(errors));
+  }
+  const config = resolvePaths(parsed.data, path.dirname(path.resolve(file)));
+  return Object.freeze({ file: path.resolve(file), config: deepFreeze(config) });
+}
+
+function resolvePaths(config: ServerConfig, dir: string): ServerConfig {
+  const out: Record<string, unknown> = { ...config };
+  for (const key of PATH_KEYS) {
+    const v = out[key];
+    if (typeof v === 'string' && !(key === 'geoip' && GEOIP_WORDS.has(v))) out[key] = path.resolve(dir, v);
+  }
+  return out as ServerConfig;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
