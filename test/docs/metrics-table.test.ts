@@ -1,5 +1,5 @@
-// The README's metrics table is the operator's reference: every metric name the code registers
-// must be in it, and every steerdns_ name it lists must still exist.
+// The metrics table in docs/operations.md is the operator's reference: every metric name the code
+// registers must be in it, and every steerdns_ name it lists must still exist.
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,9 +24,17 @@ function registeredNames(): Set<string> {
   return names;
 }
 
-describe('README metrics reference', () => {
-  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('### Metrics'), readme.indexOf('### Troubleshooting'));
+/** The "## Metrics" section of docs/operations.md, up to the next heading of that level. */
+function metricsSection(): string {
+  const doc = readFileSync(path.join(root, 'docs/operations.md'), 'utf8');
+  const start = doc.indexOf('\n## Metrics\n');
+  if (start === -1) return '';
+  const end = doc.indexOf('\n## ', start + 1);
+  return doc.slice(start, end === -1 ? undefined : end);
+}
+
+describe('docs/operations.md metrics reference', () => {
+  const section = metricsSection();
   const documented = new Set([...section.matchAll(/`(steerdns_[a-z0-9_]+)`/g)].map((m) => m[1]!));
   const registered = registeredNames();
 
