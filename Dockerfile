@@ -56,5 +56,5 @@ ENTRYPOINT ["node", "dist/cli/bin.js"]
 # Docker (>= 20.10) lets unprivileged users bind ports below 1024 in the container
 # (net.ipv4.ip_unprivileged_port_start=0); with --network host it does not, and a capability
 # granted to a non-root user is dropped at exec, so there run as root with only that capability:
-# --user 0 --cap-drop ALL --cap-add NET_BIND_SERVICE. See the README.
+# --user 0 --cap-drop ALL --cap-add NET_BIND_SERVICE. See docs/deploy.md.
 CMD ["serve", "--zones", "/app/zones", "--listen", "0.0.0.0:5300", "--listen", "[::]:5300", "--http", "0.0.0.0:9153"]

@@ -689,7 +689,7 @@ async function main() {
             `${HOST}:${port}`,
             '--log-level',
             'warn',
-            // One process (CPU is read from this pid; --workers is measured apart, README "Every core").
+            // One process (CPU is read from this pid; --workers is measured apart, docs/performance.md "Every core").
             '--workers',
             '1',
             ...(mix.serverArgs ?? ['--geoip', 'off']),

@@ -6,7 +6,7 @@
 //   - docker-compose.yml through `docker-compose config`, with its fixed addresses cross-checked
 //     against the demo zones and docker/unbound.conf;
 //   - the demo topology itself: docker/zones and docker/demo-backend.mjs, each backend on a
-//     loopback address instead of its compose address, giving the answers the README promises.
+//     loopback address instead of its compose address, giving the answers docs/deploy.md promises.
 // Nothing here sends a packet to a non-loopback address: the compose addresses are only read.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -239,7 +239,7 @@ describe('the image command, run on loopback', () => {
       expect(soa.rcode).toBe('NOERROR');
       expect(soa.flag_aa).toBe(true);
 
-      // HTTP: the token guards the API (README: curl -H "Authorization: Bearer $TOKEN" .../metrics) ...
+      // HTTP: the token guards the API (docs/deploy.md: curl -H "Authorization: Bearer $TOKEN" .../metrics) ...
       const base = `http://127.0.0.1:${http!.port}`;
       expect((await fetch(`${base}/metrics`)).status).toBe(401);
       const metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${demoToken}` } });
@@ -494,7 +494,7 @@ describe('the compose demo topology, on loopback', () => {
     expect(await (await fetch(`http://${a.host}:${a.port}/`)).text()).toBe('hello from backend-a\n');
   });
 
-  it('answers as the README says: Britain → backend-a, Japan → backend-c, the US and unknown clients → backend-b', async () => {
+  it('answers as docs/deploy.md says: Britain → backend-a, Japan → backend-c, the US and unknown clients → backend-b', async () => {
     expect(await backendFor('www.example.com', '81.2.69.0/24')).toBe('backend-a');
     expect(await backendFor('www.example.com', '1.0.16.0/24')).toBe('backend-c');
     expect(await backendFor('www.example.com', '8.8.8.0/24')).toBe('backend-b');

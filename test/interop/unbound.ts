@@ -1,6 +1,6 @@
 // Starts Unbound as a recursive resolver in front of steerdns: loopback only, a free port from the
 // OS, config, pidfile and working directory inside one temp dir. The stub-zone and ECS settings
-// are the ones the README's "check with a local Unbound" snippet shows; the guard settings below
+// are the ones docs/deploy.md's "Check with a local Unbound" step shows; the guard settings below
 // them keep Unbound from ever sending a packet off the machine.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
