@@ -5,18 +5,17 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDist, cliPath, repoRoot } from './support/build.js';
+import { cliPath, repoRoot } from './support/build.js';
 import { buildQuery, decode, udpExchange } from './support/dns-client.js';
 import { until } from './support/server.js';
 
 let dir: string;
 beforeAll(() => {
-  buildDist();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-cli-'));
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const run = (args: string[]) => spawnSync(process.execPath, [cliPath, ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 20_000 });
+const run = (args: string[]) => spawnSync(process.execPath, [cliPath(), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 20_000 });
 
 function writeZones(name: string, files: Record<string, string>): string {
   const zones = path.join(dir, name);
@@ -34,7 +33,7 @@ www IN A   192.0.2.2
 
 /** Start `serve`, wait for its "listening" log line, and return the bound port. */
 async function serve(args: string[]): Promise<{ child: ChildProcess; port: number; lines: string[] }> {
-  const child = spawn(process.execPath, [cliPath, 'serve', '--geoip', 'off', '--listen', '127.0.0.1:0', ...args], { cwd: repoRoot });
+  const child = spawn(process.execPath, [cliPath(), 'serve', '--geoip', 'off', '--listen', '127.0.0.1:0', ...args], { cwd: repoRoot });
   const lines: string[] = [];
   const rl = readline.createInterface({ input: child.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
@@ -97,7 +96,7 @@ describe('steerdns serve', () => {
 
   it('refuses to start on a broken configuration, naming file and line', () => {
     const zones = writeZones('refuse', { 'refuse.test.zone': `${goodZone}www IN CNAME other\n` });
-    const r = spawnSync(process.execPath, [cliPath, 'serve', '--zones', zones, '--geoip', 'off', '--listen', '127.0.0.1:0'], {
+    const r = spawnSync(process.execPath, [cliPath(), 'serve', '--zones', zones, '--geoip', 'off', '--listen', '127.0.0.1:0'], {
       encoding: 'utf8',
       timeout: 20_000,
     });

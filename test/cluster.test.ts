@@ -12,23 +12,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackend, type Backend } from './support/backends.js';
-import { privateBuild, repoRoot } from './support/build.js';
+import { cliPath, repoRoot } from './support/build.js';
 import { buildQuery, decode, frame, tcpExchange, udpExchange, type DecodedReply } from './support/dns-client.js';
 import { until } from './support/server.js';
 import { parsePrometheus, request, metricValue, type Sample } from './http/harness.js';
 
-// A private build: other test files rebuild dist/ while these processes start or fork.
-let cli: string;
-let removeBuild: () => void;
+// The run's one build (test/global-setup.ts).
+const cli = cliPath();
 let dir: string;
 beforeAll(() => {
-  ({ cli, remove: removeBuild } = privateBuild('steerdns-cluster-test'));
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-cluster-'));
-}, 120_000);
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-  removeBuild();
 });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const zoneText = (serial: number, www: string): string => `$TTL 300
 @   IN SOA ns hostmaster ${serial} 3600 600 86400 60

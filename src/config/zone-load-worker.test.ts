@@ -1,5 +1,6 @@
 // Big zones reloaded off the main thread (config-loader prepareReload + zone-load-worker). The
-// worker thread runs compiled JavaScript, so these tests build dist/ and use the modules there.
+// worker thread runs compiled JavaScript, so these tests use the modules of the run's one build
+// (test/global-setup.ts).
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -7,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDist, repoRoot } from '../../test/support/build.js';
+import { distDir } from '../../test/support/build.js';
 import type * as ConfigLoader from './config-loader.js';
 import type * as Server from '../server/server.js';
 import type * as Logger from '../server/logger.js';
@@ -19,14 +20,13 @@ let dist: Dist;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-offthread-'));
 
 beforeAll(async () => {
-  buildDist();
-  const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(path.join(repoRoot, 'dist', file)).href)) as T;
+  const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(path.join(distDir(), file)).href)) as T;
   dist = {
     cl: await load('config/config-loader.js'),
     server: await load('server/server.js'),
     logger: await load('server/logger.js'),
   };
-}, 180_000);
+});
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const ZONE = (serial: number, extra = ''): string => `$TTL 3600

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDist, cliPath, repoRoot } from '../support/build.js';
+import { cliPath, repoRoot } from '../support/build.js';
 import { serveCli, stopCli, type ServedCli } from '../support/serve-cli.js';
 import { buildQuery, decode, type DecodedReply } from '../support/dns-client.js';
 import { until } from '../support/server.js';
@@ -24,7 +24,6 @@ www IN A   192.0.2.2
 
 let zones: string;
 beforeAll(() => {
-  buildDist();
   zones = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-limits-'));
   fs.writeFileSync(path.join(zones, 'limits.test.zone'), ZONE);
 });
@@ -191,7 +190,7 @@ describe('steerdns serve with limits', () => {
   ])('refuses %j with exit 2 and the usage', (args, message) => {
     const r = spawnSync(
       process.execPath,
-      [cliPath, 'serve', '--zones', zones, '--geoip', 'off', '--listen', '127.0.0.1:0', '--http', 'off', ...args],
+      [cliPath(), 'serve', '--zones', zones, '--geoip', 'off', '--listen', '127.0.0.1:0', '--http', 'off', ...args],
       {
         cwd: repoRoot,
         encoding: 'utf8',

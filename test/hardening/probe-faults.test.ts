@@ -2,8 +2,9 @@
 // wired as src/server/server.ts wires them. Each fault must give the right state with the
 // right reason; thousands of probes must leak no descriptor, socket or timer; and thousands of
 // hanging origins must not delay the probes of the healthy ones past their interval.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
@@ -13,7 +14,7 @@ import { HealthTable } from '../../src/health/table.js';
 import { closedPort, target, waitFor } from '../support/loopback.js';
 import type { MonitorSpec, ProbeTarget, TargetHealth } from '../../src/health/types.js';
 import { MAX_BODY_BYTES } from '../../src/health/monitors/http.js';
-import { repoRoot } from '../support/build.js';
+import { distDir, repoRoot } from '../support/build.js';
 import { Backends, type Certificates, certificates } from './fault-backends.js';
 
 /** The per-attempt timeout of the fault cases; "slow" origins answer at 0.3 s, "late" ones at 2 s. */
@@ -297,8 +298,8 @@ describe('probe faults: state and reason through Prober + HealthTable', () => {
 
 describe('probe faults: certificates against a trusted CA (child process with NODE_EXTRA_CA_CERTS)', () => {
   // Node reads NODE_EXTRA_CA_CERTS only when it starts, so these probes run in a child process
-  // (a private build of src/health) against origins served from here.
-  const buildRoot = path.join(repoRoot, 'node_modules/.cache/steerdns-probe-faults');
+  // (src/health from the run's one build, test/global-setup.ts) against origins served from here.
+  let caDir = '';
   let results: Record<string, { up: boolean; known: boolean; reason: string; durationMs: number }> = {};
   const tlsCases: { id: string; on: keyof Certificates; spec: Partial<MonitorSpec>; up: boolean; reason: string }[] = [
     { id: 'good-chain', on: 'good', spec: {}, up: true, reason: 'HTTP 200' },
@@ -317,21 +318,8 @@ describe('probe faults: certificates against a trusted CA (child process with NO
   ];
 
   beforeAll(async () => {
-    fs.rmSync(buildRoot, { recursive: true, force: true });
-    const tsc = spawnSync(
-      process.execPath,
-      [
-        path.join(repoRoot, 'node_modules/typescript/bin/tsc'),
-        ...['--outDir', buildRoot, '--rootDir', 'src', '--target', 'ES2022', '--module', 'NodeNext'],
-        ...['--moduleResolution', 'NodeNext', '--types', 'node', '--skipLibCheck', '--esModuleInterop'],
-        ...['src/health/prober.ts', 'src/health/table.ts', 'src/health/testing/loopback.ts'],
-      ],
-      { cwd: repoRoot, encoding: 'utf8' },
-    );
-    // Type errors elsewhere are the typecheck's business; what matters is that JS came out.
-    if (!fs.existsSync(path.join(buildRoot, 'health/prober.js'))) throw new Error(`build failed:\n${tsc.stdout}${tsc.stderr}`);
-    fs.writeFileSync(path.join(buildRoot, 'package.json'), '{ "type": "module" }\n');
-    const caFile = path.join(buildRoot, 'ca.pem');
+    caDir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-probe-faults-ca-'));
+    const caFile = path.join(caDir, 'ca.pem');
     fs.writeFileSync(caFile, certs.caCert);
 
     const servers = new Map<keyof Certificates, number>();
@@ -346,7 +334,7 @@ describe('probe faults: certificates against a trusted CA (child process with NO
     // Asynchronous: the origins answer from this process's event loop.
     const child = spawn(process.execPath, [path.join(repoRoot, 'test/hardening/probe-faults-child.mjs')], {
       cwd: repoRoot,
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile, PF_BUILD: buildRoot, PF_TARGETS: JSON.stringify(wanted) },
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile, PF_BUILD: distDir(), PF_TARGETS: JSON.stringify(wanted) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -359,7 +347,7 @@ describe('probe faults: certificates against a trusted CA (child process with NO
   }, 60_000);
 
   afterAll(() => {
-    fs.rmSync(buildRoot, { recursive: true, force: true });
+    if (caDir) fs.rmSync(caDir, { recursive: true, force: true });
   });
 
   it.each(tlsCases)('$id → up=$up, $reason', (tc) => {

@@ -8,23 +8,18 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { privateBuild, repoRoot } from '../support/build.js';
+import { cliPath } from '../support/build.js';
 import { buildQuery, decode, udpExchange } from '../support/dns-client.js';
 import { until } from '../support/server.js';
 import { connectFrom, FrameReader, framed } from './support.js';
 
-// A private build: other test files rebuild dist/ while these processes start or fork.
-let cli: string;
-let removeBuild: () => void;
+// The run's one build (test/global-setup.ts).
+const cli = cliPath();
 let dir: string;
 beforeAll(() => {
-  ({ cli, remove: removeBuild } = privateBuild('steerdns-hardening-process'));
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-proc-'));
-}, 120_000);
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-  removeBuild();
 });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const goodZone = `$TTL 300
 @   IN SOA ns hostmaster 1 3600 600 86400 60

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDist, cliPath, repoRoot } from '../support/build.js';
+import { cliPath, repoRoot } from '../support/build.js';
 import { serveCli, stopCli, type ServedCli } from '../support/serve-cli.js';
 import { buildQuery, decode, udpExchange } from '../support/dns-client.js';
 import { parsePrometheus, request, metricValue } from './harness.js';
@@ -19,7 +19,6 @@ www IN A   192.0.2.2
 
 let zones: string;
 beforeAll(() => {
-  buildDist();
   zones = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-serve-http-'));
   fs.writeFileSync(path.join(zones, 'cli.test.zone'), ZONE);
 });
@@ -88,7 +87,7 @@ describe('steerdns serve --http', () => {
   it('refuses a non-loopback --http without a token, before serving anything', () => {
     const r = spawnSync(
       process.execPath,
-      [cliPath, 'serve', '--zones', zones, '--geoip', 'off', '--listen', '127.0.0.1:0', '--http', '0.0.0.0:0'],
+      [cliPath(), 'serve', '--zones', zones, '--geoip', 'off', '--listen', '127.0.0.1:0', '--http', '0.0.0.0:0'],
       {
         cwd: repoRoot,
         encoding: 'utf8',
@@ -105,7 +104,7 @@ describe('steerdns serve --http', () => {
 
   it('rejects a bad --http address and a bad --query-log-sample with usage', () => {
     const run = (args: string[]) =>
-      spawnSync(process.execPath, [cliPath, 'serve', '--zones', zones, '--geoip', 'off', ...args], {
+      spawnSync(process.execPath, [cliPath(), 'serve', '--zones', zones, '--geoip', 'off', ...args], {
         cwd: repoRoot,
         encoding: 'utf8',
         timeout: 20_000,

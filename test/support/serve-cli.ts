@@ -22,7 +22,7 @@ export interface ServeCliOptions {
 
 /** `serve --zones DIR --geoip off --listen 127.0.0.1:0 ...args`; rejects if it exits or takes 15 s. */
 export function serveCli(zones: string, args: readonly string[], opts: ServeCliOptions = {}): Promise<ServedCli> {
-  const child = spawn(process.execPath, [cliPath, 'serve', '--zones', zones, '--geoip', 'off', '--listen', '127.0.0.1:0', ...args], {
+  const child = spawn(process.execPath, [cliPath(), 'serve', '--zones', zones, '--geoip', 'off', '--listen', '127.0.0.1:0', ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...opts.env },
   });
