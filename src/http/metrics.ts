@@ -1,24 +1,28 @@
 // Prometheus metrics of one server, on a registry of its own (never prom-client's global one).
 //
+// Every metric is a row of a table (metrics/*-metrics.ts) read when /metrics is scraped.
 // Per-query counters are plain number cells looked up by small integer keys (see
 // cell-counter.ts); everything that describes state (health, zones, generations) is read from
-// the running server when /metrics is scraped, so it is always current and costs nothing in
-// between. Probe durations are seen by wrapping HealthTable.report, the one place every probe
-// result passes through.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+// the running server, so it is always current and costs nothing in between. Probe durations
+// are seen by wrapping HealthTable.report, the one place every probe result passes through.
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { LoadOutcome } from '../config/config-loader.js';
 import type { QueryObserver } from '../query/observer.js';
 import type { Transport } from '../query/pipeline.js';
 import type { RunningServer } from '../server/server.js';
-import type { RrlStats } from '../transport/rrl.js';
 import type { ServingState } from '../config/state.js';
-import { evaluatePool } from '../lb/prepare.js';
 import { rcodeToString, typeToString } from '../wire/format.js';
 import type { Query, RR, Reply } from '../wire/types.js';
 import { isTruncated, type AnswerTap } from './answer-tap.js';
 import { recordsOf, type RecordSource } from './attribution.js';
-import { CellCounter, type Cell } from './cell-counter.js';
-import { CellHistogram, type HistogramCell } from './cell-histogram.js';
+import type { Cell } from './cell-counter.js';
+import type { HistogramCell } from './cell-histogram.js';
+import { HEALTH_ROWS } from './metrics/health-metrics.js';
+import { OBSERVED_ROWS, observedCounts, type ObservedCounts } from './metrics/observed-metrics.js';
+import { queryCounters, queryRows, type QueryCounters } from './metrics/query-metrics.js';
+import { registerTable, type MetricDescription } from './metrics/registry-table.js';
+import { STATE_ROWS } from './metrics/state-metrics.js';
+import { TRANSPORT_ROWS } from './metrics/transport-metrics.js';
 import { TrafficRing, type TrafficOptions } from './traffic.js';
 
 export interface MetricsOptions {
@@ -66,19 +70,20 @@ export function trafficKey(zone: string, lb: string, pool: string): string {
 
 export class SteerMetrics implements QueryObserver, AnswerTap {
   readonly registry = new Registry();
+  /** Every steerdns_ metric this instance registered, in registration order. */
+  readonly table: readonly MetricDescription[];
   readonly traffic: TrafficRing;
   #server: RunningServer | null = null;
   #lastReload: ReloadRecord | null = null;
 
   // Hot-path counters and their per-label-combination caches.
-  readonly #queries: CellCounter<'zone' | 'qtype' | 'rcode' | 'transport'>;
+  readonly #queries: QueryCounters['queries'];
   readonly #queryCells = new Map<string, Map<number, Cell>>();
-  readonly #dropped: CellCounter<'reason' | 'transport'>;
   readonly #droppedCells: Cell[];
   readonly #truncatedCells: { udp: Cell; tcp: Cell };
   readonly #ecsCells: { v4: Cell; v6: Cell };
-  readonly #lbAnswers: CellCounter<'zone' | 'lb' | 'pool'>;
-  readonly #originAnswers: CellCounter<'zone' | 'lb' | 'pool' | 'origin'>;
+  readonly #lbAnswers: QueryCounters['lbAnswers'];
+  readonly #originAnswers: QueryCounters['originAnswers'];
   /** Prebuilt load-balancer record → where it came from; records of replaced states go with GC. */
   #attribution = new WeakMap<RR, Attribution>();
   #hasAttribution = false;
@@ -87,81 +92,45 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
   #attributedLb: ServingState['lb'] | null = null;
   #attributedConfig = -1;
 
-  readonly #latency: CellHistogram<'transport'>;
+  readonly #latency: QueryCounters['latency'];
   readonly #latencyCells: { udp: HistogramCell; tcp: HistogramCell };
-  readonly #probeDuration: Histogram<'target'> | null = null;
-  readonly #reloads: Counter<'result'> | null = null;
+  /** Probe durations and reloads; null in a cluster worker (scope "queries"). */
+  readonly #observed: ObservedCounts | null = null;
 
   constructor(options: MetricsOptions = {}) {
     const r = this.registry;
     this.traffic = new TrafficRing(options.traffic);
+    // prom-client reads these when scraped too (event-loop delay and GC from Node's own monitors).
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: r });
 
-    this.#queries = new CellCounter(
-      r,
-      'steerdns_queries_total',
-      'DNS queries answered, by zone ("-": none), query type, rcode and transport.',
-      ['zone', 'qtype', 'rcode', 'transport'],
-    );
-    this.#dropped = new CellCounter(r, 'steerdns_queries_dropped_total', 'Messages dropped unanswered (too short, or a response).', [
-      'reason',
-      'transport',
-    ]);
+    const q = queryCounters();
+    this.#queries = q.queries;
     this.#droppedCells = ['short', 'response', 'other'].flatMap((reason) =>
-      (['udp', 'tcp'] as const).map((transport) => this.#dropped.cell({ reason, transport })),
+      (['udp', 'tcp'] as const).map((transport) => q.dropped.cell({ reason, transport })),
     );
-    const truncated = new CellCounter(r, 'steerdns_truncated_total', "Replies sent with TC=1 (did not fit the client's UDP size).", [
-      'transport',
-    ]);
-    this.#truncatedCells = { udp: truncated.cell({ transport: 'udp' }), tcp: truncated.cell({ transport: 'tcp' }) };
-    const ecs = new CellCounter(r, 'steerdns_ecs_queries_total', 'Queries that carried an EDNS Client Subnet option, by address family.', [
-      'family',
-    ]);
-    this.#ecsCells = { v4: ecs.cell({ family: 'ipv4' }), v6: ecs.cell({ family: 'ipv6' }) };
-    this.#lbAnswers = new CellCounter(
-      r,
-      'steerdns_lb_answers_total',
-      'Replies whose answer came from a load balancer, by zone, load balancer and pool.',
-      ['zone', 'lb', 'pool'],
-    );
-    this.#originAnswers = new CellCounter(
-      r,
-      'steerdns_lb_origin_answers_total',
-      'Records answered per origin, by zone, load balancer, pool and origin.',
-      ['zone', 'lb', 'pool', 'origin'],
-    );
+    this.#truncatedCells = { udp: q.truncated.cell({ transport: 'udp' }), tcp: q.truncated.cell({ transport: 'tcp' }) };
+    this.#ecsCells = { v4: q.ecs.cell({ family: 'ipv4' }), v6: q.ecs.cell({ family: 'ipv6' }) };
+    this.#lbAnswers = q.lbAnswers;
+    this.#originAnswers = q.originAnswers;
+    this.#latency = q.latency;
+    this.#latencyCells = { udp: q.latency.cell({ transport: 'udp' }), tcp: q.latency.cell({ transport: 'tcp' }) };
 
-    const every = Math.max(1, Math.floor(options.latencySampleEvery ?? 1));
-    this.#latency = new CellHistogram(
-      r,
-      'steerdns_query_duration_seconds',
-      `Time to answer one query (decode to encoded reply), by transport${every > 1 ? `; sampled, 1 query in ${every}` : ''}.`,
-      ['transport'],
-      [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1],
-    );
-    this.#latencyCells = { udp: this.#latency.cell({ transport: 'udp' }), tcp: this.#latency.cell({ transport: 'tcp' }) };
-
-    this.#registerTransportMetrics();
+    const server = (): RunningServer | null => this.#server;
+    const table = [
+      ...registerTable(r, queryRows(Math.max(1, Math.floor(options.latencySampleEvery ?? 1))), () => q),
+      ...registerTable(r, TRANSPORT_ROWS, server),
+    ];
     // A cluster worker stops here: its primary reports configuration, health and reloads.
-    if (options.scope === 'queries') return;
-
-    this.#probeDuration = new Histogram({
-      name: 'steerdns_probe_duration_seconds',
-      help: 'Health probe durations per target (monitor@address:port), retries included.',
-      labelNames: ['target'],
-      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [r],
-    });
-    this.#reloads = new Counter({
-      name: 'steerdns_reloads_total',
-      help: 'Configuration reloads after the first load; "failed" when any file was rejected (its previous version keeps serving).',
-      labelNames: ['result'],
-      registers: [r],
-    });
-    this.#reloads.inc({ result: 'ok' }, 0);
-    this.#reloads.inc({ result: 'failed' }, 0);
-    // Below: read from the server's state when scraped.
-    this.#registerStateMetrics();
+    if (options.scope !== 'queries') {
+      const observed = observedCounts();
+      this.#observed = observed;
+      table.push(
+        ...registerTable(r, OBSERVED_ROWS, () => observed),
+        ...registerTable(r, STATE_ROWS, server),
+        ...registerTable(r, HEALTH_ROWS, server),
+      );
+    }
+    this.table = table;
   }
 
   /** Starts reading from a running server: state swaps, probe results, reloads. Returns detach. */
@@ -176,9 +145,9 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
 
     const health = server.health;
     const report = health.report;
-    const duration = this.#probeDuration;
+    const duration = this.#observed?.probeDuration ?? null;
     const wrapped: typeof report = function (this: typeof health, key, result) {
-      duration?.observe({ target: key }, result.durationMs / 1000);
+      duration?.observe(duration.cell({ target: key }), result.durationMs / 1000);
       return report.call(this, key, result);
     };
     if (duration !== null) health.report = wrapped;
@@ -303,7 +272,7 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
 
   #recordReload(outcome: LoadOutcome): void {
     const ok = outcome.errors.length === 0;
-    this.#reloads?.inc({ result: ok ? 'ok' : 'failed' });
+    if (this.#observed !== null) this.#observed.reloads[ok ? 'ok' : 'failed']++;
     this.#lastReload = {
       at: Date.now(),
       ok,
@@ -312,253 +281,5 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
       removed: outcome.removed,
       errors: outcome.errors.map((e) => e.describe()),
     };
-  }
-
-  /**
-   * What the sockets count (TCP limits, RRL), read from the server when scraped: in a cluster,
-   * from each worker (scope "queries"), summed by the primary.
-   */
-  #registerTransportMetrics(): void {
-    const r = this.registry;
-    const server = (): RunningServer | null => this.#server;
-    new Gauge({
-      name: 'steerdns_tcp_connections',
-      help: 'Open DNS-over-TCP connections.',
-      registers: [r],
-      collect() {
-        const s = server();
-        if (s) this.set(s.tcpConnections());
-      },
-    });
-    new Counter({
-      name: 'steerdns_tcp_accepted_total',
-      help: 'DNS-over-TCP connections accepted.',
-      registers: [r],
-      collect() {
-        this.reset();
-        const s = server();
-        if (s) this.inc(s.tcpStats().accepted);
-      },
-    });
-    new Counter({
-      name: 'steerdns_tcp_refused_total',
-      help: 'DNS-over-TCP connections refused: "per_client" (the address held --tcp-max-per-client), "full" (every slot busy writing replies).',
-      labelNames: ['reason'],
-      registers: [r],
-      collect() {
-        this.reset();
-        const s = server();
-        if (!s) return;
-        const t = s.tcpStats();
-        this.inc({ reason: 'per_client' }, t.refusedPerClient);
-        this.inc({ reason: 'full' }, t.refusedFull);
-      },
-    });
-    new Counter({
-      name: 'steerdns_tcp_closed_total',
-      help: 'DNS-over-TCP connections closed by a limit: "evicted" (room for a new one), "idle_timeout", "message_timeout" (a message too slow to arrive), "query_limit" (--tcp-max-queries answered).',
-      labelNames: ['reason'],
-      registers: [r],
-      collect() {
-        this.reset();
-        const s = server();
-        if (!s) return;
-        const t = s.tcpStats();
-        this.inc({ reason: 'evicted' }, t.evicted);
-        this.inc({ reason: 'idle_timeout' }, t.idleTimeouts);
-        this.inc({ reason: 'message_timeout' }, t.messageTimeouts);
-        this.inc({ reason: 'query_limit' }, t.queryLimit);
-      },
-    });
-
-    // Response rate limiting: the counters stay at 0 while RRL is off (steerdns_rrl_enabled 0).
-    const rrlStats = (): RrlStats | null => server()?.rrl?.stats() ?? null;
-    new Gauge({
-      name: 'steerdns_rrl_enabled',
-      help: '1 when UDP response rate limiting is on (--rrl-rate above 0).',
-      registers: [r],
-      // A cluster's primary sums its workers' metrics: on in any worker is on.
-      aggregator: 'max',
-      collect() {
-        this.set(server()?.rrl ? 1 : 0);
-      },
-    });
-    new Counter({
-      name: 'steerdns_rrl_responses_total',
-      help: 'UDP responses checked by response rate limiting.',
-      registers: [r],
-      collect() {
-        this.reset();
-        const st = rrlStats();
-        if (st) this.inc(st.responses);
-      },
-    });
-    new Counter({
-      name: 'steerdns_rrl_limited_total',
-      help: 'UDP responses over the rate limit, by action ("slip": sent as a TC=1 stub, "drop": not sent) and response class (positive, nodata, nxdomain, referral, error).',
-      labelNames: ['action', 'class'],
-      registers: [r],
-      collect() {
-        this.reset();
-        const st = rrlStats();
-        if (!st) return;
-        for (const [cls, n] of Object.entries(st.byClass)) {
-          this.inc({ action: 'slip', class: cls }, n.slipped);
-          this.inc({ action: 'drop', class: cls }, n.dropped);
-        }
-      },
-    });
-    new Counter({
-      name: 'steerdns_rrl_exempt_total',
-      help: 'UDP responses to --rrl-exempt networks (never limited).',
-      registers: [r],
-      collect() {
-        this.reset();
-        const st = rrlStats();
-        if (st) this.inc(st.exempt);
-      },
-    });
-    new Counter({
-      name: 'steerdns_rrl_evictions_total',
-      help: 'Rate-limit buckets still counting that were taken over for another client network (the table is too small for the traffic).',
-      registers: [r],
-      collect() {
-        this.reset();
-        const st = rrlStats();
-        if (st) this.inc(st.evicted);
-      },
-    });
-    new Gauge({
-      name: 'steerdns_rrl_buckets',
-      help: 'Rate-limit buckets in use, by state ("used", and the table\'s "capacity").',
-      labelNames: ['state'],
-      registers: [r],
-      collect() {
-        this.reset();
-        const st = rrlStats();
-        if (!st) return;
-        this.set({ state: 'used' }, st.buckets);
-        this.set({ state: 'capacity' }, st.capacity);
-      },
-    });
-  }
-
-  /** Gauges and counters computed from the server's state when scraped. */
-  #registerStateMetrics(): void {
-    const r = this.registry;
-    const server = (): RunningServer | null => this.#server;
-    new Gauge({
-      name: 'steerdns_config_generation',
-      help: 'Bumps each time zone or load-balancer files are (re)loaded into the serving state.',
-      registers: [r],
-      collect() {
-        const s = server();
-        if (s) this.set(s.state.current.configGeneration);
-      },
-    });
-    new Gauge({
-      name: 'steerdns_health_generation',
-      help: 'Bumps on every health change the serving state has taken in.',
-      registers: [r],
-      collect() {
-        const s = server();
-        if (s) this.set(s.state.current.health.generation);
-      },
-    });
-    new Gauge({
-      name: 'steerdns_ready',
-      help: '1 once zones are loaded and the first probe round is done.',
-      registers: [r],
-      collect() {
-        const s = server();
-        this.set(s && s.isReady() && s.state.current.origins.size > 0 ? 1 : 0);
-      },
-    });
-
-    const zoneGauge = (
-      name: string,
-      help: string,
-      value: (z: ServingState['origins'] extends ReadonlyMap<string, infer O> ? O : never) => number,
-    ): void => {
-      new Gauge({
-        name,
-        help,
-        labelNames: ['zone'],
-        registers: [r],
-        collect() {
-          this.reset();
-          const s = server();
-          if (s) for (const o of s.state.current.origins.values()) this.set({ zone: o.origin }, value(o));
-        },
-      });
-    };
-    zoneGauge('steerdns_zone_serial', 'SOA serial of each served zone.', (o) => o.zone.serial);
-    zoneGauge('steerdns_zone_records', 'Records in each served zone file.', (o) => o.zone.recordCount);
-    zoneGauge('steerdns_zone_loaded_timestamp_seconds', 'When each zone was last loaded (Unix time).', (o) => o.loadedAt / 1000);
-
-    new Counter({
-      name: 'steerdns_probes_total',
-      help: 'Health probes per target (monitor@address:port) and result.',
-      labelNames: ['target', 'result'],
-      registers: [r],
-      collect() {
-        this.reset();
-        const s = server();
-        if (!s) return;
-        for (const t of s.health.stats()) {
-          this.inc({ target: t.key, result: 'pass' }, t.probesPassed);
-          this.inc({ target: t.key, result: 'fail' }, t.probesFailed);
-        }
-      },
-    });
-    new Gauge({
-      name: 'steerdns_target_up',
-      help: 'Health of each probed target: 1 up, 0 down (a target not probed yet counts as up).',
-      labelNames: ['target'],
-      registers: [r],
-      collect() {
-        this.reset();
-        const s = server();
-        if (s) for (const t of s.health.stats()) this.set({ target: t.key }, t.up ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'steerdns_origin_up',
-      help: 'Health of each enabled origin as steering sees it: 1 up, 0 down.',
-      labelNames: ['zone', 'pool', 'origin'],
-      registers: [r],
-      collect() {
-        this.reset();
-        const s = server();
-        if (!s) return;
-        const state = s.state.current;
-        for (const o of state.origins.values()) {
-          for (const pool of o.lb?.pools.values() ?? []) {
-            for (const origin of pool.origins) {
-              if (!origin.enabled) continue;
-              const up = origin.healthKey === null || state.health.isUp(origin.healthKey);
-              this.set({ zone: o.origin, pool: pool.name, origin: origin.name }, up ? 1 : 0);
-            }
-          }
-        }
-      },
-    });
-    new Gauge({
-      name: 'steerdns_pool_healthy',
-      help: 'Health of each pool: 1 when enabled and at least minimum_origins origins are up.',
-      labelNames: ['zone', 'pool'],
-      registers: [r],
-      collect() {
-        this.reset();
-        const s = server();
-        if (!s) return;
-        const state = s.state.current;
-        for (const o of state.origins.values()) {
-          for (const pool of o.lb?.pools.values() ?? []) {
-            this.set({ zone: o.origin, pool: pool.name }, evaluatePool(pool, state.health).healthy ? 1 : 0);
-          }
-        }
-      },
-    });
   }
 }
