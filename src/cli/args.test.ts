@@ -1,6 +1,12 @@
+import fs from 'node:fs';
 import os from 'node:os';
-import { describe, expect, it } from 'vitest';
-import { parseCli } from './args.js';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigFileError, configKeyOfFlag, configKeys } from '../config/server-config.js';
+import { CLI_FLAGS, FLAG_ONLY, parseCli, parseCommandLine } from './args.js';
+import { diffedKeys } from './settings-diff.js';
+import { COMMANDS, usage } from './usage.js';
+import { packageVersion } from './version.js';
 
 describe('serve --workers', () => {
   const workers = (argv: string[], env: NodeJS.ProcessEnv = {}): number => parseCli(['serve', ...argv], env).options.workers;
@@ -17,5 +23,113 @@ describe('serve --workers', () => {
       expect(() => workers([`--workers=${bad}`])).toThrow(/--workers .*expected a whole number from 1 to 1024/);
     }
     expect(() => workers([], { STEERDNS_WORKERS: 'lots' })).toThrow(/STEERDNS_WORKERS lots/);
+  });
+});
+
+describe('flags, config file, defaults', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-args-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string): string => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, text);
+    return f;
+  };
+
+  it('without a file: the defaults', () => {
+    const { options, configFile } = parseCli(['serve'], {});
+    expect(configFile).toBeNull();
+    expect(options).toMatchObject({
+      zones: 'zones',
+      listen: ['127.0.0.1:5300', '[::1]:5300'],
+      geoip: 'default',
+      logLevel: 'info',
+      http: '127.0.0.1:9153',
+      httpToken: undefined,
+      queryLog: false,
+      queryLogSample: 1,
+      rrl: null,
+      tcp: {},
+    });
+  });
+
+  it('a flag beats the file, the file beats the default', () => {
+    const f = file(
+      'precedence.yaml',
+      'log_level: warn\nquery_log_sample: 7\nlisten: [127.0.0.1:0]\nrrl: { rate: 9, slip: 0 }\ntcp: { idle_timeout: 1.5 }\n',
+    );
+    const fromFile = parseCli(['serve', '--config', f], {}).options;
+    expect(fromFile).toMatchObject({ logLevel: 'warn', queryLogSample: 7, listen: ['127.0.0.1:0'], zones: 'zones' });
+    expect(fromFile.rrl).toEqual({ rate: 9, slip: 0, exempt: [] });
+    expect(fromFile.tcp).toEqual({ idleTimeoutMs: 1500 });
+    const overridden = parseCli(['serve', '--config', f, '--log-level', 'debug', '--rrl-rate', '3', '--listen', '[::1]:0'], {}).options;
+    expect(overridden).toMatchObject({ logLevel: 'debug', queryLogSample: 7, listen: ['[::1]:0'] });
+    expect(overridden.rrl).toEqual({ rate: 3, slip: 0, exempt: [] });
+  });
+
+  it('workers: flag, then STEERDNS_WORKERS, then the file', () => {
+    const f = file('workers.yaml', 'workers: 5\n');
+    expect(parseCli(['serve', '--config', f], {}).options.workers).toBe(5);
+    expect(parseCli(['serve', '--config', f], { STEERDNS_WORKERS: '3' }).options.workers).toBe(3);
+    expect(parseCli(['serve', '--config', f, '--workers', '2'], { STEERDNS_WORKERS: '3' }).options.workers).toBe(2);
+  });
+
+  it('an unknown key or a wrong type throws every error with file:line', () => {
+    const f = file('broken.yaml', 'zones: z\nqurey_log: true\nworkers: many\n');
+    let caught: unknown;
+    try {
+      parseCli(['serve', '--config', f], {});
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigFileError);
+    const text = (caught as ConfigFileError).errors.map((e) => e.describe());
+    expect(text[0]).toMatch(new RegExp(`^${f.replace(/[.]/g, '\\.')}:2: qurey_log: unknown key \\(did you mean "query_log"\\?\\)`));
+    expect(text[1]).toMatch(/:3: workers: expected number/);
+  });
+
+  it('the token file: read without its newline, refused when others may read it', () => {
+    const token = file('token', 'abcdefghijklmnop0123\n');
+    fs.chmodSync(token, 0o600);
+    const f = file('token.yaml', 'http_token_file: token\n');
+    expect(parseCli(['serve', '--config', f], {}).options.httpToken).toBe('abcdefghijklmnop0123');
+    expect(parseCli(['serve', '--config', f, '--http-token', 'fromtheflag-0123456'], {}).options.httpToken).toBe('fromtheflag-0123456');
+    fs.chmodSync(token, 0o644);
+    expect(() => parseCli(['serve', '--config', f], {})).toThrow(/may be read by group or others \(mode 644\)/);
+  });
+
+  it('every flag has a config key and every config key a flag, but the flags FLAG_ONLY names', () => {
+    const flags = Object.keys(CLI_FLAGS).filter((f) => !(f in FLAG_ONLY));
+    const keys = configKeys();
+    expect(flags.map(configKeyOfFlag).sort()).toEqual([...keys].sort());
+    for (const f of Object.keys(FLAG_ONLY)) expect(f in CLI_FLAGS).toBe(true);
+  });
+
+  it('a SIGHUP diff covers every config key', () => {
+    const groups = new Set(configKeys().map((k) => k.split('.')[0]));
+    expect([...diffedKeys()].sort()).toEqual([...groups].sort());
+  });
+});
+
+describe('commands', () => {
+  it('help COMMAND, COMMAND --help, --version', () => {
+    expect(parseCommandLine(['help', 'serve'])).toMatchObject({ command: 'help', positionals: ['serve'] });
+    expect(parseCommandLine(['check', '--help'])).toMatchObject({ command: 'help', positionals: ['check'] });
+    expect(parseCommandLine(['--version']).command).toBe('version');
+    expect(parseCommandLine(['-V']).command).toBe('version');
+    expect(parseCommandLine([]).command).toBe('help');
+  });
+
+  it('one command usage names only that command', () => {
+    expect(usage('check')).toMatch(/steerdns check/);
+    expect(usage('check')).not.toMatch(/steerdns serve/);
+    for (const c of COMMANDS) expect(usage()).toContain(`steerdns ${c}`);
+  });
+
+  it('the version is the one in package.json', () => {
+    const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(packageVersion()).toBe(pkg.version);
   });
 });
