@@ -2,7 +2,9 @@
 // hot path; clarity over speed.
 import { nameToText } from './name.js';
 import { formatIp } from './rdata.js';
+import { characterStrings, typedRawText } from './rdata-text.js';
 import { Opcode, Rcode, RRClass, RRType, type RR } from './types.js';
+import { quotedString } from './wire-fields.js';
 
 const typeNames = new Map<number, string>([
   ...Object.entries(RRType).map(([name, code]) => [code, name] as [number, string]),
@@ -109,38 +111,12 @@ export function genericRdataText(bytes: Uint8Array): string {
   return `\\# ${bytes.length} ${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`;
 }
 
-/** One <character-string> as a quoted string: '"' and '\' escaped, non-printables as \DDD. */
-function quoted(bytes: Uint8Array, from: number, to: number): string {
-  let s = '"';
-  for (let i = from; i < to; i++) {
-    const c = bytes[i]!;
-    if (c === 0x22 || c === 0x5c) s += `\\${String.fromCharCode(c)}`;
-    else if (c >= 0x20 && c < 0x7f) s += String.fromCharCode(c);
-    else s += `\\${String(c).padStart(3, '0')}`;
-  }
-  return `${s}"`;
-}
-
-/** A sequence of <character-string>s (TXT, HINFO); null if the lengths do not add up. */
-function characterStrings(bytes: Uint8Array, expectCount?: number): string[] | null {
-  const parts: string[] = [];
-  let p = 0;
-  while (p < bytes.length) {
-    const len = bytes[p]!;
-    if (p + 1 + len > bytes.length) return null;
-    parts.push(quoted(bytes, p + 1, p + 1 + len));
-    p += 1 + len;
-  }
-  if (expectCount !== undefined && parts.length !== expectCount) return null;
-  return parts;
-}
-
 function caaText(bytes: Uint8Array): string | null {
   if (bytes.length < 2) return null;
   const tagLength = bytes[1]!;
   if (tagLength === 0 || 2 + tagLength > bytes.length) return null;
   const tag = Buffer.from(bytes.subarray(2, 2 + tagLength)).toString('latin1');
-  return `${bytes[0]} ${tag} ${quoted(bytes, 2 + tagLength, bytes.length)}`;
+  return `${bytes[0]} ${tag} ${quotedString(bytes, 2 + tagLength, bytes.length)}`;
 }
 
 function rawText(type: number, bytes: Uint8Array): string {
@@ -162,6 +138,8 @@ function rawText(type: number, bytes: Uint8Array): string {
     case RRType.CAA:
       text = caaText(bytes);
       break;
+    default:
+      text = typedRawText(type, bytes) ?? null;
   }
   return text ?? genericRdataText(bytes);
 }

@@ -19,6 +19,7 @@ export const RRType = {
   TXT: 16,
   AAAA: 28,
   SRV: 33,
+  DNAME: 39,
   OPT: 41,
   DS: 43,
   RRSIG: 46,
@@ -51,9 +52,12 @@ export const EdnsOption = { ECS: 8, COOKIE: 10 } as const;
 
 /** Record data, by shape. Names inside RDATA follow the same convention as owner names. */
 export type RData =
-  /** A, AAAA, TXT, CAA, HINFO and any type held in RFC 3597 generic form: RDATA bytes as on the wire. */
+  /**
+   * RDATA bytes as on the wire: A, AAAA, TXT, CAA, HINFO, every type whose names are never
+   * compressed (RP, AFSDB, KX, NAPTR, SVCB/HTTPS...), and types held in RFC 3597 generic form.
+   */
   | { readonly kind: 'raw'; readonly bytes: Uint8Array }
-  /** NS, CNAME, PTR: a single (compressible) domain name. */
+  /** NS, CNAME, PTR: a single compressible domain name; DNAME: one never compressed (RFC 6672 §2.5). */
   | { readonly kind: 'name'; readonly name: string }
   | { readonly kind: 'mx'; readonly preference: number; readonly exchange: string }
   /** SRV target is never compressed (RFC 2782). */

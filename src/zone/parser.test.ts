@@ -207,7 +207,7 @@ describe('record data', () => {
     ['NS \\# 2 0161', 'STEER_ZONE_BAD_RDATA'],
     ['TXT \\# 2 0561', 'STEER_ZONE_BAD_RDATA'],
     ['CAA \\# 2 0000', 'STEER_ZONE_BAD_RDATA'],
-    ['DS 1 2 3 abcd', 'STEER_ZONE_GENERIC_ONLY'],
+    ['MB mailhost', 'STEER_ZONE_GENERIC_ONLY'],
     ['TYPE65280 0a000001', 'STEER_ZONE_GENERIC_ONLY'],
     ['FOO 1', 'STEER_ZONE_UNKNOWN_TYPE'],
     ['TYPE65536 \\# 0', 'STEER_ZONE_UNKNOWN_TYPE'],

@@ -6,26 +6,43 @@ import { ipv6Bytes } from '../wire/rdata.js';
 import { RRType, type RData } from '../wire/types.js';
 import type { BytePool } from './byte-pool.js';
 import type { Token } from './lexer.js';
-import { parseNameText, readEscape, readWireName } from './name.js';
+import { readWireName } from './name.js';
+import { characterString, concat, exactly, MAX_RDATA, nameField, RDataError, stringBytes, stringList, uint } from './rdata/fields.js';
+import { parseLOC } from './rdata/loc.js';
+import { parseSVCB } from './rdata/svcb.js';
+import {
+  parseCERT,
+  parseDNSKEY,
+  parseDS,
+  parseEUI,
+  parseNAPTR,
+  parseNumberAndName,
+  parseOPENPGPKEY,
+  parseRP,
+  parseSSHFP,
+  parseTLSA,
+  parseURI,
+} from './rdata/typed.js';
 import { PRESENTATION_TYPES, typeName } from './rrtype-names.js';
 import { parseDuration } from './ttl.js';
+import { TypedRaw, typedRawText } from '../wire/rdata-text.js';
 
-/** A problem with one record's data; `token` points at the culprit when there is one. */
-export class RDataError extends Error {
-  constructor(
-    message: string,
-    readonly token: Token | null,
-    /** True when the type needs generic form (reported with its own error code). */
-    readonly genericOnly = false,
-  ) {
-    super(message);
-    this.name = 'RDataError';
-  }
-}
+export { RDataError, stringBytes };
 
-const MAX_RDATA = 0xffff;
-const MAX_STRING = 255;
 const utf8 = new TextEncoder();
+
+/** Fixed header length of the types whose RDATA ends in opaque bytes (digest, key, certificate). */
+const OPAQUE_TAIL_HEADER: ReadonlyMap<number, number> = new Map([
+  [TypedRaw.DS, 4],
+  [TypedRaw.CDS, 4],
+  [TypedRaw.DNSKEY, 4],
+  [TypedRaw.CDNSKEY, 4],
+  [TypedRaw.TLSA, 3],
+  [TypedRaw.SMIMEA, 3],
+  [TypedRaw.SSHFP, 2],
+  [TypedRaw.CERT, 5],
+  [TypedRaw.OPENPGPKEY, 0],
+]);
 
 /**
  * Writes the dotted-quad IPv4 address text[start, end) into out[0..3]; false when it is not one.
@@ -81,7 +98,8 @@ export function parseRData(type: number, tokens: readonly Token[], origin: strin
     }
     case RRType.NS:
     case RRType.CNAME:
-    case RRType.PTR: {
+    case RRType.PTR:
+    case RRType.DNAME: {
       const [t] = exactly(tokens, 1, 'a domain name');
       return { kind: 'name', name: nameField(t!, origin) };
     }
@@ -112,20 +130,9 @@ export function parseRData(type: number, tokens: readonly Token[], origin: strin
         minimum: timer(f[6]!, 'minimum'),
       };
     }
-    case RRType.TXT: {
-      if (tokens.length === 0) throw new RDataError('expected at least one string', null);
-      const parts: Uint8Array[] = [];
-      for (const t of tokens) {
-        const s = stringBytes(t);
-        // A string longer than 255 bytes is carried as consecutive 255-byte strings.
-        if (s.length === 0) parts.push(Uint8Array.of(0));
-        for (let off = 0; off < s.length; off += MAX_STRING) {
-          const chunk = s.subarray(off, off + MAX_STRING);
-          parts.push(Uint8Array.of(chunk.length), chunk);
-        }
-      }
-      return { kind: 'raw', bytes: concat(parts, tokens[0]!) };
-    }
+    case RRType.TXT:
+    case TypedRaw.SPF:
+      return { kind: 'raw', bytes: stringList(tokens) };
     case RRType.HINFO: {
       const [cpu, os] = exactly(tokens, 2, 'CPU and OS strings');
       return { kind: 'raw', bytes: concat([characterString(cpu!), characterString(os!)], cpu!) };
@@ -139,6 +146,40 @@ export function parseRData(type: number, tokens: readonly Token[], origin: strin
       const tag = utf8.encode(tagTok!.text);
       return { kind: 'raw', bytes: concat([Uint8Array.of(flags, tag.length), tag, stringBytes(valueTok!)], flagsTok!) };
     }
+    case TypedRaw.DS:
+    case TypedRaw.CDS:
+      return { kind: 'raw', bytes: parseDS(tokens) };
+    case TypedRaw.DNSKEY:
+    case TypedRaw.CDNSKEY:
+      return { kind: 'raw', bytes: parseDNSKEY(tokens) };
+    case TypedRaw.TLSA:
+    case TypedRaw.SMIMEA:
+      return { kind: 'raw', bytes: parseTLSA(tokens) };
+    case TypedRaw.SSHFP:
+      return { kind: 'raw', bytes: parseSSHFP(tokens) };
+    case TypedRaw.OPENPGPKEY:
+      return { kind: 'raw', bytes: parseOPENPGPKEY(tokens) };
+    case TypedRaw.CERT:
+      return { kind: 'raw', bytes: parseCERT(tokens) };
+    case TypedRaw.NAPTR:
+      return { kind: 'raw', bytes: parseNAPTR(tokens, origin) };
+    case TypedRaw.URI:
+      return { kind: 'raw', bytes: parseURI(tokens) };
+    case TypedRaw.RP:
+      return { kind: 'raw', bytes: parseRP(tokens, origin) };
+    case TypedRaw.AFSDB:
+      return { kind: 'raw', bytes: parseNumberAndName(tokens, origin, 'subtype') };
+    case TypedRaw.KX:
+      return { kind: 'raw', bytes: parseNumberAndName(tokens, origin, 'preference') };
+    case TypedRaw.EUI48:
+      return { kind: 'raw', bytes: parseEUI(tokens, 6) };
+    case TypedRaw.EUI64:
+      return { kind: 'raw', bytes: parseEUI(tokens, 8) };
+    case TypedRaw.LOC:
+      return { kind: 'raw', bytes: parseLOC(tokens) };
+    case TypedRaw.SVCB:
+    case TypedRaw.HTTPS:
+      return { kind: 'raw', bytes: parseSVCB(tokens, origin) };
     default:
       throw new RDataError(`no parser for ${typeName(type)}`, first ?? null);
   }
@@ -148,75 +189,11 @@ export function notIPv4(t: Token): RDataError {
   return new RDataError(`"${t.text}" is not an IPv4 address`, t);
 }
 
-function exactly(tokens: readonly Token[], n: number, what: string): readonly Token[] {
-  if (tokens.length !== n) {
-    const extra = tokens[n];
-    throw new RDataError(`expected ${what} (${n} field${n === 1 ? '' : 's'}), got ${tokens.length}`, extra ?? tokens[0] ?? null);
-  }
-  return tokens;
-}
-
-function nameField(t: Token, origin: string): string {
-  if (t.quoted) throw new RDataError(`expected a domain name, got a quoted string`, t);
-  const r = parseNameText(t.text, origin);
-  if (!r.ok) throw new RDataError(r.error, t);
-  return r.name;
-}
-
-function uint(t: Token, max: number, what: string): number {
-  if (t.quoted || !/^\d+$/.test(t.text) || Number(t.text) > max) {
-    throw new RDataError(`${what} "${t.text}" must be a number from 0 to ${max}`, t);
-  }
-  return Number(t.text);
-}
-
 /** SOA timers accept TTL-style units ("1h"), as BIND does. */
 function timer(t: Token, what: string): number {
   const v = t.quoted ? null : parseDuration(t.text);
   if (v === null || v > 0xffffffff) throw new RDataError(`${what} "${t.text}" must be a 32-bit duration`, t);
   return v;
-}
-
-/** Bytes of a <character-string> token (quoted or not), escapes decoded; any length. */
-export function stringBytes(t: Token): Uint8Array {
-  const raw = utf8.encode(t.text);
-  if (!raw.includes(0x5c)) return raw;
-  const out: number[] = [];
-  for (let i = 0; i < raw.length; i++) {
-    const b = raw[i]!;
-    if (b !== 0x5c) {
-      out.push(b);
-      continue;
-    }
-    const esc = readEscape(raw, i);
-    if (typeof esc === 'string') throw new RDataError(`${esc} in "${t.text}"`, t);
-    out.push(esc.byte);
-    i = esc.next - 1;
-  }
-  return Uint8Array.from(out);
-}
-
-/** A single <character-string> with its length byte; more than 255 bytes is an error. */
-function characterString(t: Token): Uint8Array {
-  const s = stringBytes(t);
-  if (s.length > MAX_STRING) throw new RDataError(`string of ${s.length} bytes is longer than 255`, t);
-  const out = new Uint8Array(s.length + 1);
-  out[0] = s.length;
-  out.set(s, 1);
-  return out;
-}
-
-function concat(parts: readonly Uint8Array[], at: Token): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  if (n > MAX_RDATA) throw new RDataError(`record data of ${n} bytes is longer than 65535`, at);
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 /** RFC 3597 §5: "\#", a decimal length, then hex in any number of tokens. */
@@ -256,7 +233,8 @@ function fromWire(type: number, b: Uint8Array, at: Token): RData {
       return { kind: 'raw', bytes: b };
     case RRType.NS:
     case RRType.CNAME:
-    case RRType.PTR: {
+    case RRType.PTR:
+    case RRType.DNAME: {
       const n = name(0);
       if (n.next !== b.length) bad('bytes after the name');
       return { kind: 'name', name: n.name };
@@ -290,6 +268,7 @@ function fromWire(type: number, b: Uint8Array, at: Token): RData {
       };
     }
     case RRType.TXT:
+    case TypedRaw.SPF:
     case RRType.HINFO: {
       let count = 0;
       let off = 0;
@@ -309,7 +288,12 @@ function fromWire(type: number, b: Uint8Array, at: Token): RData {
       if (!/^[A-Za-z0-9]+$/.test(tag)) bad('tag must be letters and digits');
       return { kind: 'raw', bytes: b };
     }
-    default:
+    default: {
+      // Types ending in opaque key or digest bytes need only their fixed header (an empty digest
+      // is odd but harmless); the others are valid exactly when they have a presentation form.
+      const header = OPAQUE_TAIL_HEADER.get(type);
+      if (header !== undefined ? b.length < header : typedRawText(type, b) === null) bad('does not decode as this type');
       return { kind: 'raw', bytes: b };
+    }
   }
 }

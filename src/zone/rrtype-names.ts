@@ -1,4 +1,5 @@
 // Type mnemonics ↔ numbers (IANA registry), and which types may appear in zone data.
+import { TypedRaw } from '../wire/rdata-text.js';
 import { RRType } from '../wire/types.js';
 
 const byName: ReadonlyMap<string, number> = new Map<string, number>([
@@ -104,6 +105,8 @@ export const PRESENTATION_TYPES: ReadonlySet<number> = new Set<number>([
   RRType.AAAA,
   RRType.SRV,
   RRType.CAA,
+  RRType.DNAME,
+  ...Object.values(TypedRaw),
 ]);
 
 /** "A", "txt", "TYPE65280" → number; undefined when not a type. */
