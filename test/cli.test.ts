@@ -7,7 +7,7 @@ import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, repoRoot } from './support/build.js';
 import { buildQuery, decode, udpExchange } from './support/dns-client.js';
-import { until } from './support/server.js';
+import { eventually } from './support/eventually.js';
 
 let dir: string;
 beforeAll(() => {
@@ -83,7 +83,7 @@ describe('steerdns serve', () => {
       expect(r.flag_aa).toBe(true);
       fs.writeFileSync(path.join(zones, 'serve.test.zone'), goodZone.replace('192.0.2.2', '192.0.2.3').replace(' 1 3600', ' 2 3600'));
       child.kill('SIGHUP');
-      await until('new address after SIGHUP', async () => {
+      await eventually('new address after SIGHUP', async () => {
         const x = decode(await udpExchange('127.0.0.1', port, buildQuery({ name: 'www.serve.test', type: 'A' })));
         return x.answers[0]?.data === '192.0.2.3';
       });

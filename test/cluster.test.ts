@@ -14,8 +14,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackend, type Backend } from './support/backends.js';
 import { cliPath, repoRoot } from './support/build.js';
 import { buildQuery, decode, frame, tcpExchange, udpExchange, type DecodedReply } from './support/dns-client.js';
-import { until } from './support/server.js';
 import { parsePrometheus, request, metricValue, type Sample } from './http/harness.js';
+import { eventually } from './support/eventually.js';
 
 // The run's one build (test/global-setup.ts).
 const cli = cliPath();
@@ -85,14 +85,14 @@ async function startCluster(args: string[], workers = 2): Promise<Cluster> {
   child.stderr!.on('data', (chunk: string) => stderr.push(chunk));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const listeningPids = (): number[] => lines.filter((l) => l.msg?.startsWith('listening') && l.pid !== undefined).map((l) => l.pid!);
-  const http = await until(
+  const http = await eventually(
     'the primary to report its workers and its HTTP listener',
     () => {
       if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}: ${stderr.join('')}`);
       const h = lines.find((l) => l.msg?.startsWith('http listening'));
       return h ? `http://127.0.0.1:${h.port}` : '';
     },
-    30_000,
+    { timeoutMs: 30_000 },
   );
   const port = lines.find((l) => l.msg?.startsWith('listening'))!.port!;
   const c: Cluster = {
@@ -151,7 +151,7 @@ describe('serve --workers 2', () => {
   it('answers over UDP and TCP on one shared port from both workers; /metrics sums their counters; SIGTERM leaves no process', async () => {
     const zones = zonesWith('basic', { 'c.test.zone': zoneText(1, '192.0.2.2') });
     const c = await startCluster(['--zones', zones]);
-    await until('both workers listening', () => c.listeningPids().length === 2);
+    await eventually('both workers listening', () => c.listeningPids().length === 2);
     const listening = c.lines.filter((l) => l.msg?.startsWith('listening'));
     expect(new Set(listening.map((l) => l.port))).toEqual(new Set([c.port]));
     const pids = c.listeningPids();
@@ -185,13 +185,13 @@ describe('serve --workers 2', () => {
 
     await stop(c);
     expect(c.lines.some((l) => l.msg === 'shutting down')).toBe(true);
-    await until('every worker gone', () => pids.every((pid) => !alive(pid)));
+    await eventually('every worker gone', () => pids.every((pid) => !alive(pid)));
   });
 
   it('a worker killed with SIGKILL is replaced while the other keeps answering', async () => {
     const zones = zonesWith('kill', { 'k.test.zone': zoneText(1, '192.0.2.2') });
     const c = await startCluster(['--zones', zones]);
-    await until('both workers listening', () => c.listeningPids().length === 2);
+    await eventually('both workers listening', () => c.listeningPids().length === 2);
     const [victim, survivor] = c.listeningPids() as [number, number];
     expect(victim).toBeDefined();
 
@@ -211,15 +211,15 @@ describe('serve --workers 2', () => {
         }
       }
     })();
-    await until('the client to get going', () => asked > 20);
+    await eventually('the client to get going', () => asked > 20);
     process.kill(victim, 'SIGKILL');
-    const replacement = await until(
+    const replacement = await eventually(
       'a replacement worker listening',
       () => c.listeningPids().find((p) => p !== victim && p !== survivor) ?? 0,
-      20_000,
+      { timeoutMs: 20_000 },
     );
     const askedAtReplacement = asked;
-    await until('more answers after the replacement', () => asked > askedAtReplacement + 20);
+    await eventually('more answers after the replacement', () => asked > askedAtReplacement + 20);
     done = true;
     await client;
     // At most the query the victim had read when it died goes unanswered (a reply later than
@@ -234,28 +234,28 @@ describe('serve --workers 2', () => {
     expect(metricValue(m, 'steerdns_cluster_worker_restarts_total')).toBe(1);
     // Counters of the dead worker are kept: the sum never goes backwards.
     expect(metricValue(m, 'steerdns_queries_total', { zone: 'k.test' })).toBeGreaterThanOrEqual(20);
-    await until('ready again with two workers', async () => (await request(`${c.http}/readyz`)).status === 200);
+    await eventually('ready again with two workers', async () => (await request(`${c.http}/readyz`)).status === 200);
     const round = await tcpRound(c, 'www.k.test', 6);
     expect(round.workers.sort()).toEqual([replacement, survivor].map(String).sort());
     await stop(c);
-    await until('every worker gone', () => !alive(survivor) && !alive(replacement));
+    await eventually('every worker gone', () => !alive(survivor) && !alive(replacement));
   });
 
   it('a zone file change reaches every worker', async () => {
     const zones = zonesWith('reload', { 'r.test.zone': zoneText(1, '192.0.2.2') });
     const c = await startCluster(['--zones', zones]);
-    await until('both workers listening', () => c.listeningPids().length === 2);
+    await eventually('both workers listening', () => c.listeningPids().length === 2);
     expect((await tcpRound(c, 'www.r.test', 4)).answers).toEqual(Array(4).fill('192.0.2.2'));
 
     fs.writeFileSync(path.join(zones, 'r.test.zone'), zoneText(2, '192.0.2.3'));
     // The primary's watcher reloads; both workers switch at its commit.
-    await until(
+    await eventually(
       'every worker to serve serial 2',
       async () => {
         const round = await tcpRound(c, 'www.r.test', 6);
         return round.workers.length === 2 && round.answers.every((a) => a === '192.0.2.3');
       },
-      20_000,
+      { timeoutMs: 20_000 },
     );
     const soa = await Promise.all(
       [0, 1, 2, 3].map(() => tcpExchange('127.0.0.1', c.port, [frame(buildQuery({ name: 'r.test', type: 'SOA' }))], 1)),
@@ -270,13 +270,13 @@ describe('serve --workers 2', () => {
     // SIGHUP: the primary reloads every file, and so does every worker.
     fs.writeFileSync(path.join(zones, 'r.test.zone'), zoneText(3, '192.0.2.4'));
     c.child.kill('SIGHUP');
-    await until(
+    await eventually(
       'every worker to serve serial 3',
       async () => {
         const round = await tcpRound(c, 'www.r.test', 6);
         return round.workers.length === 2 && round.answers.every((a) => a === '192.0.2.4');
       },
-      20_000,
+      { timeoutMs: 20_000 },
     );
     await stop(c);
   });
@@ -309,10 +309,10 @@ load_balancers:
 `,
       });
       const c = await startCluster(['--zones', zones]);
-      await until(
+      await eventually(
         'ready (first probe round done, both workers listening)',
         async () => (await request(`${c.http}/readyz`)).status === 200,
-        15_000,
+        { timeoutMs: 15_000 },
       );
       const up = await tcpRound(c, 'lb.h.test', 6);
       expect(up.answers).toEqual(Array(6).fill('127.0.0.1'));
@@ -321,7 +321,7 @@ load_balancers:
       // Probing happens in the primary only: four more probes take four intervals, not less.
       const h0 = backend.hits();
       const t0 = Date.now();
-      await until('four more probes', () => backend.hits() >= h0 + 4, 15_000);
+      await eventually('four more probes', () => backend.hits() >= h0 + 4, { timeoutMs: 15_000 });
       expect(Date.now() - t0).toBeGreaterThanOrEqual(2900);
       const probes = (await c.metrics())
         .filter((s) => s.name === 'steerdns_probes_total' && s.labels.target?.endsWith(`web@127.0.0.1:${backend.port}`))
@@ -329,25 +329,25 @@ load_balancers:
       expect(Math.abs(probes - backend.hits()), `probes_total ${probes}, backend hits ${backend.hits()}`).toBeLessThanOrEqual(1);
 
       await backend.setHealthy(false);
-      await until(
+      await eventually(
         'every worker to answer with the fallback pool',
         async () => {
           const round = await tcpRound(c, 'lb.h.test', 6);
           return round.workers.length === 2 && round.answers.every((a) => a === '192.0.2.99');
         },
-        15_000,
+        { timeoutMs: 15_000 },
       );
       // UDP, whichever worker reads it, agrees.
       for (let i = 0; i < 10; i++) expect(firstA(await udpA(c.port, 'lb.h.test'))).toBe('192.0.2.99');
 
       await backend.setHealthy(true);
-      await until(
+      await eventually(
         'every worker back on the main pool',
         async () => {
           const round = await tcpRound(c, 'lb.h.test', 6);
           return round.workers.length === 2 && round.answers.every((a) => a === '127.0.0.1');
         },
-        15_000,
+        { timeoutMs: 15_000 },
       );
       await stop(c);
     } finally {

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildQuery, decode, frame, tcpExchange, udpNoReply, type DecodedReply, type DecodedRR } from './support/dns-client.js';
-import { startTestServer, until, type TestServer } from './support/server.js';
+import { startTestServer, type TestServer } from './support/server.js';
+import { eventually } from './support/eventually.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const zonesDir = path.join(here, 'fixtures/conformance');
@@ -387,11 +388,11 @@ describe('TCP (RFC 7766)', () => {
           }),
       ),
     );
-    await until('server at its connection cap', () => t.server.tcpConnections() <= 8 && t.server.tcpConnections() > 0);
+    await eventually('server at its connection cap', () => t.server.tcpConnections() <= 8 && t.server.tcpConnections() > 0);
     expect(t.server.tcpConnections()).toBeLessThanOrEqual(8);
     expect((await t.udp({ name: 'www.example.com', type: 'A' })).rcode).toBe('NOERROR');
     for (const s of sockets) s.destroy();
-    await until('connections released', () => t.server.tcpConnections() === 0);
+    await eventually('connections released', () => t.server.tcpConnections() === 0);
     expect((await t.tcp({ name: 'www.example.com', type: 'A' })).rcode).toBe('NOERROR');
   });
 });

@@ -20,7 +20,8 @@ import { findTool, requireTool } from './interop/tools.js';
 import { unboundConfig } from './interop/unbound.js';
 import { distDir, repoRoot } from './support/build.js';
 import { buildQuery, decode, udpExchange, type DecodedReply } from './support/dns-client.js';
-import { startTestServer, until, type TestServer } from './support/server.js';
+import { startTestServer, type TestServer } from './support/server.js';
+import { eventually } from './support/eventually.js';
 
 const read = (file: string): string => fs.readFileSync(path.join(repoRoot, file), 'utf8');
 
@@ -467,7 +468,7 @@ describe('the compose demo topology, on loopback', () => {
     fs.writeFileSync(path.join(dir, 'example.com.lb.yaml'), YAML.stringify(lb));
     steer = await startTestServer({ zonesDir: dir, geoip: defaultGeoIpPath(), watch: false });
     const server = steer.server;
-    await until('the first probe round', () => server.isReady(), 15_000);
+    await eventually('the first probe round', () => server.isReady(), { timeoutMs: 15_000 });
   });
 
   afterAll(async () => {
@@ -512,11 +513,10 @@ describe('the compose demo topology, on loopback', () => {
     const lb = demoLb();
     const web = lb.monitors.web!;
     // Within one probe interval plus one timeout (and scheduling slack).
-    await until(
+    await eventually(
       'Britain to be answered from backend-b',
       async () => (await backendFor('www.example.com', '81.2.69.0/24')) === 'backend-b',
-      (web.interval! + web.timeout! + 3) * 1000,
-      100,
+      { timeoutMs: (web.interval! + web.timeout! + 3) * 1000, intervalMs: 100 },
     );
     expect(await backendFor('www.example.com', '1.0.16.0/24')).toBe('backend-c');
   });

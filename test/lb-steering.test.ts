@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTestGeoDb } from './support/geo-fixture.js';
 import { dnsBackend, httpBackend, smtpBackend, tcpBackend, type Backend } from './support/backends.js';
 import { buildQuery, decode, type DecodedReply, type QuerySpec } from './support/dns-client.js';
-import { startTestServer, until, type TestServer } from './support/server.js';
+import { startTestServer, type TestServer } from './support/server.js';
+import { eventually } from './support/eventually.js';
 
 const ZONE = `$TTL 300
 @        IN SOA ns hostmaster 1 3600 600 86400 60
@@ -170,7 +171,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(zones, 'lb.test.zone'), ZONE);
   fs.writeFileSync(path.join(zones, 'lb.test.lb.yaml'), lbYaml());
   t = await startTestServer({ zonesDir: zones, geoip: writeTestGeoDb(dir) });
-  await until('first probe round', () => t.server.isReady(), 10_000);
+  await eventually('first probe round', () => t.server.isReady(), { timeoutMs: 10_000 });
 }, 30_000);
 
 afterAll(async () => {
@@ -219,34 +220,36 @@ describe('failover, fallback, fail-closed, drain', () => {
     expect(r.flag_aa).toBe(true);
 
     await b.foA!.setHealthy(false);
-    await until('failover to fo-b (https monitor)', async () => addresses(await a('fo'))[0] === '127.0.0.12', 8000);
+    await eventually('failover to fo-b (https monitor)', async () => addresses(await a('fo'))[0] === '127.0.0.12', { timeoutMs: 8000 });
     // The transition is recorded with its reason.
     const transition = t.server.health.recentTransitions().find((x) => x.key.includes('127.0.0.11') && !x.up);
     expect(transition?.reason).toMatch(/503/);
 
     // Both pools down: the fallback pool answers with health ignored (fail open).
     await b.foB!.setHealthy(false);
-    await until('fo-b seen down', () => [...t.server.health.recentTransitions()].some((x) => x.key.includes('127.0.0.12') && !x.up), 8000);
+    await eventually('fo-b seen down', () => [...t.server.health.recentTransitions()].some((x) => x.key.includes('127.0.0.12') && !x.up), {
+      timeoutMs: 8000,
+    });
     expect(addresses(await a('fo'))).toEqual(['127.0.0.12']);
 
     await b.foA!.setHealthy(true);
     await b.foB!.setHealthy(true);
-    await until('back to fo-a', async () => addresses(await a('fo'))[0] === '127.0.0.11', 8000);
+    await eventually('back to fo-a', async () => addresses(await a('fo'))[0] === '127.0.0.11', { timeoutMs: 8000 });
   });
 
   it('fails closed with NODATA when the only pool is down and fallback is none (tcp monitor)', async () => {
     expect(addresses(await a('fc'))).toEqual(['127.0.0.14']);
     await b.closed!.setHealthy(false);
-    await until(
+    await eventually(
       'NODATA',
       async () => {
         const r = await a('fc');
         return r.rcode === 'NOERROR' && r.answers.length === 0 && r.authorities[0]?.type === 'SOA';
       },
-      8000,
+      { timeoutMs: 8000 },
     );
     await b.closed!.setHealthy(true);
-    await until('answering again', async () => addresses(await a('fc')).length === 1, 8000);
+    await eventually('answering again', async () => addresses(await a('fc')).length === 1, { timeoutMs: 8000 });
   });
 
   it('never answers a drained origin', async () => {
@@ -296,7 +299,7 @@ describe('weights and hashing', () => {
     const victim = '127.0.0.23';
     await b.h3!.setHealthy(false);
     const onVictim = subnets.filter((s) => before.get(s) === victim);
-    await until('h3 dead', async () => addresses(await a('hashed', withEcs(onVictim[0]!, 24)))[0] !== victim, 8000);
+    await eventually('h3 dead', async () => addresses(await a('hashed', withEcs(onVictim[0]!, 24)))[0] !== victim, { timeoutMs: 8000 });
     let moved = 0;
     for (const s of subnets) {
       const now = addresses(await a('hashed', withEcs(s, 24)))[0]!;
@@ -309,7 +312,7 @@ describe('weights and hashing', () => {
     }
     expect(moved).toBe(onVictim.length);
     await b.h3!.setHealthy(true);
-    await until('h3 back', async () => addresses(await a('hashed', withEcs(onVictim[0]!, 24)))[0] === victim, 8000);
+    await eventually('h3 back', async () => addresses(await a('hashed', withEcs(onVictim[0]!, 24)))[0] === victim, { timeoutMs: 8000 });
   });
 });
 
@@ -357,11 +360,15 @@ describe('geo and proximity', () => {
     const started = Date.now();
     await b.tokyo!.setHealthy(false);
     // Tokyo → London (9,560 km) is nearer than Tokyo → New York (10,850 km).
-    await until('tokyo down', async () => addresses(await a('near', withEcs('127.0.3.0', 24)))[0] === '192.0.2.52', 8000);
+    await eventually('tokyo down', async () => addresses(await a('near', withEcs('127.0.3.0', 24)))[0] === '192.0.2.52', {
+      timeoutMs: 8000,
+    });
     // consecutive_down: 2 at a 1 s interval: one failure is not enough.
     expect(Date.now() - started).toBeGreaterThan(900);
     await b.tokyo!.setHealthy(true);
-    await until('tokyo back', async () => addresses(await a('near', withEcs('127.0.3.0', 24)))[0] === '127.0.0.25', 8000);
+    await eventually('tokyo back', async () => addresses(await a('near', withEcs('127.0.3.0', 24)))[0] === '127.0.0.25', {
+      timeoutMs: 8000,
+    });
   });
 });
 
@@ -374,10 +381,10 @@ describe('MX load balancers and additional processing', () => {
       JSON.stringify({ preference: 20, exchange: 'localhost' }),
     ]);
     await b.mx1!.setHealthy(false);
-    await until('mx1 removed', async () => (await exchanges()).length === 1, 8000);
+    await eventually('mx1 removed', async () => (await exchanges()).length === 1, { timeoutMs: 8000 });
     expect(await exchanges()).toEqual([JSON.stringify({ preference: 20, exchange: 'localhost' })]);
     await b.mx1!.setHealthy(true);
-    await until('mx1 back', async () => (await exchanges()).length === 2, 8000);
+    await eventually('mx1 back', async () => (await exchanges()).length === 2, { timeoutMs: 8000 });
   });
 
   it('a static MX whose target is a load balancer gets the steered address in additional', async () => {

@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, until, type TestServer } from './support/server.js';
+import { startTestServer, type TestServer } from './support/server.js';
 import type { DecodedReply } from './support/dns-client.js';
+import { eventually } from './support/eventually.js';
 
 const zoneText = (serial: number, version: string): string => `$TTL 300
 @      IN SOA ns hostmaster ${serial} 3600 600 86400 60
@@ -43,7 +44,7 @@ describe('zone reload', () => {
   it('picks up a changed file by itself, and the new serial shows', async () => {
     expect(await serialOf()).toBe(1);
     fs.writeFileSync(path.join(dir, 'reload.test.zone'), zoneText(2, '2'));
-    await until('serial 2 served', async () => (await serialOf()) === 2);
+    await eventually('serial 2 served', async () => (await serialOf()) === 2);
     const r = await t.udp({ name: 'start.reload.test', type: 'TXT' });
     expect(r.answers.map((a) => a.type)).toEqual(['CNAME', 'TXT']);
   });
@@ -59,7 +60,7 @@ describe('zone reload', () => {
     expect(outcome.errors[0]!.describe()).toMatch(/reload\.test\.zone:7: /);
     expect(await serialOf()).toBe(2);
     fs.writeFileSync(file, zoneText(4, '4'));
-    await until('serial 4 served', async () => (await serialOf()) === 4);
+    await eventually('serial 4 served', async () => (await serialOf()) === 4);
   });
 
   it('swaps atomically: under continuous queries every answer is wholly old or wholly new, none lost', async () => {
@@ -77,7 +78,7 @@ describe('zone reload', () => {
       replaceFile(file, zoneText(10 + i, version));
       const outcome = await t.server.reload(false);
       expect(outcome.errors).toEqual([]);
-      await until(`serial ${10 + i}`, async () => (await serialOf()) === 10 + i);
+      await eventually(`serial ${10 + i}`, async () => (await serialOf()) === 10 + i);
     }
     stop = true;
     await load;
@@ -95,9 +96,9 @@ describe('zone reload', () => {
   it('a new zone file appears and a removed one stops being served', async () => {
     const extra = path.join(dir, 'extra.test.zone');
     fs.writeFileSync(extra, zoneText(1, 'x').replace(/reload\.test/g, 'extra.test'));
-    await until('extra.test served', async () => (await t.udp({ name: 'extra.test', type: 'SOA' })).rcode === 'NOERROR');
+    await eventually('extra.test served', async () => (await t.udp({ name: 'extra.test', type: 'SOA' })).rcode === 'NOERROR');
     fs.rmSync(extra);
-    await until('extra.test refused', async () => (await t.udp({ name: 'extra.test', type: 'SOA' })).rcode === 'REFUSED');
+    await eventually('extra.test refused', async () => (await t.udp({ name: 'extra.test', type: 'SOA' })).rcode === 'REFUSED');
     expect(await serialOf()).toBeGreaterThanOrEqual(10);
   });
 });

@@ -3,8 +3,9 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Prober } from './prober.js';
 import { type Transition, HealthTable } from './table.js';
-import { type ConnectionTracker, closeServer, listen, target, trackConnections, waitFor } from '../../test/support/loopback.js';
+import { type ConnectionTracker, closeServer, listen, target, trackConnections } from '../../test/support/loopback.js';
 import type { ProbeResult, ProbeTarget } from './types.js';
+import { eventually } from '../../test/support/eventually.js';
 
 /** An HTTP origin whose health the test controls, counting the requests it serves. */
 interface Backend {
@@ -58,14 +59,14 @@ describe('Prober', () => {
     expect(table.snapshot().get(t.key)).toMatchObject({ up: true, known: true });
 
     b.healthy = false;
-    await waitFor(() => transitions.length === 1, 'the down transition');
+    await eventually('the down transition', () => transitions.length === 1);
     expect(transitions[0]).toMatchObject({ key: t.key, up: false, previousUp: true, reason: 'HTTP 503 (expected 200)' });
     expect(table.statsFor(t.key)?.consecutiveFailed).toBe(3);
     expect(b.failuresServed).toBeGreaterThanOrEqual(3);
     expect(table.snapshot().isUp(t.key)).toBe(false);
 
     b.healthy = true;
-    await waitFor(() => transitions.length === 2, 'the up transition');
+    await eventually('the up transition', () => transitions.length === 2);
     expect(transitions[1]).toMatchObject({ key: t.key, up: true, previousUp: false, reason: 'HTTP 200' });
     expect(table.statsFor(t.key)?.consecutivePassed).toBe(2);
   });
@@ -111,14 +112,14 @@ describe('Prober', () => {
     const table = new HealthTable();
     const prober = start(table);
     prober.update([tKeep, tDrop]);
-    await waitFor(() => drop.requests >= 3, 'a few probes of the target to be removed');
+    await eventually('a few probes of the target to be removed', () => drop.requests >= 3);
 
     prober.update([tKeep]);
     const dropAtRemoval = drop.requests;
     const keepAtRemoval = keep.requests;
     expect(table.has(tDrop.key)).toBe(false);
     expect(prober.size).toBe(1);
-    await waitFor(() => keep.requests >= keepAtRemoval + 6, 'the kept target to be probed on');
+    await eventually('the kept target to be probed on', () => keep.requests >= keepAtRemoval + 6);
     // At most one request was already on its way when the target was removed.
     expect(drop.requests).toBeLessThanOrEqual(dropAtRemoval + 1);
     expect(table.statsFor(tDrop.key)).toBeUndefined();
@@ -142,10 +143,10 @@ describe('Prober', () => {
     const prober = start(table, { runProbe });
     const t = target(1, { interval: 0.05 });
     prober.update([t]);
-    await waitFor(() => signals.has(t.key), 'the probe to start');
+    await eventually('the probe to start', () => signals.has(t.key));
     prober.update([]);
     expect(signals.get(t.key)?.aborted).toBe(true);
-    await waitFor(() => prober.running === 0, 'the aborted probe to settle');
+    await eventually('the aborted probe to settle', () => prober.running === 0);
     expect(reported).toEqual([]);
     expect(prober.isReady()).toBe(true);
   });
@@ -189,7 +190,7 @@ describe('Prober', () => {
     };
     const prober = start(new HealthTable(), { runProbe });
     prober.update([target(1, { interval: 0.1 })]);
-    await waitFor(() => starts.length >= 8, 'eight probes', 5000);
+    await eventually('eight probes', () => starts.length >= 8, { timeoutMs: 5000 });
     const gaps = starts.slice(1).map((s, i) => s - (starts[i] as number));
     // Never early (90 ms floor, minus the 5 ms batching window and timer rounding)...
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(84);
@@ -225,11 +226,11 @@ describe('Prober', () => {
     const table = new HealthTable();
     const prober = start(table, { concurrency: 2 });
     prober.update([tHang, ...tOk]);
-    await waitFor(() => hanging.requests === 1, 'the hanging probe to start');
+    await eventually('the hanging probe to start', () => hanging.requests === 1);
     const passed = () => tOk.reduce((s, t) => s + (table.statsFor(t.key)?.probesPassed ?? 0), 0);
-    await waitFor(() => passed() >= 6, 'the healthy targets to be probed on the free slot', 1400);
+    await eventually('the healthy targets to be probed on the free slot', () => passed() >= 6, { timeoutMs: 1400 });
     expect(table.statsFor(tHang.key)?.probesFailed ?? 0).toBe(0); // still in its first, hanging probe
-    await waitFor(() => table.statsFor(tHang.key)?.probesFailed === 1, 'the hanging probe to time out', 3000);
+    await eventually('the hanging probe to time out', () => table.statsFor(tHang.key)?.probesFailed === 1, { timeoutMs: 3000 });
     expect(table.statsFor(tHang.key)?.lastResult?.reason).toBe('timeout after 1500ms');
   });
 
@@ -242,7 +243,7 @@ describe('Prober', () => {
     const prober = start(new HealthTable(), { logger });
     prober.update([t]);
     await prober.ready;
-    await waitFor(() => lines.length > 0, 'a log line');
+    await eventually('a log line', () => lines.length > 0);
     expect(lines[0]).toMatchObject({ level: 40, key: t.key, reason: 'HTTP 503 (expected 200)', module: 'health' });
   });
 
@@ -260,7 +261,7 @@ describe('Prober', () => {
     const prober = start(table, { runProbe });
     const t = target(1, { interval: 0.02 });
     prober.update([t]);
-    await waitFor(() => calls >= 3, 'probing to go on');
+    await eventually('probing to go on', () => calls >= 3);
     expect(table.statsFor(t.key)?.lastResult?.reason).toMatch(/^probe error: /);
   });
 
@@ -271,13 +272,13 @@ describe('Prober', () => {
     const table = new HealthTable();
     const prober = new Prober(table);
     prober.update([target(slow.port, { interval: 0.05, timeout: 30 }), target(ok.port, fast)]);
-    await waitFor(() => slow.requests >= 1 && ok.requests >= 2, 'probes to run');
+    await eventually('probes to run', () => slow.requests >= 1 && ok.requests >= 2);
     const started = Date.now();
     await prober.stop();
     expect(Date.now() - started).toBeLessThan(1000);
     expect(prober.running).toBe(0);
-    await waitFor(() => slow.tracker.open.size === 0 && ok.tracker.open.size === 0, 'the origins to see every connection closed');
-    await waitFor(() => sameHandles(activeHandles(), baseline), 'handles back to baseline').catch((err: Error) => {
+    await eventually('the origins to see every connection closed', () => slow.tracker.open.size === 0 && ok.tracker.open.size === 0);
+    await eventually('handles back to baseline', () => sameHandles(activeHandles(), baseline)).catch((err: Error) => {
       throw new Error(`${err.message}: ${JSON.stringify(baseline)} → ${JSON.stringify(activeHandles())}`);
     });
     const requests = slow.requests + ok.requests;
@@ -373,17 +374,17 @@ describe('Prober capacity', () => {
     const quick = [target(2000, { interval: 0.05, timeout: 0.3 }), target(2001, { interval: 0.05, timeout: 0.3 })];
     prober.update([...hanging, ...quick]);
     // Once every hanging target has been seen slow, the quick ones run about every 50 ms.
-    await waitFor(
-      () => hanging.every((t) => (table.statsFor(t.key)?.probesFailed ?? 0) >= 1),
-      'a first probe of each hanging target',
-      5000,
-    );
+    await eventually('a first probe of each hanging target', () => hanging.every((t) => (table.statsFor(t.key)?.probesFailed ?? 0) >= 1), {
+      timeoutMs: 5000,
+    });
     const quickDone = () => quick.map((t) => table.statsFor(t.key)?.probesPassed ?? 0);
     const before = quickDone();
     // From here on every hanging probe is known slow: at most 3 of them may run at once.
     peakSlow = slowRunning;
     // 20 more probes each: ~1 s at the interval; ~6 s when all 4 slots may go to hanging probes.
-    await waitFor(() => quickDone().every((n, i) => n - (before[i] ?? 0) >= 20), '20 more probes of each quick target', 4000);
+    await eventually('20 more probes of each quick target', () => quickDone().every((n, i) => n - (before[i] ?? 0) >= 20), {
+      timeoutMs: 4000,
+    });
     expect(peakSlow).toBeLessThanOrEqual(3);
     expect(prober.stats().concurrency).toBe(4);
   });

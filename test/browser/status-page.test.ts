@@ -9,8 +9,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Status } from '../../src/http/status-schema.js';
 import { repoRoot } from '../support/build.js';
-import { until } from '../support/server.js';
 import { gatedBackend, startHarness, type GatedBackend, type Harness } from '../http/harness.js';
+import { eventually } from '../support/eventually.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const required = process.env.STEERDNS_REQUIRE_INTEROP === '1';
@@ -169,13 +169,13 @@ describe.skipIf(!available)('status page in chromium', () => {
 
     // Stop a backend; once the API reports it down, the page must show it within one refresh.
     await b.use1a.close();
-    await until(
+    await eventually(
       'the API to report use1-a down',
       async () => {
         const s = await h.json<Status>('/api/v1/status');
         return s.loadBalancers.find((l) => l.owner === 'www.demo.test')!.pools[0]!.origins[0]!.health === 'down';
       },
-      10_000,
+      { timeoutMs: 10_000 },
     );
     const knownAt = Date.now();
     await origin('us-east', 'use1-a')
@@ -189,7 +189,9 @@ describe.skipIf(!available)('status page in chromium', () => {
     // A little more traffic after the failure, then the screenshot for the CI artifact.
     for (let i = 0; i < 20; i++) await h.dns.udp({ name: 'www.demo.test', type: 'A' });
     const refreshes = Number(await page.locator('body').getAttribute('data-refreshes'));
-    await until('one more refresh', async () => Number(await page.locator('body').getAttribute('data-refreshes')) > refreshes, 5000);
+    await eventually('one more refresh', async () => Number(await page.locator('body').getAttribute('data-refreshes')) > refreshes, {
+      timeoutMs: 5000,
+    });
     fs.mkdirSync(OUT_DIR, { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10_000);

@@ -7,8 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Reloader } from '../../src/config/reloader.js';
 import { silentLogger } from '../../src/server/logger.js';
 import type { LoadOutcome } from '../../src/config/config-loader.js';
-import { startTestServer, until, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 import { UdpClient } from './support.js';
+import { eventually } from '../support/eventually.js';
 
 const DEBOUNCE_MS = 30;
 
@@ -72,7 +73,7 @@ describe('half-written zone files', () => {
     expect(cut).toBeGreaterThan(100);
     // The pause is many debounce periods long: a plain debounce would have read the half.
     await saveInPlace(file, v2.slice(0, cut), v2.slice(cut), DEBOUNCE_MS * 10, ask);
-    await until('v2 served', async () => {
+    await eventually('v2 served', async () => {
       await ask();
       return seen.has('v2');
     });
@@ -114,7 +115,7 @@ describe('half-written zone files', () => {
     const next = lbText('192.0.2.11', '192.0.2.21');
     const cut = next.indexOf('  second:'); // the half is valid YAML with one load balancer fewer
     await saveInPlace(lb, next.slice(0, cut), next.slice(cut), DEBOUNCE_MS * 10, ask);
-    await until('new LB served', async () => {
+    await eventually('new LB served', async () => {
       await ask();
       return seen.has('192.0.2.21');
     });
@@ -145,7 +146,7 @@ describe('Reloader settling', () => {
       const file = path.join(dir, 'a.zone');
       const started = performance.now();
       fs.writeFileSync(file, 'x');
-      await until('a reload', () => reloads > 0, 3000, 5);
+      await eventually('a reload', () => reloads > 0, { timeoutMs: 3000, intervalMs: 5 });
       expect(performance.now() - started).toBeGreaterThanOrEqual(250);
       await new Promise((res) => setTimeout(res, 100));
       expect(reloads).toBe(1);
@@ -164,7 +165,7 @@ describe('Reloader settling', () => {
       fs.writeFileSync(file, 'x');
       const future = new Date(Date.now() + 3_600_000);
       fs.utimesSync(file, future, future);
-      await until('a reload', () => reloads > 0, 3000, 5);
+      await eventually('a reload', () => reloads > 0, { timeoutMs: 3000, intervalMs: 5 });
       const elapsed = performance.now() - started;
       expect(elapsed).toBeGreaterThanOrEqual(400);
       expect(elapsed).toBeLessThan(1500);
@@ -180,7 +181,7 @@ describe('Reloader settling', () => {
     try {
       const started = performance.now();
       fs.writeFileSync(path.join(dir, '.c.zone.swp'), 'x');
-      await until('a reload', () => reloads > 0, 3000, 5);
+      await eventually('a reload', () => reloads > 0, { timeoutMs: 3000, intervalMs: 5 });
       expect(performance.now() - started).toBeLessThan(700);
     } finally {
       r.stop();

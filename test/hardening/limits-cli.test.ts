@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, repoRoot } from '../support/build.js';
 import { serveCli, stopCli, type ServedCli } from '../support/serve-cli.js';
 import { buildQuery, decode, type DecodedReply } from '../support/dns-client.js';
-import { until } from '../support/server.js';
 import { parsePrometheus, request, metricValue, type Sample } from '../http/harness.js';
 import { connectFrom, FrameReader, framed } from './support.js';
+import { eventually } from '../support/eventually.js';
 
 const ZONE = `$TTL 300
 @   IN SOA ns hostmaster 1 3600 600 86400 60
@@ -51,12 +51,12 @@ async function burst(s: Served, n: number, from: string): Promise<DecodedReply[]
     let after = before;
     const delta = (name: string, labels: Record<string, string> = {}): number =>
       metricValue(after, name, labels) - metricValue(before, name, labels);
-    await until('the limiter to decide on every query', async () => {
+    await eventually('the limiter to decide on every query', async () => {
       after = await scrape(s);
       return delta('steerdns_rrl_responses_total') === n;
     });
     const sent = n - delta('steerdns_rrl_limited_total', { action: 'drop' });
-    await until(`${sent} replies`, () => replies.length === sent);
+    await eventually(`${sent} replies`, () => replies.length === sent);
     return replies;
   } finally {
     socket.close();
@@ -118,7 +118,7 @@ describe('steerdns serve with limits', () => {
         [3, false, 1],
       ]);
       expect(reader.leftover()).toBe(0);
-      await until(
+      await eventually(
         'the query limit counted',
         async () => metricValue(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'query_limit' }) === 1,
       );
@@ -134,7 +134,7 @@ describe('steerdns serve with limits', () => {
     socket0.on('message', () => got++);
     try {
       for (let i = 0; i < 50; i++) socket0.send(buildQuery({ name: 'www.limits.test', type: 'A', id: i + 1 }), s.dnsPort, '127.0.0.1');
-      await until('50 replies', () => got === 50);
+      await eventually('50 replies', () => got === 50);
       const m = await scrape(s);
       expect(metricValue(m, 'steerdns_rrl_enabled')).toBe(0);
       expect(m.filter((x) => x.name.startsWith('steerdns_rrl_')).every((x) => x.value === 0)).toBe(true);
@@ -143,7 +143,7 @@ describe('steerdns serve with limits', () => {
       const socket = await connectFrom('127.0.0.1', s.dnsPort);
       const reader = new FrameReader(socket);
       await reader.waitFor('the idle timeout', () => reader.closed, 5000);
-      await until(
+      await eventually(
         'the idle timeout counted',
         async () => metricValue(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'idle_timeout' }) === 1,
       );
@@ -171,7 +171,7 @@ describe('steerdns serve with limits', () => {
       await reader.waitFor('the server to close', () => reader.ended || reader.closed);
       socket.destroy();
       expect(reader.replies().map((r) => r.id)).toEqual([1, 2]);
-      await until(
+      await eventually(
         'the query limit counted',
         async () => metricValue(await scrape(s), 'steerdns_tcp_closed_total', { reason: 'query_limit' }) === 1,
       );

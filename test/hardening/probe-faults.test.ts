@@ -11,11 +11,12 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prober } from '../../src/health/prober.js';
 import { HealthTable } from '../../src/health/table.js';
-import { closedPort, target, waitFor } from '../support/loopback.js';
+import { closedPort, target } from '../support/loopback.js';
 import type { MonitorSpec, ProbeTarget, TargetHealth } from '../../src/health/types.js';
 import { MAX_BODY_BYTES } from '../../src/health/monitors/http.js';
 import { distDir, repoRoot } from '../support/build.js';
 import { Backends, type Certificates, certificates } from './fault-backends.js';
+import { eventually } from '../support/eventually.js';
 
 /** The per-attempt timeout of the fault cases; "slow" origins answer at 0.3 s, "late" ones at 2 s. */
 const TIMEOUT_S = 1;
@@ -269,7 +270,7 @@ describe('probe faults: state and reason through Prober + HealthTable', () => {
       await wired.prober.stop();
     }
     // Every connection a probe opened is closed by the time its result is in.
-    await waitFor(() => backends.openConnections() === 0, 'the origins to see every probe connection closed', 5000);
+    await eventually('the origins to see every probe connection closed', () => backends.openConnections() === 0, { timeoutMs: 5000 });
   });
 
   it.each(cases)('$name → up=$up, $reason', (fc) => {
@@ -457,7 +458,7 @@ describe('probe faults: no leak over thousands of probes', () => {
     run(warm.table, warm.prober, makeTargets('warm', 1));
     await warm.prober.ready;
     await warm.prober.stop();
-    await waitFor(() => backends.openConnections() === 0, 'the warm-up connections to close', 5000);
+    await eventually('the warm-up connections to close', () => backends.openConnections() === 0, { timeoutMs: 5000 });
 
     const baselineFds = openFds();
     const baselineResources = activeResources();
@@ -469,14 +470,13 @@ describe('probe faults: no leak over thousands of probes', () => {
     const started = performance.now();
     run(table, prober, targets);
     let peakFds = 0;
-    await waitFor(
+    await eventually(
+      `${PROBES} probes`,
       () => {
         peakFds = Math.max(peakFds, openFds() ?? 0);
         return probesDone(table) >= PROBES;
       },
-      `${PROBES} probes`,
-      40_000,
-      20,
+      { timeoutMs: 40_000, intervalMs: 20 },
     );
     const wallMs = performance.now() - started;
     const cpuPct = cpuPercent(cpu, wallMs);
@@ -487,7 +487,7 @@ describe('probe faults: no leak over thousands of probes', () => {
     // Every kind was probed many times, not just the quick ones.
     for (const s of table.stats()) expect(s.probesPassed + s.probesFailed, s.key).toBeGreaterThanOrEqual(3);
     // Every connection any origin accepted was closed.
-    await waitFor(() => backends.openConnections() === 0, 'the origins to see every probe connection closed', 5000);
+    await eventually('the origins to see every probe connection closed', () => backends.openConnections() === 0, { timeoutMs: 5000 });
     const accepted = backends.accepted() - acceptedBefore;
     expect(accepted).toBeGreaterThan(PROBES / 2);
 
@@ -495,17 +495,19 @@ describe('probe faults: no leak over thousands of probes', () => {
     // probes, would be far outside these bounds.
     const TOLERANCE = 4;
     if (baselineFds !== null) {
-      await waitFor(() => (openFds() ?? 0) <= baselineFds + TOLERANCE, 'the fd count back to its baseline', 5000).catch(() => {
-        throw new Error(`fds: ${baselineFds} before, ${openFds()} after ${probes} probes`);
-      });
+      await eventually('the fd count back to its baseline', () => (openFds() ?? 0) <= baselineFds + TOLERANCE, { timeoutMs: 5000 }).catch(
+        () => {
+          throw new Error(`fds: ${baselineFds} before, ${openFds()} after ${probes} probes`);
+        },
+      );
       // While probing: the probes in flight (two ends each), not one per probe done.
       expect(peakFds - baselineFds).toBeLessThan(2 * targets.length + 50);
     }
-    await waitFor(() => Object.keys(moreThan(baselineResources)).length === 0, 'active handles and timers back to baseline', 5000).catch(
-      () => {
-        throw new Error(`more resources than at baseline: ${JSON.stringify(moreThan(baselineResources))}`);
-      },
-    );
+    await eventually('active handles and timers back to baseline', () => Object.keys(moreThan(baselineResources)).length === 0, {
+      timeoutMs: 5000,
+    }).catch(() => {
+      throw new Error(`more resources than at baseline: ${JSON.stringify(moreThan(baselineResources))}`);
+    });
     console.log(
       JSON.stringify({
         leak: {
@@ -577,7 +579,7 @@ describe('probe faults: scale, half of the origins hanging', () => {
         peakFds = Math.max(peakFds, openFds() ?? 0);
         peakRunning = Math.max(peakRunning, prober.running);
       }, 1000);
-      await waitFor(() => performance.now() - started >= RUN_MS, 'the run to end', RUN_MS + 5000, 100);
+      await eventually('the run to end', () => performance.now() - started >= RUN_MS, { timeoutMs: RUN_MS + 5000, intervalMs: 100 });
       clearInterval(sampler);
       const wallMs = performance.now() - started;
       const cpuPct = cpuPercent(cpu, wallMs);
@@ -590,7 +592,8 @@ describe('probe faults: scale, half of the origins hanging', () => {
       const deadline = Date.now() + 10_000;
       while (counts.open > 0 && Date.now() < deadline) counts = await ask('counts', 'counts');
       expect(counts.open).toBe(0);
-      if (fdsBefore !== null) await waitFor(() => (openFds() ?? 0) <= fdsBefore + 4, 'the fd count back to its baseline', 5000);
+      if (fdsBefore !== null)
+        await eventually('the fd count back to its baseline', () => (openFds() ?? 0) <= fdsBefore + 4, { timeoutMs: 5000 });
 
       // The gaps between consecutive probes of each healthy target, as its origin saw them.
       const { arrivals } = await ask<{ arrivals: Record<string, number[]> }>('arrivals', 'arrivals');

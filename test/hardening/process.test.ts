@@ -10,8 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath } from '../support/build.js';
 import { buildQuery, decode, udpExchange } from '../support/dns-client.js';
-import { until } from '../support/server.js';
 import { connectFrom, FrameReader, framed } from './support.js';
+import { eventually } from '../support/eventually.js';
 
 // The run's one build (test/global-setup.ts).
 const cli = cliPath();
@@ -69,7 +69,7 @@ async function serve(args: string[]): Promise<Served> {
   collect(child.stdout!, stdout);
   collect(child.stderr!, stderr);
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const port = await until(
+  const port = await eventually(
     'the "listening" log line',
     () => {
       for (const line of stdout) {
@@ -78,7 +78,7 @@ async function serve(args: string[]): Promise<Served> {
       }
       return 0;
     },
-    15_000,
+    { timeoutMs: 15_000 },
   );
   return { child, port, stdout, stderr, exit };
 }
@@ -135,7 +135,7 @@ describe('SIGTERM', () => {
     // The server has the first bytes before the signal.
     expect(decode(await udpExchange('127.0.0.1', s.port, buildQuery({ name: 'www.term.test', type: 'A' }))).rcode).toBe('NOERROR');
     s.child.kill('SIGTERM');
-    await until('new connections refused', () =>
+    await eventually('new connections refused', () =>
       connectFrom('127.0.0.1', s.port).then(
         (sock) => {
           sock.destroy();
@@ -193,7 +193,7 @@ describe('logs', () => {
     await send(buildQuery({ name: 'www.logs.test', type: 'A', edns: { ecs: { ip: '10.1.2.3', sourcePrefix: 8, scopePrefix: 24 } } }));
 
     // The server has logged every query once the log shows the last one; then stop it.
-    await until('the query log to catch up', () => s.stdout.filter((l) => l.includes('"query')).length >= nasty.length * 2 + 3);
+    await eventually('the query log to catch up', () => s.stdout.filter((l) => l.includes('"query')).length >= nasty.length * 2 + 3);
     s.child.kill('SIGTERM');
     expect(await s.exit).toBe(0);
 

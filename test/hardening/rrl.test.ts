@@ -5,8 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildQuery, decode, type DecodedReply } from '../support/dns-client.js';
-import { startTestServer, until, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 import type { RrlOptions } from '../../src/transport/rrl.js';
+import { eventually } from '../support/eventually.js';
 
 const zonesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/conformance');
 
@@ -33,12 +34,12 @@ async function burst(s: TestServer, n: number, from = '127.0.0.1', name = 'www.e
   const before = s.server.rrl?.stats();
   for (let i = 0; i < n; i++) socket.send(buildQuery({ name, type: 'A', id: i + 1 }), s.port, s.host);
   if (before) {
-    await until('the limiter to see every response', () => s.server.rrl!.stats().responses - before.responses === n);
+    await eventually('the limiter to see every response', () => s.server.rrl!.stats().responses - before.responses === n);
     const after = s.server.rrl!.stats();
     const sent = n - (after.dropped - before.dropped);
-    await until(`${sent} replies`, () => replies.length === sent);
+    await eventually(`${sent} replies`, () => replies.length === sent);
   } else {
-    await until(`${n} replies`, () => replies.length === n);
+    await eventually(`${n} replies`, () => replies.length === n);
   }
   socket.close();
   return replies;
@@ -85,9 +86,9 @@ describe('response rate limiting', () => {
     socket.on('message', () => got++);
     const before = s.server.rrl!.stats();
     for (let i = 0; i < 30; i++) socket.send(buildQuery({ name: `r${i}.example.com`, type: 'A' }), s.port, s.host);
-    await until('all decided', () => s.server.rrl!.stats().responses - before.responses === 30);
+    await eventually('all decided', () => s.server.rrl!.stats().responses - before.responses === 30);
     const sent = 30 - (s.server.rrl!.stats().dropped - before.dropped);
-    await until('every reply sent to arrive', () => got === sent);
+    await eventually('every reply sent to arrive', () => got === sent);
     socket.close();
     expect(got).toBeGreaterThanOrEqual(4);
     expect(got).toBeLessThanOrEqual(6);

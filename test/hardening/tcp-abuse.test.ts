@@ -6,9 +6,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decode, udpNoReply, buildQuery } from '../support/dns-client.js';
-import { startTestServer, until, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 import type { TcpOptions } from '../../src/transport/tcp.js';
 import { connectFrom, FrameReader, framed, percentile, UdpClient } from './support.js';
+import { eventually } from '../support/eventually.js';
 
 const zonesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/conformance');
 const www = { name: 'www.example.com', type: 'A' } as const;
@@ -129,7 +130,7 @@ describe('connection limits', () => {
   it('one client address holds at most maxConnectionsPerClient connections; others are unaffected', async () => {
     const s = await serve({ maxConnectionsPerClient: 4, maxConnections: 100 });
     const conns = await Promise.all(Array.from({ length: 6 }, () => connect(s, '127.0.0.1')));
-    await until('two refused', () => conns.filter((c) => c.reader.closed).length === 2);
+    await eventually('two refused', () => conns.filter((c) => c.reader.closed).length === 2);
     expect(s.server.tcpConnections()).toBe(4);
     expect(s.server.tcpStats().refusedPerClient).toBe(2);
     const alive = conns.find((c) => !c.reader.closed)!;
@@ -143,7 +144,7 @@ describe('connection limits', () => {
     const idle: FrameReader[] = [];
     for (let i = 0; i < 6; i++) {
       idle.push((await connect(s, '127.0.0.3')).reader);
-      await until('accepted', () => s.server.tcpConnections() === i + 1);
+      await eventually('accepted', () => s.server.tcpConnections() === i + 1);
     }
     expect(await tcpAsk(s, '127.0.0.4')).toBe('NOERROR');
     await idle[0]!.waitFor('the oldest idle connection to be closed', () => idle[0]!.closed);
@@ -192,7 +193,7 @@ describe('connection limits', () => {
     };
     for (let a = 0; a < 30; a++) for (let c = 0; c < 20; c++) floodOne(`127.0.1.${a + 1}`, c % 2 === 0);
     for (let c = 0; c < 100; c++) floodOne('127.0.2.1', false);
-    await until('the flood to fill the table', () => opened >= 600 && s.server.tcpConnections() >= 190, 10_000);
+    await eventually('the flood to fill the table', () => opened >= 600 && s.server.tcpConnections() >= 190, { timeoutMs: 10_000 });
 
     let maxSeen = 0;
     const sampler = setInterval(() => (maxSeen = Math.max(maxSeen, s.server.tcpConnections())), 5);

@@ -5,9 +5,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestServer, until, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 import type { TcpOptions } from '../../src/transport/tcp.js';
 import { connectFrom, FrameReader, framed } from './support.js';
+import { eventually } from '../support/eventually.js';
 
 const zonesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/conformance');
 
@@ -71,7 +72,7 @@ describe('queries per connection', () => {
       socket.write(pipelined(n));
       await reader.waitFor('the server to end the connection', () => reader.ended, 10_000);
       expectFirst(reader, 1000);
-      await until('the server to release the connection', () => s.server.tcpConnections() === 0, 5000);
+      await eventually('the server to release the connection', () => s.server.tcpConnections() === 0, { timeoutMs: 5000 });
       await reader.waitFor('the socket to close', () => reader.closed);
       expect(errors).toEqual([]);
       expect(s.server.tcpStats()).toMatchObject({ queryLimit: 1, idleTimeouts: 0 });
@@ -84,12 +85,12 @@ describe('queries per connection', () => {
     socket.pause();
     socket.write(pipelined(600, 'big.example.com'));
     // ~150 KB of replies wait in the server's buffers until the client reads.
-    await until('the limit to be reached', () => s.server.tcpStats().queryLimit === 1);
+    await eventually('the limit to be reached', () => s.server.tcpStats().queryLimit === 1);
     socket.resume();
     await reader.waitFor('the end', () => reader.ended && reader.closed, 10_000);
     expectFirst(reader, 200);
     expect(errors).toEqual([]);
-    await until('the server to release the connection', () => s.server.tcpConnections() === 0);
+    await eventually('the server to release the connection', () => s.server.tcpConnections() === 0);
   });
 
   it('the limit reached while reading is stopped for backpressure: still every reply up to it', async () => {
@@ -97,7 +98,7 @@ describe('queries per connection', () => {
     const { socket, reader, errors } = await connect(s);
     socket.pause();
     socket.write(pipelined(900, 'big.example.com'));
-    await until('the server to start answering', () => answered() > 0);
+    await eventually('the server to start answering', () => answered() > 0);
     socket.resume();
     await reader.waitFor('the end', () => reader.ended && reader.closed, 10_000);
     expectFirst(reader, 300);
@@ -112,8 +113,8 @@ describe('queries per connection', () => {
     const { socket } = await connect(s);
     socket.pause();
     socket.write(pipelined(20_100, 'big.example.com'));
-    await until('the limit to be reached', () => s.server.tcpStats().queryLimit === 1);
-    await until('the server to cut the connection', () => s.server.tcpConnections() === 0, 5000);
+    await eventually('the limit to be reached', () => s.server.tcpStats().queryLimit === 1);
+    await eventually('the server to cut the connection', () => s.server.tcpConnections() === 0, { timeoutMs: 5000 });
     expect(s.server.tcpStats().idleTimeouts).toBe(1);
   });
 
@@ -129,7 +130,7 @@ describe('queries per connection', () => {
     }, 20);
     const endedAt = performance.now();
     try {
-      await until('the server to cut the connection', () => s.server.tcpConnections() === 0, 5000);
+      await eventually('the server to cut the connection', () => s.server.tcpConnections() === 0, { timeoutMs: 5000 });
     } finally {
       clearInterval(chatter);
     }

@@ -8,8 +8,8 @@ import { startHttpServer } from '../../src/http/server.js';
 import { StatusSchema, statusJsonSchema, type Status } from '../../src/http/status-schema.js';
 import { silentLogger } from '../../src/server/logger.js';
 import { repoRoot } from '../support/build.js';
-import { until } from '../support/server.js';
 import { gatedBackend, request, startHarness, type GatedBackend, type Harness } from './harness.js';
+import { eventually } from '../support/eventually.js';
 
 const ZONE = `$TTL 300
 @   IN SOA ns hostmaster 42 3600 600 86400 60
@@ -67,14 +67,14 @@ afterAll(async () => {
 describe('/healthz and /readyz', () => {
   it('is alive at once, and ready only once the first probe round is done', async () => {
     expect((await h.get('/healthz')).status).toBe(200);
-    await until('the probe of x to be in flight', () => x.hits() >= 1);
+    await eventually('the probe of x to be in flight', () => x.hits() >= 1);
     const early = await h.get('/readyz');
     expect(early.status).toBe(503);
     expect(early.text).toMatch(/first probe round/);
     const status = await h.json<Status>('/api/v1/status');
     expect(status.ready).toBe(false);
     x.release();
-    await until('/readyz 200', async () => (await h.get('/readyz')).status === 200);
+    await eventually('/readyz 200', async () => (await h.get('/readyz')).status === 200);
     expect((await h.json<Status>('/api/v1/status')).ready).toBe(true);
   });
 });
@@ -116,14 +116,14 @@ describe('/api/v1/status', () => {
 
   it('shows an origin down with the probe reason, the transition, and the failover', async () => {
     await x.close();
-    const status = (await until(
+    const status = (await eventually(
       'x down in the status',
       async () => {
         const s = StatusSchema.parse(await h.json('/api/v1/status'));
         const o = s.loadBalancers[0]!.pools[0]!.origins[0]!;
         return o.health === 'down' ? s : null;
       },
-      10_000,
+      { timeoutMs: 10_000 },
     ))!;
     const lb = status.loadBalancers[0]!;
     const xs = lb.pools[0]!.origins[0]!;

@@ -5,8 +5,8 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { until } from '../support/server.js';
 import { gatedBackend, has, startHarness, metricValue, type GatedBackend, type Harness, type Sample } from './harness.js';
+import { eventually } from '../support/eventually.js';
 
 const ZONE = `$TTL 300
 @   IN SOA ns hostmaster 7 3600 600 86400 60
@@ -65,13 +65,13 @@ afterAll(async () => {
 
 /** Scrape until `check` holds (the probe loop runs on its own clock). */
 async function scrapeUntil(what: string, check: (s: Sample[]) => boolean): Promise<Sample[]> {
-  const found = await until(
+  const found = await eventually(
     what,
     async () => {
       const s = await h.scrape();
       return check(s) ? s : null;
     },
-    8000,
+    { timeoutMs: 8000 },
   );
   return found!;
 }

@@ -5,8 +5,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { buildQuery, decode, udpExchange } from '../support/dns-client.js';
-import { until } from '../support/server.js';
 import { freePort } from './ports.js';
+import { eventually } from '../support/eventually.js';
 
 export interface KnotServer {
   readonly host: string;
@@ -108,7 +108,7 @@ export async function startKnot(opts: KnotOptions): Promise<KnotServer> {
 
   try {
     // Ready = every zone's SOA answers authoritatively (zones load asynchronously after bind).
-    const ready = until(
+    const ready = eventually(
       `knotd on ${host}:${port} to serve ${origins.join(', ')}`,
       async () => {
         for (const origin of origins) {
@@ -117,8 +117,7 @@ export async function startKnot(opts: KnotOptions): Promise<KnotServer> {
         }
         return true;
       },
-      opts.readyTimeoutMs ?? 15_000,
-      50,
+      { timeoutMs: opts.readyTimeoutMs ?? 15_000, intervalMs: 50 },
     );
     const died = exitPromise.then(() => {
       throw new Error(`knotd exited before serving (${JSON.stringify(exited)})`);

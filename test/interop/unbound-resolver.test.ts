@@ -11,10 +11,11 @@ import type { QueryObserver } from '../../src/query/observer.js';
 import type { ClientSubnet, Query } from '../../src/wire/types.js';
 import { httpBackend, type Backend } from '../support/backends.js';
 import { writeTestGeoDb } from '../support/geo-fixture.js';
-import { startTestServer, until, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 import { dig, type DigReply } from './dig.js';
 import { requireTools } from './tools.js';
 import { startUnbound, type UnboundResolver } from './unbound.js';
+import { eventually } from '../support/eventually.js';
 
 const tools = requireTools(['unbound', 'dig'], 'unbound resolver interop');
 
@@ -121,7 +122,7 @@ describe.skipIf(!tools)('steerdns behind Unbound (stub-zone, ECS)', () => {
       observer: recordingObserver(seen),
     });
     const server = steer.server;
-    await until('the first probe round', () => server.isReady(), 10_000);
+    await eventually('the first probe round', () => server.isReady(), { timeoutMs: 10_000 });
     resolver = await startUnbound({
       unbound: tools!.unbound,
       dig: tools!.dig,
@@ -200,16 +201,15 @@ describe.skipIf(!tools)('steerdns behind Unbound (stub-zone, ECS)', () => {
     await eu!.close(); // the GB pool's only origin goes away: connection refused
     const stoppedAt = Date.now();
     // steerdns notices within a probe interval (1 s) …
-    await until(
+    await eventually(
       'steerdns to answer a GB subnet from the us pool',
       async () => addresses(await direct('www.example.com', 'A', '+subnet=127.0.1.0/24'))[0] === US_ADDRESS,
-      10_000,
-      50,
+      { timeoutMs: 10_000, intervalMs: 50 },
     );
     const serverSwitchedAt = Date.now();
     // … and the client behind Unbound gets the new answer at the latest when the cached one expires.
     const during: string[] = [];
-    await until(
+    await eventually(
       'the GB client behind Unbound to get the us origin',
       async () => {
         const r = await viaResolver(GB_CLIENT_FOR_FAILOVER, 'www.example.com', 'A');
@@ -218,8 +218,7 @@ describe.skipIf(!tools)('steerdns behind Unbound (stub-zone, ECS)', () => {
         during.push(got.join(','));
         return got[0] === US_ADDRESS;
       },
-      (LB_TTL + 5) * 1000,
-      50,
+      { timeoutMs: (LB_TTL + 5) * 1000, intervalMs: 50 },
     );
     const clientSwitchedAt = Date.now();
     expect(serverSwitchedAt - stoppedAt).toBeLessThan(5_000);

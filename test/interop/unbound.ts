@@ -6,9 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { until } from '../support/server.js';
 import { dig } from './dig.js';
 import { freePort } from './ports.js';
+import { eventually } from '../support/eventually.js';
 
 export interface StubZone {
   /** Zone origin, e.g. "example.com." */
@@ -121,11 +121,10 @@ export async function startUnbound(opts: UnboundOptions): Promise<UnboundResolve
     const first = opts.stubs[0];
     if (!first) throw new Error('startUnbound needs at least one stub zone');
     // Ready = the first stub's SOA resolves through Unbound (so the stub path works end to end).
-    const ready = until(
+    const ready = eventually(
       `unbound on ${host}:${port} to resolve ${first.name} SOA`,
       async () => (await dig(opts.dig, host, port, [first.name, 'SOA'], 3000)).status === 'NOERROR',
-      opts.readyTimeoutMs ?? 15_000,
-      100,
+      { timeoutMs: opts.readyTimeoutMs ?? 15_000, intervalMs: 100 },
     );
     const died = exitPromise.then(() => {
       throw new Error(`unbound exited before serving (${JSON.stringify(exited)})`);

@@ -81,15 +81,6 @@ export async function closedPort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
-/** Polls `check` until it returns true or the deadline passes (then throws with `what`). */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 5000, everyMs = 5): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
-
 /** True if this host can bind ::1 (some CI containers have no IPv6 loopback). */
 export async function hasIpv6Loopback(): Promise<boolean> {
   const server = net.createServer();

@@ -37,20 +37,3 @@ export async function startTestServer(opts: Partial<ServerOptions> & { zonesDir:
     close: () => server.close(),
   };
 }
-
-/** Poll `check` until it returns a truthy value or the deadline passes (then throw with `what`). */
-export async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 5000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what} (last: ${String(last)})`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}

@@ -8,10 +8,10 @@ import {
   listen,
   target,
   trackConnections,
-  waitFor,
 } from '../../../test/support/loopback.js';
 import { MAX_BODY_BYTES } from './http.js';
 import { runProbe } from './index.js';
+import { eventually } from '../../../test/support/eventually.js';
 
 let server: http.Server;
 let tracker: ConnectionTracker;
@@ -113,7 +113,7 @@ describe('http monitor', () => {
     expect(result).toMatchObject({ ok: false, reason: 'timeout after 150ms' });
     expect(Date.now() - started).toBeLessThan(1500);
     expect(tracker.accepted).toBe(before + 1);
-    await waitFor(() => tracker.open.size === 0, 'the server to see the connection closed');
+    await eventually('the server to see the connection closed', () => tracker.open.size === 0);
   });
 
   it('checks the body for a substring', async () => {
@@ -130,7 +130,7 @@ describe('http monitor', () => {
     hugeBytesWritten = 0;
     const result = await probe('/huge', { expected_body: 'NEEDLE', timeout: 5 });
     expect(result).toMatchObject({ ok: false, reason: 'body mismatch' });
-    await waitFor(() => tracker.open.size === 0, 'the huge response connection to close');
+    await eventually('the huge response connection to close', () => tracker.open.size === 0);
     // The server could only push what socket buffers held, far from the 50 MiB it wanted to send.
     expect(hugeBytesWritten).toBeLessThan(20 * 1024 * 1024);
     expect(MAX_BODY_BYTES).toBe(65536);
@@ -139,7 +139,7 @@ describe('http monitor', () => {
   it('closes the connection right after the status line when no body check is asked', async () => {
     hugeBytesWritten = 0;
     expect(await probe('/huge', { timeout: 5 })).toMatchObject({ ok: true, reason: 'HTTP 200' });
-    await waitFor(() => tracker.open.size === 0, 'the connection to close');
+    await eventually('the connection to close', () => tracker.open.size === 0);
     expect(hugeBytesWritten).toBeLessThan(20 * 1024 * 1024);
   });
 
@@ -217,7 +217,7 @@ describe('http monitor', () => {
       probe('/to-ok', { follow_redirects: true }),
       probe('/loop-a', { follow_redirects: true }),
     ]);
-    await waitFor(() => tracker.open.size === 0, 'every probe connection to close');
+    await eventually('every probe connection to close', () => tracker.open.size === 0);
   });
 
   it('reports ECONNREFUSED for a closed port', async () => {

@@ -3,8 +3,9 @@ import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConnectionTracker, closeServer, listen, target, trackConnections, waitFor } from '../../../test/support/loopback.js';
+import { type ConnectionTracker, closeServer, listen, target, trackConnections } from '../../../test/support/loopback.js';
 import { runProbe } from './index.js';
+import { eventually } from '../../../test/support/eventually.js';
 
 let server: https.Server;
 let tracker: ConnectionTracker;
@@ -43,13 +44,13 @@ describe('https monitor', () => {
   it('fails on a self-signed certificate by default, with the TLS code as reason', async () => {
     const result = await runProbe(target(port, { type: 'https' }));
     expect(result).toMatchObject({ ok: false, reason: 'TLS: DEPTH_ZERO_SELF_SIGNED_CERT' });
-    await waitFor(() => tracker.open.size === 0, 'the rejected TLS connection to close');
+    await eventually('the rejected TLS connection to close', () => tracker.open.size === 0);
   });
 
   it('passes with allow_insecure', async () => {
     const result = await runProbe(target(port, { type: 'https', allow_insecure: true, expected_body: 'secure' }));
     expect(result).toMatchObject({ ok: true, reason: 'HTTP 200' });
-    await waitFor(() => tracker.open.size === 0, 'the TLS connection to close');
+    await eventually('the TLS connection to close', () => tracker.open.size === 0);
   });
 
   it('sends the Host header name as SNI, and none for an IP literal', async () => {

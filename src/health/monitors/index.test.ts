@@ -1,8 +1,9 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProbeResult, ProbeTarget } from '../types.js';
-import { type ConnectionTracker, closeServer, listen, spec, target, trackConnections, waitFor } from '../../../test/support/loopback.js';
+import { type ConnectionTracker, closeServer, listen, spec, target, trackConnections } from '../../../test/support/loopback.js';
 import { runProbe, timeoutMs } from './index.js';
+import { eventually } from '../../../test/support/eventually.js';
 
 let server: http.Server;
 let tracker: ConnectionTracker;
@@ -56,21 +57,21 @@ describe('runProbe', () => {
     expect(elapsed).toBeGreaterThanOrEqual(3 * 80 - 5);
     expect(elapsed).toBeLessThan(3 * 80 + 1000);
     expect(result.durationMs).toBeGreaterThanOrEqual(3 * 80 - 5);
-    await waitFor(() => tracker.open.size === 0, 'every timed-out connection to close');
+    await eventually('every timed-out connection to close', () => tracker.open.size === 0);
   });
 
   it('stops at once when the caller aborts, without further attempts', async () => {
     requests = 0;
     const controller = new AbortController();
     const pending = runProbe(target(port, { path: '/slow', timeout: 10, retries: 3 }), controller.signal);
-    await waitFor(() => requests === 1, 'the first attempt to reach the server');
+    await eventually('the first attempt to reach the server', () => requests === 1);
     const started = Date.now();
     controller.abort();
     const result = await pending;
     expect(result).toMatchObject({ ok: false, reason: 'aborted' });
     expect(Date.now() - started).toBeLessThan(1000);
     expect(requests).toBe(1);
-    await waitFor(() => tracker.open.size === 0, 'the aborted connection to close');
+    await eventually('the aborted connection to close', () => tracker.open.size === 0);
   });
 
   it('reads a reply that arrived while the event loop was busy before calling it a timeout', async () => {
@@ -90,7 +91,7 @@ describe('runProbe', () => {
       }),
     );
     expect(await result).toMatchObject({ ok: true, reason: 'TCP connected' });
-    await waitFor(() => tracker.open.size === 0, 'the connection to close');
+    await eventually('the connection to close', () => tracker.open.size === 0);
   });
 
   it('never throws: an unknown monitor type is a failed result', async () => {

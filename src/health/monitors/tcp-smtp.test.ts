@@ -1,15 +1,8 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ConnectionTracker,
-  closeServer,
-  closedPort,
-  listen,
-  target,
-  trackConnections,
-  waitFor,
-} from '../../../test/support/loopback.js';
+import { type ConnectionTracker, closeServer, closedPort, listen, target, trackConnections } from '../../../test/support/loopback.js';
 import { runProbe } from './index.js';
+import { eventually } from '../../../test/support/eventually.js';
 
 describe('tcp monitor', () => {
   it('passes when the port accepts a connection, and closes it', async () => {
@@ -19,7 +12,7 @@ describe('tcp monitor', () => {
     try {
       expect(await runProbe(target(port, { type: 'tcp' }))).toMatchObject({ ok: true, reason: 'TCP connected' });
       expect(tracker.accepted).toBe(1);
-      await waitFor(() => tracker.open.size === 0, 'the probe connection to close');
+      await eventually('the probe connection to close', () => tracker.open.size === 0);
     } finally {
       await closeServer(server, tracker);
     }
@@ -75,7 +68,7 @@ describe('smtp monitor', () => {
   it('passes on a 220 greeting, then says QUIT and closes', async () => {
     expect(await probe('ready')).toMatchObject({ ok: true, reason: 'SMTP 220' });
     const session = sessions.at(-1);
-    await waitFor(() => session?.closed === true, 'the connection to close');
+    await eventually('the connection to close', () => session?.closed === true);
     expect(session?.data).toBe('QUIT\r\n');
   });
 
@@ -86,7 +79,7 @@ describe('smtp monitor', () => {
   it('fails with the code of any other greeting, without QUIT', async () => {
     expect(await probe('reject')).toMatchObject({ ok: false, reason: 'SMTP 554' });
     const session = sessions.at(-1);
-    await waitFor(() => session?.closed === true, 'the connection to close');
+    await eventually('the connection to close', () => session?.closed === true);
     expect(session?.data).toBe('');
   });
 
@@ -100,7 +93,7 @@ describe('smtp monitor', () => {
 
   it('times out on a silent server and closes the connection', async () => {
     expect(await probe('silent', 0.1)).toMatchObject({ ok: false, reason: 'timeout after 100ms' });
-    await waitFor(() => tracker.open.size === 0, 'the connection to close');
+    await eventually('the connection to close', () => tracker.open.size === 0);
   });
 
   it('fails with ECONNREFUSED on a closed port', async () => {
