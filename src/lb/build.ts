@@ -2,9 +2,8 @@
 // canonical names and addresses, the probe targets (deduplicated) and the zone bindings.
 import { targetKey, type MonitorSpec, type ProbeTarget } from '../health/types.js';
 import { RRType, type RData } from '../wire/types.js';
-import { formatIp, ipv4Bytes, ipv6Bytes } from '../wire/rdata.js';
 import type { DynamicBinding } from '../zone/types.js';
-import { ipFamily, parseCidr } from './cidr.js';
+import { parseAddress, parseNetwork } from '../net/parse.js';
 import { deepFreeze, frozenMap } from './freeze.js';
 import { canonicalHostname, ownerName } from './names.js';
 import { DEFAULT_PORTS, type LbFileInput, type LoadBalancerInput, type MonitorInput, type PoolInput } from './schema.js';
@@ -114,17 +113,11 @@ function buildPool(
 ): LbPool {
   const monitor = p.monitor === undefined ? undefined : monitors.get(p.monitor);
   const origins: LbOrigin[] = p.origins.map((o) => {
-    const family = ipFamily(o.address);
-    const kind = family === 4 ? 'ipv4' : family === 6 ? 'ipv6' : 'hostname';
-    const v6 = family === 6 ? ipv6Bytes(o.address) : null;
-    const address = family === 4 ? o.address : v6 !== null ? formatIp(v6) : (canonicalHostname(o.address) as { name: string }).name;
+    const ip = parseAddress(o.address);
+    const kind = 'problem' in ip ? 'hostname' : ip.family === 4 ? 'ipv4' : 'ipv6';
+    const address = 'problem' in ip ? (canonicalHostname(o.address) as { name: string }).name : ip.text;
     // The RDATA every answer naming this origin shares: made here, once per config build.
-    const data: RData =
-      family === 4
-        ? { kind: 'raw', bytes: ipv4Bytes(o.address) }
-        : v6 !== null
-          ? { kind: 'raw', bytes: v6 }
-          : { kind: 'name', name: address };
+    const data: RData = 'problem' in ip ? { kind: 'name', name: address } : { kind: 'raw', bytes: ip.bytes };
     let healthKey: string | null = null;
     // Drained origins and disabled pools are never answered, so they are not probed either.
     if (monitor && p.monitor !== undefined && p.enabled && o.enabled) {
@@ -161,9 +154,9 @@ function buildPool(
 
 function buildLoadBalancer(name: string, owner: string, lb: LoadBalancerInput): LoadBalancer {
   const subnetPools: LbSubnetRule[] = Object.entries(lb.subnet_pools).map(([cidr, pools]) => {
-    const c = parseCidr(cidr);
+    const c = parseNetwork(cidr);
     if ('problem' in c) throw new Error(`unchecked CIDR ${cidr}`); // the schema rejects these first
-    return { cidr: `${c.address}/${c.prefix}`, family: c.family, address: c.address, prefix: c.prefix, pools };
+    return { cidr: c.cidr, family: c.family, address: c.text, prefix: c.prefix, pools };
   });
   const poolWeights = new Map<string, number>();
   for (const pool of lb.default_pools) {

@@ -2,7 +2,7 @@
 // balancer's record type and policy demand of the pools it uses. Each problem carries the key
 // path of the node to blame, so load.ts can name its line.
 import type { SteerErrorCode } from '../errors.js';
-import { parseCidr, ipFamily } from './cidr.js';
+import { ipFamily, parseNetwork } from '../net/parse.js';
 import { ownerName } from './names.js';
 import type { LbFileInput, LoadBalancerInput, PoolInput } from './schema.js';
 
@@ -90,9 +90,9 @@ function checkLoadBalancers(input: LbFileInput, origin: string, report: Report):
     }
     const cidrs = new Map<string, string>();
     for (const [cidr, list] of Object.entries(lb.subnet_pools)) {
-      const parsed = parseCidr(cidr);
+      const parsed = parseNetwork(cidr);
       if (!('problem' in parsed)) {
-        const canonical = `${parsed.address}/${parsed.prefix}`;
+        const canonical = parsed.cidr;
         const twin = cidrs.get(canonical);
         if (twin !== undefined) report('STEER_LB_CONFLICT', [...base, 'subnet_pools', cidr], `same network as "${twin}"`);
         cidrs.set(canonical, cidr);

@@ -166,7 +166,19 @@ describe('loadLbText: schema errors name file, line and key path', () => {
   it('rejects an origin address that is neither IP nor hostname', () => {
     const text = BASE.replace('192.0.2.10', '192.0.2.300');
     expect(errorsOf(text)).toEqual([
-      `${FILE}:9: pools.us-east.origins[0].address: "192.0.2.300" is neither an IP address nor a hostname: looks like a malformed IPv4 address [STEER_LB_SCHEMA]`,
+      `${FILE}:9: pools.us-east.origins[0].address: "192.0.2.300" is not an IPv4 or IPv6 address [STEER_LB_SCHEMA]`,
+    ]);
+  });
+
+  it('rejects leading zeros and zone ids in addresses and networks, at their line', () => {
+    const text = `${BASE.replace('192.0.2.10', '192.0.2.010')}    subnet_pools:
+      "fe80::/10": [eu-west]
+      "010.0.0.0/8": [eu-west]
+`.replace('fe80::/10', 'fe80::%eth0/10');
+    expect(errorsOf(text)).toEqual([
+      `${FILE}:9: pools.us-east.origins[0].address: "192.0.2.010": leading zeros in IPv4 octets are not allowed (some parsers read them as octal); write 192.0.2.10 [STEER_LB_SCHEMA]`,
+      `${FILE}:${lineOf(text, 'fe80')}: load_balancers.www.subnet_pools["fe80::%eth0/10"]: bad key: "fe80::%eth0": zone ids (%interface) are not allowed; they name an interface of one host and mean nothing in DNS data or configuration [STEER_LB_SCHEMA]`,
+      `${FILE}:${lineOf(text, '010.0')}: load_balancers.www.subnet_pools["010.0.0.0/8"]: bad key: "010.0.0.0": leading zeros in IPv4 octets are not allowed (some parsers read them as octal); write 10.0.0.0 [STEER_LB_SCHEMA]`,
     ]);
   });
 

@@ -6,7 +6,7 @@
 // up or down are prepared again (prepareLbChanges); everything else is reused.
 import type { HealthSnapshot } from '../health/types.js';
 import { buildAnswerSet, type AnswerSet } from './answer-sets.js';
-import { parseIpInto } from './ip.js';
+import { parseIpWords } from '../net/ip.js';
 import type { LbOrigin, LbPool, LbRecordType, LbZoneConfig, LoadBalancer, OriginSteeringPolicy, SteeringPolicy } from './types.js';
 import { cumulativeOf, stringHash } from './weighted.js';
 
@@ -237,7 +237,7 @@ function prepareOne(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHeal
   const subnets = lb.subnetPools
     .map((rule) => {
       const network = new Uint32Array(4);
-      parseIpInto(rule.address, network);
+      parseIpWords(rule.address, network);
       return {
         family: rule.family,
         rule: { cidr: rule.cidr, prefix: rule.prefix, network, poolNames: rule.pools, resolved: firstHealthy(rule.pools) },

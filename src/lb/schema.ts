@@ -18,7 +18,7 @@
 //             fallback_pool: the last of default_pools unless `fallback: none`
 import { z } from 'zod';
 import { RRType } from '../wire/types.js';
-import { parseCidr, ipFamily } from './cidr.js';
+import { looksLikeIp, parseAddress, parseNetwork } from '../net/parse.js';
 import { canonicalHostname } from './names.js';
 
 export const MONITOR_TYPES = ['http', 'https', 'tcp', 'dns', 'smtp'] as const;
@@ -111,7 +111,12 @@ export type MonitorInput = z.output<typeof monitorSchema>;
 const originShape = {
   name: z.string().min(1).max(100),
   address: z.string().superRefine((a, ctx) => {
-    if (ipFamily(a) !== 0) return;
+    const ip = parseAddress(a);
+    if (!('problem' in ip)) return;
+    if (looksLikeIp(a)) {
+      ctx.addIssue({ code: 'custom', message: ip.problem });
+      return;
+    }
     const host = canonicalHostname(a);
     if ('problem' in host) {
       ctx.addIssue({ code: 'custom', message: `"${a}" is neither an IP address nor a hostname: ${host.problem}` });
@@ -176,7 +181,7 @@ export type PoolInput = z.output<typeof poolSchema>;
 const poolList = z.array(z.string()).min(1, { error: 'list at least one pool' });
 
 const cidrKey = z.string().superRefine((s, ctx) => {
-  const c = parseCidr(s);
+  const c = parseNetwork(s);
   if ('problem' in c) ctx.addIssue({ code: 'custom', message: c.problem });
 });
 const countryKey = z.string().regex(/^[A-Z]{2}$/, {

@@ -2,7 +2,8 @@
 // the GeoIP lookup done at most once, and the ECS scope collected so far. One instance is
 // reused for every call (steering is synchronous), so the hot path allocates nothing here.
 import type { ClientAddress, GeoDatabase, GeoLocation } from '../geo/types.js';
-import { maskInPlace, parseIpInto } from './ip.js';
+import { parseIpWords } from '../net/ip.js';
+import { maskInPlace } from '../net/prefix.js';
 import type { SteerTrace, SteerTraceStage } from './trace.js';
 import { subnetHash } from './weighted.js';
 
@@ -46,7 +47,7 @@ export class SteerCall {
   clientFamily(): 0 | 4 | 6 {
     if (!this.parsed) {
       this.parsed = true;
-      this.family = parseIpInto(this.ctx.client.ip, this.words);
+      this.family = parseIpWords(this.ctx.client.ip, this.words, true);
       if (this.family !== 0) maskInPlace(this.words, this.family, this.ctx.client.sourcePrefix);
     }
     return this.family;

@@ -59,6 +59,14 @@ function address(family: 4 | 6, bytes: Uint8Array): IpAddress {
   return { family, bytes, text: formatIp(bytes) };
 }
 
+/**
+ * True for text meant as an address rather than a hostname (only digits and dots, or any colon
+ * or "%"), so that "192.0.02.1" is reported as a bad address, not taken as a name.
+ */
+export function looksLikeIp(text: string): boolean {
+  return /^[\d.]+$/.test(text) || text.includes(':') || text.includes('%');
+}
+
 /** 4 or 6 for an address literal under the rules, 0 otherwise. */
 export function ipFamily(text: string): 0 | 4 | 6 {
   const a = parseAddress(text);
@@ -84,8 +92,9 @@ export function parseNetwork(text: string, options: NetworkOptions = {}): IpNetw
   if ('problem' in a) return a;
   const max = a.family === 4 ? 32 : 128;
   const prefixText = slash < 0 ? String(max) : text.slice(slash + 1);
-  if (!/^(?:0|[1-9]\d{0,2})$/.test(prefixText) || Number(prefixText) > max) {
-    return { problem: `prefix "/${prefixText}" must be 0-${max} for IPv${a.family}, without leading zeros` };
+  if (/^0\d/.test(prefixText)) return { problem: `prefix "/${prefixText}": leading zeros are not allowed` };
+  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) {
+    return { problem: `prefix "/${prefixText}" must be 0-${max} for IPv${a.family}` };
   }
   const prefix = Number(prefixText);
   if (a.family === 6 && isMappedIpv4(a.bytes) && prefix >= 96) {

@@ -2,8 +2,9 @@
 // a seeded PRNG and client addresses. Used by src/lb tests and usable by explain/server tests.
 import type { ClientAddress, GeoDatabase, GeoLocation } from '../../src/geo/types.js';
 import type { HealthSnapshot, TargetHealth } from '../../src/health/types.js';
-import { parseCidr } from '../../src/lb/cidr.js';
-import { commonPrefixLength, parseIpInto } from '../../src/lb/ip.js';
+import { parseIpWords } from '../../src/net/ip.js';
+import { parseNetwork } from '../../src/net/parse.js';
+import { commonPrefixLength } from '../../src/net/prefix.js';
 import { loadLbText } from '../../src/lb/load.js';
 import { describeRecord } from '../../src/lb/policies/origin.js';
 import { RRType, type RRset } from '../../src/wire/types.js';
@@ -49,10 +50,10 @@ export interface FakeGeoEntry {
  */
 export function fakeGeo(entries: readonly FakeGeoEntry[], unknownPrefix?: { v4: number; v6: number }): GeoDatabase & { lookups: number } {
   const nets = entries.map((e) => {
-    const c = parseCidr(e.cidr);
+    const c = parseNetwork(e.cidr);
     if ('problem' in c) throw new Error(c.problem);
     const words = new Uint32Array(4);
-    parseIpInto(c.address, words);
+    parseIpWords(c.text, words);
     return { ...c, words, entry: e };
   });
   const scratch = new Uint32Array(4);
@@ -64,7 +65,7 @@ export function fakeGeo(entries: readonly FakeGeoEntry[], unknownPrefix?: { v4: 
     lookups: 0,
     lookup(ip: string): GeoLocation {
       db.lookups++;
-      const family = parseIpInto(ip, scratch);
+      const family = parseIpWords(ip, scratch, true);
       if (family === 0) throw new Error(`fakeGeo: not an IP: ${ip}`);
       let best: (typeof nets)[number] | null = null;
       for (const n of nets) {

@@ -8,7 +8,7 @@
 // which every subnet rule matches or misses alike (so a resolver never caches a "no subnet
 // matched" answer for a range that holds a configured subnet).
 import type { SteerCall } from '../steer-context.js';
-import { commonPrefixLength } from '../ip.js';
+import { commonPrefixLength } from '../../net/prefix.js';
 import type { PreparedLb, PreparedRule, PreparedSubnetRule } from '../prepare.js';
 import { listState, namesState } from './describe.js';
 
