@@ -100,8 +100,39 @@ describe('buildZone', () => {
     ['non-delegation data at a cut', 'sub NS ns.sub\nsub MX 1 sub\n', ['z.zone:6 STEER_ZONE_OCCLUDED'], HEAD],
     ['a cut below a cut', 'sub NS ns.sub\nx.sub NS ns.sub\n', ['z.zone:6 STEER_ZONE_OCCLUDED'], HEAD],
     ['NS at a wildcard', '*.w NS ns1\n', ['z.zone:5 STEER_ZONE_WILDCARD_NS'], HEAD],
+    ['DS away from a delegation', 'x A 192.0.2.1\nx DS \\# 4 00010203\n', ['z.zone:6 STEER_ZONE_DS_NOT_AT_CUT'], HEAD],
+    ['DS at the apex', '@ DS \\# 4 00010203\n', ['z.zone:5 STEER_ZONE_DS_NOT_AT_CUT'], HEAD],
+    ['two DNAMEs at a name', 'd DNAME a\nd DNAME b\n', ['z.zone:6 STEER_ZONE_MULTIPLE_DNAME'], HEAD],
+    ['DNAME and CNAME at a name', 'd DNAME a\nd CNAME b\n', ['z.zone:6 STEER_ZONE_CNAME_CONFLICT'], HEAD],
+    [
+      'data below a DNAME',
+      'd DNAME a\nx.d A 192.0.2.1\n\nw.x.d TXT "t"\n',
+      ['z.zone:6 STEER_ZONE_BELOW_DNAME', 'z.zone:8 STEER_ZONE_BELOW_DNAME'],
+      HEAD,
+    ],
+    ['a delegation below a DNAME', 'd DNAME a\nsub.d NS ns1\n', ['z.zone:6 STEER_ZONE_BELOW_DNAME'], HEAD],
+    ['DNAME at a cut', 'sub NS ns.x.\nsub DNAME a\n', ['z.zone:6 STEER_ZONE_OCCLUDED'], HEAD],
+    [
+      'in-zone data below a DNAME at the apex',
+      '@ DNAME example.net.\n',
+      ['z.zone:4 STEER_ZONE_BELOW_DNAME'],
+      '$TTL 3600\n@ SOA ns1 host 7 1 2 3 300\n  NS ns1\nns1 A 192.0.2.53\n',
+    ],
   ])('rejects %s', (_what, body, expected, head) => {
     expect(errorsOf(build(body, undefined, head))).toEqual(expected);
+  });
+
+  it('names the DNAME that hides data below it', () => {
+    const r = build('d DNAME a\nx.d A 192.0.2.1\n');
+    expect('errors' in r ? r.errors[0]!.describe() : '').toBe(
+      'z.zone:6: A record at x.d.example.com. is below the DNAME at d.example.com. (nothing may exist below a DNAME owner; RFC 6672 §2.3) [STEER_ZONE_BELOW_DNAME]',
+    );
+  });
+
+  it('accepts a DNAME beside other data, a DNAME at the apex with out-of-zone servers, and marks zones that have one', () => {
+    const zone = zoneOf(build('d DNAME a\nd A 192.0.2.1\nd TXT "t"\n'));
+    expect([...zone.nodes.get('d.example.com')!.rrsets.keys()]).toEqual([RRType.A, RRType.TXT, RRType.DNAME]);
+    zoneOf(build('@ DNAME example.net.\n', undefined, '$TTL 3600\n@ SOA ns.example.net. host 7 1 2 3 300\n  NS ns.example.net.\n'));
   });
 
   it('accepts glue and DS at a cut and the RRSIG/NSEC companions of a CNAME', () => {
@@ -128,6 +159,8 @@ describe('buildZone', () => {
       ['a static CNAME', 'lb CNAME www\n', LB, 'z.zone:5', 'static CNAME'],
       ['static data beside a CNAME-capable balancer', 'lb TXT "x"\n', LB_CNAME, 'z.zone:5', 'may answer with a CNAME'],
       ['a name below a cut', 'sub NS ns.x\n', LB, 'z.zone', 'delegation at sub.example.com.'],
+      ['a name below a DNAME', 'sub DNAME x\n', LB, 'z.zone', 'DNAME at sub.example.com.'],
+      ['a CNAME-capable balancer at a DNAME owner', 'lb DNAME x\n', LB_CNAME, 'z.zone:5', 'may answer with a CNAME'],
     ])('rejects %s, naming the name', (_what, body, binding, where, text) => {
       const name = body.startsWith('sub') ? 'x.sub.example.com' : 'lb.example.com';
       const r = build(body, new Map([[name, binding]]));

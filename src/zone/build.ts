@@ -1,6 +1,7 @@
 // Records → a validated, immutable Zone: RRsets grouped per name, zone-level rules checked
-// (one SOA at the apex, apex NS, CNAME exclusivity, nothing but glue under a cut, load-balanced
-// names not clashing with static data), empty non-terminals added as nodes.
+// (one SOA at the apex, apex NS, CNAME exclusivity, nothing but glue under a cut, DS only at a
+// cut, one DNAME per name and nothing below it, load-balanced names not clashing with static
+// data), empty non-terminals added as nodes.
 //
 // Built for zones of millions of records: records arrive frozen from the parser and are served
 // as they are (a copy is made only when an RRset's TTLs must be evened out), duplicates are
@@ -246,7 +247,9 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
   const soaErrors: SteerError[] = [];
   const cutErrors: SteerError[] = [];
   const cnameErrors: SteerError[] = [];
+  const dnameErrors: SteerError[] = [];
   const cuts = new Set<string>();
+  const dnames = new Set<string>();
   // (forEach: walking a NodeMap with for...of goes through a generator, slower per name.)
   nodes.forEach((node, name) => {
     const sets = pendingOf(node);
@@ -259,6 +262,12 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
         else cuts.add(name);
       } else if (set.type === RRType.CNAME) {
         cname = set;
+      } else if (set.type === RRType.DS && (name === origin || !sets.some((s) => s.type === RRType.NS))) {
+        // As Knot: a DS anywhere but beside the NS of a delegation is data no one would ask for.
+        cutErrors.push(steerError('STEER_ZONE_DS_NOT_AT_CUT', [absoluteText(name)], at(set.order)));
+      } else if (set.type === RRType.DNAME) {
+        dnames.add(name);
+        if (set.second >= 0) dnameErrors.push(steerError('STEER_ZONE_MULTIPLE_DNAME', [absoluteText(name)], at(set.second)));
       }
       if (set.mismatchAt >= 0) {
         warnings.push(steerError('STEER_ZONE_TTL_MISMATCH', [absoluteText(name), typeName(set.type), set.ttl], at(set.mismatchAt)));
@@ -268,7 +277,7 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
     if (cname.second >= 0) cnameErrors.push(steerError('STEER_ZONE_MULTIPLE_CNAME', [absoluteText(name)], at(cname.second)));
     for (const set of sets) {
       if (CNAME_COMPANIONS.has(set.type)) continue;
-      const later = set.order > cname.order ? set.order : cname.order;
+      const later = Math.max(set.order, cname.order);
       cnameErrors.push(steerError('STEER_ZONE_CNAME_CONFLICT', [absoluteText(name)], at(later)));
     }
   });
@@ -306,6 +315,29 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
   }
   errors.push(...cnameErrors);
 
+  // Below a DNAME owner nothing exists (RFC 6672 §2.3): the lookup relies on it to find the
+  // DNAME as the closest encloser of any name it redirects.
+  /** The DNAME owner strictly above a name, or null. */
+  const dnameAbove = (name: string): string | null => {
+    for (let n = name; n !== origin && n !== ''; ) {
+      n = parentName(n);
+      if (dnames.has(n)) return n;
+    }
+    return null;
+  };
+  if (dnames.size > 0) {
+    nodes.forEach((node, name) => {
+      const owner = dnameAbove(name);
+      if (owner === null) return;
+      for (const set of pendingOf(node)) {
+        dnameErrors.push(
+          steerError('STEER_ZONE_BELOW_DNAME', [typeName(set.type), absoluteText(name), absoluteText(owner)], at(set.order)),
+        );
+      }
+    });
+  }
+  errors.push(...dnameErrors);
+
   // Load-balanced names.
   const bindings = opts.bindings ?? new Map<string, DynamicBinding>();
   for (const [name, binding] of bindings) {
@@ -325,6 +357,11 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
     const cut = cuts.size > 0 ? cutAbove(name) : null;
     if (cut !== null) {
       conflict(`the name is at or below the delegation at ${absoluteText(cut)}`);
+      continue;
+    }
+    const dname = dnames.size > 0 ? dnameAbove(name) : null;
+    if (dname !== null) {
+      conflict(`the name is below the DNAME at ${absoluteText(dname)}`);
       continue;
     }
     const node = nodes.get(name);
@@ -354,7 +391,9 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
   // name. The names are listed first: the map must not grow while it is walked.
   let knownParent = origin;
   const owners: string[] = [];
-  nodes.forEach((_node, name) => owners.push(name));
+  nodes.forEach((_node, name) => {
+    owners.push(name);
+  });
   for (const name of owners) {
     if (name === origin) continue;
     const dot = firstDot(name);
@@ -386,6 +425,6 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
     recordCount,
     loadedAt: opts.loadedAt ?? Date.now(),
   });
-  recordZoneFacts(zone, { hasWildcards, cutOf });
+  recordZoneFacts(zone, { hasWildcards, cutOf, hasDnames: dnames.size > 0 });
   return { zone, warnings };
 }

@@ -206,11 +206,17 @@ const cases: readonly Case[] = [
     answer: ['loop1.example.com. 3600 IN CNAME loop2.example.com.', 'loop2.example.com. 3600 IN CNAME loop1.example.com.'],
   },
   {
-    name: 'CNAME into delegated space ends the chain',
+    name: 'CNAME into delegated space ends in a referral that keeps the CNAME',
     qname: 'tocut.example.com',
     qtype: RRType.A,
-    kind: 'answer',
+    kind: 'referral',
     answer: ['tocut.example.com. 3600 IN CNAME foo.sub.example.com.'],
+    authority: ['sub.example.com. 3600 IN NS ns.sub.example.com.', 'sub.example.com. 3600 IN NS ns1.example.com.'],
+    additional: [
+      'ns.sub.example.com. 3600 IN A 192.0.2.10',
+      'ns.sub.example.com. 3600 IN AAAA 2001:db8::10',
+      'ns1.example.com. 3600 IN A 192.0.2.53',
+    ],
   },
   // Wildcards
   {
@@ -279,8 +285,15 @@ const cases: readonly Case[] = [
     }),
   ),
   {
-    name: 'DS at the cut is a referral',
+    name: 'DS at a cut without DS records is the parent NODATA',
     qname: 'sub.example.com',
+    qtype: RRType.DS,
+    kind: 'nodata',
+    authority: [SOA_NEG],
+  },
+  {
+    name: 'DS below a cut is a referral',
+    qname: 'foo.sub.example.com',
     qtype: RRType.DS,
     kind: 'referral',
     authority: ['sub.example.com. 3600 IN NS ns.sub.example.com.', 'sub.example.com. 3600 IN NS ns1.example.com.'],
@@ -525,5 +538,239 @@ describe('lookup', () => {
 
   it('answers a name outside the zone with NXDOMAIN instead of looping', () => {
     expect(lookup(zone, 'www.example.org', RRType.A, null).kind).toBe('nxdomain');
+  });
+});
+
+// Zone cuts with DS, CNAMEs into delegations, DNAME (RFC 6672).
+const LONG_TARGET = Array.from({ length: 3 }, () => 'a'.repeat(60)).join('.');
+const REDIRECT_TEXT = `
+$ORIGIN example.com.
+$TTL 3600
+@          SOA    ns1 hostmaster 2024010101 7200 900 1209600 300
+           NS     ns1
+ns1        A      192.0.2.53
+sub        NS     ns.sub
+sub        DS     12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+ns.sub     A      192.0.2.10
+tosub      CNAME  host.sub
+chain      CNAME  tosub
+tocut      CNAME  sub
+d          DNAME  e
+d          A      192.0.2.60
+d          TXT    "owner"
+www.e      A      192.0.2.61
+x.e        CNAME  www.e
+d2         TYPE39 \\# 15 0164076578616d706c6503636f6d00
+out        DNAME  example.net.
+la         DNAME  lb
+lb         DNAME  la
+dsub       DNAME  sub
+grow       DNAME  x.grow2
+grow2      DNAME  grow
+long       DNAME  ${LONG_TARGET}.
+`;
+
+const redirectZone = (() => {
+  const parsed = parseZoneText(REDIRECT_TEXT, {
+    file: 'redirect.zone',
+    origin: 'example.com',
+    zonesDir: '/nonexistent',
+    readFile: () => '',
+  });
+  expect(parsed.errors.map((e) => e.describe())).toEqual([]);
+  const built = buildZone(parsed.origin, parsed.records, { file: 'redirect.zone' });
+  if (!('zone' in built)) throw new Error(built.errors.map((e) => e.describe()).join('\n'));
+  return built.zone;
+})();
+
+const SUB_REFERRAL = {
+  authority: ['sub.example.com. 3600 IN NS ns.sub.example.com.'],
+  additional: ['ns.sub.example.com. 3600 IN A 192.0.2.10'],
+};
+/** The zone's own DS RRset as text (the formatter decides its spelling): the one the parent must serve. */
+const DS_TEXT = formatSection([redirectZone.nodes.get('sub.example.com')!.rrsets.get(RRType.DS)!])[0]!;
+const REDIRECT_SOA = 'example.com. 300 IN SOA ns1.example.com. hostmaster.example.com. 2024010101 7200 900 1209600 300';
+const D = 'd.example.com. 3600 IN DNAME e.example.com.';
+
+const redirectCases: readonly Case[] = [
+  {
+    name: 'CNAME to a name below a cut: the CNAME, then the referral',
+    qname: 'tosub.example.com',
+    qtype: RRType.A,
+    kind: 'referral',
+    answer: ['tosub.example.com. 3600 IN CNAME host.sub.example.com.'],
+    ...SUB_REFERRAL,
+  },
+  {
+    name: 'CNAME to the cut itself',
+    qname: 'tocut.example.com',
+    qtype: RRType.AAAA,
+    kind: 'referral',
+    answer: ['tocut.example.com. 3600 IN CNAME sub.example.com.'],
+    ...SUB_REFERRAL,
+  },
+  {
+    name: 'CNAME chain into a delegation keeps every link',
+    qname: 'chain.example.com',
+    qtype: RRType.A,
+    kind: 'referral',
+    answer: ['chain.example.com. 3600 IN CNAME tosub.example.com.', 'tosub.example.com. 3600 IN CNAME host.sub.example.com.'],
+    ...SUB_REFERRAL,
+  },
+  { name: 'DS at the cut is answered by the parent', qname: 'sub.example.com', qtype: RRType.DS, kind: 'answer', answer: [DS_TEXT] },
+  {
+    name: 'DS through a CNAME to the cut',
+    qname: 'tocut.example.com',
+    qtype: RRType.DS,
+    kind: 'answer',
+    answer: ['tocut.example.com. 3600 IN CNAME sub.example.com.', DS_TEXT],
+  },
+  { name: 'other types at the cut are still referred', qname: 'sub.example.com', qtype: RRType.NS, kind: 'referral', ...SUB_REFERRAL },
+  {
+    name: 'DNAME rewrites a name below its owner',
+    qname: 'www.d.example.com',
+    qtype: RRType.A,
+    kind: 'answer',
+    answer: [D, 'www.d.example.com. 3600 IN CNAME www.e.example.com.', 'www.e.example.com. 3600 IN A 192.0.2.61'],
+  },
+  {
+    name: 'DNAME then a CNAME',
+    qname: 'x.d.example.com',
+    qtype: RRType.A,
+    kind: 'answer',
+    answer: [
+      D,
+      'x.d.example.com. 3600 IN CNAME x.e.example.com.',
+      'x.e.example.com. 3600 IN CNAME www.e.example.com.',
+      'www.e.example.com. 3600 IN A 192.0.2.61',
+    ],
+  },
+  {
+    name: 'DNAME then NODATA',
+    qname: 'x.d.example.com',
+    qtype: RRType.MX,
+    kind: 'nodata',
+    answer: [D, 'x.d.example.com. 3600 IN CNAME x.e.example.com.', 'x.e.example.com. 3600 IN CNAME www.e.example.com.'],
+    authority: [REDIRECT_SOA],
+  },
+  {
+    name: 'DNAME to a missing name is NXDOMAIN with the rewrite (RFC 6604)',
+    qname: 'nx.d.example.com',
+    qtype: RRType.A,
+    kind: 'nxdomain',
+    answer: [D, 'nx.d.example.com. 3600 IN CNAME nx.e.example.com.'],
+    authority: [REDIRECT_SOA],
+  },
+  {
+    name: 'DNAME to DNAME (the second in generic form)',
+    qname: 'www.d2.example.com',
+    qtype: RRType.A,
+    kind: 'answer',
+    answer: [
+      'd2.example.com. 3600 IN DNAME d.example.com.',
+      'www.d2.example.com. 3600 IN CNAME www.d.example.com.',
+      D,
+      'www.d.example.com. 3600 IN CNAME www.e.example.com.',
+      'www.e.example.com. 3600 IN A 192.0.2.61',
+    ],
+  },
+  {
+    name: 'DNAME out of the zone ends with the synthesised CNAME',
+    qname: 'a.b.out.example.com',
+    qtype: RRType.A,
+    kind: 'answer',
+    answer: ['out.example.com. 3600 IN DNAME example.net.', 'a.b.out.example.com. 3600 IN CNAME a.b.example.net.'],
+  },
+  {
+    name: 'DNAME loop stops at the first name seen twice',
+    qname: 'x.la.example.com',
+    qtype: RRType.A,
+    kind: 'answer',
+    answer: [
+      'la.example.com. 3600 IN DNAME lb.example.com.',
+      'x.la.example.com. 3600 IN CNAME x.lb.example.com.',
+      'lb.example.com. 3600 IN DNAME la.example.com.',
+      'x.lb.example.com. 3600 IN CNAME x.la.example.com.',
+    ],
+  },
+  {
+    name: 'DNAME into a delegation: the rewrite, then the referral',
+    qname: 'host.dsub.example.com',
+    qtype: RRType.A,
+    kind: 'referral',
+    answer: ['dsub.example.com. 3600 IN DNAME sub.example.com.', 'host.dsub.example.com. 3600 IN CNAME host.sub.example.com.'],
+    ...SUB_REFERRAL,
+  },
+  {
+    name: 'qtype CNAME below a DNAME gets the synthesised CNAME, not followed',
+    qname: 'x.d.example.com',
+    qtype: RRType.CNAME,
+    kind: 'answer',
+    answer: [D, 'x.d.example.com. 3600 IN CNAME x.e.example.com.'],
+  },
+  {
+    name: 'qtype DNAME below a DNAME follows the rewrite',
+    qname: 'www.d.example.com',
+    qtype: 39,
+    kind: 'nodata',
+    answer: [D, 'www.d.example.com. 3600 IN CNAME www.e.example.com.'],
+    authority: [REDIRECT_SOA],
+  },
+  {
+    name: 'ANY below a DNAME follows the rewrite',
+    qname: 'www.d.example.com',
+    qtype: RRType.ANY,
+    kind: 'answer',
+    answer: [D, 'www.d.example.com. 3600 IN CNAME www.e.example.com.', 'www.e.example.com. 3600 IN A 192.0.2.61'],
+  },
+  { name: 'the DNAME owner answers DNAME', qname: 'd.example.com', qtype: 39, kind: 'answer', answer: [D] },
+  {
+    name: 'the DNAME owner answers its other data',
+    qname: 'd.example.com',
+    qtype: RRType.A,
+    kind: 'answer',
+    answer: ['d.example.com. 3600 IN A 192.0.2.60'],
+  },
+  { name: 'the DNAME owner has no CNAME', qname: 'd.example.com', qtype: RRType.CNAME, kind: 'nodata', authority: [REDIRECT_SOA] },
+];
+
+describe('lookup: zone cuts, DS and DNAME', () => {
+  it.each(redirectCases)('$name ($qname)', (c) => {
+    const result = lookup(redirectZone, c.qname, c.qtype, null);
+    expect(result.kind).toBe(c.kind);
+    expect(formatSection(result.answer)).toEqual(c.answer ?? []);
+    expect(formatSection('authority' in result ? result.authority : [])).toEqual(c.authority ?? []);
+    expect(formatSection('additional' in result ? result.additional : [])).toEqual(c.additional ?? []);
+  });
+
+  it('a rewrite longer than 255 octets is YXDOMAIN with the DNAME (RFC 6672 §2.2)', () => {
+    const label = 'y'.repeat(60);
+    const fits = lookup(redirectZone, `${label}.long.example.com`, RRType.A, null);
+    expect(fits.kind).toBe('answer');
+    expect(formatSection(fits.answer)[1]).toBe(`${label}.long.example.com. 3600 IN CNAME ${label}.${LONG_TARGET}.`);
+    const tooLong = lookup(redirectZone, `${label}.${label}.long.example.com`, RRType.A, null);
+    expect(tooLong.kind).toBe('yxdomain');
+    expect(formatSection(tooLong.answer)).toEqual([`long.example.com. 3600 IN DNAME ${LONG_TARGET}.`]);
+  });
+
+  it('bounds a chain of DNAMEs that grows the name at every step', () => {
+    // grow → x.grow2 → x.grow → x.x.grow2 ...: never a name seen before, so only the bound stops it.
+    const r = lookup(redirectZone, 'q.grow.example.com', RRType.A, null);
+    expect(r.kind).toBe('answer');
+    const cnames = r.answer.filter((s) => s[0]!.type === RRType.CNAME);
+    expect(cnames).toHaveLength(MAX_CNAME_CHAIN);
+    expect(r.answer).toHaveLength(2 * MAX_CNAME_CHAIN);
+  });
+
+  it('synthesises the CNAME with the TTL of the DNAME', () => {
+    const text = REDIRECT_TEXT.replace('d          DNAME  e', 'd          600 DNAME  e');
+    const parsed = parseZoneText(text, { file: 't.zone', origin: 'example.com', zonesDir: '/nonexistent', readFile: () => '' });
+    const built = buildZone(parsed.origin, parsed.records, { file: 't.zone' });
+    if (!('zone' in built)) throw new Error('zone did not build');
+    const r = lookup(built.zone, 'www.d.example.com', RRType.A, null);
+    expect(formatSection(r.answer).slice(0, 2)).toEqual([
+      'd.example.com. 600 IN DNAME e.example.com.',
+      'www.d.example.com. 600 IN CNAME www.e.example.com.',
+    ]);
   });
 });

@@ -1,21 +1,25 @@
 // Answering one question from one zone (RFC 1034 §4.3.2 with RFC 2308 negative answers, RFC 4592
-// wildcards, RFC 6604 CNAME chains, RFC 8482 minimal ANY). Pure: the only outside input is the
-// DynamicSource, which computes load-balanced data for the client at hand.
+// wildcards, RFC 6604 CNAME chains, RFC 6672 DNAME, RFC 8482 minimal ANY). Pure: the only outside
+// input is the DynamicSource, which computes load-balanced data for the client at hand.
 //
 // Choices worth knowing:
-//  - Any query at or below a zone cut, including DS exactly at the cut, is a referral. (DS
-//    belongs to the parent side, but without DNSSEC signing a referral is the simpler, still
-//    workable answer.)
+//  - Any query at or below a zone cut is a referral, except DS exactly at the cut: DS belongs to
+//    the parent side (RFC 4035 §3.1.4.1), so it is answered here with AA (the DS RRset, or NODATA).
 //  - ANY gets one RRset (RFC 8482 §4.2), on every transport: at a load-balanced name the steered
 //    A (else AAAA, else the binding's other types), otherwise the node's lowest-numbered type. A
 //    CNAME at the name is that RRset; it is not followed.
-//  - A CNAME chain ends as 'answer' with what was collected when the next target is outside the
-//    zone, at or below a cut of this zone, already in the chain (a loop) or the chain holds
-//    MAX_CNAME_CHAIN CNAMEs.
+//  - A CNAME chain (RFC 1034 §4.3.2 step 3.a, restarting at the target) ends as 'answer' with what
+//    was collected when the next target is outside the zone, already visited (a loop) or the chain
+//    holds MAX_CNAME_CHAIN links. A target at or below a cut of this zone ends it as a referral
+//    that keeps the chain (step 3.b): the chain is ours and authoritative, the rest is the child's.
+//  - A name below a DNAME owner is rewritten (RFC 6672 §3.2): the DNAME RRset and a CNAME
+//    synthesised from it (owner the name asked, TTL the DNAME's) join the chain, and the lookup
+//    restarts at the new name; each synthesis counts as one link. A rewrite longer than 255
+//    octets is 'yxdomain' (RFC 6672 §2.2). The DNAME owner itself answers as any other name.
 //  - Additional data (A/AAAA) is added for MX exchanges, SRV targets and NS targets (an NS
 //    answer at the apex, or a referral), from exact in-zone names only (no wildcard synthesis).
 import { RRType, type RR, type RRset } from '../wire/types.js';
-import { isInZone, parentName, wildcardOf } from './name.js';
+import { isInZone, MAX_NAME_WIRE, parentName, wildcardOf, wireLength } from './name.js';
 import type { DynamicBinding, DynamicSource, LookupResult, Zone, ZoneNode } from './types.js';
 import { factsOf } from './zone-facts.js';
 
@@ -31,6 +35,7 @@ interface ZoneIndex {
   readonly hasWildcards: boolean;
   /** Every node at or below a zone cut → that cut. Empty when the zone delegates nothing. */
   readonly cutOf: ReadonlyMap<string, string>;
+  readonly hasDnames: boolean;
 }
 
 const indexes = new WeakMap<Zone, ZoneIndex>();
@@ -43,11 +48,12 @@ function indexOf(zone: Zone): ZoneIndex {
   const negativeSoa: RR = Object.freeze({ name: soa.name, type: soa.type, ttl, data: soa.data });
   // The builder records these facts; walking every name (a million in a big zone) would stall
   // the first query after a reload.
-  const { hasWildcards, cutOf } = factsOf(zone);
+  const { hasWildcards, cutOf, hasDnames } = factsOf(zone);
   const ix: ZoneIndex = Object.freeze({
     negative: Object.freeze([Object.freeze([negativeSoa])]),
     hasWildcards,
     cutOf,
+    hasDnames,
   });
   indexes.set(zone, ix);
   return ix;
@@ -71,6 +77,8 @@ function withOwner(rrset: RRset, owner: string): RRset {
 /** State of one lookup: the zone, the client's dynamic source, and the ECS scope used so far. */
 class Resolution {
   scope = 0;
+  /** The wildcard owner the query name was answered from (first one, if a chain meets several). */
+  wildcard: string | null = null;
   /** Set by select(): the RRset it returned is a CNAME standing in for the asked type. */
   viaCname = false;
 
@@ -165,26 +173,61 @@ class Resolution {
         } else {
           addresses = node.rrsets.get(t);
         }
-        if (addresses !== undefined) (out ??= []).push(addresses);
+        if (addresses === undefined) continue;
+        if (out === null) out = [];
+        out.push(addresses);
       }
     }
     return out ?? EMPTY;
   }
 
   answer(answer: readonly RRset[], additional: readonly RRset[]): LookupResult {
-    return { kind: 'answer', answer, additional, scope: this.scope };
+    return { kind: 'answer', answer, additional, scope: this.scope, wildcard: this.wildcard };
   }
 
   negative(kind: 'nodata' | 'nxdomain', chain: readonly RRset[] | null): LookupResult {
-    return { kind, answer: chain ?? EMPTY, authority: this.ix.negative, scope: this.scope };
+    return { kind, answer: chain ?? EMPTY, authority: this.ix.negative, scope: this.scope, wildcard: this.wildcard };
   }
 
-  /** The name is at or below a cut. A CNAME chain that leads there just ends. */
+  /**
+   * The name is at or below a cut: the child's NS in authority, glue in additional. A chain that
+   * led here stays in the answer (RFC 1034 §4.3.2 step 3.b after restarting at its target).
+   */
   atCut(cut: string, chain: readonly RRset[] | null): LookupResult {
-    if (chain !== null) return this.answer(chain, EMPTY);
     const ns = this.zone.nodes.get(cut)!.rrsets.get(RRType.NS)!;
-    return { kind: 'referral', answer: EMPTY, authority: [ns], additional: this.additionalFor(ns, true), scope: this.scope };
+    return {
+      kind: 'referral',
+      answer: chain ?? EMPTY,
+      authority: [ns],
+      additional: this.additionalFor(ns, true),
+      scope: this.scope,
+      wildcard: this.wildcard,
+    };
   }
+
+  /** A DNAME rewrite would make a name longer than 255 octets (RFC 6672 §2.2). */
+  yxdomain(chain: readonly RRset[]): LookupResult {
+    return { kind: 'yxdomain', answer: chain, scope: this.scope, wildcard: this.wildcard };
+  }
+}
+
+/** `name` with its suffix `owner` replaced by `target` (RFC 6672 §2.2). */
+function substitute(name: string, owner: string, target: string): string {
+  const prefix = owner === '' ? name : name.slice(0, name.length - owner.length - 1);
+  return target === '' ? prefix : `${prefix}.${target}`;
+}
+
+/** The chain so far with one more RRset; the chain is made on first use (most answers have none). */
+function extend(chain: RRset[] | null, rrset: RRset): RRset[] {
+  if (chain === null) return [rrset];
+  chain.push(rrset);
+  return chain;
+}
+
+/** True when `name` already owns a CNAME of the chain: following it again would loop. */
+function visited(chain: readonly RRset[], name: string): boolean {
+  for (const link of chain) if (link[0]!.type === RRType.CNAME && link[0]!.name === name) return true;
+  return false;
 }
 
 function targetOf(rr: RR): string | null {
@@ -214,27 +257,47 @@ export function lookup(zone: Zone, qname: string, qtype: number, source: Dynamic
   const ix = indexOf(zone);
   const r = new Resolution(zone, ix, source);
   let chain: RRset[] | null = null;
+  let links = 0;
   let name = qname;
   for (;;) {
     let node = zone.nodes.get(name);
     if (node !== undefined) {
       const cut = ix.cutOf.size === 0 ? undefined : ix.cutOf.get(name);
-      if (cut !== undefined) return r.atCut(cut, chain);
+      // DS at the cut itself is the parent's data, answered like any other (RFC 4035 §3.1.4.1).
+      if (cut !== undefined && (cut !== name || qtype !== RRType.DS)) return r.atCut(cut, chain);
     } else {
       const encloser = closestEncloser(zone, name);
       if (encloser === null) return r.negative('nxdomain', chain);
       // Whatever is below a cut is delegated, whether it exists here or not.
       const cut = ix.cutOf.size === 0 ? undefined : ix.cutOf.get(encloser);
       if (cut !== undefined) return r.atCut(cut, chain);
-      node = ix.hasWildcards ? zone.nodes.get(wildcardOf(encloser)) : undefined;
+      // Nothing exists below a DNAME owner (the builder checks), so its owner is the encloser.
+      const dname = ix.hasDnames ? zone.nodes.get(encloser)!.rrsets.get(RRType.DNAME) : undefined;
+      const rr = dname?.[0];
+      if (rr !== undefined && rr.data.kind === 'name') {
+        const next = substitute(name, encloser, rr.data.name);
+        chain = extend(chain, dname!);
+        if (wireLength(next) > MAX_NAME_WIRE) return r.yxdomain(chain);
+        chain.push([{ name, type: RRType.CNAME, ttl: rr.ttl, data: { kind: 'name', name: next } }]);
+        // Like a CNAME asked for by type: the synthesised one is the answer, not followed.
+        if (qtype === RRType.CNAME || !isInZone(next, zone.origin) || ++links >= MAX_CNAME_CHAIN || visited(chain, next)) {
+          return r.answer(chain, EMPTY);
+        }
+        name = next;
+        continue;
+      }
+      const wildcard = ix.hasWildcards ? wildcardOf(encloser) : '';
+      node = ix.hasWildcards ? zone.nodes.get(wildcard) : undefined;
       if (node === undefined) return r.negative('nxdomain', chain);
+      r.wildcard ??= wildcard;
     }
 
     if (qtype === RRType.ANY) {
       const one = r.selectAny(node, name);
       if (one === undefined) return r.negative('nodata', chain);
       const rrset = withOwner(one, name);
-      return r.answer([rrset], wantsAdditional(rrset) ? r.additionalFor(rrset, false) : EMPTY);
+      const answer = extend(chain, rrset);
+      return r.answer(answer, wantsAdditional(rrset) ? r.additionalFor(rrset, false) : EMPTY);
     }
 
     const found = r.select(node, name, qtype);
@@ -242,16 +305,15 @@ export function lookup(zone: Zone, qname: string, qtype: number, source: Dynamic
     // Wildcard answers take the query name as owner (RFC 4592 §2.1.1).
     const rrset = withOwner(found, name);
     if (!r.viaCname) {
-      const answer = chain === null ? [rrset] : (chain.push(rrset), chain);
+      const answer = extend(chain, rrset);
       return r.answer(answer, wantsAdditional(rrset) ? r.additionalFor(rrset, false) : EMPTY);
     }
 
-    (chain ??= []).push(rrset);
+    chain = extend(chain, rrset);
     const data = rrset[0]!.data;
     if (data.kind !== 'name') return r.answer(chain, EMPTY);
     const target = data.name;
-    if (!isInZone(target, zone.origin) || chain.length >= MAX_CNAME_CHAIN) return r.answer(chain, EMPTY);
-    for (const link of chain) if (link[0]!.name === target) return r.answer(chain, EMPTY); // a loop
+    if (!isInZone(target, zone.origin) || ++links >= MAX_CNAME_CHAIN || visited(chain, target)) return r.answer(chain, EMPTY);
     name = target;
   }
 }

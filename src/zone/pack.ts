@@ -30,6 +30,7 @@ export interface PackedZone {
   readonly cutCount: number;
   readonly cutOfCount: number;
   readonly hasWildcards: boolean;
+  readonly hasDnames: boolean;
   readonly names: string;
   readonly structure: ArrayBuffer;
   readonly rdata: ArrayBuffer;
@@ -121,6 +122,7 @@ export function packZone(zone: Zone): PackedZone {
     cutCount: zone.cuts.size,
     cutOfCount: facts.cutOf.size,
     hasWildcards: facts.hasWildcards,
+    hasDnames: facts.hasDnames,
     names: names.join('\n'),
     structure: structure.finish(),
     rdata: rdata.finish(),
@@ -325,7 +327,7 @@ export class ZoneUnpacker {
       recordCount: p.recordCount,
       loadedAt: p.loadedAt,
     });
-    recordZoneFacts(zone, { hasWildcards: p.hasWildcards, cutOf });
+    recordZoneFacts(zone, { hasWildcards: p.hasWildcards, cutOf, hasDnames: p.hasDnames });
     return zone;
   }
 }

@@ -52,9 +52,13 @@ export interface DynamicSource {
  *  - answer:   NOERROR, AA; `answer` may start with a CNAME chain.
  *  - nodata:   NOERROR, AA, SOA in authority; `answer` may hold a CNAME chain that ended in NODATA.
  *  - nxdomain: NXDOMAIN, AA, SOA in authority; `answer` may hold a CNAME chain (RFC 6604).
- *  - referral: NOERROR, AA=0, NS in authority, glue in additional.
+ *  - referral: NOERROR, NS in authority, glue in additional; AA=0, unless `answer` holds the
+ *              CNAME/DNAME chain that led into the delegation (that part is ours: AA=1).
+ *  - yxdomain: YXDOMAIN, AA; `answer` ends with the DNAME whose rewrite would exceed 255 octets
+ *              (RFC 6672 §2.2).
+ * `wildcard` names the wildcard owner the answer was synthesised from (RFC 4592), or null.
  */
-export type LookupResult =
+export type LookupResult = { readonly wildcard: string | null } & (
   | {
       readonly kind: 'answer';
       readonly answer: readonly RRset[];
@@ -69,7 +73,9 @@ export type LookupResult =
       readonly authority: readonly RRset[];
       readonly additional: readonly RRset[];
       readonly scope: number;
-    };
+    }
+  | { readonly kind: 'yxdomain'; readonly answer: readonly RRset[]; readonly scope: number }
+);
 
 /** A problem found while reading a zone file; every error names file and line. */
 export interface ZoneFileError {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SteerError } from '../errors.js';
+import { RRType } from '../wire/types.js';
 import { buildZone } from './build.js';
 import { parseZoneText } from './parser.js';
 import type { Zone } from './types.js';
@@ -30,6 +31,23 @@ describe('ZoneSet', () => {
     ['', null],
   ])('%s → %s', (qname, origin) => {
     expect(set.find(qname)?.origin ?? null).toBe(origin);
+  });
+
+  it.each([
+    ['sub.example.com', 'example.com', 'the apex of a child whose parent is served: the parent'],
+    ['a.sub.example.com', 'sub.example.com', 'below the apex: the zone itself'],
+    ['example.com', 'example.com', 'an apex whose parent is not served: the zone itself'],
+    ['www.example.com', 'example.com', 'any other name: as for other types'],
+  ])('DS for %s → %s (%s)', (qname, origin) => {
+    expect(set.find(qname, RRType.DS)?.origin ?? null).toBe(origin);
+    // Every other type keeps the longest match.
+    expect(set.find(qname, RRType.A)).toBe(set.find(qname));
+  });
+
+  it('DS for a zone apex under a root zone goes to the root; DS for the root stays there', () => {
+    const withRoot = new ZoneSet([com, zone('.')]);
+    expect(withRoot.find('example.com', RRType.DS)?.origin).toBe('');
+    expect(withRoot.find('', RRType.DS)?.origin).toBe('');
   });
 
   it('a root zone catches everything else', () => {

@@ -1,6 +1,8 @@
 // The zones being served, found by longest suffix match on whole labels: walk up the labels of
-// the query name and take the first origin that matches (CoreDNS does the same).
+// the query name and take the first origin that matches (CoreDNS does the same); DS at a served
+// apex is the one exception, answered by the parent zone when that is served too.
 import { steerError } from '../errors.js';
+import { RRType } from '../wire/types.js';
 import { absoluteText, parentName } from './name.js';
 import type { Zone } from './types.js';
 
@@ -22,12 +24,19 @@ export class ZoneSet {
     Object.freeze(this);
   }
 
-  /** The zone with the longest origin that qname is at or below; null when none is. */
-  find(qname: string): Zone | null {
+  /**
+   * The zone with the longest origin that qname is at or below; null when none is. A DS query
+   * for the apex of a zone whose parent is served too goes to the parent: DS lives on the parent
+   * side of the cut (RFC 4034 §5, RFC 4035 §3.1.4.1).
+   */
+  find(qname: string, qtype = 0): Zone | null {
     if (this.byOrigin.size === 0) return null;
     for (let name = qname; ; name = parentName(name)) {
       const zone = this.byOrigin.get(name);
-      if (zone !== undefined) return zone;
+      if (zone !== undefined) {
+        if (qtype !== RRType.DS || name !== qname || name === '') return zone;
+        return this.find(parentName(name)) ?? zone;
+      }
       if (name === '') return null;
     }
   }
