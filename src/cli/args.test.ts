@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigFileError, configKeyOfFlag, configKeys } from '../config/server-config.js';
 import { CLI_FLAGS, FLAG_ONLY, parseCli, parseCommandLine } from './args.js';
-import { diffedKeys } from './settings-diff.js';
+import { diffedKeys, diffSettings, withLiveSettings } from './settings-diff.js';
 import { COMMANDS, usage } from './usage.js';
 import { packageVersion } from './version.js';
 
@@ -107,9 +107,19 @@ describe('flags, config file, defaults', () => {
     for (const f of Object.keys(FLAG_ONLY)) expect(f in CLI_FLAGS).toBe(true);
   });
 
-  it('a SIGHUP diff covers every config key', () => {
-    const groups = new Set(configKeys().map((k) => k.split('.')[0]));
-    expect([...diffedKeys()].sort()).toEqual([...groups].sort());
+  it('a SIGHUP diff covers every config key and names the one that changed', () => {
+    expect([...diffedKeys()].sort()).toEqual([...configKeys()].sort());
+    const f = file('diff.yaml', 'tcp: { max_queries: 10 }\nrrl: { rate: 5 }\n');
+    const before = parseCli(['serve', '--config', f], {}).options;
+    fs.writeFileSync(f, 'tcp: { max_queries: 11 }\nrrl: { rate: 5, slip: 0 }\nlog_level: debug\n');
+    const after = parseCli(['serve', '--config', f], {}).options;
+    expect(diffSettings(before, after)).toEqual([
+      { key: 'log_level', live: true, from: 'info', to: 'debug' },
+      { key: 'rrl.slip', live: false, from: null, to: 0 },
+      { key: 'tcp.max_queries', live: false, from: 10, to: 11 },
+    ]);
+    expect(withLiveSettings(before, after)).toEqual({ ...before, logLevel: 'debug' });
+    expect(Object.isFrozen(withLiveSettings(before, after))).toBe(true);
   });
 });
 

@@ -3,20 +3,37 @@
 import { LIVE_KEYS } from '../config/server-config.js';
 import type { CliOptions } from './options.js';
 
-/** Each config key, as the CliOptions field that holds its effective value. */
-const FIELD_OF_KEY: Readonly<Record<string, keyof CliOptions>> = {
-  zones: 'zones',
-  listen: 'listen',
-  geoip: 'geoip',
-  log_level: 'logLevel',
-  http: 'http',
-  http_token_file: 'httpToken',
-  query_log: 'queryLog',
-  query_log_sample: 'queryLogSample',
-  workers: 'workers',
-  rrl: 'rrl',
-  tcp: 'tcp',
+/** Each config key → where CliOptions holds its effective value (group keys: the field inside). */
+const FIELD_OF_KEY: Readonly<Record<string, readonly [keyof CliOptions] | readonly ['rrl' | 'tcp', string]>> = {
+  zones: ['zones'],
+  listen: ['listen'],
+  geoip: ['geoip'],
+  log_level: ['logLevel'],
+  http: ['http'],
+  // The token read from the file: a new token under the same file name counts as a change.
+  http_token_file: ['httpToken'],
+  query_log: ['queryLog'],
+  query_log_sample: ['queryLogSample'],
+  workers: ['workers'],
+  'rrl.rate': ['rrl', 'rate'],
+  'rrl.burst': ['rrl', 'burst'],
+  'rrl.slip': ['rrl', 'slip'],
+  'rrl.ipv4_prefix': ['rrl', 'ipv4Prefix'],
+  'rrl.ipv6_prefix': ['rrl', 'ipv6Prefix'],
+  'rrl.exempt': ['rrl', 'exempt'],
+  'tcp.max_connections': ['tcp', 'maxConnections'],
+  'tcp.max_per_client': ['tcp', 'maxConnectionsPerClient'],
+  'tcp.idle_timeout': ['tcp', 'idleTimeoutMs'],
+  'tcp.message_timeout': ['tcp', 'messageTimeoutMs'],
+  'tcp.max_queries': ['tcp', 'maxQueriesPerConnection'],
 };
+
+function valueOf(o: CliOptions, key: string): unknown {
+  const [field, inner] = FIELD_OF_KEY[key]!;
+  const v = o[field];
+  if (inner === undefined) return v;
+  return v === null ? undefined : (v as Record<string, unknown>)[inner];
+}
 
 export interface SettingsChange {
   readonly key: string;
@@ -27,18 +44,18 @@ export interface SettingsChange {
 
 export function diffSettings(before: CliOptions, after: CliOptions): SettingsChange[] {
   const out: SettingsChange[] = [];
-  for (const [key, field] of Object.entries(FIELD_OF_KEY)) {
-    const from = before[field];
-    const to = after[field];
+  for (const key of Object.keys(FIELD_OF_KEY)) {
+    const from = valueOf(before, key);
+    const to = valueOf(after, key);
     if (JSON.stringify(from) === JSON.stringify(to)) continue;
     // A secret is not logged, only that it changed.
     const secret = key === 'http_token_file';
-    out.push({ key, live: LIVE_KEYS.has(key), from: secret ? '(hidden)' : from, to: secret ? '(hidden)' : to });
+    out.push({ key, live: LIVE_KEYS.has(key), from: secret ? '(hidden)' : (from ?? null), to: secret ? '(hidden)' : (to ?? null) });
   }
   return out;
 }
 
-/** The config keys FIELD_OF_KEY covers (a group covers its sub-keys), for the tests. */
+/** The config keys diffSettings compares, for the tests. */
 export function diffedKeys(): readonly string[] {
   return Object.keys(FIELD_OF_KEY);
 }
@@ -47,8 +64,9 @@ export function diffedKeys(): readonly string[] {
 export function withLiveSettings(running: CliOptions, next: CliOptions): CliOptions {
   const out: Record<string, unknown> = { ...running };
   for (const key of LIVE_KEYS) {
-    const field = FIELD_OF_KEY[key];
-    if (field !== undefined) out[field] = next[field];
+    const [field, inner] = FIELD_OF_KEY[key] ?? [];
+    // Only whole fields are live today; a live key inside rrl/tcp would need the group rebuilt.
+    if (field !== undefined && inner === undefined) out[field] = next[field];
   }
   return Object.freeze(out as unknown as CliOptions);
 }
