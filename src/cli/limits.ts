@@ -1,7 +1,8 @@
 // `serve` flags for response rate limiting (transport/rrl.ts) and the TCP limits (transport/tcp.ts):
 // their parseArgs specs, their usage text, and their validation into the options startServer
 // takes. Kept apart from main.ts so they can be tested without running the CLI.
-import { parseCidr, type RrlOptions } from '../transport/rrl.js';
+import { parseNetwork } from '../net/parse.js';
+import type { RrlOptions } from '../transport/rrl.js';
 import type { TcpOptions } from '../transport/tcp.js';
 
 /** parseArgs option specs, spread into main.ts's. Values are strings: numbers are checked here. */
@@ -63,7 +64,9 @@ export function parseLimitFlags(values: FlagValues): LimitOptions {
   const ipv6Prefix = whole(values, 'rrl-ipv6-prefix', 0, 128);
   const exempt = values['rrl-exempt'] ?? [];
   for (const e of exempt) {
-    if (parseCidr(e) === null) throw new Error(`--rrl-exempt ${e}: expected ADDRESS or ADDRESS/PREFIX (e.g. 192.0.2.0/24, 2001:db8::/48)`);
+    const n = parseNetwork(e, { hostAllowed: true });
+    if ('problem' in n)
+      throw new Error(`--rrl-exempt ${e}: expected ADDRESS or ADDRESS/PREFIX (e.g. 192.0.2.0/24, 2001:db8::/48); ${n.problem}`);
   }
   if (rate !== undefined && rate > 0) {
     rrl = {
