@@ -90,6 +90,24 @@ describe('flags, config file, defaults', () => {
     expect(text[1]).toMatch(/:3: workers: expected number/);
   });
 
+  it('a value the schema lets through but the flag checks refuse is reported at its key and line', () => {
+    const f = file('semantic.yaml', 'zones: z\nrrl:\n  rate: 5\n  exempt:\n    - 192.0.2.0/24\n    - nonsense\n');
+    const describeAll = (argv: string[]): string[] => {
+      try {
+        parseCli(argv, {});
+      } catch (err) {
+        if (err instanceof ConfigFileError) return err.errors.map((e) => e.describe());
+        throw err;
+      }
+      return [];
+    };
+    expect(describeAll(['serve', '--config', f])).toEqual([expect.stringMatching(/semantic\.yaml:4: rrl\.exempt nonsense: /)]);
+    // The same mistake on the command line stays a flag error.
+    expect(() => parseCli(['serve', '--config', f, '--rrl-exempt', 'junk'], {})).toThrow(/^--rrl-exempt junk/);
+    const g = file('needs-rate.yaml', 'rrl:\n  burst: 5\n');
+    expect(describeAll(['serve', '--config', g])).toEqual([expect.stringMatching(/needs-rate\.yaml:2: rrl\.burst needs --rrl-rate/)]);
+  });
+
   it('the token file: read without its newline, refused when others may read it', () => {
     const token = file('token', 'abcdefghijklmnop0123\n');
     fs.chmodSync(token, 0o600);

@@ -79,6 +79,14 @@ export function flagValuesOfConfig(loaded: LoadedServerConfig): FlagValues {
 export function resolveOptions(line: CommandLine, loaded: LoadedServerConfig | null, env: NodeJS.ProcessEnv = process.env): CliOptions {
   const given = Object.fromEntries(Object.entries(line.flags).filter(([, v]) => v !== undefined)) as FlagValues;
   const values: FlagValues = { ...(loaded ? flagValuesOfConfig(loaded) : {}), ...given };
+  try {
+    return checkedOptions(values, given, line, env);
+  } catch (err) {
+    throw loaded ? inFile(err, given, loaded) : err;
+  }
+}
+
+function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine, env: NodeJS.ProcessEnv): CliOptions {
   const sampleText = values['query-log-sample'] ?? '1';
   const queryLogSample = Number(sampleText);
   if (!/^\d+$/.test(sampleText) || !Number.isSafeInteger(queryLogSample) || queryLogSample < 1) {
@@ -100,6 +108,18 @@ export function resolveOptions(line: CommandLine, loaded: LoadedServerConfig | n
     tcp: limits.tcp,
     positionals: line.positionals,
   };
+}
+
+/**
+ * A problem the flag checks found in a value that came from the file (every message starts with
+ * the flag it is about): reported at the key's line, under the key's name.
+ */
+function inFile(err: unknown, given: FlagValues, loaded: LoadedServerConfig): unknown {
+  const m = err instanceof Error && !(err instanceof ConfigFileError) ? /^--([a-z0-9-]+)\b ?(.*)$/s.exec(err.message) : null;
+  if (!m || m[1]! in given || !(m[1]! in CLI_FLAGS)) return err;
+  const key = configKeyOfFlag(m[1]!);
+  if (configValue(loaded.config, key) === undefined) return err;
+  return new ConfigFileError([steerError('STEER_CONFIG_INVALID', [`${key} ${m[2]}`], { file: loaded.file, line: loaded.lineOf(key) })]);
 }
 
 export interface ParsedCli {

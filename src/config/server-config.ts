@@ -49,6 +49,8 @@ export type ServerConfig = z.infer<typeof serverConfigSchema>;
 export interface LoadedServerConfig {
   readonly file: string;
   readonly config: Readonly<ServerConfig>;
+  /** The line of a dotted key (`rrl.exempt`), for problems found after the schema. */
+  lineOf(key: string): number;
 }
 
 /**
@@ -123,7 +125,8 @@ export function parseServerConfig(text: string, file: string): LoadedServerConfi
     throw new ConfigFileError(byLine(errors));
   }
   const config = resolvePaths(parsed.data, path.dirname(path.resolve(file)));
-  return Object.freeze({ file: path.resolve(file), config: deepFreeze(config) });
+  const locator = yaml.locator;
+  return Object.freeze({ file: path.resolve(file), config: deepFreeze(config), lineOf: (key: string) => locator.lineOf(key.split('.')) });
 }
 
 function resolvePaths(config: ServerConfig, dir: string): ServerConfig {
