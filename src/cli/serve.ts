@@ -1,7 +1,6 @@
 import cluster from 'node:cluster';
 import path from 'node:path';
 import { SteerError } from '../errors.js';
-import { tapPipeline, type AnswerTap } from '../http/answer-tap.js';
 import { checkToken, isLoopbackHost, parseHttpAddress, type HttpAddress } from '../http/auth.js';
 import { clusterView, workerReport } from '../http/cluster-view.js';
 import { SteerMetrics } from '../http/metrics.js';
@@ -36,6 +35,7 @@ function serverOptions(options: CliOptions, logger: Logger, observer: QueryObser
     geoip: resolveGeoIpOption(options.geoip),
     logger,
     observer,
+    timeEvery: LATENCY_SAMPLE_EVERY,
     rrl: options.rrl,
     tcp: options.tcp,
   };
@@ -100,7 +100,7 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
     throw err;
   }
   const running = server;
-  observe(running, metrics, queryLog);
+  observe(running, metrics);
 
   let http: RunningHttpServer | null = null;
   if (httpAddress !== null) {
@@ -133,13 +133,9 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
   return 0;
 }
 
-/** Metrics and the query log see every query of `running` (answer taps; see tapPipeline). */
-function observe(running: RunningServer, metrics: SteerMetrics | null, queryLog: QueryLog | null): void {
+/** Metrics read the state of `running`; queries reach metrics and the query log as its observer. */
+function observe(running: RunningServer, metrics: SteerMetrics | null): void {
   metrics?.attach(running);
-  const taps: AnswerTap[] = [];
-  if (queryLog) taps.push(queryLog);
-  if (metrics) taps.push(metrics);
-  if (taps.length > 0) tapPipeline(running.pipeline, taps, { timeEvery: LATENCY_SAMPLE_EVERY });
 }
 
 function exitOnUncaught(logger: Logger): void {
@@ -286,7 +282,7 @@ async function runWorker(options: CliOptions, settings: SettingsSource): Promise
     running = await startClusterWorker({
       logger,
       observer: combineObservers(metrics, queryLog),
-      started: (r) => observe(r, metrics, queryLog),
+      started: (r) => observe(r, metrics),
       collect: metrics ? () => workerReport(metrics) : undefined,
     });
   } catch (err) {

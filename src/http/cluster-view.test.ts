@@ -7,6 +7,7 @@ import { parsePrometheus, metricValue } from '../../test/http/harness.js';
 import { clusterView, workerReport } from './cluster-view.js';
 import { SteerMetrics } from './metrics.js';
 import { sumTraffic, TrafficRing } from './traffic.js';
+import { answered } from '../../test/support/query-answer.js';
 
 const reply = { rcode: 0, answer: [] } as unknown as Reply;
 
@@ -27,9 +28,9 @@ describe('clusterView', () => {
     const primaryMetrics = new SteerMetrics({ defaultMetrics: false });
     const w1 = new SteerMetrics({ defaultMetrics: false, scope: 'queries' });
     const w2 = new SteerMetrics({ defaultMetrics: false, scope: 'queries' });
-    for (let i = 0; i < 3; i++) w1.answered('a.test', reply, 'udp', 1);
-    for (let i = 0; i < 5; i++) w2.answered('a.test', reply, 'udp', 1);
-    w2.answered('a.test', reply, 'tcp', 1);
+    for (let i = 0; i < 3; i++) w1.observe(answered('a.test', reply, 'udp', 1), '192.0.2.1', -1);
+    for (let i = 0; i < 5; i++) w2.observe(answered('a.test', reply, 'udp', 1), '192.0.2.1', -1);
+    w2.observe(answered('a.test', reply, 'tcp', 1), '192.0.2.1', -1);
     const workers = new Map([
       [1, w1],
       [2, w2],
@@ -53,7 +54,7 @@ describe('clusterView', () => {
     expect(view.answering().ready).toBe(false);
     workers.set(3, w3);
     primary.restartsCount = 1;
-    w3.answered('a.test', reply, 'udp', 1);
+    w3.observe(answered('a.test', reply, 'udp', 1), '192.0.2.1', -1);
     m = parsePrometheus(await view.metrics());
     expect(metricValue(m, 'steerdns_queries_total', { zone: 'a.test', transport: 'udp' })).toBe(9);
     expect(metricValue(m, 'steerdns_queries_total', { zone: 'a.test', transport: 'tcp' })).toBe(1);

@@ -9,6 +9,7 @@ import { RRType, type Reply, type RRset } from '../wire/types.js';
 import { buildZone } from '../zone/build.js';
 import { parseZoneText } from '../zone/parser.js';
 import { SteerMetrics } from './metrics.js';
+import { queryAnswer } from '../../test/support/query-answer.js';
 
 const ORIGIN = 'm.test';
 const lb = lbConfig(
@@ -57,7 +58,12 @@ function answer(metrics: SteerMetrics, state: StateHolder, owner: string): void 
     trace: null,
   });
   const rrset: RRset = out.rrset!;
-  metrics.answered(ORIGIN, { rcode: 0, answer: [rrset], authority: [], additional: [] } as unknown as Reply, 'udp', RRType.A);
+  const reply = { rcode: 0, answer: [rrset], authority: [], additional: [] } as unknown as Reply;
+  metrics.observe(
+    queryAnswer({ kind: 'answer', zone: ORIGIN, reply, transport: 'udp', qtype: RRType.A, steerings: 1, lbAnswer: rrset }),
+    '192.0.2.1',
+    -1,
+  );
 }
 
 async function originCounts(metrics: SteerMetrics): Promise<Record<string, number>> {

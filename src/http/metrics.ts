@@ -8,13 +8,12 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { LoadOutcome } from '../config/config-loader.js';
 import type { QueryObserver } from '../query/observer.js';
-import type { Transport } from '../query/pipeline.js';
+import type { QueryAnswer } from '../query/answer.js';
 import type { RunningServer } from '../server/server.js';
 import type { ServingState } from '../config/state.js';
 import { rcodeToString, typeToString } from '../wire/format.js';
-import type { Query, RR, Reply } from '../wire/types.js';
-import { isTruncated, type AnswerTap } from './answer-tap.js';
-import { recordsOf, type RecordSource } from './attribution.js';
+import type { RR, Reply } from '../wire/types.js';
+import { recordsOf, type RecordSource } from '../query/attribution.js';
 import type { Cell } from './cell-counter.js';
 import type { HistogramCell } from './cell-histogram.js';
 import { HEALTH_ROWS } from './metrics/health-metrics.js';
@@ -28,7 +27,7 @@ import { TrafficRing, type TrafficOptions } from './traffic.js';
 export interface MetricsOptions {
   /** Process and Node.js runtime metrics (default true). */
   readonly defaultMetrics?: boolean;
-  /** Tells the latency histogram's help text how queries are sampled (see tapPipeline). */
+  /** Tells the latency histogram's help text how queries are sampled (see ObservedAnswerer in src/query/answerer.ts). */
   readonly latencySampleEvery?: number;
   readonly traffic?: TrafficOptions;
   /**
@@ -68,7 +67,7 @@ export function trafficKey(zone: string, lb: string, pool: string): string {
   return `${zone}\u0000${lb}\u0000${pool}`;
 }
 
-export class SteerMetrics implements QueryObserver, AnswerTap {
+export class SteerMetrics implements QueryObserver {
   readonly registry = new Registry();
   /** Every steerdns_ metric this instance registered, in registration order. */
   readonly table: readonly MetricDescription[];
@@ -164,20 +163,26 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
     return this.#lastReload;
   }
 
-  // --- QueryObserver (called by the pipeline for every query) ---
+  // --- QueryObserver (called by the transports for every message, with sampled timing) ---
 
-  dropped(reason: string, transport: Transport): void {
-    const kind = reason.startsWith('message of') ? 0 : reason.startsWith('QR=1') ? 1 : 2;
-    this.#droppedCells[kind * 2 + (transport === 'tcp' ? 1 : 0)]!.value++;
-  }
-
-  answered(zone: string | null, reply: Reply, transport: Transport, qtype: number, query?: Query): void {
-    const z = zone ?? NO_ZONE;
+  observe(answer: QueryAnswer, _client: string, seconds: number): void {
+    const transport = answer.transport;
+    if (seconds >= 0) this.#latency.observe(this.#latencyCells[transport], seconds);
+    const reply = answer.reply;
+    if (reply === null) {
+      const reason = answer.dropReason ?? '';
+      const kind = reason.startsWith('message of') ? 0 : reason.startsWith('QR=1') ? 1 : 2;
+      this.#droppedCells[kind * 2 + (transport === 'tcp' ? 1 : 0)]!.value++;
+      return;
+    }
+    if (answer.truncated) this.#truncatedCells[transport].value++;
+    const z = answer.zone ?? NO_ZONE;
     let cells = this.#queryCells.get(z);
     if (cells === undefined) {
       cells = new Map();
       this.#queryCells.set(z, cells);
     }
+    const qtype = answer.qtype;
     const t = qtype >= 0 && qtype < 65536 && QTYPE_KNOWN[qtype] ? qtype : 0;
     const key = ((t * 4096 + (reply.rcode & 0xfff)) << 1) | (transport === 'tcp' ? 1 : 0);
     let cell = cells.get(key);
@@ -187,17 +192,11 @@ export class SteerMetrics implements QueryObserver, AnswerTap {
     }
     cell.value++;
 
-    const ecs = query?.edns?.ecs;
+    const ecs = answer.query?.edns?.ecs;
     if (ecs) (ecs.family === 1 ? this.#ecsCells.v4 : this.#ecsCells.v6).value++;
 
-    if (zone !== null && this.#hasAttribution) this.#attribute(reply);
-  }
-
-  // --- AnswerTap (around pipeline.answer) ---
-
-  end(out: Uint8Array | null, transport: Transport, seconds: number): void {
-    if (out !== null && isTruncated(out)) this.#truncatedCells[transport].value++;
-    if (seconds >= 0) this.#latency.observe(this.#latencyCells[transport], seconds);
+    // Only steered answers hold load-balancer records.
+    if (answer.steerings > 0 && this.#hasAttribution) this.#attribute(reply);
   }
 
   #attribute(reply: Reply): void {

@@ -8,6 +8,7 @@ import { Rcode, RRClass, type ClientSubnet, type Query } from '../wire/types.js'
 import { createTrace, type SteerTraceStep } from '../lb/steer.js';
 import { lookup } from '../zone/lookup.js';
 import { parseNameText } from '../zone/name.js';
+import { QueryAnswer } from './answer.js';
 import { QueryDynamicSource } from './dynamic-source.js';
 import type { ServingState } from '../config/state.js';
 
@@ -28,6 +29,10 @@ export interface ExplainResult {
   readonly authority: readonly string[];
   readonly additional: readonly string[];
   readonly ecsScope: number | null;
+  /** Owner of the wildcard the answer was synthesised from, or null. */
+  readonly wildcard: string | null;
+  /** The last load balancer that steered this answer, the pool and origins it chose; null for static data. */
+  readonly steered: { readonly lb: string; readonly pool: string | null; readonly origins: readonly string[] } | null;
   readonly steps: readonly SteerTraceStep[];
   readonly healthGeneration: number;
   readonly configGeneration: number;
@@ -55,7 +60,7 @@ export function explain(state: ServingState, req: ExplainRequest): ExplainResult
     size: 0,
   };
   const trace = createTrace();
-  const zone = state.zones.find(qname);
+  const zone = state.zones.find(qname, qtype);
   const base = {
     query: { name: qname, type: typeToString(qtype), client: ip, ecs: ecs ? `${ip}/${ecs.sourcePrefix}` : null },
     healthGeneration: state.health.generation,
@@ -72,27 +77,38 @@ export function explain(state: ServingState, req: ExplainRequest): ExplainResult
       authority: [],
       additional: [],
       ecsScope: null,
+      wildcard: null,
+      steered: null,
       steps: [],
     };
   }
+  // The same record of steering decisions the query path keeps (see QueryAnswer).
+  const answer = new QueryAnswer();
+  answer.zone = zone.origin;
   const source = new QueryDynamicSource();
-  source.bind(state, zone.origin, query, ip, trace);
+  source.bind(state, zone.origin, query, ip, answer, trace);
   const result = lookup(zone, qname, qtype, source);
   const text = (sets: readonly (readonly Parameters<typeof rrToText>[0][])[]): string[] => sets.flatMap((s) => s.map(rrToText));
-  const rcode = result.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR;
+  const rcode = NEGATIVE_RCODES[result.kind] ?? Rcode.NOERROR;
   return {
     ...base,
     zone: zone.origin,
     outcome: result.kind,
     rcode: rcodeToString(rcode),
-    aa: result.kind !== 'referral',
+    // As the pipeline's assemble step: a referral is ours (AA) only for the chain leading to it.
+    aa: result.kind !== 'referral' || result.answer.length > 0,
     answer: text(result.answer),
     authority: text('authority' in result ? result.authority : []),
     additional: text('additional' in result ? result.additional : []),
     ecsScope: ecs ? result.scope : null,
+    wildcard: result.wildcard,
+    steered: answer.lb === null ? null : { lb: answer.lb, pool: answer.pool, origins: answer.origins },
     steps: trace.steps,
   };
 }
+
+/** Lookup kinds whose rcode is not NOERROR (yxdomain: RFC 6672 §2.2, not in the wire Rcode table). */
+const NEGATIVE_RCODES: Readonly<Record<string, number>> = { nxdomain: Rcode.NXDOMAIN, yxdomain: 6 };
 
 /** "192.0.2.1" → resolver address; "192.0.2.0/24" → ECS with that source prefix. */
 export function parseClient(text: string): { ip: string; ecs: ClientSubnet | null } {

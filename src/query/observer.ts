@@ -1,11 +1,12 @@
-import type { Query, Reply } from '../wire/types.js';
-import type { Transport } from './pipeline.js';
+import type { QueryAnswer } from './answer.js';
 
 /**
- * Hooks the query path calls after each decision; metrics and the query log implement it.
- * Implementations must be cheap and must not throw.
+ * Sees every message a transport handled; metrics and the query log implement it. The caller (the
+ * transport, through ObservedAnswerer) hands over who asked and, for one query in N, how long
+ * answering took. Implementations must be cheap, must not throw, and must not keep `answer`: the
+ * pipeline refills it for the next query.
  */
 export interface QueryObserver {
-  dropped(reason: string, transport: Transport): void;
-  answered(zone: string | null, reply: Reply, transport: Transport, qtype: number, query?: Query): void;
+  /** `seconds`: decode to encoded reply, or -1 when this query was not timed (timing is sampled). */
+  observe(answer: QueryAnswer, client: string, seconds: number): void;
 }

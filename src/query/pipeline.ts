@@ -1,6 +1,8 @@
 // The query path, top to bottom: decode → generic checks → zone match → lookup (which steers
-// load-balanced names through the DynamicSource) → assemble → fit to size → bytes to send.
+// load-balanced names through the DynamicSource) → assemble → fit to size → encode. What happened
+// is recorded in a QueryAnswer (answer.ts) that the transports send and their observers read.
 // Everything here is synchronous: a UDP datagram is answered within one turn of the event loop.
+// This class is the plain path; cached-pipeline.ts wraps it with the reply caches.
 import { decodeQuery } from '../wire/decode.js';
 import { encodeReply } from '../wire/encode.js';
 import { Opcode, Rcode, RRClass, RRType, type Query, type Reply, type ReplyEdns, type RRset } from '../wire/types.js';
@@ -9,58 +11,66 @@ import type { LookupResult } from '../zone/types.js';
 import type { StateHolder } from '../config/state.js';
 import { QueryDynamicSource } from './dynamic-source.js';
 import type { Logger } from '../server/logger.js';
-import type { QueryObserver } from './observer.js';
-import { patchReply, patchSteeredReply, ReplyCache, SteeredReplyCache } from './reply-cache.js';
-
-export type Transport = 'udp' | 'tcp';
+import { QueryAnswer, type AnswerKind } from './answer.js';
+import type { Transport } from './transport.js';
 
 /** Largest UDP payload this server sends, whatever the client offers (DNS flag day 2020). */
 export const SERVER_UDP_LIMIT = 1232;
 const NO_EDNS_UDP_LIMIT = 512;
 const TCP_LIMIT = 65535;
 const EMPTY: readonly RRset[] = [];
+/** RFC 6672 §2.2: a DNAME rewrite that would exceed 255 octets. */
+const RCODE_YXDOMAIN = 6;
 
 export interface PipelineOptions {
   readonly state: StateHolder;
   readonly logger: Logger;
-  readonly observer?: QueryObserver | null;
   /** Server UDP payload limit (default 1232). */
   readonly udpLimit?: number;
-  /** Cache encoded static replies (default true). */
-  readonly replyCache?: boolean;
 }
 
 export class QueryPipeline {
-  private readonly state: StateHolder;
+  protected readonly state: StateHolder;
   private readonly logger: Logger;
-  private readonly observer: QueryObserver | null;
   private readonly udpLimit: number;
   // Reused per query: the pipeline is synchronous, so one instance serves every query in turn.
-  private readonly dynamic: QueryDynamicSource;
-  private readonly cache: ReplyCache | null;
-  private readonly steered: SteeredReplyCache | null;
+  private readonly dynamic = new QueryDynamicSource();
+  protected readonly out = new QueryAnswer();
 
   constructor(opts: PipelineOptions) {
     this.state = opts.state;
     this.logger = opts.logger;
-    this.observer = opts.observer ?? null;
     this.udpLimit = opts.udpLimit ?? SERVER_UDP_LIMIT;
-    this.dynamic = new QueryDynamicSource();
-    this.cache = opts.replyCache === false ? null : new ReplyCache();
-    this.steered = opts.replyCache === false ? null : new SteeredReplyCache();
   }
 
-  /** Answer one DNS message. Returns null when the packet must be dropped unanswered. */
-  answer(packet: Uint8Array, clientIp: string, transport: Transport): Uint8Array | null {
+  /**
+   * Answer one DNS message. The result is this pipeline's one QueryAnswer, refilled by the next
+   * call; its `bytes` are null when the message is dropped unanswered.
+   */
+  answer(packet: Uint8Array, clientIp: string, transport: Transport): QueryAnswer {
+    const out = this.out;
+    out.reset(transport);
+    const query = this.decode(packet, out);
+    if (query === null) return out;
+    this.resolve(query, clientIp, out);
+    this.encode(out, this.sizeLimit(query, transport));
+    return out;
+  }
+
+  /** The query in `packet`; null when there is none, and then `out` is complete (dropped, FORMERR or NOTIMP). */
+  protected decode(packet: Uint8Array, out: QueryAnswer): Query | null {
     const decoded = decodeQuery(packet);
     if (decoded.kind === 'drop') {
-      this.observer?.dropped(decoded.reason, transport);
+      out.kind = 'dropped';
+      out.dropReason = decoded.reason;
       return null;
     }
     if (decoded.kind === 'formerr') {
       // Opcode is checked before structure: an unsupported opcode is NOTIMP however it is shaped.
       const rcode = decoded.opcode !== Opcode.QUERY ? Rcode.NOTIMP : Rcode.FORMERR;
-      const reply: Reply = {
+      out.kind = kindOf(rcode);
+      out.qtype = decoded.question?.qtype ?? 0;
+      out.reply = {
         id: decoded.id,
         opcode: decoded.opcode,
         rcode,
@@ -73,87 +83,48 @@ export class QueryPipeline {
         additional: EMPTY,
         edns: decoded.edns ? this.replyEdns(decoded.edns.dnssecOk, null) : null,
       };
-      this.observer?.answered(null, reply, transport, decoded.question?.qtype ?? 0);
-      return encodeReply(reply, transport === 'tcp' ? TCP_LIMIT : NO_EDNS_UDP_LIMIT);
+      this.encode(out, out.transport === 'tcp' ? TCP_LIMIT : NO_EDNS_UDP_LIMIT);
+      return null;
     }
-    const query = decoded.query;
-    const sizeLimit = this.sizeLimit(query, transport);
-    // Static answers come from the cache; ECS queries are not cached (the echo differs per client).
-    let cacheKey: string | null = null;
-    if (
-      this.cache !== null &&
-      query.opcode === Opcode.QUERY &&
-      query.qclass === RRClass.IN &&
-      (query.edns === null || (query.edns.version === 0 && query.edns.ecs === null))
-    ) {
-      // Cached replies come from zone data only (no load balancer, no ECS), so only a config
-      // change makes them stale; a health or GeoIP swap leaves them valid.
-      this.cache.sync(this.state.current.configGeneration);
-      cacheKey = ReplyCache.key(
-        query.qname,
-        query.qtype,
-        sizeLimit,
-        query.edns?.dnssecOk ?? false,
-        query.edns !== null,
-        transport === 'tcp',
-      );
-      const hit = this.cache.get(cacheKey);
-      if (hit !== undefined) {
-        this.observer?.answered(hit.zone, hit.reply, transport, query.qtype, query);
-        return patchReply(hit.bytes, query.id, query.rd, query.cd, query.qnameWire);
-      }
-    }
-    let reply: Reply;
-    let zoneOrigin: string | null = null;
-    let cacheable = false;
-    let steered: RRset | null = null;
+    out.query = decoded.query;
+    out.qtype = decoded.query.qtype;
+    return decoded.query;
+  }
+
+  /** Generic checks → zone match → lookup/steer → assemble, into out.reply. A bug costs one SERVFAIL. */
+  protected resolve(query: Query, clientIp: string, out: QueryAnswer): void {
     try {
-      const refusal = this.genericCheck(query, transport);
+      const refusal = this.genericCheck(query, out.transport);
       if (refusal !== null) {
-        reply = this.errorReply(query, refusal);
-      } else {
-        const state = this.state.current;
-        const zone = state.zones.find(query.qname);
-        if (zone === null) {
-          reply = this.errorReply(query, Rcode.REFUSED);
-        } else {
-          zoneOrigin = zone.origin;
-          this.dynamic.bind(state, zone.origin, query, clientIp);
-          const result = lookup(zone, query.qname, query.qtype, this.dynamic);
-          reply = this.assemble(query, result);
-          cacheable = !this.dynamic.used;
-          steered = this.steeredAnswer(reply);
-        }
+        this.fail(query, refusal, out);
+        return;
       }
+      const state = this.state.current;
+      const zone = state.zones.find(query.qname, query.qtype);
+      if (zone === null) {
+        this.fail(query, Rcode.REFUSED, out);
+        return;
+      }
+      out.zone = zone.origin;
+      this.dynamic.bind(state, zone.origin, query, clientIp, out);
+      const result = lookup(zone, query.qname, query.qtype, this.dynamic);
+      out.kind = result.kind;
+      out.wildcard = result.wildcard;
+      out.cname = startsWithCname(result, query.qtype);
+      out.reply = this.assemble(query, result);
+      out.ecsScope = out.reply.edns?.ecs?.scopePrefix ?? 0;
     } catch (err) {
       // A bug while answering must cost one SERVFAIL, never the process.
       this.logger.error({ err, qtype: query.qtype, qname: safeName(query.qname) }, 'query failed');
-      reply = this.errorReply(query, Rcode.SERVFAIL);
+      this.fail(query, Rcode.SERVFAIL, out);
     }
-    this.observer?.answered(zoneOrigin, reply, transport, query.qtype, query);
-    if (steered !== null) {
-      const hit = this.steered!.get(steered, query.qname, query.qtype, sizeLimit, reply.edns);
-      if (hit !== undefined) return patchSteeredReply(hit, query.id, query.rd, query.cd, query.qnameWire, query.edns?.ecs?.address ?? null);
-      const encoded = encodeReply(reply, sizeLimit);
-      this.steered!.set(steered, query.qname, query.qtype, sizeLimit, reply.edns, encoded);
-      return encoded;
-    }
-    const bytes = encodeReply(reply, sizeLimit);
-    if (cacheable && cacheKey !== null) this.cache!.set(cacheKey, bytes, zoneOrigin, reply);
-    return bytes;
   }
 
-  /**
-   * The RRset of a plain load-balanced answer (one steering call, its RRset the whole answer,
-   * nothing else in the message), whose encoding the steered-reply cache can keep; else null.
-   */
-  private steeredAnswer(reply: Reply): RRset | null {
-    const rrset = this.dynamic.lastRRset;
-    if (this.steered === null || this.dynamic.calls !== 1 || rrset === null) return null;
-    if (reply.rcode !== Rcode.NOERROR || reply.answer.length !== 1 || reply.answer[0] !== rrset) return null;
-    if (reply.authority.length !== 0 || reply.additional.length !== 0) return null;
-    // Opcode, class and EDNS version were checked before lookup (genericCheck).
-    return rrset;
+  /** Fit to size and encode: out.bytes, out.truncated. */
+  protected encode(out: QueryAnswer, sizeLimit: number): void {
+    const bytes = encodeReply(out.reply!, sizeLimit);
+    out.bytes = bytes;
+    out.truncated = isTruncated(bytes);
   }
 
   /** Checks that do not depend on the zone, done once before lookup (as CoreDNS's server does). */
@@ -180,14 +151,19 @@ export class QueryPipeline {
       case 'nxdomain':
         return reply(query, Rcode.NXDOMAIN, true, result.answer, result.authority, EMPTY, edns);
       case 'referral':
-        return reply(query, Rcode.NOERROR, false, result.answer, result.authority, result.additional, edns);
+        // AA only for the CNAME/DNAME chain of ours that led into the delegation.
+        return reply(query, Rcode.NOERROR, result.answer.length > 0, result.answer, result.authority, result.additional, edns);
+      case 'yxdomain':
+        return reply(query, RCODE_YXDOMAIN, true, result.answer, EMPTY, EMPTY, edns);
     }
   }
 
-  private errorReply(query: Query, rcode: number): Reply {
+  private fail(query: Query, rcode: number, out: QueryAnswer): void {
     // ECS is echoed only on answers; an error reply carries a bare OPT (RFC 7871 §7.1.3 allows it).
     const edns = query.edns ? this.replyEdns(query.edns.dnssecOk, null) : null;
-    return reply(query, rcode, false, EMPTY, EMPTY, EMPTY, edns);
+    out.kind = kindOf(rcode);
+    out.reply = reply(query, rcode, false, EMPTY, EMPTY, EMPTY, edns);
+    out.ecsScope = 0;
   }
 
   private replyEdns(dnssecOk: boolean, query: Query | null, scope = 0): ReplyEdns {
@@ -199,11 +175,38 @@ export class QueryPipeline {
     };
   }
 
-  private sizeLimit(query: Query, transport: Transport): number {
+  protected sizeLimit(query: Query, transport: Transport): number {
     if (transport === 'tcp') return TCP_LIMIT;
     if (query.edns === null) return NO_EDNS_UDP_LIMIT;
     return Math.max(NO_EDNS_UDP_LIMIT, Math.min(query.edns.udpSize, this.udpLimit));
   }
+}
+
+/** The answer kind of an error rcode. */
+function kindOf(rcode: number): AnswerKind {
+  switch (rcode) {
+    case Rcode.NOTIMP:
+      return 'notimp';
+    case Rcode.BADVERS:
+      return 'badvers';
+    case Rcode.FORMERR:
+      return 'formerr';
+    case Rcode.REFUSED:
+      return 'refused';
+    default:
+      return 'servfail';
+  }
+}
+
+/** The answer section starts with a CNAME standing in for the asked type. */
+function startsWithCname(result: LookupResult, qtype: number): boolean {
+  const first = result.answer[0]?.[0];
+  return first !== undefined && first.type === RRType.CNAME && qtype !== RRType.CNAME;
+}
+
+/** TC bit of an encoded DNS message (flags byte 2, bit 0x02). */
+export function isTruncated(message: Uint8Array): boolean {
+  return message.length > 2 && (message[2]! & 0x02) !== 0;
 }
 
 /** Every reply is built here, with one object shape, which keeps the encoder's property reads fast. */

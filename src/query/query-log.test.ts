@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { RRType, Rcode, type Query, type Reply } from '../wire/types.js';
+import { answered, dropped } from '../../test/support/query-answer.js';
 import type { QueryObserver } from './observer.js';
 import { combineObservers, formatSubnet, MAX_LOGGED_NAME, QueryLog } from './query-log.js';
 
@@ -52,10 +53,8 @@ describe('QueryLog', () => {
     const log = new QueryLog(logger);
     const ecs = { family: 1 as const, sourcePrefix: 24, scopePrefix: 0, address: new Uint8Array([198, 51, 100]) };
     const q = query('www.example.com', { version: 0, udpSize: 1232, dnssecOk: false, ecs });
-    log.begin('192.0.2.53');
-    log.answered('example.com', reply(q, Rcode.NOERROR, 2), 'udp', RRType.A, q);
-    log.begin('2001:db8::53');
-    log.answered(null, reply(query('x.other'), Rcode.REFUSED, 0), 'tcp', RRType.A, query('x.other'));
+    log.observe(answered('example.com', reply(q, Rcode.NOERROR, 2), 'udp', RRType.A, q), '192.0.2.53');
+    log.observe(answered(null, reply(query('x.other'), Rcode.REFUSED, 0), 'tcp', RRType.A, query('x.other')), '2001:db8::53');
     expect(lines()).toMatchObject([
       {
         msg: 'query',
@@ -77,10 +76,9 @@ describe('QueryLog', () => {
     const log = new QueryLog(logger, { sampleEvery: 4 });
     for (let i = 0; i < 12; i++) {
       const q = query(`q${i}.example.com`);
-      log.begin('192.0.2.1');
-      log.answered('example.com', reply(q, Rcode.NOERROR, 1), 'udp', RRType.A, q);
+      log.observe(answered('example.com', reply(q, Rcode.NOERROR, 1), 'udp', RRType.A, q), '192.0.2.1');
     }
-    log.dropped('message of 3 bytes, shorter than a header', 'udp');
+    log.observe(dropped('message of 3 bytes, shorter than a header', 'udp'), '192.0.2.1');
     expect(
       lines()
         .filter((l) => l.msg === 'query')
@@ -97,7 +95,7 @@ describe('QueryLog', () => {
     const log = new QueryLog(logger);
     const nasty = `${'\\010\\"'.repeat(100)}x\n{"fake":1}`;
     const q = query(nasty);
-    log.answered('example.com', reply(q, Rcode.NXDOMAIN, 0), 'udp', RRType.A, q);
+    log.observe(answered('example.com', reply(q, Rcode.NXDOMAIN, 0), 'udp', RRType.A, q), '192.0.2.1');
     const [line] = lines();
     expect(lines()).toHaveLength(1);
     expect((line!.qname as string).length).toBe(MAX_LOGGED_NAME + 1);
@@ -117,14 +115,13 @@ describe('combineObservers', () => {
     expect(combineObservers(null, undefined)).toBeNull();
     const calls: string[] = [];
     const make = (name: string): QueryObserver => ({
-      dropped: (reason) => calls.push(`${name} dropped ${reason}`),
-      answered: (zone) => calls.push(`${name} answered ${zone}`),
+      observe: (answer, client) => calls.push(`${name} ${answer.kind} ${answer.zone} ${client}`),
     });
     const one = make('a');
     expect(combineObservers(null, one)).toBe(one);
     const both = combineObservers(make('a'), null, make('b'))!;
-    both.answered('z', reply(query('q'), 0, 0), 'udp', 1);
-    both.dropped('r', 'tcp');
-    expect(calls).toEqual(['a answered z', 'b answered z', 'a dropped r', 'b dropped r']);
+    both.observe(answered('z', reply(query('q'), 0, 0), 'udp', 1), '192.0.2.1', -1);
+    both.observe(dropped('r', 'tcp'), '192.0.2.2', -1);
+    expect(calls).toEqual(['a nodata z 192.0.2.1', 'b nodata z 192.0.2.1', 'a dropped null 192.0.2.2', 'b dropped null 192.0.2.2']);
   });
 });

@@ -2,14 +2,14 @@
 // not installed at all, so the query path pays nothing for it.
 //
 // Client-controlled text (the query name) reaches the log only as a JSON string, which pino
-// escapes, and capped in length. The client address comes from begin(), which the answer tap
-// (src/http/answer-tap.ts) calls just before the pipeline runs the same query.
+// escapes, and capped in length. The client address is handed over by the transport with the
+// answer (see answerer.ts).
 import type { Logger } from 'pino';
 import { rcodeToString, typeToString } from '../wire/format.js';
 import { formatIp } from '../wire/rdata.js';
-import type { ClientSubnet, Query, Reply } from '../wire/types.js';
+import type { ClientSubnet } from '../wire/types.js';
+import type { QueryAnswer } from './answer.js';
 import type { QueryObserver } from './observer.js';
-import type { Transport } from './pipeline.js';
 
 export interface QueryLogOptions {
   /** Log one query in this many (default 1: every query). */
@@ -23,39 +23,37 @@ export class QueryLog implements QueryObserver {
   readonly #logger: Logger;
   readonly #every: number;
   #countdown = 1;
-  #client = '';
 
   constructor(logger: Logger, options: QueryLogOptions = {}) {
     this.#logger = logger;
     this.#every = Math.max(1, Math.floor(options.sampleEvery ?? 1));
   }
 
-  /** Who is asking; called before the pipeline answers (see tapPipeline). */
-  begin(clientIp: string): void {
-    this.#client = clientIp;
-  }
-
-  dropped(reason: string, transport: Transport): void {
+  observe(answer: QueryAnswer, client: string): void {
     if (!this.#sample()) return;
-    this.#logger.info({ client: this.#client, transport, dropped: cap(reason) }, 'query dropped');
-  }
-
-  answered(zone: string | null, reply: Reply, transport: Transport, qtype: number, query?: Query): void {
-    if (!this.#sample()) return;
+    const transport = answer.transport;
+    const reply = answer.reply;
+    if (reply === null) {
+      this.#logger.info({ client, transport, dropped: cap(answer.dropReason ?? '') }, 'query dropped');
+      return;
+    }
     let answers = 0;
     for (const rrset of reply.answer) answers += rrset.length;
-    const ecs = query?.edns?.ecs ?? null;
+    const ecs = answer.query?.edns?.ecs ?? null;
     this.#logger.info(
       {
-        client: this.#client,
+        client,
         transport,
         qname: reply.question ? cap(reply.question.qname) : null,
-        qtype: typeToString(qtype),
+        qtype: typeToString(answer.qtype),
         rcode: rcodeToString(reply.rcode),
-        zone,
+        kind: answer.kind,
+        zone: answer.zone,
         answers,
         ecs: ecs === null ? null : formatSubnet(ecs),
         ecsScope: reply.edns?.ecs?.scopePrefix ?? null,
+        ...(answer.wildcard !== null ? { wildcard: cap(answer.wildcard) } : {}),
+        ...(answer.lb !== null ? { lb: answer.lb, pool: answer.pool, origins: answer.origins } : {}),
       },
       'query',
     );
@@ -85,11 +83,8 @@ export function combineObservers(...observers: readonly (QueryObserver | null | 
   if (list.length === 0) return null;
   if (list.length === 1) return list[0]!;
   return {
-    dropped(reason, transport) {
-      for (const o of list) o.dropped(reason, transport);
-    },
-    answered(zone, reply, transport, qtype, query) {
-      for (const o of list) o.answered(zone, reply, transport, qtype, query);
+    observe(answer, client, seconds) {
+      for (const o of list) o.observe(answer, client, seconds);
     },
   };
 }

@@ -14,6 +14,8 @@ import { encodeQuery } from '../wire/encode-query.js';
 import { HealthTable } from '../health/table.js';
 import { buildZone } from '../zone/build.js';
 import { parseZoneText } from '../zone/parser.js';
+import type { QueryAnswer } from './answer.js';
+import { CachedPipeline } from './cached-pipeline.js';
 import { QueryPipeline } from './pipeline.js';
 import type { ReplyCache } from './reply-cache.js';
 import { silentLogger } from '../server/logger.js';
@@ -37,16 +39,30 @@ www IN A ${addr}
 `;
 
 const ask = (p: QueryPipeline, qname: string, id: number, rd: boolean) =>
-  dnsPacket.decode(Buffer.from(p.answer(encodeQuery({ id, qname, qtype: 1, rd }), '127.0.0.1', 'udp')!)) as unknown as {
+  dnsPacket.decode(Buffer.from(p.answer(encodeQuery({ id, qname, qtype: 1, rd }), '127.0.0.1', 'udp').bytes!)) as unknown as {
     id: number;
     flag_rd: boolean;
     questions: { name: string }[];
     answers: { name: string; data: string }[];
   };
 
+/** What a QueryAnswer says, minus how its bytes were made. */
+const facts = (a: QueryAnswer) => ({
+  kind: a.kind,
+  zone: a.zone,
+  rcode: a.reply?.rcode,
+  wildcard: a.wildcard,
+  cname: a.cname,
+  truncated: a.truncated,
+  lb: a.lb,
+  pool: a.pool,
+  origins: a.origins,
+  ecsScope: a.ecsScope,
+});
+
 describe('reply cache', () => {
   it("serves repeated questions with each client's ID, RD bit and letter case", () => {
-    const p = new QueryPipeline({ state: stateWith(ZONE('192.0.2.7')), logger: silentLogger() });
+    const p = new CachedPipeline({ state: stateWith(ZONE('192.0.2.7')), logger: silentLogger() });
     const first = ask(p, 'www.cache.test', 1, true);
     const second = ask(p, 'WWW.Cache.TEST', 2, false);
     expect(first.id).toBe(1);
@@ -60,7 +76,7 @@ describe('reply cache', () => {
 
   it('never serves an answer from a previous serving state', () => {
     const state = stateWith(ZONE('192.0.2.7'));
-    const p = new QueryPipeline({ state, logger: silentLogger() });
+    const p = new CachedPipeline({ state, logger: silentLogger() });
     expect(ask(p, 'www.cache.test', 1, true).answers[0]!.data).toBe('192.0.2.7');
     state.setOrigins(stateWith(ZONE('192.0.2.8')).current.origins);
     expect(ask(p, 'www.cache.test', 2, true).answers[0]!.data).toBe('192.0.2.8');
@@ -68,7 +84,7 @@ describe('reply cache', () => {
 
   it('keeps its entries across health and GeoIP swaps (cached replies come from zone data only)', () => {
     const state = stateWith(ZONE('192.0.2.7'));
-    const p = new QueryPipeline({ state, logger: silentLogger() });
+    const p = new CachedPipeline({ state, logger: silentLogger() });
     const cache = (p as unknown as { cache: ReplyCache }).cache;
     ask(p, 'www.cache.test', 1, true);
     state.setHealth(new HealthTable().snapshot());
@@ -82,8 +98,8 @@ describe('reply cache', () => {
   });
 
   it('gives the same bytes as an uncached pipeline', () => {
-    const cached = new QueryPipeline({ state: stateWith(ZONE('192.0.2.7')), logger: silentLogger() });
-    const plain = new QueryPipeline({ state: stateWith(ZONE('192.0.2.7')), logger: silentLogger(), replyCache: false });
+    const cached = new CachedPipeline({ state: stateWith(ZONE('192.0.2.7')), logger: silentLogger() });
+    const plain = new QueryPipeline({ state: stateWith(ZONE('192.0.2.7')), logger: silentLogger() });
     for (const [qname, id] of [
       ['www.cache.test', 5],
       ['Www.cache.test', 6],
@@ -91,7 +107,7 @@ describe('reply cache', () => {
       ['nope.cache.test', 8],
     ] as const) {
       const q = encodeQuery({ id, qname, qtype: 1, rd: true, edns: { udpSize: 4096 } });
-      expect(Buffer.from(cached.answer(q, '127.0.0.1', 'udp')!)).toEqual(Buffer.from(plain.answer(q, '127.0.0.1', 'udp')!));
+      expect(Buffer.from(cached.answer(q, '127.0.0.1', 'udp').bytes!)).toEqual(Buffer.from(plain.answer(q, '127.0.0.1', 'udp').bytes!));
     }
   });
 });
@@ -126,8 +142,8 @@ load_balancers:
   };
 
   it('gives the same bytes as an uncached pipeline for any load-balanced question, ECS and EDNS shape', () => {
-    const cached = new QueryPipeline({ state: stateFor(), logger: silentLogger() });
-    const plain = new QueryPipeline({ state: stateFor(), logger: silentLogger(), replyCache: false });
+    const cached = new CachedPipeline({ state: stateFor(), logger: silentLogger() });
+    const plain = new QueryPipeline({ state: stateFor(), logger: silentLogger() });
     const ecs4 = fc
       .record({
         family: fc.constant(1),
@@ -170,7 +186,9 @@ load_balancers:
             const a = cached.answer(packet, q.resolver, 'udp');
             random.mockImplementation(seededRandom(q.seed));
             const b = plain.answer(packet, q.resolver, 'udp');
-            expect(Buffer.from(a!)).toEqual(Buffer.from(b!));
+            expect(Buffer.from(a.bytes!)).toEqual(Buffer.from(b.bytes!));
+            // The cached path reports the same answer as the plain one, not just the same bytes.
+            expect(facts(a)).toEqual(facts(b));
           } finally {
             random.mockRestore();
           }

@@ -2,11 +2,17 @@
 // data, no load balancer involved, no ECS to echo. A hit costs a copy and three patches (ID,
 // RD/CD bits, the client's spelling of the name) instead of lookup and encoding.
 import type { Reply, ReplyEdns, RRset } from '../wire/types.js';
+import type { AnswerKind, QueryAnswer } from './answer.js';
 
+/** The encoding, and what the QueryAnswer said about it (a hit fills the answer from these). */
 interface Entry {
   readonly bytes: Buffer;
+  readonly kind: AnswerKind;
   readonly zone: string | null;
   readonly reply: Reply;
+  readonly wildcard: string | null;
+  readonly cname: boolean;
+  readonly truncated: boolean;
 }
 
 /** Bounded: a flood of distinct names empties the cache instead of growing it. */
@@ -33,9 +39,18 @@ export class ReplyCache {
     return this.entries.get(key);
   }
 
-  set(key: string, bytes: Buffer, zone: string | null, reply: Reply): void {
+  /** Keeps `answer` (built for a query without load balancer or ECS; its bytes a Buffer). */
+  set(key: string, answer: QueryAnswer): void {
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    this.entries.set(key, { bytes, zone, reply });
+    this.entries.set(key, {
+      bytes: answer.bytes!,
+      kind: answer.kind,
+      zone: answer.zone,
+      reply: answer.reply!,
+      wildcard: answer.wildcard,
+      cname: answer.cname,
+      truncated: answer.truncated,
+    });
   }
 
   get size(): number {

@@ -10,7 +10,9 @@ import { configFingerprint, discardPrepared, loadConfigDir, prepareReload, type 
 import { formatHostPort, parseListenAddress, type ListenAddress } from '../transport/listen-address.js';
 import type { Logger } from './logger.js';
 import type { QueryObserver } from '../query/observer.js';
-import { QueryPipeline } from '../query/pipeline.js';
+import { observedAnswerer, type Answerer } from '../query/answerer.js';
+import { CachedPipeline } from '../query/cached-pipeline.js';
+import type { QueryPipeline } from '../query/pipeline.js';
 import { Reloader } from '../config/reloader.js';
 import { StateHolder, type OriginConfig } from '../config/state.js';
 import { listenTcp, type TcpListener, type TcpOptions, type TcpStats } from '../transport/tcp.js';
@@ -39,7 +41,10 @@ export interface ServerOptions {
   readonly externalHealth?: boolean;
   /** With externalHealth: the health to serve from the first query on. */
   readonly initialHealth?: HealthSnapshot;
+  /** Sees every message the transports handle, with the client's address and sampled timing. */
   readonly observer?: QueryObserver | null;
+  /** Time one query in this many for the observer (default 1: every query). */
+  readonly timeEvery?: number;
 }
 
 export interface Endpoint {
@@ -141,7 +146,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   if (opts.watch !== false) reloader.start();
 
-  const pipeline = new QueryPipeline({ state, logger, observer: opts.observer ?? null, udpLimit: opts.udpLimit });
+  const pipeline = new CachedPipeline({ state, logger, udpLimit: opts.udpLimit });
+  const answerer = observedAnswerer(pipeline, opts.observer ?? null, { timeEvery: opts.timeEvery });
   // One limiter for every UDP listener: a client's budget does not multiply with listen addresses.
   const rrl = rrlOptions ? new ResponseRateLimiter(rrlOptions) : null;
   const udp: UdpListener[] = [];
@@ -150,7 +156,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     for (const text of opts.listen) {
       const addr = parseListenAddress(text);
-      const pair = await bindPair(addr, pipeline, logger, opts.tcp ?? {}, rrl);
+      const pair = await bindPair(addr, answerer, logger, opts.tcp ?? {}, rrl);
       udp.push(pair.udp);
       tcp.push(pair.tcp);
       endpoints.push({ address: pair.udp.address, port: pair.udp.port });
@@ -243,7 +249,7 @@ function logLoad(outcome: LoadOutcome, logger: Logger): void {
 /** UDP and TCP on the same address and port; with port 0, retry until both get the same one. */
 async function bindPair(
   addr: ListenAddress,
-  pipeline: QueryPipeline,
+  pipeline: Answerer,
   logger: Logger,
   tcpOptions: Partial<TcpOptions>,
   rrl: ResponseRateLimiter | null = null,

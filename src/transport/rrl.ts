@@ -9,12 +9,12 @@
 //
 // Buckets are keyed by (client network, response class, name):
 //   network   the client address cut to ipv4Prefix (/24) or ipv6Prefix (/56)
-//   class     positive | nodata | nxdomain | referral | error
-//   name      positive: the qname; nodata/nxdomain: the zone apex (the SOA owner in the authority
-//             section), so a random-subdomain flood shares one bucket per zone; referral: the
-//             delegation point; error: none (all errors to a network share one bucket).
-// Known gap: an answer synthesised from a wildcard is keyed by its qname (the wire does not say it
-// came from a wildcard), so random names under a wildcard each get their own bucket.
+//   class     positive | wildcard | nodata | nxdomain | referral | error
+//   name      positive: the qname; wildcard (an answer synthesised from a wildcard): the
+//             wildcard's owner, so random names under it share one bucket (as NSD and Knot do);
+//             nodata/nxdomain: the zone apex, so a random-subdomain flood shares one bucket per
+//             zone; referral: the delegation point; error: none (all errors to a network share one).
+// The class and name come from the pipeline's QueryAnswer, not from the encoded reply.
 //
 // Each bucket is a token bucket: `rate` tokens per second, at most `burst`. The table is a fixed
 // array of buckets (open addressing, 4 probes); an entry whose bucket has refilled completely is
@@ -30,9 +30,7 @@
 // keeps the amplification factor low. Internet-facing deployments should turn it on;
 // RRL_RECOMMENDED_RATE (NSD's 200/s, slip 2) is the suggested starting point.
 import { steerError } from '../errors.js';
-import { parseClientIpInto } from '../net/ip.js';
-import { type IpNetwork, parseNetwork } from '../net/parse.js';
-import { bytesInPrefix } from '../net/prefix.js';
+import type { QueryAnswer } from '../query/answer.js';
 
 export interface RrlOptions {
   /** Responses per second per bucket; 0 turns RRL off. */
@@ -60,7 +58,7 @@ export const RRL_RECOMMENDED_RATE = 200;
 export const RrlVerdict = { SEND: 0, SLIP: 1, DROP: 2 } as const;
 export type RrlVerdict = (typeof RrlVerdict)[keyof typeof RrlVerdict];
 
-export const ResponseClass = { POSITIVE: 1, NODATA: 2, NXDOMAIN: 3, REFERRAL: 4, ERROR: 5 } as const;
+export const ResponseClass = { POSITIVE: 1, NODATA: 2, NXDOMAIN: 3, REFERRAL: 4, ERROR: 5, WILDCARD: 6 } as const;
 export type ResponseClass = (typeof ResponseClass)[keyof typeof ResponseClass];
 
 export interface RrlStats {
@@ -83,8 +81,11 @@ export interface RrlStats {
   readonly byClass: Readonly<Record<ResponseClassName, { readonly slipped: number; readonly dropped: number }>>;
 }
 
-export type ResponseClassName = 'positive' | 'nodata' | 'nxdomain' | 'referral' | 'error';
-const CLASS_NAMES: readonly ResponseClassName[] = ['positive', 'nodata', 'nxdomain', 'referral', 'error'];
+export type ResponseClassName = 'positive' | 'nodata' | 'nxdomain' | 'referral' | 'error' | 'wildcard';
+const CLASS_NAMES: readonly ResponseClassName[] = ['positive', 'nodata', 'nxdomain', 'referral', 'error', 'wildcard'];
+
+/** What RRL reads of a response: the parts of the pipeline's QueryAnswer that classify it. */
+export type RrlResponse = Pick<QueryAnswer, 'kind' | 'query' | 'zone' | 'wildcard' | 'reply'>;
 
 /** Fill in the defaults of a partial configuration; null when RRL is off (no config or rate 0). */
 export function resolveRrlOptions(partial: Partial<RrlOptions> | null | undefined): RrlOptions | null {
@@ -113,10 +114,28 @@ function validate(o: RrlOptions): void {
   if (!Number.isInteger(o.ipv6Prefix) || o.ipv6Prefix < 0 || o.ipv6Prefix > 128) bad(`ipv6 prefix ${o.ipv6Prefix}: expected 0 to 128`);
   const size = o.tableSize ?? RRL_DEFAULT_TABLE_SIZE;
   if (!Number.isInteger(size) || size < 16 || size > 1 << 24) bad(`table size ${size}: expected an integer from 16 to 16777216`);
-  for (const cidr of o.exempt) {
-    const n = parseNetwork(cidr, { hostAllowed: true });
-    if ('problem' in n) bad(`exempt ${cidr}: ${n.problem} (expected ADDRESS or ADDRESS/PREFIX)`);
-  }
+  for (const cidr of o.exempt) if (parseCidr(cidr) === null) bad(`exempt ${cidr}: expected ADDRESS or ADDRESS/PREFIX`);
+}
+
+interface Cidr {
+  readonly family: 4 | 6;
+  readonly bytes: Uint8Array;
+  readonly prefix: number;
+}
+
+/** "192.0.2.0/24", "2001:db8::/32", "127.0.0.1" (a host) → family, address bytes, prefix. */
+export function parseCidr(text: string): Cidr | null {
+  const slash = text.indexOf('/');
+  const addrText = slash < 0 ? text : text.slice(0, slash);
+  const bytes = new Uint8Array(16);
+  const family = parseIpInto(addrText, bytes);
+  if (family === 0) return null;
+  const max = family === 4 ? 32 : 128;
+  const prefixText = slash < 0 ? String(max) : text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText)) return null;
+  const prefix = Number(prefixText);
+  if (prefix > max) return null;
+  return { family, bytes: bytes.slice(0, family === 4 ? 4 : 16), prefix };
 }
 
 const PROBES = 4;
@@ -155,7 +174,7 @@ export class ResponseRateLimiter {
   private readonly refillMs: number;
   private readonly mask: number;
   private readonly clock: () => number;
-  private readonly exempts: readonly IpNetwork[];
+  private readonly exempts: readonly Cidr[];
 
   // The table, one slot per index. fingerprint 0 marks a never-used slot.
   private readonly fingerprint: Uint32Array;
@@ -166,7 +185,8 @@ export class ResponseRateLimiter {
 
   // Scratch for the query being checked (the limiter is used from one thread, synchronously).
   private readonly addr = new Uint8Array(16);
-  private nameAt = -1;
+  /** The name the response is keyed by (set by classify; '' for none). */
+  private keyName = '';
   /** The time of the check in progress (a field, not an argument: see check()). */
   private now = 0.5;
 
@@ -176,7 +196,7 @@ export class ResponseRateLimiter {
   private exempted = 0;
   private evicted = 0;
   /** Limited responses per class: [class * 2] slipped, [class * 2 + 1] dropped. */
-  private readonly limitedBy = new Uint32Array(2 * (ResponseClass.ERROR + 1));
+  private readonly limitedBy = new Uint32Array(2 * (ResponseClass.WILDCARD + 1));
   private ownsClock: boolean;
 
   /**
@@ -194,7 +214,7 @@ export class ResponseRateLimiter {
     this.v6Prefix = options.ipv6Prefix;
     this.refillMs = this.rate > 0 ? (this.burst / this.rate) * 1000 : Infinity;
     this.clock = clock ?? coarseClock;
-    this.exempts = options.exempt.map((c) => parseNetwork(c, { hostAllowed: true }) as IpNetwork);
+    this.exempts = options.exempt.map((c) => parseCidr(c)!);
     let size = 16;
     while (size < (options.tableSize ?? RRL_DEFAULT_TABLE_SIZE)) size <<= 1;
     this.mask = size - 1;
@@ -204,18 +224,18 @@ export class ResponseRateLimiter {
     this.limitedRun = new Uint32Array(size);
   }
 
-  /** Decide the fate of one UDP response (`reply`, as encoded) to `clientIp`. */
-  check(clientIp: string, reply: Uint8Array): RrlVerdict {
+  /** Decide the fate of one UDP response to `clientIp`, from what the pipeline said it is. */
+  check(clientIp: string, response: RrlResponse): RrlVerdict {
     this.responses++;
     if (this.rate <= 0) return RrlVerdict.SEND;
-    const family = parseClientIpInto(clientIp, this.addr);
+    const family = parseIpInto(clientIp, this.addr);
     // An address we cannot read cannot be keyed; Node only hands us well-formed ones.
     if (family === 0) return RrlVerdict.SEND;
     if (this.exempts.length > 0 && this.isExempt(family)) {
       this.exempted++;
       return RrlVerdict.SEND;
     }
-    const cls = this.classify(reply);
+    const cls = this.classify(response);
 
     // Two independent hashes of (class, network, name): one places the key, the other
     // identifies it. The mixing is written out here rather than in helpers because an int32 or a
@@ -225,7 +245,7 @@ export class ResponseRateLimiter {
     const prefix = family === 4 ? this.v4Prefix : this.v6Prefix;
     const bytes = (prefix + 7) >> 3;
     const lastMask = (0xff << ((8 - (prefix & 7)) & 7)) & 0xff;
-    const name = this.nameAt >= 0 ? hashName(reply, this.nameAt) : 0;
+    const name = this.keyName === '' ? 0 : hashName(this.keyName);
     for (let i = 0; i <= bytes; i++) {
       // The address bytes of the network, then the name's hash as a last "byte".
       const b = i < bytes ? this.addr[i]! & (i === bytes - 1 ? lastMask : 0xff) : name;
@@ -331,37 +351,35 @@ export class ResponseRateLimiter {
     for (let i = 0; i < this.exempts.length; i++) {
       const c = this.exempts[i]!;
       if (c.family !== family) continue;
-      if (bytesInPrefix(this.addr, c.bytes, c.prefix)) return true;
+      if (prefixMatches(this.addr, c.bytes, c.prefix)) return true;
     }
     return false;
   }
 
-  /** Response class of an encoded reply; sets `nameAt` to the offset of the name to key by (-1: none). */
-  private classify(reply: Uint8Array): ResponseClass {
-    this.nameAt = -1;
-    if (reply.length < 12) return ResponseClass.ERROR;
-    const rcode = reply[3]! & 0x0f;
-    const qd = (reply[4]! << 8) | reply[5]!;
-    const an = (reply[6]! << 8) | reply[7]!;
-    const ns = (reply[8]! << 8) | reply[9]!;
-    const afterQuestion = qd > 0 ? skipName(reply, 12) + 4 : 12;
-    if (rcode === 0) {
-      if (an > 0) {
-        if (qd > 0) this.nameAt = 12;
+  /** Response class of `response`; sets `keyName` to the name to key it by ('' for none). */
+  private classify(response: RrlResponse): ResponseClass {
+    this.keyName = '';
+    switch (response.kind) {
+      case 'answer':
+        if (response.wildcard !== null) {
+          this.keyName = response.wildcard;
+          return ResponseClass.WILDCARD;
+        }
+        this.keyName = response.query?.qname ?? '';
         return ResponseClass.POSITIVE;
-      }
-      // NOERROR with nothing at all is BADVERS (its upper bits live in OPT): an error.
-      if (ns === 0) return ResponseClass.ERROR;
-      this.nameAt = afterQuestion <= reply.length ? afterQuestion : -1;
-      return (reply[2]! & 0x04) !== 0 ? ResponseClass.NODATA : ResponseClass.REFERRAL;
+      case 'nodata':
+        this.keyName = response.zone ?? '';
+        return ResponseClass.NODATA;
+      case 'nxdomain':
+        this.keyName = response.zone ?? '';
+        return ResponseClass.NXDOMAIN;
+      case 'referral':
+        // The delegation point: the owner of the NS RRset in authority.
+        this.keyName = response.reply?.authority[0]?.[0]?.name ?? '';
+        return ResponseClass.REFERRAL;
+      default:
+        return ResponseClass.ERROR;
     }
-    if (rcode === 3) {
-      let at = afterQuestion;
-      for (let i = 0; i < an && at >= 0 && at < reply.length; i++) at = skipRecord(reply, at);
-      if (ns > 0 && at >= 0 && at < reply.length) this.nameAt = at;
-      return ResponseClass.NXDOMAIN;
-    }
-    return ResponseClass.ERROR;
   }
 }
 
@@ -386,6 +404,15 @@ export function slipReply(reply: Uint8Array): Uint8Array {
   return reply.subarray(0, end);
 }
 
+function prefixMatches(addr: Uint8Array, net: Uint8Array, prefix: number): boolean {
+  const whole = prefix >> 3;
+  for (let i = 0; i < whole; i++) if (addr[i] !== net[i]) return false;
+  const rest = prefix & 7;
+  if (rest === 0) return true;
+  const m = (0xff << (8 - rest)) & 0xff;
+  return (addr[whole]! & m) === (net[whole]! & m);
+}
+
 /** Offset just past the (possibly compressed) name at `at`, or -1 if it runs off the end. */
 function skipName(buf: Uint8Array, at: number): number {
   while (at < buf.length) {
@@ -397,33 +424,115 @@ function skipName(buf: Uint8Array, at: number): number {
   return -1;
 }
 
-/** Offset just past the resource record at `at`, or -1. */
-function skipRecord(buf: Uint8Array, at: number): number {
-  const nameEnd = skipName(buf, at);
-  if (nameEnd < 0 || nameEnd + 10 > buf.length) return -1;
-  return nameEnd + 10 + ((buf[nameEnd + 8]! << 8) | buf[nameEnd + 9]!);
+/** Hash of a canonical (lower-case) name; a small integer, never boxed. */
+function hashName(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h & 0x3fffffff;
 }
 
-/** Case-insensitive hash of the name at `at`, following compression pointers (bounded). */
-function hashName(buf: Uint8Array, at: number): number {
-  let h = 0x811c9dc5;
-  for (let hops = 0; at < buf.length && hops < 128; ) {
-    const len = buf[at]!;
-    if (len === 0) break;
-    if ((len & 0xc0) === 0xc0) {
-      if (at + 1 >= buf.length) break;
-      at = ((len & 0x3f) << 8) | buf[at + 1]!;
-      hops++;
+const groups = new Uint16Array(8);
+const quad = new Uint8Array(4);
+
+/**
+ * Parse an IPv4 or IPv6 address into `out` (4 or 16 bytes) without allocating. An IPv4-mapped
+ * IPv6 address (::ffff:a.b.c.d, what a dual-stack socket reports) comes back as IPv4.
+ * Returns the family, or 0 if the text is not an address.
+ */
+export function parseIpInto(text: string, out: Uint8Array): 0 | 4 | 6 {
+  let end = text.indexOf('%'); // zone id of a link-local address
+  if (end < 0) end = text.length;
+  if (text.indexOf(':') < 0) return parseV4(text, 0, end, out) ? 4 : 0;
+  return parseV6(text, end, out);
+}
+
+function parseV4(text: string, from: number, end: number, out: Uint8Array): boolean {
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = from; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || part === 3) return false;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
       continue;
     }
-    h = Math.imul(h ^ len, 0x01000193);
-    const end = Math.min(at + 1 + len, buf.length);
-    for (let i = at + 1; i < end; i++) {
-      let c = buf[i]!;
-      if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-      h = Math.imul(h ^ c, 0x01000193);
-    }
-    at = end;
+    if (c < 0x30 || c > 0x39 || digits === 3) return false;
+    value = value * 10 + (c - 0x30);
+    digits++;
+    if (value > 255) return false;
   }
-  return h & 0x3fffffff; // a small integer, never boxed
+  if (digits === 0 || part !== 3) return false;
+  out[3] = value;
+  return true;
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  c |= 0x20;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+function parseV6(text: string, end: number, out: Uint8Array): 0 | 4 | 6 {
+  let n = 0;
+  let gap = -1;
+  let i = 0;
+  if (text.charCodeAt(0) === 0x3a) {
+    if (end < 2 || text.charCodeAt(1) !== 0x3a) return 0;
+    gap = 0;
+    i = 2;
+  }
+  while (i < end) {
+    const start = i;
+    let value = 0;
+    let digits = 0;
+    for (; i < end; i++) {
+      const d = hexValue(text.charCodeAt(i));
+      if (d < 0) break;
+      if (++digits > 4) return 0;
+      value = value * 16 + d;
+    }
+    if (i < end && text.charCodeAt(i) === 0x2e) {
+      // A dotted IPv4 tail fills the last two groups.
+      if (n > 6 || !parseV4(text, start, end, quad)) return 0;
+      groups[n++] = (quad[0]! << 8) | quad[1]!;
+      groups[n++] = (quad[2]! << 8) | quad[3]!;
+      break;
+    }
+    if (digits === 0 || n === 8) return 0;
+    groups[n++] = value;
+    if (i === end) break;
+    if (text.charCodeAt(i) !== 0x3a) return 0;
+    i++;
+    if (i < end && text.charCodeAt(i) === 0x3a) {
+      if (gap >= 0) return 0;
+      gap = n;
+      i++;
+    } else if (i === end) {
+      return 0;
+    }
+  }
+  if (gap >= 0) {
+    if (n > 7) return 0;
+    const tail = n - gap;
+    for (let k = 0; k < tail; k++) groups[7 - k] = groups[n - 1 - k]!;
+    for (let k = gap; k < 8 - tail; k++) groups[k] = 0;
+  } else if (n !== 8) {
+    return 0;
+  }
+  for (let k = 0; k < 8; k++) {
+    out[2 * k] = groups[k]! >> 8;
+    out[2 * k + 1] = groups[k]! & 0xff;
+  }
+  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
+    out[0] = out[12]!;
+    out[1] = out[13]!;
+    out[2] = out[14]!;
+    out[3] = out[15]!;
+    return 4;
+  }
+  return 6;
 }

@@ -16,7 +16,7 @@
 // accepting, answer what has arrived, flush, close.
 import net from 'node:net';
 import type { ListenAddress } from './listen-address.js';
-import type { QueryPipeline } from '../query/pipeline.js';
+import type { Answerer } from '../query/answerer.js';
 import type { Logger } from '../server/logger.js';
 
 export interface TcpOptions {
@@ -81,7 +81,7 @@ interface Counters {
 
 export function listenTcp(
   addr: ListenAddress,
-  pipeline: QueryPipeline,
+  pipeline: Answerer,
   logger: Logger,
   options: Partial<TcpOptions> = {},
 ): Promise<TcpListener> {
@@ -214,7 +214,7 @@ class TcpConnection {
   constructor(
     private readonly socket: net.Socket,
     readonly client: string,
-    private readonly pipeline: QueryPipeline,
+    private readonly pipeline: Answerer,
     private readonly opts: TcpOptions,
     private readonly counters: Counters,
     private readonly logger: Logger,
@@ -345,7 +345,7 @@ class TcpConnection {
   private answer(message: Buffer): void {
     this.clearMessageTimer();
     this.answered++;
-    const out = message.length === 0 ? null : this.pipeline.answer(message, this.client, 'tcp');
+    const out = message.length === 0 ? null : this.pipeline.answer(message, this.client, 'tcp').bytes;
     if (out !== null) this.queue(out);
     if (this.answered >= this.opts.maxQueriesPerConnection) {
       this.flush();

@@ -2,7 +2,7 @@
 // rate limiting (rrl.ts) applies here only: TCP is where a limited client gets its answers.
 import dgram from 'node:dgram';
 import type { ListenAddress } from './listen-address.js';
-import type { QueryPipeline } from '../query/pipeline.js';
+import type { Answerer } from '../query/answerer.js';
 import type { Logger } from '../server/logger.js';
 import { RrlVerdict, slipReply, type ResponseRateLimiter } from './rrl.js';
 
@@ -14,7 +14,7 @@ export interface UdpListener {
 
 export function listenUdp(
   addr: ListenAddress,
-  pipeline: QueryPipeline,
+  pipeline: Answerer,
   logger: Logger,
   rrl: ResponseRateLimiter | null = null,
 ): Promise<UdpListener> {
@@ -26,10 +26,11 @@ export function listenUdp(
     sendBufferSize: 8 * 1024 * 1024,
   });
   socket.on('message', (msg, rinfo) => {
-    const out = pipeline.answer(msg, rinfo.address, 'udp');
+    const answer = pipeline.answer(msg, rinfo.address, 'udp');
+    const out = answer.bytes;
     if (out === null) return;
     if (rrl !== null) {
-      const verdict = rrl.check(rinfo.address, out);
+      const verdict = rrl.check(rinfo.address, answer);
       if (verdict === RrlVerdict.DROP) return;
       if (verdict === RrlVerdict.SLIP) {
         socket.send(slipReply(out), rinfo.port, rinfo.address);

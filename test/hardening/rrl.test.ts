@@ -94,6 +94,29 @@ describe('response rate limiting', () => {
     expect(got).toBeLessThanOrEqual(6);
   });
 
+  it('answers synthesised from a wildcard share one budget per wildcard owner, whatever the name or its case', async () => {
+    const s = await serve({ rate: 1, burst: 4, slip: 0 });
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.3.1', () => resolve()));
+    let got = 0;
+    socket.on('message', () => got++);
+    const before = s.server.rrl!.stats();
+    for (let i = 0; i < 30; i++) {
+      const name = i % 2 === 0 ? `r${i}.w.example.com` : `R${i}.W.Example.COM`;
+      socket.send(buildQuery({ name, type: 'TXT', id: i + 1 }), s.port, s.host);
+    }
+    await eventually('all decided', () => s.server.rrl!.stats().responses - before.responses === 30);
+    const after = s.server.rrl!.stats();
+    const sent = 30 - (after.dropped - before.dropped);
+    await eventually('every reply sent to arrive', () => got === sent);
+    socket.close();
+    // One bucket of 4 (plus what refills while the test runs), not one per name.
+    expect(got).toBeGreaterThanOrEqual(4);
+    expect(got).toBeLessThanOrEqual(6);
+    expect(after.byClass.wildcard.dropped - before.byClass.wildcard.dropped).toBe(30 - got);
+    expect(after.byClass.positive).toEqual(before.byClass.positive);
+  });
+
   it('exempt networks are never limited', async () => {
     const s = await serve({ rate: 1, burst: 1, slip: 2, exempt: ['127.0.0.0/8'] });
     const replies = await burst(s, 100);

@@ -5,7 +5,6 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { tapPipeline, type AnswerTap } from '../../src/http/answer-tap.js';
 import { SteerMetrics } from '../../src/http/metrics.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/http/server.js';
 import { silentLogger } from '../../src/server/logger.js';
@@ -35,8 +34,8 @@ export interface HarnessOptions {
   readonly zones: Record<string, string>;
   readonly token?: string | null;
   readonly server?: Partial<ServerOptions>;
-  /** Extra observer/tap (the query log). */
-  readonly extra?: (QueryObserver & AnswerTap) | null;
+  /** Extra observer (the query log). */
+  readonly extra?: QueryObserver | null;
 }
 
 export function writeZones(files: Record<string, string>): string {
@@ -50,7 +49,6 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const metrics = new SteerMetrics();
   const dns = await startTestServer({ zonesDir: dir, watch: false, ...opts.server, observer: combineObservers(opts.extra, metrics) });
   const detach = metrics.attach(dns.server);
-  const untap = tapPipeline(dns.server.pipeline, opts.extra ? [opts.extra, metrics] : [metrics]);
   const httpServer = await startHttpServer({
     server: dns.server,
     listen: '127.0.0.1:0',
@@ -78,7 +76,6 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       return parsePrometheus(r.text);
     },
     async close() {
-      untap();
       detach();
       await httpServer.close();
       await dns.close();

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryObserver } from '../../src/query/observer.js';
-import type { ClientSubnet, Query } from '../../src/wire/types.js';
+import type { ClientSubnet } from '../../src/wire/types.js';
 import { httpBackend, type Backend } from '../support/backends.js';
 import { writeTestGeoDb } from '../support/geo-fixture.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -88,9 +88,8 @@ function ecsText(ecs: ClientSubnet): string {
 
 function recordingObserver(seen: SeenQuery[]): QueryObserver {
   return {
-    dropped: () => undefined,
-    answered: (_zone, _reply, _transport, _qtype, query?: Query) => {
-      if (!query) return;
+    observe: ({ query }) => {
+      if (query === null) return;
       const ecs = query.edns?.ecs;
       seen.push({ qname: query.qname, qtype: query.qtype, rd: query.rd, ecs: ecs ? ecsText(ecs) : null });
     },

@@ -1,7 +1,8 @@
 // Which load balancer, pool and origin a record in a reply came from. Steering answers with
 // records prebuilt once per (config, health generation) by prepareLb, and returns those very
 // objects, so object identity is enough: a map from each prebuilt record to its origin is built
-// on every state swap, and a query costs one Map.get per answer record.
+// on every state swap (metrics) or on first use (sourceOf), and a query costs one Map.get per
+// answer record.
 import type { AnswerSet, CandidateSet } from '../lb/answer-sets.js';
 import type { PreparedLb, PreparedLbZone } from '../lb/prepare.js';
 import type { LbOrigin } from '../lb/types.js';
@@ -77,4 +78,18 @@ function addInOrder(
 ): void {
   if (rrset === null) return;
   for (let i = 0; i < rrset.length; i++) add(rrset[i], origins[i]?.name);
+}
+
+/** Per prepared load balancer, its records' sources; built the first time a query asks. */
+const sourcesByLb = new WeakMap<PreparedLb, Map<RR, RecordSource>>();
+
+/** Where `rr`, a record steering answered with from `lb`, came from; undefined if not one of its records. */
+export function sourceOf(zone: string, lb: PreparedLb, rr: RR): RecordSource | undefined {
+  let sources = sourcesByLb.get(lb);
+  if (sources === undefined) {
+    const built = new Map<RR, RecordSource>();
+    recordsOf(zone, lb, (record, source) => built.set(record, source));
+    sourcesByLb.set(lb, (sources = built));
+  }
+  return sources.get(rr);
 }

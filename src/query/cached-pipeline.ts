@@ -1,0 +1,84 @@
+// The query pipeline with its two reply caches around the plain path (pipeline.ts):
+//  - static replies (no load balancer, no ECS): a hit skips everything after decode;
+//  - plain load-balanced answers: steering still runs (the choice is per client), the hit skips
+//    encoding.
+// Either way the QueryAnswer says what the reply is, as if it had been built for this query.
+import { Opcode, RRClass, type Query, type RRset } from '../wire/types.js';
+import type { QueryAnswer } from './answer.js';
+import { isTruncated, QueryPipeline } from './pipeline.js';
+import { patchReply, patchSteeredReply, ReplyCache, SteeredReplyCache } from './reply-cache.js';
+import type { Transport } from './transport.js';
+
+export class CachedPipeline extends QueryPipeline {
+  private readonly cache = new ReplyCache();
+  private readonly steered = new SteeredReplyCache();
+
+  override answer(packet: Uint8Array, clientIp: string, transport: Transport): QueryAnswer {
+    const out = this.out;
+    out.reset(transport);
+    const query = this.decode(packet, out);
+    if (query === null) return out;
+    const sizeLimit = this.sizeLimit(query, transport);
+    const key = this.staticKey(query, sizeLimit, transport);
+    if (key !== null) {
+      const hit = this.cache.get(key);
+      if (hit !== undefined) {
+        out.kind = hit.kind;
+        out.zone = hit.zone;
+        out.reply = hit.reply;
+        out.wildcard = hit.wildcard;
+        out.cname = hit.cname;
+        out.truncated = hit.truncated;
+        out.source = 'reply-cache';
+        out.bytes = patchReply(hit.bytes, query.id, query.rd, query.cd, query.qnameWire);
+        return out;
+      }
+    }
+
+    this.resolve(query, clientIp, out);
+
+    const rrset = this.steeredAnswer(out);
+    if (rrset !== null) {
+      const edns = out.reply!.edns;
+      const hit = this.steered.get(rrset, query.qname, query.qtype, sizeLimit, edns);
+      if (hit !== undefined) {
+        out.source = 'steered-cache';
+        out.bytes = patchSteeredReply(hit, query.id, query.rd, query.cd, query.qnameWire, query.edns?.ecs?.address ?? null);
+        out.truncated = isTruncated(hit);
+        return out;
+      }
+      this.encode(out, sizeLimit);
+      this.steered.set(rrset, query.qname, query.qtype, sizeLimit, edns, out.bytes!);
+      return out;
+    }
+    this.encode(out, sizeLimit);
+    // Only zone data: no load balancer was asked (its reply would depend on more than the question).
+    if (key !== null && out.zone !== null && out.steerings === 0 && out.kind !== 'servfail') this.cache.set(key, out);
+    return out;
+  }
+
+  /** The static cache's key for this query, or null when its reply must not come from there. */
+  private staticKey(query: Query, sizeLimit: number, transport: Transport): string | null {
+    // ECS queries are not cached (the echo differs per client).
+    if (query.opcode !== Opcode.QUERY || query.qclass !== RRClass.IN) return null;
+    if (query.edns !== null && (query.edns.version !== 0 || query.edns.ecs !== null)) return null;
+    // Cached replies come from zone data only (no load balancer, no ECS), so only a config
+    // change makes them stale; a health or GeoIP swap leaves them valid.
+    this.cache.sync(this.state.current.configGeneration);
+    return ReplyCache.key(query.qname, query.qtype, sizeLimit, query.edns?.dnssecOk ?? false, query.edns !== null, transport === 'tcp');
+  }
+
+  /**
+   * The RRset of a plain load-balanced answer (one steering decision, its RRset the whole answer,
+   * nothing else in the message), whose encoding the steered-reply cache can keep; else null.
+   */
+  private steeredAnswer(out: QueryAnswer): RRset | null {
+    const rrset = out.lbAnswer;
+    const reply = out.reply!;
+    if (out.steerings !== 1 || rrset === null || out.kind !== 'answer') return null;
+    if (reply.answer.length !== 1 || reply.answer[0] !== rrset) return null;
+    if (reply.authority.length !== 0 || reply.additional.length !== 0) return null;
+    // Opcode, class and EDNS version were checked before lookup (genericCheck).
+    return rrset;
+  }
+}
