@@ -3,17 +3,10 @@ import dnsPacket from 'dns-packet';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SteerError } from '../errors.js';
+import { parseClientIpInto } from '../net/ip.js';
+import { parseNetwork } from '../net/parse.js';
 import type { Query, Reply } from '../wire/types.js';
-import {
-  parseCidr,
-  parseIpInto,
-  resolveRrlOptions,
-  ResponseRateLimiter,
-  RrlVerdict,
-  slipReply,
-  type RrlOptions,
-  type RrlResponse,
-} from './rrl.js';
+import { resolveRrlOptions, ResponseRateLimiter, RrlVerdict, slipReply, type RrlOptions, type RrlResponse } from './rrl.js';
 
 const soa = { mname: 'ns1.example.com', rname: 'h.example.com', serial: 1, refresh: 2, retry: 3, expire: 4, minimum: 5 };
 
@@ -255,7 +248,7 @@ describe('slipReply', () => {
 describe('addresses', () => {
   const bytes = (text: string): number[] | null => {
     const out = new Uint8Array(16);
-    const f = parseIpInto(text, out);
+    const f = parseClientIpInto(text, out);
     return f === 0 ? null : Array.from(out.subarray(0, f === 4 ? 4 : 16));
   };
 
@@ -312,11 +305,14 @@ describe('addresses', () => {
     );
   });
 
-  it('parses CIDRs', () => {
-    expect(parseCidr('192.0.2.0/24')).toMatchObject({ family: 4, prefix: 24 });
-    expect(parseCidr('2001:db8::/32')).toMatchObject({ family: 6, prefix: 32 });
-    expect(parseCidr('192.0.2.1')).toMatchObject({ family: 4, prefix: 32 });
-    for (const bad of ['192.0.2.0/33', '::/129', 'x/8', '192.0.2.0/', '192.0.2.0/-1', '']) expect(parseCidr(bad), bad).toBeNull();
+  it('parses exemptions: a network, or a bare address as a host', () => {
+    const exempt = (text: string) => parseNetwork(text, { hostAllowed: true });
+    expect(exempt('192.0.2.0/24')).toMatchObject({ family: 4, prefix: 24 });
+    expect(exempt('2001:db8::/32')).toMatchObject({ family: 6, prefix: 32 });
+    expect(exempt('192.0.2.1')).toMatchObject({ family: 4, prefix: 32 });
+    for (const bad of ['192.0.2.0/33', '::/129', 'x/8', '192.0.2.0/', '192.0.2.0/-1', '', '010.0.0.0/8', '192.0.2.1/24']) {
+      expect(exempt(bad), bad).toHaveProperty('problem');
+    }
   });
 });
 
@@ -343,6 +339,7 @@ describe('configuration', () => {
     [{ rate: 5, ipv4Prefix: 33 }, /ipv4 prefix 33/],
     [{ rate: 5, ipv6Prefix: 129 }, /ipv6 prefix 129/],
     [{ rate: 5, exempt: ['10.0.0.0/8', 'nonsense'] }, /exempt nonsense/],
+    [{ rate: 5, exempt: ['010.0.0.0/8'] }, /exempt 010\.0\.0\.0\/8: .*leading zeros/],
     [{ rate: 5, tableSize: 1 }, /table size 1/],
   ])('rejects %j with a coded error', (partial, message) => {
     let err: unknown;

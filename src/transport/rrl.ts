@@ -30,6 +30,9 @@
 // keeps the amplification factor low. Internet-facing deployments should turn it on;
 // RRL_RECOMMENDED_RATE (NSD's 200/s, slip 2) is the suggested starting point.
 import { steerError } from '../errors.js';
+import { parseClientIpInto } from '../net/ip.js';
+import { type IpNetwork, parseNetwork } from '../net/parse.js';
+import { bytesInPrefix } from '../net/prefix.js';
 import type { QueryAnswer } from '../query/answer.js';
 
 export interface RrlOptions {
@@ -114,28 +117,10 @@ function validate(o: RrlOptions): void {
   if (!Number.isInteger(o.ipv6Prefix) || o.ipv6Prefix < 0 || o.ipv6Prefix > 128) bad(`ipv6 prefix ${o.ipv6Prefix}: expected 0 to 128`);
   const size = o.tableSize ?? RRL_DEFAULT_TABLE_SIZE;
   if (!Number.isInteger(size) || size < 16 || size > 1 << 24) bad(`table size ${size}: expected an integer from 16 to 16777216`);
-  for (const cidr of o.exempt) if (parseCidr(cidr) === null) bad(`exempt ${cidr}: expected ADDRESS or ADDRESS/PREFIX`);
-}
-
-interface Cidr {
-  readonly family: 4 | 6;
-  readonly bytes: Uint8Array;
-  readonly prefix: number;
-}
-
-/** "192.0.2.0/24", "2001:db8::/32", "127.0.0.1" (a host) → family, address bytes, prefix. */
-export function parseCidr(text: string): Cidr | null {
-  const slash = text.indexOf('/');
-  const addrText = slash < 0 ? text : text.slice(0, slash);
-  const bytes = new Uint8Array(16);
-  const family = parseIpInto(addrText, bytes);
-  if (family === 0) return null;
-  const max = family === 4 ? 32 : 128;
-  const prefixText = slash < 0 ? String(max) : text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(prefixText)) return null;
-  const prefix = Number(prefixText);
-  if (prefix > max) return null;
-  return { family, bytes: bytes.slice(0, family === 4 ? 4 : 16), prefix };
+  for (const cidr of o.exempt) {
+    const n = parseNetwork(cidr, { hostAllowed: true });
+    if ('problem' in n) bad(`exempt ${cidr}: ${n.problem} (expected ADDRESS or ADDRESS/PREFIX)`);
+  }
 }
 
 const PROBES = 4;
@@ -174,7 +159,7 @@ export class ResponseRateLimiter {
   private readonly refillMs: number;
   private readonly mask: number;
   private readonly clock: () => number;
-  private readonly exempts: readonly Cidr[];
+  private readonly exempts: readonly IpNetwork[];
 
   // The table, one slot per index. fingerprint 0 marks a never-used slot.
   private readonly fingerprint: Uint32Array;
@@ -214,7 +199,7 @@ export class ResponseRateLimiter {
     this.v6Prefix = options.ipv6Prefix;
     this.refillMs = this.rate > 0 ? (this.burst / this.rate) * 1000 : Infinity;
     this.clock = clock ?? coarseClock;
-    this.exempts = options.exempt.map((c) => parseCidr(c)!);
+    this.exempts = options.exempt.map((c) => parseNetwork(c, { hostAllowed: true }) as IpNetwork);
     let size = 16;
     while (size < (options.tableSize ?? RRL_DEFAULT_TABLE_SIZE)) size <<= 1;
     this.mask = size - 1;
@@ -228,7 +213,7 @@ export class ResponseRateLimiter {
   check(clientIp: string, response: RrlResponse): RrlVerdict {
     this.responses++;
     if (this.rate <= 0) return RrlVerdict.SEND;
-    const family = parseIpInto(clientIp, this.addr);
+    const family = parseClientIpInto(clientIp, this.addr);
     // An address we cannot read cannot be keyed; Node only hands us well-formed ones.
     if (family === 0) return RrlVerdict.SEND;
     if (this.exempts.length > 0 && this.isExempt(family)) {
@@ -351,7 +336,7 @@ export class ResponseRateLimiter {
     for (let i = 0; i < this.exempts.length; i++) {
       const c = this.exempts[i]!;
       if (c.family !== family) continue;
-      if (prefixMatches(this.addr, c.bytes, c.prefix)) return true;
+      if (bytesInPrefix(this.addr, c.bytes, c.prefix)) return true;
     }
     return false;
   }
@@ -404,15 +389,6 @@ export function slipReply(reply: Uint8Array): Uint8Array {
   return reply.subarray(0, end);
 }
 
-function prefixMatches(addr: Uint8Array, net: Uint8Array, prefix: number): boolean {
-  const whole = prefix >> 3;
-  for (let i = 0; i < whole; i++) if (addr[i] !== net[i]) return false;
-  const rest = prefix & 7;
-  if (rest === 0) return true;
-  const m = (0xff << (8 - rest)) & 0xff;
-  return (addr[whole]! & m) === (net[whole]! & m);
-}
-
 /** Offset just past the (possibly compressed) name at `at`, or -1 if it runs off the end. */
 function skipName(buf: Uint8Array, at: number): number {
   while (at < buf.length) {
@@ -429,110 +405,4 @@ function hashName(name: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
   return h & 0x3fffffff;
-}
-
-const groups = new Uint16Array(8);
-const quad = new Uint8Array(4);
-
-/**
- * Parse an IPv4 or IPv6 address into `out` (4 or 16 bytes) without allocating. An IPv4-mapped
- * IPv6 address (::ffff:a.b.c.d, what a dual-stack socket reports) comes back as IPv4.
- * Returns the family, or 0 if the text is not an address.
- */
-export function parseIpInto(text: string, out: Uint8Array): 0 | 4 | 6 {
-  let end = text.indexOf('%'); // zone id of a link-local address
-  if (end < 0) end = text.length;
-  if (text.indexOf(':') < 0) return parseV4(text, 0, end, out) ? 4 : 0;
-  return parseV6(text, end, out);
-}
-
-function parseV4(text: string, from: number, end: number, out: Uint8Array): boolean {
-  let part = 0;
-  let value = 0;
-  let digits = 0;
-  for (let i = from; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x2e) {
-      if (digits === 0 || part === 3) return false;
-      out[part++] = value;
-      value = 0;
-      digits = 0;
-      continue;
-    }
-    if (c < 0x30 || c > 0x39 || digits === 3) return false;
-    value = value * 10 + (c - 0x30);
-    digits++;
-    if (value > 255) return false;
-  }
-  if (digits === 0 || part !== 3) return false;
-  out[3] = value;
-  return true;
-}
-
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  c |= 0x20;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
-}
-
-function parseV6(text: string, end: number, out: Uint8Array): 0 | 4 | 6 {
-  let n = 0;
-  let gap = -1;
-  let i = 0;
-  if (text.charCodeAt(0) === 0x3a) {
-    if (end < 2 || text.charCodeAt(1) !== 0x3a) return 0;
-    gap = 0;
-    i = 2;
-  }
-  while (i < end) {
-    const start = i;
-    let value = 0;
-    let digits = 0;
-    for (; i < end; i++) {
-      const d = hexValue(text.charCodeAt(i));
-      if (d < 0) break;
-      if (++digits > 4) return 0;
-      value = value * 16 + d;
-    }
-    if (i < end && text.charCodeAt(i) === 0x2e) {
-      // A dotted IPv4 tail fills the last two groups.
-      if (n > 6 || !parseV4(text, start, end, quad)) return 0;
-      groups[n++] = (quad[0]! << 8) | quad[1]!;
-      groups[n++] = (quad[2]! << 8) | quad[3]!;
-      break;
-    }
-    if (digits === 0 || n === 8) return 0;
-    groups[n++] = value;
-    if (i === end) break;
-    if (text.charCodeAt(i) !== 0x3a) return 0;
-    i++;
-    if (i < end && text.charCodeAt(i) === 0x3a) {
-      if (gap >= 0) return 0;
-      gap = n;
-      i++;
-    } else if (i === end) {
-      return 0;
-    }
-  }
-  if (gap >= 0) {
-    if (n > 7) return 0;
-    const tail = n - gap;
-    for (let k = 0; k < tail; k++) groups[7 - k] = groups[n - 1 - k]!;
-    for (let k = gap; k < 8 - tail; k++) groups[k] = 0;
-  } else if (n !== 8) {
-    return 0;
-  }
-  for (let k = 0; k < 8; k++) {
-    out[2 * k] = groups[k]! >> 8;
-    out[2 * k + 1] = groups[k]! & 0xff;
-  }
-  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
-    out[0] = out[12]!;
-    out[1] = out[13]!;
-    out[2] = out[14]!;
-    out[3] = out[15]!;
-    return 4;
-  }
-  return 6;
 }

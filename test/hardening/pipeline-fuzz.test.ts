@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { silentLogger } from '../../src/server/logger.js';
-import { parseIpInto } from '../../src/transport/rrl.js';
+import { parseClientIpInto as parseIpInto } from '../../src/net/ip.js';
 import { buildQuery } from '../support/dns-client.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/conformance');
