@@ -168,6 +168,7 @@ describe('Prober', () => {
     const until = Date.now() + 400;
     while (Date.now() < until) {
       prober.update([target(1, { interval: 0.1 })]);
+      // Pacing of the hammering (the behaviour under test), not a wait for a state.
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const count = starts.get(a.key)?.length ?? 0;
@@ -204,6 +205,7 @@ describe('Prober', () => {
     const runProbe = async (): Promise<ProbeResult> => {
       running++;
       peak = Math.max(peak, running);
+      // A probe that takes 20 ms: the overlap this creates is what the test measures.
       await new Promise((resolve) => setTimeout(resolve, 20));
       running--;
       return { ok: true, reason: 'stub', durationMs: 20, at: Date.now() };

@@ -282,6 +282,8 @@ function sumTcpStats(all: readonly TcpStats[]): TcpStats {
     idleTimeouts: 0,
     messageTimeouts: 0,
     queryLimit: 0,
+    stalled: 0,
+    partialMessages: 0,
   };
   for (const s of all) for (const k of Object.keys(sum) as (keyof TcpStats)[]) sum[k] += s[k];
   return sum;

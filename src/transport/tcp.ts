@@ -58,6 +58,10 @@ export interface TcpStats {
   readonly idleTimeouts: number;
   readonly messageTimeouts: number;
   readonly queryLimit: number;
+  /** Open connections not being read because their client does not read its replies. */
+  readonly stalled: number;
+  /** Open connections holding a message that has started to arrive but is not complete. */
+  readonly partialMessages: number;
 }
 
 export interface TcpListener {
@@ -147,7 +151,7 @@ export function listenTcp(
         address: bound.address,
         port: bound.port,
         connections: () => connections.size,
-        stats: () => ({ connections: connections.size, ...counters }),
+        stats: () => ({ connections: connections.size, ...counters, ...connectionStates(connections) }),
         close: () => {
           closing = true;
           return new Promise<void>((done) => {
@@ -170,6 +174,17 @@ export function listenTcp(
       });
     });
   });
+}
+
+/** Gauges over the open connections (computed when asked: nothing is counted per query). */
+function connectionStates(connections: ReadonlySet<TcpConnection>): Pick<TcpStats, 'stalled' | 'partialMessages'> {
+  let stalled = 0;
+  let partialMessages = 0;
+  for (const c of connections) {
+    if (c.isStalled()) stalled++;
+    if (c.midMessage()) partialMessages++;
+  }
+  return { stalled, partialMessages };
 }
 
 /** The connection that has gone longest without completing a query and is not writing; null if none. */
@@ -247,6 +262,11 @@ class TcpConnection {
     this.stash = null;
     this.socket.resume();
     this.consume(rest);
+  }
+
+  /** Not being read: its replies are over maxPendingWriteBytes (input waits in the stash). */
+  isStalled(): boolean {
+    return this.stash !== null;
   }
 
   isWriting(): boolean {
@@ -419,7 +439,7 @@ class TcpConnection {
     this.socket.write(batch);
   }
 
-  private midMessage(): boolean {
+  midMessage(): boolean {
     return this.body !== null || this.headerBytes > 0;
   }
 

@@ -148,6 +148,7 @@ describe('Reloader settling', () => {
       fs.writeFileSync(file, 'x');
       await eventually('a reload', () => reloads > 0, { timeoutMs: 3000, intervalMs: 5 });
       expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+      // "Once": nothing more may happen for a while after the reload, so this wait is the test.
       await new Promise((res) => setTimeout(res, 100));
       expect(reloads).toBe(1);
     } finally {

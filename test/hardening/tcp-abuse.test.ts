@@ -72,6 +72,7 @@ describe('slow and idle clients', () => {
     const bytes = Buffer.concat([framed({ ...www, id: 7 }), framed({ name: 'nope.example.com', type: 'A', id: 8 })]);
     for (let i = 0; i < bytes.length; i += 3) {
       socket.write(bytes.subarray(i, i + 3));
+      // The pacing is the behaviour under test: pieces arriving apart, each its own read.
       await new Promise((r) => setTimeout(r, 2));
     }
     await reader.waitFor('two replies', () => reader.frames.length === 2);
@@ -112,12 +113,14 @@ describe('slow and idle clients', () => {
   });
 
   it('a client that does not read stops being read, and still gets every reply in order once it does', async () => {
-    const s = await serve({ maxQueriesPerConnection: 10_000, maxPendingWriteBytes: 64 * 1024 });
+    const s = await serve({ maxQueriesPerConnection: 30_000, maxPendingWriteBytes: 64 * 1024 });
     const { socket, reader } = await connect(s);
     socket.pause();
-    const n = 3000; // ~2 MB of replies: more than the socket buffers hold
+    // ~14 MB of replies: more than loopback socket buffers hold (they grow to several MB), so the
+    // server's writes back up and it must stop reading.
+    const n = 20_000;
     socket.write(Buffer.concat(Array.from({ length: n }, (_, i) => framed({ name: 'big.example.com', type: 'TXT', id: i }))));
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually('the server to stop reading the connection', () => s.server.tcpStats().stalled === 1, { timeoutMs: 10_000 });
     socket.resume();
     await reader.waitFor(`${n} replies`, () => reader.frames.length === n, 10_000);
     const ids = reader.replies().map((r) => r.id);
@@ -225,7 +228,7 @@ describe('shutdown', () => {
     const idle = await connect(s);
     const bytes = framed({ ...www, id: 77 });
     busy.socket.write(bytes.subarray(0, 10));
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually('the server to hold the started message', () => s.server.tcpStats().partialMessages === 1);
     let closed = false;
     const closing = s.server.close().then(() => (closed = true));
     t = null; // closed here, not in afterEach
@@ -246,7 +249,7 @@ describe('shutdown', () => {
     const s = await serve({ shutdownGraceMs: 300, messageTimeoutMs: 10_000 });
     const busy = await connect(s);
     busy.socket.write(framed(www).subarray(0, 5));
-    await new Promise((r) => setTimeout(r, 30));
+    await eventually('the server to hold the started message', () => s.server.tcpStats().partialMessages === 1);
     const started = performance.now();
     await s.server.close();
     t = null;
