@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigFileError, configKeys, loadServerConfig, parseServerConfig } from './server-config.js';
+import { ConfigFileError, configKeys, configValue, loadServerConfig, parseServerConfig } from './server-config.js';
 
 function errorsOf(text: string): string[] {
   try {
@@ -71,5 +72,18 @@ describe('server config file', () => {
     expect(keys).toContain('rrl.ipv6_prefix');
     expect(keys).toContain('tcp.message_timeout');
     expect(keys).not.toContain('rrl');
+  });
+
+  it('steerdns.example.yaml, uncommented, is a valid file that sets every key', () => {
+    const example = readFileSync(new URL('../../steerdns.example.yaml', import.meta.url), 'utf8');
+    // The commented-out settings: `# key: value` and their indented lines, not the prose.
+    const uncommented = example
+      .split('\n')
+      .filter((l) => /^# ( *[a-z0-9_]+:| +- )/.test(l))
+      .map((l) => l.slice(2))
+      .join('\n');
+    const { config } = parseServerConfig(uncommented, '/etc/steerdns/steerdns.example.yaml');
+    const set = configKeys().filter((k) => configValue(config, k) !== undefined);
+    expect(set).toEqual(configKeys());
   });
 });
