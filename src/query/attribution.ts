@@ -89,7 +89,8 @@ export function sourceOf(zone: string, lb: PreparedLb, rr: RR): RecordSource | u
   if (sources === undefined) {
     const built = new Map<RR, RecordSource>();
     recordsOf(zone, lb, (record, source) => built.set(record, source));
-    sourcesByLb.set(lb, (sources = built));
+    sourcesByLb.set(lb, built);
+    sources = built;
   }
   return sources.get(rr);
 }

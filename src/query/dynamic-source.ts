@@ -67,8 +67,10 @@ export class QueryDynamicSource implements DynamicSource {
   private client(preferEcs: boolean): ClientAddress {
     const ecs = this.query?.edns?.ecs ?? null;
     if (preferEcs && ecs !== null && ecs.sourcePrefix > 0) {
-      return (this.byEcs ??= clientAddress(ecs, this.clientIp, true));
+      this.byEcs ??= clientAddress(ecs, this.clientIp, true);
+      return this.byEcs;
     }
-    return (this.byResolver ??= clientAddress(null, this.clientIp, false));
+    this.byResolver ??= clientAddress(null, this.clientIp, false);
+    return this.byResolver;
   }
 }

@@ -102,7 +102,10 @@ export class SteeredReplyCache {
     const ecs = edns?.ecs ?? null;
     if (ecs !== null && !endsWith(bytes, ecs.address)) return;
     let byScope = this.byRRset.get(rrset);
-    if (byScope === undefined) this.byRRset.set(rrset, (byScope = []));
+    if (byScope === undefined) {
+      byScope = [];
+      this.byRRset.set(rrset, byScope);
+    }
     const scope = ecs === null ? 0 : ecs.scopePrefix;
     let entries = byScope[scope];
     if (entries === undefined) byScope[scope] = entries = [];
