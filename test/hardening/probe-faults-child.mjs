@@ -1,9 +1,10 @@
 // Child of probe-faults.test.ts for the certificate cases that need a trusted CA (expired,
 // wrong host name, a good chain). Node reads NODE_EXTRA_CA_CERTS only at start-up, so these run
 // in a process started with it. Wires HealthTable + Prober as src/server/server.ts does, probes
-// the targets in PF_TARGETS once, and prints { monitorId: { up, known, reason, durationMs } }.
+// the targets in PF_TARGETS once, and prints { id: { up, known, reason, durationMs } }.
 //
-// PF_BUILD: directory holding the compiled src/health (health/prober.js, ...).
+// PF_BUILD: the compiled src/ (health/prober.js, ...). PF_TARGETS: [{ id, target }], the
+// ProbeTargets built by the parent (test helpers are not part of the build).
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -11,11 +12,10 @@ const build = process.env.PF_BUILD;
 const load = (file) => import(pathToFileURL(path.join(build, file)).href);
 const { Prober } = await load('health/prober.js');
 const { HealthTable } = await load('health/table.js');
-const { target } = await load('health/testing/loopback.js');
 
-/** @type {{ id: string, port: number, spec: object }[]} */
+/** @type {{ id: string, target: object }[]} */
 const wanted = JSON.parse(process.env.PF_TARGETS ?? '[]');
-const targets = wanted.map((w) => target(w.port, w.spec, '127.0.0.1', w.id));
+const targets = wanted.map((w) => w.target);
 const table = new HealthTable();
 const prober = new Prober(table);
 table.setTargets(targets);

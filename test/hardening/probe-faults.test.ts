@@ -329,8 +329,7 @@ describe('probe faults: certificates against a trusted CA (child process with NO
     }
     const wanted = tlsCases.map((tc) => ({
       id: tc.id,
-      port: servers.get(tc.on),
-      spec: { type: 'https', path: '/ok', interval: 60, timeout: TIMEOUT_S, ...tc.spec },
+      target: target(servers.get(tc.on)!, { type: 'https', path: '/ok', interval: 60, timeout: TIMEOUT_S, ...tc.spec }, '127.0.0.1', tc.id),
     }));
     // Asynchronous: the origins answer from this process's event loop.
     const child = spawn(process.execPath, [path.join(repoRoot, 'test/hardening/probe-faults-child.mjs')], {
