@@ -28,7 +28,7 @@ const FIELD_OF_KEY: Readonly<Record<string, readonly [keyof CliOptions] | readon
   'tcp.max_queries': ['tcp', 'maxQueriesPerConnection'],
 };
 
-function valueOf(o: CliOptions, key: string): unknown {
+function effectiveValue(o: CliOptions, key: string): unknown {
   const [field, inner] = FIELD_OF_KEY[key]!;
   const v = o[field];
   if (inner === undefined) return v;
@@ -45,8 +45,8 @@ export interface SettingsChange {
 export function diffSettings(before: CliOptions, after: CliOptions): SettingsChange[] {
   const out: SettingsChange[] = [];
   for (const key of Object.keys(FIELD_OF_KEY)) {
-    const from = valueOf(before, key);
-    const to = valueOf(after, key);
+    const from = effectiveValue(before, key);
+    const to = effectiveValue(after, key);
     if (JSON.stringify(from) === JSON.stringify(to)) continue;
     // A secret is not logged, only that it changed.
     const secret = key === 'http_token_file';
