@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientSubnet } from '../wire/types.js';
-import { clientAddress, normalizeSocketAddress } from './client.js';
+import { clientAddress } from './client.js';
 
 const ecs4 = (bytes: number[], sourcePrefix: number): ClientSubnet => ({
   family: 1,
@@ -57,18 +57,5 @@ describe('clientAddress', () => {
     expect(clientAddress(null, '::ffff:192.0.2.1', true)).toEqual({ ip: '192.0.2.1', family: 4, sourcePrefix: 32, fromEcs: false });
     expect(clientAddress(null, '::FFFF:192.0.2.1', true).ip).toBe('192.0.2.1');
     expect(clientAddress(null, 'fe80::1%eth0', true)).toEqual({ ip: 'fe80::1', family: 6, sourcePrefix: 128, fromEcs: false });
-  });
-});
-
-describe('normalizeSocketAddress', () => {
-  it.each([
-    ['127.0.0.1', '127.0.0.1'],
-    ['::ffff:127.0.0.1', '127.0.0.1'],
-    ['::ffff:7f00:1', '::ffff:7f00:1'], // hex form is not what sockets give; left alone
-    ['::ffff:1:2', '::ffff:1:2'],
-    ['::1', '::1'],
-    ['fe80::1%2', 'fe80::1'],
-  ])('%s → %s', (input, expected) => {
-    expect(normalizeSocketAddress(input)).toBe(expected);
   });
 });

@@ -15,12 +15,11 @@
 // starts at the IPv4 subtree (::/96) and counts depth from there, so its prefix is already
 // 0-32; an IPv6 address in an IPv4-only database is in no network (prefix 0).
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { Reader, type CityResponse } from 'maxmind';
 import { SteerError } from '../errors.js';
 import { RecentCache } from './recent-cache.js';
 import type { GeoDatabase, GeoLocation } from './types.js';
-import { ipv6Bytes } from '../wire/rdata.js';
+import { formatIp, parseClientIpInto } from '../net/ip.js';
 
 /** Addresses remembered per database; a resolver population repeats, so hits dominate. */
 const ADDRESS_CACHE_SIZE = 10_000;
@@ -73,20 +72,14 @@ function placeOf(record: GeoRecord): Place {
  * null for text that is not an IP address.
  */
 export function normalizeLookupAddress(ip: string): { ip: string; family: 4 | 6 } | null {
+  const family = parseClientIpInto(ip, lookupBytes);
+  if (family === 0) return null;
+  if (family === 4) return { ip: ip.indexOf(':') < 0 ? ip : formatIp(lookupBytes.subarray(0, 4)), family: 4 };
   const pct = ip.indexOf('%');
-  const text = pct >= 0 ? ip.slice(0, pct) : ip;
-  const family = isIP(text);
-  if (family === 4) return { ip: text, family: 4 };
-  if (family !== 6) return null;
-  // Only spellings that could be ::ffff:0:0/96 need the byte check.
-  if (/ffff/i.test(text)) {
-    const b = ipv6Bytes(text);
-    let mapped = b[10] === 0xff && b[11] === 0xff;
-    for (let i = 0; i < 10 && mapped; i++) if (b[i] !== 0) mapped = false;
-    if (mapped) return { ip: `${b[12]}.${b[13]}.${b[14]}.${b[15]}`, family: 4 };
-  }
-  return { ip: text, family: 6 };
+  return { ip: pct < 0 ? ip : ip.slice(0, pct), family: 6 };
 }
+
+const lookupBytes = new Uint8Array(16);
 
 /** The /24 of a dotted-quad IPv4 address as a 24-bit number; -1 for anything else. */
 export function ipv4Net24(ip: string): number {

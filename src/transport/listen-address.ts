@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { steerError } from '../errors.js';
+import { parseAddress } from '../net/parse.js';
 
 export interface ListenAddress {
   readonly host: string;
@@ -12,11 +12,12 @@ export function parseListenAddress(text: string): ListenAddress {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
   const host = m?.[1];
   const port = Number(m?.[2]);
-  const family = host ? isIP(host) : 0;
-  if (!m || !host || family === 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw steerError('STEER_CLI_USAGE', [`--listen ${text}: expected ADDRESS:PORT, e.g. 127.0.0.1:5300 or [::1]:5300`]);
+  const ip = host ? parseAddress(host) : null;
+  if (!m || ip === null || 'problem' in ip || !Number.isInteger(port) || port < 0 || port > 65535) {
+    const why = ip !== null && 'problem' in ip ? ` (${ip.problem})` : '';
+    throw steerError('STEER_CLI_USAGE', [`--listen ${text}: expected ADDRESS:PORT, e.g. 127.0.0.1:5300 or [::1]:5300${why}`]);
   }
-  return { host, port, family: family as 4 | 6 };
+  return { host: ip.text, port, family: ip.family };
 }
 
 export function formatHostPort(host: string, port: number): string {

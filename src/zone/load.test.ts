@@ -42,6 +42,15 @@ describe('loadZoneFile', () => {
     ]);
   });
 
+  it('reports the address rules (leading zeros, zone ids) at file and line', () => {
+    const file = write('rules.test.zone', `${BODY}x A 192.0.2.010\ny AAAA fe80::1%eth0\n`);
+    const r = loadZoneFile(file, zonesDir);
+    expect('errors' in r && r.errors.map((e) => e.describe())).toEqual([
+      `${file}:5: bad A record data: "192.0.2.010": leading zeros in IPv4 octets are not allowed (some parsers read them as octal); write 192.0.2.10 [STEER_ZONE_BAD_RDATA]`,
+      `${file}:6: bad AAAA record data: "fe80::1%eth0": zone ids (%interface) are not allowed; they name an interface of one host and mean nothing in DNS data or configuration [STEER_ZONE_BAD_RDATA]`,
+    ]);
+  });
+
   it('returns zone-level errors', () => {
     const r = loadZoneFile(write('nosoa.test.zone', '$TTL 5\n@ NS ns\n'), zonesDir);
     expect('errors' in r && r.errors.map((e) => e.code)).toEqual(['STEER_ZONE_NO_SOA']);

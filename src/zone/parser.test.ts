@@ -143,7 +143,7 @@ describe('record data', () => {
     ['CNAME @', 'CNAME example.com.'],
     ['PTR host', 'PTR host.example.com.'],
     ['NS ns', 'NS ns.example.com.'],
-    ['AAAA ::ffff:192.0.2.1', 'AAAA ::ffff:c000:201'],
+    ['AAAA ::ffff:192.0.2.1', 'AAAA ::ffff:192.0.2.1'], // RFC 5952 §5: mapped addresses in mixed notation
     ['TXT "a" "b c" d', 'TXT "a" "b c" "d"'],
     ['TXT ""', 'TXT ""'],
     ['TXT "say \\"hi\\"" \\;semi "\\255\\000"', 'TXT "say \\"hi\\"" ";semi" "\\255\\000"'],

@@ -1,8 +1,8 @@
 // RDATA presentation text → RData, for the types this server reads in presentation form, and
 // RFC 3597 generic form ("\# len hex") for every type. Generic data of a type with a typed
 // shape (NS, MX, SOA...) is decoded into that shape, so both spellings give the same record.
-import { isIPv6 } from 'node:net';
-import { ipv6Bytes } from '../wire/rdata.js';
+import { parseIpInto, parseIpv4Into } from '../net/ip.js';
+import { parseAddress } from '../net/parse.js';
 import { RRType, type RData } from '../wire/types.js';
 import type { BytePool } from './byte-pool.js';
 import type { Token } from './lexer.js';
@@ -44,31 +44,8 @@ const OPAQUE_TAIL_HEADER: ReadonlyMap<number, number> = new Map([
   [TypedRaw.OPENPGPKEY, 0],
 ]);
 
-/**
- * Writes the dotted-quad IPv4 address text[start, end) into out[0..3]; false when it is not one.
- * Same rule as node:net isIPv4: four decimal octets of 0-255 without leading zeros.
- */
-export function ipv4Into(text: string, start: number, end: number, out: Uint8Array): boolean {
-  let octet = 0;
-  let value = 0;
-  let digits = 0;
-  for (let i = start; i <= end; i++) {
-    const c = i === end ? 0x2e : text.charCodeAt(i);
-    if (c === 0x2e) {
-      if (digits === 0 || value > 255 || octet > 3 || (i === end) !== (octet === 3)) return false;
-      out[octet++] = value;
-      value = 0;
-      digits = 0;
-    } else if (c >= 0x30 && c <= 0x39) {
-      if (digits === 1 && value === 0) return false; // leading zero
-      if (++digits > 3) return false;
-      value = value * 10 + (c - 0x30);
-    } else {
-      return false;
-    }
-  }
-  return octet === 4;
-}
+/** The A-record shortcut of big zone loads: src/net's IPv4 reader (one set of address rules). */
+export const ipv4Into = parseIpv4Into;
 
 /**
  * Parses `tokens` (everything after the type) as RDATA of `type`; throws RDataError. Address
@@ -92,9 +69,9 @@ export function parseRData(type: number, tokens: readonly Token[], origin: strin
     }
     case RRType.AAAA: {
       const t = exactly(tokens, 1, 'an IPv6 address')[0]!;
-      if (t.quoted || t.text.includes('%') || !isIPv6(t.text)) throw new RDataError(`"${t.text}" is not an IPv6 address`, t);
-      const bytes = ipv6Bytes(t.text);
-      return { kind: 'raw', bytes: pool === null ? bytes : pool.copy(bytes) };
+      const bytes = pool === null ? new Uint8Array(16) : pool.alloc(16);
+      if (t.quoted || parseIpInto(t.text, bytes) !== 6) throw notAddress(t, 'IPv6');
+      return { kind: 'raw', bytes };
     }
     case RRType.NS:
     case RRType.CNAME:
@@ -186,7 +163,14 @@ export function parseRData(type: number, tokens: readonly Token[], origin: strin
 }
 
 export function notIPv4(t: Token): RDataError {
-  return new RDataError(`"${t.text}" is not an IPv4 address`, t);
+  return notAddress(t, 'IPv4');
+}
+
+/** The reason from src/net when it is a rule (leading zero, zone id), else "not an IPvN address". */
+function notAddress(t: Token, family: 'IPv4' | 'IPv6'): RDataError {
+  const a = t.quoted ? null : parseAddress(t.text);
+  const rule = a !== null && 'problem' in a && /leading zero|zone id/.test(a.problem);
+  return new RDataError(rule ? a.problem : `"${t.text}" is not an ${family} address`, t);
 }
 
 /** SOA timers accept TTL-style units ("1h"), as BIND does. */
