@@ -80,7 +80,7 @@ function valueText(key: number, v: Uint8Array): string | null {
     case SvcKey.ech:
       return v.length === 0 ? null : Buffer.from(v).toString('base64');
     default:
-      // dohpath and unknown keys: any bytes, quoted (empty unknown values print as key="").
-      return quotedString(v, 0, v.length);
+      // dohpath and unknown keys: any bytes, quoted; an empty value shows as the bare key, as dig does.
+      return v.length === 0 ? '' : quotedString(v, 0, v.length);
   }
 }

@@ -97,10 +97,10 @@ describe('SVCB and HTTPS (RFC 9460 Appendix D test vectors)', () => {
     expect(wireHex(text)).toBe(hex);
   });
 
-  it('prints keys in wire order, alpn quoted with its escapes, dohpath and unknown keys quoted', () => {
+  it('prints keys in wire order, alpn quoted with its escapes, dohpath and unknown keys quoted, empty values bare', () => {
     const text = (rest: string): string => rdataToText({ name: 'x', type: 64, ttl: 1, data: rdata(rest) } as RR);
     expect(text('SVCB 1 . port=443 alpn=h3,h2 key65000 dohpath=/q{?dns} no-default-alpn')).toBe(
-      '1 . alpn="h3,h2" no-default-alpn port=443 dohpath="/q{?dns}" key65000=""',
+      '1 . alpn="h3,h2" no-default-alpn port=443 dohpath="/q{?dns}" key65000',
     );
     expect(text('SVCB 1 . alpn="f\\\\\\\\oo\\\\,bar,h2"')).toBe('1 . alpn="f\\\\\\\\oo\\\\,bar,h2"');
   });
