@@ -8,6 +8,8 @@ import { encodeReply } from '../../wire/encode.js';
 import { genericRdataText, rdataToText, rrToText } from '../../wire/format.js';
 import { nameToWire } from '../../wire/name.js';
 import type { RData, RR } from '../../wire/types.js';
+import { loadZoneFile } from '../load.js';
+import { packZone, unpackZone } from '../pack.js';
 import { parseZoneText } from '../parser.js';
 import { typeName } from '../rrtype-names.js';
 
@@ -216,6 +218,18 @@ describe('other types: bad input names the line', () => {
   it('reads algorithm and certificate-type mnemonics', () => {
     expect(wireHex('DS 1 RSASHA256 2 ab')).toBe('00010802ab');
     expect(wireHex('CERT ipkix 1 ECDSAP256SHA256 AAAA')).toBe('000400010d000000');
+  });
+});
+
+describe('the packed zone (worker → main thread)', () => {
+  it('carries every typed record through pack and unpack unchanged', () => {
+    const loaded = loadZoneFile(FIXTURE, path.dirname(FIXTURE));
+    if ('errors' in loaded) throw new Error(loaded.errors.map((e) => e.describe()).join('\n'));
+    const texts = (zone: typeof loaded.zone): string[] =>
+      [...zone.nodes.values()].flatMap((n) => [...n.rrsets.values()].flatMap((set) => set.map(rrToText))).sort();
+    const before = texts(loaded.zone);
+    expect(before.length).toBe(fixture.records.length);
+    expect(texts(unpackZone(packZone(loaded.zone), new Map()))).toEqual(before);
   });
 });
 
