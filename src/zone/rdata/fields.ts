@@ -119,7 +119,7 @@ export function u32(v: number): Uint8Array {
   return Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
 }
 
-/** Hex digits spread over any number of tokens ("-" alone means empty where `allowDash`). */
+/** Hex digits spread over any number of tokens (a long digest is often split over lines). */
 export function hexField(tokens: readonly Token[], what: string, allowEmpty = false): Uint8Array {
   let hex = '';
   for (const t of tokens) {
