@@ -33,7 +33,10 @@ export function sumTraffic(base: TrafficSnapshot, others: readonly TrafficExport
   for (const o of others) {
     for (const [key, counts] of o.series) {
       let sum = added.get(key);
-      if (sum === undefined) added.set(key, (sum = base.bucketStarts.map(() => 0)));
+      if (sum === undefined) {
+        sum = base.bucketStarts.map(() => 0);
+        added.set(key, sum);
+      }
       for (let i = 0; i < o.bucketStarts.length; i++) {
         const j = slot.get(o.bucketStarts[i]!);
         if (j !== undefined) sum[j]! += counts[i] ?? 0;

@@ -169,7 +169,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await Promise.all([...udp, ...tcp].map((l) => l.close()));
     rrl?.close();
     reloader.stop();
-    prober.stop();
+    prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
     geo?.close();
     throw err;
   }
@@ -220,7 +220,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (closed) return;
       closed = true;
       reloader.stop();
-      prober.stop();
+      prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
       geo?.close();
       await Promise.all([...udp, ...tcp].map((l) => l.close()));
       rrl?.close();

@@ -92,7 +92,7 @@ export type RrlResponse = Pick<QueryAnswer, 'kind' | 'query' | 'zone' | 'wildcar
 
 /** Fill in the defaults of a partial configuration; null when RRL is off (no config or rate 0). */
 export function resolveRrlOptions(partial: Partial<RrlOptions> | null | undefined): RrlOptions | null {
-  if (!partial || !partial.rate) return null;
+  if (!partial?.rate) return null;
   const opts: RrlOptions = {
     rate: partial.rate,
     burst: partial.burst ?? partial.rate,

@@ -416,7 +416,7 @@ class TcpConnection {
     let slab = this.slab;
     if (slab === null || this.batchEnd + need > slab.length) {
       this.flush();
-      slab = Buffer.allocUnsafe(need > BATCH_SLAB_BYTES ? need : BATCH_SLAB_BYTES);
+      slab = Buffer.allocUnsafe(Math.max(need, BATCH_SLAB_BYTES));
       this.slab = slab;
       this.batchStart = 0;
       this.batchEnd = 0;

@@ -205,7 +205,7 @@ function seedQuestion(qname: string, qnameWire: Uint8Array): void {
  * a fresh Buffer (the working buffer is reused by the next call).
  */
 export function encodeReply(reply: Reply, maxSize: number): Buffer {
-  const limitAll = maxSize < MAX_MESSAGE ? maxSize : MAX_MESSAGE;
+  const limitAll = Math.min(maxSize, MAX_MESSAGE);
   table.clear();
   addedCount = 0;
   pos = HEADER_SIZE;

@@ -161,7 +161,7 @@ class ZoneParser {
     const t = lexer.count > 0 ? lexer.token(0) : undefined;
     if (t !== undefined && !t.quoted && t.text.startsWith('$')) return;
     const r = t === undefined || t.quoted ? null : parseNameText(t.text, state.origin);
-    if (r !== null && r.ok) {
+    if (r?.ok) {
       state.lastOwner = r.name;
       state.ownerBroken = false;
     } else {

@@ -180,7 +180,10 @@ export function rrsets(records: readonly DigRecord[]): string[] {
     if (r.type === 'OPT') continue;
     const key = `${r.owner} ${r.class} ${r.type}`;
     let list = groups.get(key);
-    if (!list) groups.set(key, (list = []));
+    if (!list) {
+      list = [];
+      groups.set(key, list);
+    }
     list.push(`${r.ttl} ${r.rdata}`);
   }
   return [...groups].map(([key, list]) => `${key} | ${list.sort().join('; ')}`).sort();

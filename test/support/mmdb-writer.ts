@@ -414,7 +414,7 @@ export function writeMmdb(metadata: MmdbMetadata, networks: readonly MmdbNetwork
 
   const nodeBytes = recordSize / 4;
   const tree = Buffer.alloc(nodeCount * nodeBytes);
-  records.forEach(([l, r], i) => writeRecord(tree, i * nodeBytes, recordSize, l, r));
+  for (const [i, [l, r]] of records.entries()) writeRecord(tree, i * nodeBytes, recordSize, l, r);
 
   const meta: Record<string, MmdbValue> = {
     node_count: mmdbUint32(nodeCount),

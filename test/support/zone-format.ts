@@ -41,7 +41,7 @@ export function formatRData(type: number, d: RData): string {
         const tag = Buffer.from(d.bytes.subarray(2, 2 + tagLen)).toString('latin1');
         return `${d.bytes[0]} ${tag} ${quoted(d.bytes.subarray(2 + tagLen))}`;
       }
-      return `\\# ${d.bytes.length}${d.bytes.length ? ' ' + Buffer.from(d.bytes).toString('hex') : ''}`;
+      return `\\# ${d.bytes.length}${d.bytes.length ? ` ${Buffer.from(d.bytes).toString('hex')}` : ''}`;
   }
 }
 
