@@ -5,10 +5,9 @@
 // Behaviours: docs/conformance.md, "Zone cuts, DS and DNAME".
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
 import { comparable, commandLine, dig, type DigReply } from './dig.js';
-import { startKnot, type KnotServer } from './knot.js';
+import { knotAndSteerdns } from './knot.js';
 import { requireTools } from './tools.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -79,25 +78,17 @@ const loopException = (steer: DigReply, knot: DigReply): void => {
 const EXCEPTIONS: ReadonlyMap<string, (steer: DigReply, knot: DigReply) => void> = new Map([['DNAME loop (RFC 6672 §3.2)', loopException]]);
 
 describe.skipIf(!tools)('Knot DNS and steerdns agree on zone cuts, DS and DNAME (dig)', () => {
-  let knot: KnotServer | undefined;
-  let steer: TestServer | undefined;
-
-  beforeAll(async () => {
-    [knot, steer] = await Promise.all([
-      startKnot({ knotd: tools!.knotd, zonesDir }),
-      startTestServer({ zonesDir, watch: false, probe: false }),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([knot?.stop(), steer?.close()]);
-  });
+  const servers = knotAndSteerdns(() => tools!.knotd, zonesDir);
 
   it.each(CASES.map((c) => [`${c.what} — dig ${c.args.join(' ')}`, c] as const))('%s', async (_label, c) => {
     const args = ['+norecurse', ...c.args];
-    const [k, s] = await Promise.all([dig(tools!.dig, knot!.host, knot!.port, args), dig(tools!.dig, steer!.host, steer!.port, args)]);
+    const [k, s] = await Promise.all([
+      dig(tools!.dig, servers.knot!.host, servers.knot!.port, args),
+      dig(tools!.dig, servers.steer!.host, servers.steer!.port, args),
+    ]);
     const where =
-      `\n  knot:     ${commandLine('dig', [`@${knot!.host}`, '-p', String(knot!.port), ...args])}` +
-      `\n  steerdns: ${commandLine('dig', [`@${steer!.host}`, '-p', String(steer!.port), ...args])}`;
+      `\n  knot:     ${commandLine('dig', [`@${servers.knot!.host}`, '-p', String(servers.knot!.port), ...args])}` +
+      `\n  steerdns: ${commandLine('dig', [`@${servers.steer!.host}`, '-p', String(servers.steer!.port), ...args])}`;
     expect(s.transport, where).toBe(c.args.includes('+tcp') ? 'TCP' : 'UDP');
     expect(k.transport, where).toBe(s.transport);
     const exception = EXCEPTIONS.get(c.what);

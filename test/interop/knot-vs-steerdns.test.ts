@@ -7,10 +7,9 @@
 // and the 80 KiB RRset included), so no Knot-specific copy is needed.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
 import { comparable, commandLine, dig, rrsets, type DigReply } from './dig.js';
-import { startKnot, type KnotServer } from './knot.js';
+import { knotAndSteerdns } from './knot.js';
 import { requireTools } from './tools.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -137,31 +136,23 @@ function describeCase(c: Case): string {
 }
 
 describe.skipIf(!tools)('Knot DNS and steerdns give the same answers (dig)', () => {
-  let knot: KnotServer | undefined;
-  let steer: TestServer | undefined;
-
-  beforeAll(async () => {
-    [knot, steer] = await Promise.all([
-      startKnot({ knotd: tools!.knotd, zonesDir }),
-      startTestServer({ zonesDir, watch: false, probe: false }),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([knot?.stop(), steer?.close()]);
-  });
+  const servers = knotAndSteerdns(() => tools!.knotd, zonesDir);
 
   it.each(CASES.map((c) => [describeCase(c), c] as const))('%s', async (_label, c) => {
     const args = ['+norecurse', ...c.args];
-    const [k, s] = await Promise.all([dig(tools!.dig, knot!.host, knot!.port, args), dig(tools!.dig, steer!.host, steer!.port, args)]);
+    const [k, s] = await Promise.all([
+      dig(tools!.dig, servers.knot!.host, servers.knot!.port, args),
+      dig(tools!.dig, servers.steer!.host, servers.steer!.port, args),
+    ]);
     const where =
-      `\n  knot:     ${commandLine('dig', [`@${knot!.host}`, '-p', String(knot!.port), ...args])}` +
-      `\n  steerdns: ${commandLine('dig', [`@${steer!.host}`, '-p', String(steer!.port), ...args])}`;
+      `\n  knot:     ${commandLine('dig', [`@${servers.knot!.host}`, '-p', String(servers.knot!.port), ...args])}` +
+      `\n  steerdns: ${commandLine('dig', [`@${servers.steer!.host}`, '-p', String(servers.steer!.port), ...args])}`;
     // Both must have answered the right question over the intended transport.
     expect(s.transport, where).toBe(c.args.includes('+tcp') ? 'TCP' : 'UDP');
     expect(k.transport, where).toBe(s.transport);
     const exception = EXCEPTIONS.get(c.what);
     if (exception) {
-      await exception.check(s, k, (more) => dig(tools!.dig, knot!.host, knot!.port, ['+norecurse', ...more]));
+      await exception.check(s, k, (more) => dig(tools!.dig, servers.knot!.host, servers.knot!.port, ['+norecurse', ...more]));
       return;
     }
     expect(comparable(s), `steerdns differs from Knot${where}\n--- knot:\n${k.text}\n--- steerdns:\n${s.text}`).toEqual(comparable(k));

@@ -4,6 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
 import { buildQuery, decode, udpExchange } from '../support/dns-client.js';
 import { freePort } from './ports.js';
 import { eventually } from '../support/eventually.js';
@@ -129,4 +131,22 @@ export async function startKnot(opts: KnotOptions): Promise<KnotServer> {
   }
 
   return { host, port, dir, log: () => output, stop };
+}
+
+/**
+ * Knot and steerdns serving the same zones for the enclosing describe block, started before its
+ * tests and stopped after them. `knotd` is read only when the block runs (it is skipped without).
+ */
+export function knotAndSteerdns(knotd: () => string, zonesDir: string): { knot?: KnotServer; steer?: TestServer } {
+  const servers: { knot?: KnotServer; steer?: TestServer } = {};
+  beforeAll(async () => {
+    [servers.knot, servers.steer] = await Promise.all([
+      startKnot({ knotd: knotd(), zonesDir }),
+      startTestServer({ zonesDir, watch: false, probe: false }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([servers.knot?.stop(), servers.steer?.close()]);
+  });
+  return servers;
 }

@@ -4,14 +4,13 @@
 // must match what dig prints for Knot's answer.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rrToText } from '../../src/wire/format.js';
 import type { RRset } from '../../src/wire/types.js';
 import { loadZoneFile } from '../../src/zone/load.js';
 import { PRESENTATION_TYPES, typeName } from '../../src/zone/rrtype-names.js';
-import { startTestServer, type TestServer } from '../support/server.js';
 import { comparable, commandLine, dig, parseRecord, rrsets } from './dig.js';
-import { startKnot, type KnotServer } from './knot.js';
+import { knotAndSteerdns } from './knot.js';
 import { requireTools } from './tools.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -36,18 +35,7 @@ function asDig18(line: string): string {
 }
 
 describe.skipIf(!tools)('every record type: Knot DNS and steerdns serve the same RDATA', () => {
-  let knot: KnotServer | undefined;
-  let steer: TestServer | undefined;
-
-  beforeAll(async () => {
-    [knot, steer] = await Promise.all([
-      startKnot({ knotd: tools!.knotd, zonesDir }),
-      startTestServer({ zonesDir, watch: false, probe: false }),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([knot?.stop(), steer?.close()]);
-  });
+  const servers = knotAndSteerdns(() => tools!.knotd, zonesDir);
 
   it('the zone covers every type read in presentation form', () => {
     const present = new Set(RRSETS.map((s) => s[0]!.type));
@@ -59,7 +47,10 @@ describe.skipIf(!tools)('every record type: Knot DNS and steerdns serve the same
     const first = set[0]!;
     // TCP: the DNSKEY and HTTPS RRsets are compared whole, never truncated.
     const args = ['+norecurse', '+nosplit', '+tcp', `${first.name}.`, typeName(first.type)];
-    const [k, s] = await Promise.all([dig(tools!.dig, knot!.host, knot!.port, args), dig(tools!.dig, steer!.host, steer!.port, args)]);
+    const [k, s] = await Promise.all([
+      dig(tools!.dig, servers.knot!.host, servers.knot!.port, args),
+      dig(tools!.dig, servers.steer!.host, servers.steer!.port, args),
+    ]);
     const where = `\n  ${commandLine('dig', args)}\n--- knot:\n${k.text}\n--- steerdns:\n${s.text}`;
     // The additional section is left out: Knot adds the SVCB/HTTPS target's records there
     // (RFC 9460 §4.2, a SHOULD that steerdns does not implement); this suite is about RDATA.
