@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, repoRoot } from './support/build.js';
 import { buildQuery, decode, udpExchange } from './support/dns-client.js';
 import { eventually } from './support/eventually.js';
+import { stopCli } from './support/serve-cli.js';
 
 let dir: string;
 beforeAll(() => {
@@ -76,7 +77,7 @@ describe('steerdns check', () => {
 describe('steerdns serve', () => {
   it('serves on the bound port, reloads on SIGHUP, and exits 0 on SIGTERM', async () => {
     const zones = writeZones('serve', { 'serve.test.zone': goodZone });
-    const { child, port } = await serve(['--zones', zones]);
+    const { child, port } = await serve(['--zones', zones, '--http', 'off']);
     try {
       const r = decode(await udpExchange('127.0.0.1', port, buildQuery({ name: 'www.serve.test', type: 'A' })));
       expect(r.rcode).toBe('NOERROR');
@@ -88,9 +89,22 @@ describe('steerdns serve', () => {
         return x.answers[0]?.data === '192.0.2.3';
       });
     } finally {
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      expect(await stopCli(child)).toBe(0);
+    }
+  });
+
+  // One process: "listening" comes before the HTTP listener. Two workers: the first listens
+  // while the second is still loading its code.
+  it.each([1, 2])('with %i worker(s), survives a SIGHUP sent the moment it logs "listening"', async (workers) => {
+    const zones = writeZones(`early-hup-${workers}`, { 'early.test.zone': goodZone });
+    const { child, port } = await serve(['--zones', zones, '--http', '127.0.0.1:0', '--workers', String(workers)]);
+    child.kill('SIGHUP');
+    try {
+      const r = decode(await udpExchange('127.0.0.1', port, buildQuery({ name: 'www.early.test', type: 'A' })));
+      expect(r.answers[0]?.data).toBe('192.0.2.2');
+      expect(child.signalCode).toBeNull();
+    } finally {
+      expect(await stopCli(child)).toBe(0);
     }
   });
 

@@ -89,48 +89,70 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
     ? new QueryLog(live.pin(logger.child({ component: 'query' }, { level: 'info' })), { sampleEvery: options.queryLogSample })
     : null;
 
-  let server: RunningServer;
-  try {
-    server = await startServer(serverOptions(options, logger, combineObservers(metrics, queryLog)));
-  } catch (err) {
-    if (err instanceof StartupError) {
-      reportStartupError(err);
-      return 1;
-    }
-    throw err;
-  }
-  const running = server;
-  observe(running, metrics);
-
+  // Signals are handled from the very start: the server logs "listening" before the HTTP
+  // listener is up, and a SIGHUP or SIGTERM in that window must not meet the default action
+  // (which kills the process mid-query).
+  let running: RunningServer | null = null;
   let http: RunningHttpServer | null = null;
-  if (httpAddress !== null) {
-    try {
-      http = await startHttpServer({ server: running, listen: options.http, token, logger: logger.child({ component: 'http' }), metrics });
-    } catch (err) {
-      await running.close();
-      if (!(err instanceof SteerError)) throw err;
-      process.stderr.write(`steerdns: ${err.describe()}\n`);
-      return 1;
-    }
-  }
-
+  let stopping = false;
+  let reloadAsked = false;
+  let startup: Promise<number> = Promise.resolve(0);
   process.on('SIGHUP', () => {
     reloadConfigFile();
+    if (running === null) {
+      reloadAsked = true; // once the server is up
+      return;
+    }
     logger.info('SIGHUP: reloading every zone');
     void running.reload(true);
   });
   const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, 'shutting down');
     // Stop accepting, let in-flight TCP replies flush, then exit.
-    Promise.all([http?.close(), running.close()]).then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    void startup
+      .catch(() => 1)
+      .then(() => Promise.all([http?.close(), running?.close()]))
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   exitOnUncaught(logger);
-  return 0;
+
+  startup = (async (): Promise<number> => {
+    let server: RunningServer;
+    try {
+      server = await startServer(serverOptions(options, logger, combineObservers(metrics, queryLog)));
+    } catch (err) {
+      if (err instanceof StartupError) {
+        reportStartupError(err);
+        return 1;
+      }
+      throw err;
+    }
+    observe(server, metrics);
+    if (httpAddress !== null && !stopping) {
+      try {
+        http = await startHttpServer({ server, listen: options.http, token, logger: logger.child({ component: 'http' }), metrics });
+      } catch (err) {
+        await server.close();
+        if (!(err instanceof SteerError)) throw err;
+        process.stderr.write(`steerdns: ${err.describe()}\n`);
+        return 1;
+      }
+    }
+    running = server;
+    if (reloadAsked && !stopping) {
+      logger.info('SIGHUP (during startup): reloading every zone');
+      void server.reload(true);
+    }
+    return 0;
+  })();
+  return startup;
 }
 
 /** Metrics read the state of `running`; queries reach metrics and the query log as its observer. */
@@ -190,8 +212,9 @@ async function runPrimary(
   process.once('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {
     reloadConfigFile();
-    // Each worker re-reads the file for its own live settings (runWorker).
-    for (const w of primary?.workers() ?? []) if (w.pid > 0) process.kill(w.pid, 'SIGHUP');
+    // Each worker re-reads the file for its own live settings (runWorker). One still loading
+    // its code has no handler yet (the signal would kill it) and reads the file as it starts.
+    for (const w of primary?.workers() ?? []) if (w.running && w.pid > 0) process.kill(w.pid, 'SIGHUP');
     if (!up || primary === null) {
       reloadAsked = true; // once every worker listens
       return;

@@ -15,7 +15,7 @@ function fakePrimary(size: number, workers: Map<number, SteerMetrics>): ClusterP
   const p = {
     size,
     restartsCount: 0,
-    workers: (): WorkerInfo[] => [...workers.keys()].map((id) => ({ id, pid: 1000 + id, listening: true })),
+    workers: (): WorkerInfo[] => [...workers.keys()].map((id) => ({ id, pid: 1000 + id, running: true, listening: true })),
     restarts: () => p.restartsCount,
     collect: async (): Promise<Collected[]> =>
       Promise.all([...workers].map(async ([id, m]) => ({ id, pid: 1000 + id, data: await workerReport(m) }))),

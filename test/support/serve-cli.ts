@@ -53,9 +53,9 @@ export function serveCli(zones: string, args: readonly string[], opts: ServeCliO
   });
 }
 
-/** SIGTERM, then the exit code (at once if it already exited). */
+/** SIGTERM, then the exit code (at once if it already exited; null if a signal killed it). */
 export async function stopCli(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   return exited;

@@ -31,6 +31,8 @@ export interface WorkerInfo {
   /** node:cluster's worker id: 1, 2, ... (a replacement gets a new one). */
   readonly id: number;
   readonly pid: number;
+  /** Said hello: its process runs steerdns and handles signals (a SIGHUP before that kills it). */
+  readonly running: boolean;
   readonly listening: boolean;
 }
 
@@ -282,7 +284,8 @@ export async function startClusterPrimary(size: number, server: ServerOptions, o
     control,
     size,
     listening,
-    workers: () => live().map((w) => ({ id: w.id, pid: w.process.pid ?? 0, listening: listeningIds.has(w.id) })),
+    workers: () =>
+      live().map((w) => ({ id: w.id, pid: w.process.pid ?? 0, running: helloIds.has(w.id), listening: listeningIds.has(w.id) })),
     restarts: () => restarts,
     async reload(force) {
       await control.reload(force);
