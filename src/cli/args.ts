@@ -23,6 +23,10 @@ export const CLI_FLAGS = {
   'query-log': { type: 'boolean' },
   'query-log-sample': { type: 'string' },
   workers: { type: 'string' },
+  identity: { type: 'string' },
+  'version-string': { type: 'string' },
+  cookies: { type: 'string' },
+  'cookie-secret-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
   ...LIMIT_FLAGS,
@@ -106,6 +110,10 @@ function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine
     workers: parseWorkers(given.workers, env.STEERDNS_WORKERS, values.workers),
     rrl: limits.rrl,
     tcp: limits.tcp,
+    identity: checkIdentity('--identity', values.identity ?? os.hostname()),
+    versionString: values['version-string'] === undefined ? null : checkIdentity('--version-string', values['version-string']),
+    cookies: parseOnOff('--cookies', values.cookies ?? 'on'),
+    cookieSecrets: values['cookie-secret-file'] === undefined ? null : readCookieSecrets(values['cookie-secret-file']),
     positionals: line.positionals,
   };
 }
@@ -167,6 +175,53 @@ function readTokenFile(file: string): string {
     throw new ConfigFileError([steerError('STEER_FILE_READ', [file, (err as Error).message])]);
   }
   return text.replace(/\r?\n$/, '');
+}
+
+/** An identity or version string: sent in TXT and NSID, so 1 to 255 bytes of printable text. */
+function checkIdentity(flag: string, text: string): string {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes < 1 || bytes > 255 || /[\x00-\x1f\x7f]/.test(text)) {
+    throw new Error(`${flag} ${JSON.stringify(text)}: expected 1 to 255 bytes of printable text`);
+  }
+  return text;
+}
+
+function parseOnOff(flag: string, text: string): boolean {
+  if (text === 'on') return true;
+  if (text === 'off') return false;
+  throw new Error(`${flag} ${text}: expected on or off`);
+}
+
+/**
+ * The cookie secrets in `file`: the current one on the first line, the previous one (still
+ * accepted during a rotation) optionally on the second; 32 hex digits each, # comments allowed.
+ * Refused when group or others may read it: whoever has the secret can forge server cookies.
+ */
+function readCookieSecrets(file: string): string[] {
+  const fail = (why: string): never => {
+    throw new ConfigFileError([steerError('STEER_COOKIE_SECRET', [file, why])]);
+  };
+  let text = '';
+  try {
+    if (process.platform !== 'win32') {
+      const mode = statSync(file).mode & 0o777;
+      if ((mode & 0o077) !== 0) fail(`may be read by group or others (mode ${mode.toString(8)}): chmod 600 it`);
+    }
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof ConfigFileError) throw err;
+    fail((err as Error).message);
+  }
+  const secrets: string[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.replace(/#.*/, '').trim();
+    if (line === '') continue;
+    if (!/^[0-9a-fA-F]{32}$/.test(line)) fail(`line ${i + 1}: expected a secret of 32 hex digits (16 bytes)`);
+    secrets.push(line.toLowerCase());
+  }
+  if (secrets.length === 0 || secrets.length > 2) fail(`expected one or two secrets (current, then previous), found ${secrets.length}`);
+  return secrets;
 }
 
 /** --workers, else STEERDNS_WORKERS (empty: unset), else the file's, else one per core. */

@@ -16,5 +16,13 @@ export interface CliOptions extends LimitOptions {
   readonly queryLogSample: number;
   /** serve: worker processes (1: no cluster, one process does everything). */
   readonly workers: number;
+  /** Who answers, for NSID and CHAOS id.server./hostname.bind. (default: the host name). */
+  readonly identity: string;
+  /** CHAOS version.server./version.bind.; null (the default): refused. */
+  readonly versionString: string | null;
+  /** DNS Cookies (RFC 7873) on (the default) or off. */
+  readonly cookies: boolean;
+  /** The secrets of --cookie-secret-file, hex, current first; null: none given (serve generates one). */
+  readonly cookieSecrets: readonly string[] | null;
   readonly positionals: readonly string[];
 }

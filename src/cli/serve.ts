@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { SteerError } from '../errors.js';
 import { checkToken, isLoopbackHost, parseHttpAddress, type HttpAddress } from '../http/auth.js';
@@ -38,7 +39,21 @@ function serverOptions(options: CliOptions, logger: Logger, observer: QueryObser
     timeEvery: LATENCY_SAMPLE_EVERY,
     rrl: options.rrl,
     tcp: options.tcp,
+    identity: { identity: options.identity, version: options.versionString },
+    cookieSecrets: options.cookies ? cookieSecrets(options, logger) : null,
   };
+}
+
+/**
+ * The cookie secrets of --cookie-secret-file, or one made for this run (once, in the process
+ * that forwards its options to the workers, so that every worker accepts the others' cookies).
+ */
+function cookieSecrets(options: CliOptions, logger: Logger): readonly string[] {
+  if (options.cookieSecrets !== null) return options.cookieSecrets;
+  logger.info(
+    'DNS cookies: no cookie secret file, a random secret was generated for this run (clients renew their cookie after a restart; set cookie_secret_file to keep it, and share it between the servers of a zone)',
+  );
+  return [randomBytes(16).toString('hex')];
 }
 
 /** Refused configuration: every error with file:line, then one summary line. */

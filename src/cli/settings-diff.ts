@@ -15,6 +15,11 @@ const FIELD_OF_KEY: Readonly<Record<string, readonly [keyof CliOptions] | readon
   query_log: ['queryLog'],
   query_log_sample: ['queryLogSample'],
   workers: ['workers'],
+  identity: ['identity'],
+  version_string: ['versionString'],
+  cookies: ['cookies'],
+  // The secrets read from the file: new secrets under the same file name count as a change.
+  cookie_secret_file: ['cookieSecrets'],
   'rrl.rate': ['rrl', 'rate'],
   'rrl.burst': ['rrl', 'burst'],
   'rrl.slip': ['rrl', 'slip'],

@@ -4,6 +4,7 @@ import { LIMITS_USAGE } from './limits.js';
 const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off]
                    [--log-level LEVEL] [--http ADDR:PORT|off] [--http-token-file FILE]
                    [--query-log [--query-log-sample N]] [--workers N]
+                   [--identity NAME] [--version-string TEXT] [--cookies on|off] [--cookie-secret-file FILE]
                    [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]`;
 const CHECK = '  steerdns check   [--config FILE] [--zones DIR] [--geoip FILE|off]';
 const EXPLAIN = '  steerdns explain [--config FILE] [--zones DIR] [--geoip FILE|off] NAME TYPE --client IP[/PREFIX]';
@@ -31,7 +32,15 @@ const SERVE_OPTIONS = `  --listen ADDR:PORT   UDP and TCP listen address, repeat
   --workers N          processes answering queries on the same sockets (default: the
                        STEERDNS_WORKERS environment variable, else one per core). With 2 or
                        more, a primary process loads, watches and probes once for all of them
-                       and holds the HTTP listener; 1 runs everything in one process`;
+                       and holds the HTTP listener; 1 runs everything in one process
+  --identity NAME      who answers: sent as NSID (RFC 5001) when asked and as the CHAOS TXT
+                       answer to id.server. and hostname.bind. (default: the host name)
+  --version-string TEXT  the CHAOS TXT answer to version.server. and version.bind.
+                       (default: none, those questions are refused)
+  --cookies on|off     DNS Cookies, RFC 7873 with RFC 9018 server cookies (default on)
+  --cookie-secret-file FILE  the cookie secret: 32 hex digits, and optionally the previous
+                       secret on a second line (still accepted). Share it across servers of
+                       one name. Default: a random secret per run. chmod 600 it`;
 
 const EXPLAIN_OPTIONS = '  --client IP[/LEN]    the client (as ECS when a prefix is given)';
 const GENERAL = `  -h, --help           this text (help COMMAND: one command's)

@@ -8,7 +8,7 @@ import type { Transport } from './transport.js';
 
 /**
  * answer, nodata, nxdomain, referral, yxdomain (a DNAME rewrite too long): from the zone lookup. refused: no zone of ours, or a class
- * we do not serve. formerr, notimp, badvers: the message or its opcode/EDNS version. servfail:
+ * we do not serve. formerr, notimp, badvers: the message or its opcode/EDNS version (or a malformed cookie); badcookie: a server cookie we did not make, over UDP. servfail:
  * answering failed. dropped: no reply at all (too short, or a response).
  */
 export type AnswerKind =
@@ -21,6 +21,7 @@ export type AnswerKind =
   | 'formerr'
   | 'notimp'
   | 'badvers'
+  | 'badcookie'
   | 'servfail'
   | 'dropped';
 
@@ -61,6 +62,8 @@ export class QueryAnswer {
   lbAnswer: RRset | null = null;
   /** ECS scope prefix of the reply (0: not location dependent, or no ECS). */
   ecsScope = 0;
+  /** The query carried a valid server cookie of ours (RFC 7873 §5.2.5): RRL lets it through. */
+  cookieValid = false;
   source: AnswerSource = 'built';
   /** The message to send; null when dropped. */
   bytes: Buffer | null = null;
@@ -83,6 +86,7 @@ export class QueryAnswer {
     this.lb = null;
     this.lbAnswer = null;
     this.ecsScope = 0;
+    this.cookieValid = false;
     this.source = 'built';
     this.bytes = null;
     this.prepared = null;

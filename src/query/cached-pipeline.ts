@@ -18,7 +18,17 @@ export class CachedPipeline extends QueryPipeline {
     out.reset(transport);
     const query = this.decode(packet, out);
     if (query === null) return out;
-    const sizeLimit = this.sizeLimit(query, transport);
+    if (this.beginExtras(query, clientIp, out)) this.answerQuery(query, clientIp, transport, out);
+    this.finishExtras(out);
+    return out;
+  }
+
+  /**
+   * Cache or lookup, into out. Room for the COOKIE and NSID options is kept free, so a reply
+   * cached for one client serves the next, whose options are added afterwards.
+   */
+  private answerQuery(query: Query, clientIp: string, transport: Transport, out: QueryAnswer): void {
+    const sizeLimit = this.sizeLimit(query, transport) - this.extras.length;
     const key = this.staticKey(query, sizeLimit, transport);
     if (key !== null) {
       const hit = this.cache.get(key);
@@ -31,7 +41,7 @@ export class CachedPipeline extends QueryPipeline {
         out.truncated = hit.truncated;
         out.source = 'reply-cache';
         out.bytes = patchReply(hit.bytes, query.id, query.rd, query.cd, query.qnameWire);
-        return out;
+        return;
       }
     }
 
@@ -45,16 +55,15 @@ export class CachedPipeline extends QueryPipeline {
         out.source = 'steered-cache';
         out.bytes = patchSteeredReply(hit, query.id, query.rd, query.cd, query.qnameWire, query.edns?.ecs?.address ?? null);
         out.truncated = isTruncated(hit);
-        return out;
+        return;
       }
       this.encode(out, sizeLimit);
       this.steered.set(rrset, query.qname, query.qtype, sizeLimit, edns, out.bytes!);
-      return out;
+      return;
     }
     this.encode(out, sizeLimit);
     // Only zone data: no load balancer was asked (its reply would depend on more than the question).
     if (key !== null && out.zone !== null && out.steerings === 0 && out.kind !== 'servfail') this.cache.set(key, out);
-    return out;
   }
 
   /** The static cache's key for this query, or null when its reply must not come from there. */

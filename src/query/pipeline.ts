@@ -3,6 +3,7 @@
 // is recorded in a QueryAnswer (answer.ts) that the transports send and their observers read.
 // Everything here is synchronous: a UDP datagram is answered within one turn of the event loop.
 // This class is the plain path; cached-pipeline.ts wraps it with the reply caches.
+import { hostname } from 'node:os';
 import { decodeQuery } from '../wire/decode.js';
 import { encodeReply } from '../wire/encode.js';
 import { Opcode, Rcode, RRClass, RRType, type Query, type Reply, type ReplyEdns, type RRset } from '../wire/types.js';
@@ -13,6 +14,9 @@ import { QueryDynamicSource } from './dynamic-source.js';
 import type { Logger } from '../server/logger.js';
 import { QueryAnswer, type AnswerKind } from './answer.js';
 import type { Transport } from './transport.js';
+import { ChaosResponder, type ServerIdentity } from './chaos.js';
+import type { ServerCookies } from './cookies/server-cookies.js';
+import { EdnsExtras } from './edns-extras.js';
 
 /** Largest UDP payload this server sends, whatever the client offers (DNS flag day 2020). */
 export const SERVER_UDP_LIMIT = 1232;
@@ -27,6 +31,15 @@ export interface PipelineOptions {
   readonly logger: Logger;
   /** Server UDP payload limit (default 1232). */
   readonly udpLimit?: number;
+  /** NSID and CHAOS id.server./version.server. (default: the host name, no version). */
+  readonly identity?: ServerIdentity;
+  /** DNS Cookies; null or absent: off (a COOKIE option is ignored). */
+  readonly cookies?: ServerCookies | null;
+}
+
+/** Without an identity given: the host name, and version queries refused. */
+export function defaultIdentity(): ServerIdentity {
+  return { identity: hostname(), version: null };
 }
 
 export class QueryPipeline {
@@ -36,11 +49,16 @@ export class QueryPipeline {
   // Reused per query: the pipeline is synchronous, so one instance serves every query in turn.
   private readonly dynamic = new QueryDynamicSource();
   protected readonly out = new QueryAnswer();
+  private readonly chaos: ChaosResponder;
+  protected readonly extras: EdnsExtras;
 
   constructor(opts: PipelineOptions) {
     this.state = opts.state;
     this.logger = opts.logger;
     this.udpLimit = opts.udpLimit ?? SERVER_UDP_LIMIT;
+    const identity = opts.identity ?? defaultIdentity();
+    this.chaos = new ChaosResponder(identity);
+    this.extras = new EdnsExtras(opts.cookies ?? null, Buffer.from(identity.identity, 'utf8'));
   }
 
   /**
@@ -52,9 +70,34 @@ export class QueryPipeline {
     out.reset(transport);
     const query = this.decode(packet, out);
     if (query === null) return out;
-    this.resolve(query, clientIp, out);
-    this.encode(out, this.sizeLimit(query, transport));
+    if (this.beginExtras(query, clientIp, out)) {
+      this.resolve(query, clientIp, out);
+      this.encode(out, this.sizeLimit(query, transport) - this.extras.length);
+    }
+    this.finishExtras(out);
     return out;
+  }
+
+  /**
+   * COOKIE and NSID (edns-extras.ts). False when the query ends here: out then holds the
+   * encoded FORMERR or BADCOOKIE. A query without those options costs one check.
+   */
+  protected beginExtras(query: Query, clientIp: string, out: QueryAnswer): boolean {
+    const edns = query.edns;
+    if (edns === null || (edns.cookie == null && edns.nsid !== true)) {
+      this.extras.length = 0;
+      return true;
+    }
+    const rcode = this.extras.begin(query, clientIp, out.transport, out);
+    if (rcode === Rcode.NOERROR) return true;
+    this.fail(query, rcode, out);
+    this.encode(out, this.sizeLimit(query, out.transport) - this.extras.length);
+    return false;
+  }
+
+  /** Adds the reply's COOKIE and NSID options to out.bytes. */
+  protected finishExtras(out: QueryAnswer): void {
+    if (this.extras.length > 0 && out.bytes !== null && out.reply !== null) out.bytes = this.extras.append(out.bytes, out.reply);
   }
 
   /** The query in `packet`; null when there is none, and then `out` is complete (dropped, FORMERR or NOTIMP). */
@@ -99,6 +142,10 @@ export class QueryPipeline {
         this.fail(query, refusal, out);
         return;
       }
+      if (query.qclass === RRClass.CH) {
+        this.answerChaos(query, out);
+        return;
+      }
       const state = this.state.current;
       const zone = state.zones.find(query.qname, query.qtype);
       if (zone === null) {
@@ -131,13 +178,25 @@ export class QueryPipeline {
   private genericCheck(query: Query, transport: Transport): number | null {
     if (query.opcode !== Opcode.QUERY) return Rcode.NOTIMP;
     if (query.edns !== null && query.edns.version > 0) return Rcode.BADVERS;
-    if (query.qclass !== RRClass.IN) return Rcode.REFUSED;
+    if (query.qclass !== RRClass.IN && query.qclass !== RRClass.CH) return Rcode.REFUSED;
     if (query.qtype === RRType.AXFR || query.qtype === RRType.IXFR) {
       // Zone transfer is not offered; over UDP it is malformed by definition (RFC 5936 §4.2).
       return transport === 'udp' ? Rcode.FORMERR : Rcode.REFUSED;
     }
     if (query.qtype === RRType.OPT) return Rcode.FORMERR;
     return null;
+  }
+
+  /** id.server., hostname.bind. and, when configured, version.server./version.bind.; other CHAOS names REFUSED. */
+  private answerChaos(query: Query, out: QueryAnswer): void {
+    const sets = this.chaos.answer(query.qname, query.qtype);
+    if (sets === null) {
+      this.fail(query, Rcode.REFUSED, out);
+      return;
+    }
+    const edns = query.edns ? this.replyEdns(query.edns.dnssecOk, null) : null;
+    out.kind = sets.length > 0 ? 'answer' : 'nodata';
+    out.reply = reply(query, Rcode.NOERROR, true, sets, EMPTY, EMPTY, edns);
   }
 
   /** The one place where a lookup result becomes rcode, AA and sections. */
@@ -193,6 +252,8 @@ function kindOf(rcode: number): AnswerKind {
       return 'formerr';
     case Rcode.REFUSED:
       return 'refused';
+    case Rcode.BADCOOKIE:
+      return 'badcookie';
     default:
       return 'servfail';
   }

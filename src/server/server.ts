@@ -18,6 +18,14 @@ import { StateHolder, type OriginConfig } from '../config/state.js';
 import { listenTcp, type TcpListener, type TcpOptions, type TcpStats } from '../transport/tcp.js';
 import { listenUdp, type UdpListener } from '../transport/udp.js';
 import { ResponseRateLimiter, resolveRrlOptions, type RrlOptions } from '../transport/rrl.js';
+import type { ServerIdentity } from '../query/chaos.js';
+import { ServerCookies } from '../query/cookies/server-cookies.js';
+
+/** The cookie checker of hex secrets (current first, then the previous one). */
+function serverCookies(secrets: readonly string[]): ServerCookies {
+  const bytes = secrets.map((s) => Uint8Array.from(Buffer.from(s, 'hex')));
+  return new ServerCookies({ current: bytes[0]!, previous: bytes[1] ?? null });
+}
 
 export interface ServerOptions {
   readonly zonesDir: string;
@@ -45,6 +53,10 @@ export interface ServerOptions {
   readonly observer?: QueryObserver | null;
   /** Time one query in this many for the observer (default 1: every query). */
   readonly timeEvery?: number;
+  /** NSID and CHAOS answers (default: the host name, no version). */
+  readonly identity?: ServerIdentity;
+  /** DNS Cookies: the secrets as hex, current first (then the previous one); null or absent: off. */
+  readonly cookieSecrets?: readonly string[] | null;
 }
 
 export interface Endpoint {
@@ -146,7 +158,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   if (opts.watch !== false) reloader.start();
 
-  const pipeline = new CachedPipeline({ state, logger, udpLimit: opts.udpLimit });
+  const pipeline = new CachedPipeline({
+    state,
+    logger,
+    udpLimit: opts.udpLimit,
+    identity: opts.identity,
+    cookies: opts.cookieSecrets ? serverCookies(opts.cookieSecrets) : null,
+  });
   const answerer = observedAnswerer(pipeline, opts.observer ?? null, { timeEvery: opts.timeEvery });
   // One limiter for every UDP listener: a client's budget does not multiply with listen addresses.
   const rrl = rrlOptions ? new ResponseRateLimiter(rrlOptions) : null;

@@ -88,7 +88,10 @@ export type ResponseClassName = 'positive' | 'nodata' | 'nxdomain' | 'referral' 
 const CLASS_NAMES: readonly ResponseClassName[] = ['positive', 'nodata', 'nxdomain', 'referral', 'error', 'wildcard'];
 
 /** What RRL reads of a response: the parts of the pipeline's QueryAnswer that classify it. */
-export type RrlResponse = Pick<QueryAnswer, 'kind' | 'query' | 'zone' | 'wildcard' | 'reply'>;
+export type RrlResponse = Pick<QueryAnswer, 'kind' | 'query' | 'zone' | 'wildcard' | 'reply'> & {
+  /** A valid server cookie proves the source address (RFC 7873 §5.2.5): never limited, as in BIND and Knot. */
+  readonly cookieValid?: boolean;
+};
 
 /** Fill in the defaults of a partial configuration; null when RRL is off (no config or rate 0). */
 export function resolveRrlOptions(partial: Partial<RrlOptions> | null | undefined): RrlOptions | null {
@@ -216,7 +219,7 @@ export class ResponseRateLimiter {
     const family = parseClientIpInto(clientIp, this.addr);
     // An address we cannot read cannot be keyed; Node only hands us well-formed ones.
     if (family === 0) return RrlVerdict.SEND;
-    if (this.exempts.length > 0 && this.isExempt(family)) {
+    if (response.cookieValid === true || (this.exempts.length > 0 && this.isExempt(family))) {
       this.exempted++;
       return RrlVerdict.SEND;
     }

@@ -124,14 +124,22 @@ describe('decodeQuery: valid queries', () => {
       udpSize: 4096,
       dnssecOk: true,
       ecs: null,
+      cookie: null,
+      nsid: false,
     });
     expect(expectQuery(decodeQuery(encodeQuery({ qname: 'a.example', edns: { udpSize: 100 } }))).edns?.udpSize).toBe(512);
     expect(expectQuery(decodeQuery(encodeQuery({ qname: 'a.example', edns: { udpSize: 0 } }))).edns?.udpSize).toBe(512);
   });
 
-  it('ignores unknown options (e.g. a cookie) and an empty option list', () => {
-    const q = expectQuery(decodeQuery(message({ ar: 1 }, question(), opt([[10, 1, 2, 3, 4, 5, 6, 7, 8], [65001]]))));
-    expect(q.edns).toEqual({ version: 0, udpSize: 1232, dnssecOk: false, ecs: null });
+  it('ignores unknown options and an empty option list', () => {
+    const q = expectQuery(decodeQuery(message({ ar: 1 }, question(), opt([[65001]]))));
+    expect(q.edns).toEqual({ version: 0, udpSize: 1232, dnssecOk: false, ecs: null, cookie: null, nsid: false });
+  });
+
+  it('hands over the first COOKIE option whatever its length, and notes an NSID request', () => {
+    const q = expectQuery(decodeQuery(message({ ar: 1 }, question(), opt([[3], [10, 1, 2, 3], [10, 9, 9, 9, 9, 9, 9, 9, 9]]))));
+    expect(q.edns?.nsid).toBe(true);
+    expect([...(q.edns?.cookie ?? [])]).toEqual([1, 2, 3]);
   });
 
   it.each([

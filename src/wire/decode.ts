@@ -85,6 +85,8 @@ function readOpt(buf: Uint8Array, fixed: number, rdStart: number, rdEnd: number)
   const dnssecOk = (buf[fixed + 6]! & 0x80) !== 0;
   let ecs: ClientSubnet | null = null;
   let seenEcs = false;
+  let cookie: Uint8Array | null = null;
+  let nsid = false;
   let p = rdStart;
   while (p < rdEnd) {
     if (p + 4 > rdEnd) {
@@ -107,6 +109,11 @@ function readOpt(buf: Uint8Array, fixed: number, rdStart: number, rdEnd: number)
       seenEcs = true;
       ecs = readClientSubnet(buf, p, length);
       if (optionError !== null) break;
+    } else if (code === EdnsOption.COOKIE) {
+      // Only the first one counts; its length is judged by the pipeline (cookies may be off).
+      cookie ??= buf.subarray(p, p + length);
+    } else if (code === EdnsOption.NSID) {
+      nsid = true;
     }
     p += length;
   }
@@ -115,6 +122,8 @@ function readOpt(buf: Uint8Array, fixed: number, rdStart: number, rdEnd: number)
     udpSize: Math.max(advertised, MIN_UDP_SIZE),
     dnssecOk,
     ecs: optionError === null ? ecs : null,
+    cookie,
+    nsid,
   };
 }
 

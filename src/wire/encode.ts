@@ -5,7 +5,7 @@
 // The buffer is big enough that a record never needs a bounds check while it is written: a
 // record starts at or before offset 65535 and is at most 255 + 10 + 65535 bytes long.
 import { nameInfo } from './name.js';
-import { RRType, type ClientSubnet, type RR, type RRset, type Reply } from './types.js';
+import { RRClass, RRType, type ClientSubnet, type RR, type RRset, type Reply } from './types.js';
 
 export { encodeQuery, type QueryOptions, type QueryEdnsOptions } from './encode-query.js';
 
@@ -93,10 +93,13 @@ function putName(name: string, compress: boolean): void {
   }
 }
 
+/** Class of the records written: IN, but CH in the answer to a CHAOS question. */
+let recordClass: number = RRClass.IN;
+
 function putRecord(rr: RR): void {
   putName(rr.name, true);
   putU16(rr.type);
-  putU16(1); // class IN
+  putU16(recordClass);
   putU32(rr.ttl >>> 0);
   const lengthAt = pos;
   pos += 2;
@@ -211,6 +214,7 @@ export function encodeReply(reply: Reply, maxSize: number): Buffer {
   pos = HEADER_SIZE;
 
   const question = reply.question;
+  recordClass = question !== null && question.qclass === RRClass.CH ? RRClass.CH : RRClass.IN;
   if (question !== null) {
     const wire = question.qnameWire;
     putBytes(wire, 0, wire.length);

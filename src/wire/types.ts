@@ -46,9 +46,11 @@ export const Rcode = {
   NOTIMP: 4,
   REFUSED: 5,
   BADVERS: 16,
+  /** RFC 7873 §8: a server cookie we did not make (the low 4 bits are 7, the rest in OPT). */
+  BADCOOKIE: 23,
 } as const;
 
-export const EdnsOption = { ECS: 8, COOKIE: 10 } as const;
+export const EdnsOption = { NSID: 3, ECS: 8, COOKIE: 10 } as const;
 
 /** Record data, by shape. Names inside RDATA follow the same convention as owner names. */
 export type RData =
@@ -105,6 +107,13 @@ export interface QueryEdns {
   readonly dnssecOk: boolean;
   /** Present only when the query carried a valid ECS option. */
   readonly ecs: ClientSubnet | null;
+  /**
+   * The data of the first COOKIE option, of any length (RFC 7873: the pipeline judges it, and
+   * ignores it when cookies are off); null or absent: none.
+   */
+  readonly cookie?: Uint8Array | null;
+  /** The query asked for the server's identity with an NSID option (RFC 5001). */
+  readonly nsid?: boolean;
 }
 
 /** A decoded query that passed wire-level validation. */
