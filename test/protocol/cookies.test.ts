@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServerCookies } from '../../src/query/cookies/server-cookies.js';
 import { Rcode, RRType } from '../../src/wire/types.js';
+import { udpNoReply } from '../support/dns-client.js';
 import { ednsQuery, readEdnsReply, type EdnsReply } from '../support/edns-query.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -104,5 +105,31 @@ describe('DNS cookies off', () => {
       expect(reply.rcode).toBe(Rcode.NOERROR);
       expect(reply.options).toEqual([]);
     }
+  });
+});
+
+describe('DNS cookies and response rate limiting', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // One response a second per client network, no slip: a limited reply is simply not sent.
+    server = await startTestServer({ zonesDir, watch: false, probe: false, cookieSecrets: [SECRET], rrl: { rate: 1, burst: 1, slip: 0 } });
+  });
+  afterAll(() => server.close());
+
+  const QUERIES = 12;
+
+  it('never limits a query with a valid server cookie, and still limits the same client without one', async () => {
+    const first = readEdnsReply(await server.udpRaw(ednsQuery('www.example.com', RRType.A, [{ code: COOKIE, data: CLIENT_COOKIE }])));
+    const cookie = cookieOf(first)!;
+    for (let i = 0; i < QUERIES; i++) {
+      const r = readEdnsReply(await server.udpRaw(ednsQuery('www.example.com', RRType.A, [{ code: COOKIE, data: cookie }])));
+      expect(r.rcode).toBe(Rcode.NOERROR);
+    }
+    let unanswered = 0;
+    for (let i = 0; i < QUERIES; i++) {
+      if (await udpNoReply(server.host, server.port, ednsQuery('www.example.com', RRType.A, [], 1, 100 + i), 150)) unanswered++;
+    }
+    // The bucket refills one token a second: at most a few of these get through on a slow machine.
+    expect(unanswered).toBeGreaterThanOrEqual(QUERIES - 4);
   });
 });
