@@ -180,10 +180,18 @@ function readTokenFile(file: string): string {
 /** An identity or version string: sent in TXT and NSID, so 1 to 255 bytes of printable text. */
 function checkIdentity(flag: string, text: string): string {
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes < 1 || bytes > 255 || /[\x00-\x1f\x7f]/.test(text)) {
+  if (bytes < 1 || bytes > 255 || hasControlCharacter(text)) {
     throw new Error(`${flag} ${JSON.stringify(text)}: expected 1 to 255 bytes of printable text`);
   }
   return text;
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
 }
 
 function parseOnOff(flag: string, text: string): boolean {
