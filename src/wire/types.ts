@@ -25,6 +25,8 @@ export const RRType = {
   RRSIG: 46,
   NSEC: 47,
   DNSKEY: 48,
+  SVCB: 64,
+  HTTPS: 65,
   IXFR: 251,
   AXFR: 252,
   MAILB: 253,

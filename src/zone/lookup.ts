@@ -19,7 +19,7 @@
 //  - Additional data (A/AAAA) is added for MX exchanges, SRV targets and NS targets (an NS
 //    answer at the apex, or a referral), from exact in-zone names only (no wildcard synthesis).
 import { RRType, type RR, type RRset } from '../wire/types.js';
-import { isInZone, MAX_NAME_WIRE, parentName, wildcardOf, wireLength } from './name.js';
+import { isInZone, MAX_NAME_WIRE, parentName, readWireName, wildcardOf, wireLength } from './name.js';
 import type { DynamicBinding, DynamicSource, LookupResult, Zone, ZoneNode } from './types.js';
 import { factsOf } from './zone-facts.js';
 
@@ -151,8 +151,10 @@ class Resolution {
     return undefined;
   }
 
-  /** A/AAAA for the in-zone targets named by MX, SRV or NS records. */
+  /** A/AAAA for the in-zone targets named by MX, SRV or NS records (SVCB/HTTPS: serviceAdditional). */
   additionalFor(rrset: RRset, referral: boolean): readonly RRset[] {
+    const type = rrset[0]!.type;
+    if (type === RRType.SVCB || type === RRType.HTTPS) return this.serviceAdditional(rrset);
     let out: RRset[] | null = null;
     for (let i = 0; i < rrset.length; i++) {
       const target = targetOf(rrset[i]!);
@@ -164,18 +166,59 @@ class Resolution {
       if (!referral && this.ix.cutOf.has(target)) continue;
       const node = this.zone.nodes.get(target);
       if (node === undefined) continue;
-      for (const t of ADDRESS_TYPES) {
-        const binding = node.dynamic;
-        let addresses: RRset | undefined;
-        if (binding !== null && this.source !== null && binding.types.includes(t)) {
-          addresses = this.resolve(target, binding, t);
-          if (addresses !== undefined && addresses[0]!.type !== t) addresses = undefined;
-        } else {
-          addresses = node.rrsets.get(t);
+      out = this.addressesOf(target, node, out);
+    }
+    return out ?? EMPTY;
+  }
+
+  /** `out` (made on first use) with the A and AAAA RRsets of `name`, static or load-balanced. */
+  private addressesOf(name: string, node: ZoneNode, out: RRset[] | null): RRset[] | null {
+    for (const t of ADDRESS_TYPES) {
+      const binding = node.dynamic;
+      let addresses: RRset | undefined;
+      if (binding !== null && this.source !== null && binding.types.includes(t)) {
+        addresses = this.resolve(name, binding, t);
+        if (addresses !== undefined && addresses[0]!.type !== t) addresses = undefined;
+      } else {
+        addresses = node.rrsets.get(t);
+      }
+      if (addresses === undefined) continue;
+      if (out === null) out = [];
+      out.push(addresses);
+    }
+    return out;
+  }
+
+  /**
+   * RFC 9460 §4.1, for in-zone names only: an AliasMode record brings the SVCB/HTTPS RRset of its
+   * target (followed while the chain stays in the zone, loops and long chains cut off), and a
+   * ServiceMode record the A/AAAA of its TargetName, or of its owner when the target is ".".
+   */
+  private serviceAdditional(rrset: RRset): readonly RRset[] {
+    const type = rrset[0]!.type;
+    let out: RRset[] | null = null;
+    const followed = new Set<string>([rrset[0]!.name]);
+    const addressed = new Set<string>();
+    const queue: RRset[] = [rrset];
+    for (let q = 0; q < queue.length && q <= MAX_CNAME_CHAIN; q++) {
+      for (const rr of queue[q]!) {
+        const service = serviceTarget(rr);
+        if (service === null) continue;
+        const target = service.name;
+        if (!isInZone(target, this.zone.origin) || this.ix.cutOf.has(target)) continue;
+        const node = this.zone.nodes.get(target);
+        if (node === undefined) continue;
+        if (service.alias) {
+          if (followed.has(target)) continue;
+          followed.add(target);
+          const next = node.rrsets.get(type);
+          if (next === undefined) continue;
+          (out ??= []).push(next);
+          queue.push(next);
+        } else if (!addressed.has(target)) {
+          addressed.add(target);
+          out = this.addressesOf(target, node, out);
         }
-        if (addresses === undefined) continue;
-        if (out === null) out = [];
-        out.push(addresses);
       }
     }
     return out ?? EMPTY;
@@ -246,7 +289,21 @@ function targetOf(rr: RR): string | null {
 
 function wantsAdditional(rrset: RRset): boolean {
   const t = rrset[0]!.type;
-  return t === RRType.MX || t === RRType.SRV || t === RRType.NS;
+  return t === RRType.MX || t === RRType.SRV || t === RRType.NS || t === RRType.SVCB || t === RRType.HTTPS;
+}
+
+/**
+ * Where an SVCB/HTTPS record points: its TargetName, or for "." in ServiceMode its owner
+ * (RFC 9460 §2.5.2); null for "." in AliasMode (no service) or unreadable data.
+ */
+function serviceTarget(rr: RR): { readonly name: string; readonly alias: boolean } | null {
+  const d = rr.data;
+  if (d.kind !== 'raw' || d.bytes.length < 3) return null;
+  const alias = d.bytes[0] === 0 && d.bytes[1] === 0;
+  const read = readWireName(d.bytes, 2);
+  if (typeof read === 'string') return null;
+  if (read.name !== '') return { name: read.name, alias };
+  return alias ? null : { name: rr.name, alias };
 }
 
 /**
