@@ -38,6 +38,8 @@ const catalogue = {
   STEER_ZONE_DUPLICATE_ORIGIN: 'zone %s is loaded twice',
   STEER_ZONE_DS_NOT_AT_CUT:
     'DS record at %s, which is not a delegation point (DS belongs to the parent side of a zone cut, next to NS records; RFC 4035 §2.4)',
+  STEER_ZONE_DS_AT_APEX:
+    'DS record at the zone apex %s: it belongs to the parent zone, which answers DS queries for this name when steerdns serves it too',
   STEER_ZONE_MULTIPLE_DNAME: 'more than one DNAME record at %s (RFC 6672 §2.4)',
   STEER_ZONE_BELOW_DNAME: '%s record at %s is below the DNAME at %s (nothing may exist below a DNAME owner; RFC 6672 §2.3)',
 

@@ -61,6 +61,12 @@ describe('buildZone', () => {
     expect(zone.recordCount).toBe(5);
   });
 
+  it('loads a DS at the apex (the parent’s data in the child’s file, as Knot and NSD do) with a warning', () => {
+    const r = build('@ DS \\# 4 00010203\n');
+    if (!('zone' in r)) throw new Error(`expected a zone: ${r.errors.map((e) => e.describe()).join('; ')}`);
+    expect(r.warnings.map((w) => `${w.file}:${w.line} ${w.code}`)).toEqual(['z.zone:5 STEER_ZONE_DS_AT_APEX']);
+  });
+
   it('gives an RRset with mixed TTLs the smallest one, with a warning', () => {
     const r = build('x 300 A 192.0.2.1\nx 60 A 192.0.2.2\nx 600 A 192.0.2.3\n');
     if (!('zone' in r)) throw new Error('expected a zone');
@@ -101,7 +107,6 @@ describe('buildZone', () => {
     ['a cut below a cut', 'sub NS ns.sub\nx.sub NS ns.sub\n', ['z.zone:6 STEER_ZONE_OCCLUDED'], HEAD],
     ['NS at a wildcard', '*.w NS ns1\n', ['z.zone:5 STEER_ZONE_WILDCARD_NS'], HEAD],
     ['DS away from a delegation', 'x A 192.0.2.1\nx DS \\# 4 00010203\n', ['z.zone:6 STEER_ZONE_DS_NOT_AT_CUT'], HEAD],
-    ['DS at the apex', '@ DS \\# 4 00010203\n', ['z.zone:5 STEER_ZONE_DS_NOT_AT_CUT'], HEAD],
     ['two DNAMEs at a name', 'd DNAME a\nd DNAME b\n', ['z.zone:6 STEER_ZONE_MULTIPLE_DNAME'], HEAD],
     ['DNAME and CNAME at a name', 'd DNAME a\nd CNAME b\n', ['z.zone:6 STEER_ZONE_CNAME_CONFLICT'], HEAD],
     [

@@ -262,7 +262,10 @@ export function buildZoneFromList(origin: string, list: RecordList, opts: BuildO
         else cuts.add(name);
       } else if (set.type === RRType.CNAME) {
         cname = set;
-      } else if (set.type === RRType.DS && (name === origin || !sets.some((s) => s.type === RRType.NS))) {
+      } else if (set.type === RRType.DS && name === origin) {
+        // The parent's data in the child's file: Knot and NSD load such zones, so do we.
+        warnings.push(steerError('STEER_ZONE_DS_AT_APEX', [absoluteText(name)], at(set.order)));
+      } else if (set.type === RRType.DS && !sets.some((s) => s.type === RRType.NS)) {
         // As Knot: a DS anywhere but beside the NS of a delegation is data no one would ask for.
         cutErrors.push(steerError('STEER_ZONE_DS_NOT_AT_CUT', [absoluteText(name)], at(set.order)));
       } else if (set.type === RRType.DNAME) {
