@@ -9,6 +9,7 @@ import { canonicalHostname, ownerName } from './names.js';
 import { DEFAULT_PORTS, type LbFileInput, type LoadBalancerInput, type MonitorInput, type PoolInput } from './schema.js';
 import type { LbOrigin, LbPool, LbSubnetRule, LbZoneConfig, LoadBalancer } from './types.js';
 import { stringHash } from './weighted.js';
+import { httpsTemplate, type HttpsTemplateInput } from './https-hints.js';
 
 const ADDRESS_TYPES: readonly number[] = Object.freeze([RRType.A, RRType.AAAA]);
 // Only a load balancer that can answer with a hostname origin owns CNAME at its name; one with
@@ -37,7 +38,7 @@ export function buildLbZoneConfig(input: LbFileInput, origin: string, file: stri
   for (const [name, lb] of Object.entries(input.load_balancers)) {
     const owner = ownerName(name, origin);
     if ('problem' in owner) throw new Error(`unchecked load balancer name ${name}`); // check.ts rejects these first
-    const built = buildLoadBalancer(name, owner.name, lb);
+    const built = buildLoadBalancer(name, owner.name, lb, origin);
     loadBalancers.set(owner.name, built);
     const types =
       built.recordType === 'MX'
@@ -47,7 +48,7 @@ export function buildLbZoneConfig(input: LbFileInput, origin: string, file: stri
           : poolsOf(built).some((p) => pools.get(p)?.origins.some((o) => o.kind === 'hostname'))
             ? ADDRESS_OR_CNAME_TYPES
             : ADDRESS_TYPES;
-    bindings.set(owner.name, { lb: name, types });
+    bindings.set(owner.name, { lb: name, types: built.https === null ? types : [...types, RRType.HTTPS] });
   }
 
   const poolsByHealthKey = new Map<string, string[]>();
@@ -152,7 +153,13 @@ function buildPool(
   };
 }
 
-function buildLoadBalancer(name: string, owner: string, lb: LoadBalancerInput): LoadBalancer {
+function checkedTemplate(input: HttpsTemplateInput, origin: string): Uint8Array {
+  const template = httpsTemplate(input, origin);
+  if ('problem' in template) throw new Error(`unchecked https template: ${template.problem}`); // check.ts rejects these first
+  return template;
+}
+
+function buildLoadBalancer(name: string, owner: string, lb: LoadBalancerInput, origin: string): LoadBalancer {
   const subnetPools: LbSubnetRule[] = Object.entries(lb.subnet_pools).map(([cidr, pools]) => {
     const c = parseNetwork(cidr);
     if ('problem' in c) throw new Error(`unchecked CIDR ${cidr}`); // the schema rejects these first
@@ -179,6 +186,7 @@ function buildLoadBalancer(name: string, owner: string, lb: LoadBalancerInput): 
     poolWeights: frozenMap(poolWeights),
     preferEcs: lb.location_strategy.prefer_ecs,
     maxRecords: lb.max_records,
+    https: lb.https === undefined ? null : checkedTemplate(lb.https, origin),
   };
 }
 

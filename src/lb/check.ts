@@ -3,6 +3,7 @@
 // path of the node to blame, so load.ts can name its line.
 import type { SteerErrorCode } from '../errors.js';
 import { ipFamily, parseNetwork } from '../net/parse.js';
+import { httpsTemplate } from './https-hints.js';
 import { ownerName } from './names.js';
 import type { LbFileInput, LoadBalancerInput, PoolInput } from './schema.js';
 
@@ -57,6 +58,12 @@ function checkLoadBalancers(input: LbFileInput, origin: string, report: Report):
   const poolNames = Object.keys(input.pools);
   for (const [lbName, lb] of Object.entries(input.load_balancers)) {
     const base = ['load_balancers', lbName];
+    if (lb.https !== undefined) {
+      if (lb.record_type !== 'address')
+        report('STEER_LB_SCHEMA', [...base, 'https'], 'https needs record_type address: its hints are the A/AAAA answers');
+      const template = httpsTemplate(lb.https, origin);
+      if ('problem' in template) report('STEER_LB_SCHEMA', [...base, 'https'], `https: ${template.problem}`);
+    }
     const owner = ownerName(lbName, origin);
     if ('problem' in owner) {
       report('STEER_LB_SCHEMA', base, owner.problem);

@@ -215,6 +215,14 @@ const loadBalancerShape = {
   random_steering: z.strictObject(randomSteeringShape).prefault({}),
   location_strategy: z.strictObject(locationStrategyShape).prefault({}),
   max_records: z.number().int().min(1).max(64).default(8),
+  /** Also answer HTTPS at this name, its ipv4hint/ipv6hint steered like the A/AAAA answers (https-hints.ts). */
+  https: z
+    .strictObject({
+      priority: z.number().int().min(1).max(65535).default(1),
+      target: z.string().min(1).default('.'),
+      params: z.string().default(''),
+    })
+    .optional(),
 };
 
 export const loadBalancerSchema = z.strictObject(loadBalancerShape);

@@ -23,6 +23,7 @@ import { chooseRecords, describeRecord } from './policies/origin.js';
 import { chooseProximity } from './policies/proximity.js';
 import { chooseRandom } from './policies/random.js';
 import type { PreparedLb, PreparedLbZone, PreparedPool } from './prepare.js';
+import { httpsAnswer } from './https-hints.js';
 
 export type { SteerContext } from './steer-context.js';
 export type { SteerTrace, SteerTraceStep, SteerTraceStage } from './trace.js';
@@ -52,6 +53,7 @@ export function steer(prepared: PreparedLbZone, owner: string, qtype: number, ct
       `${owner} ${typeName(qtype)}: load balancer "${p.lb.name}" (${p.policy}, ${p.recordType}, ttl ${p.ttl}); client ${describeClient(ctx.client)}`,
     );
   }
+  if (qtype === RRType.HTTPS && p.lb.https !== null) return steerHttps(prepared, owner, p, p.lb.https, ctx);
   if (!answers(p, qtype)) {
     if (call.trace !== null) call.note('answer', `NODATA: this load balancer does not answer ${typeName(qtype)}`);
     return { rrset: null, scope: 0, ttl: p.ttl };
@@ -79,6 +81,18 @@ export function steer(prepared: PreparedLbZone, owner: string, qtype: number, ct
     return finish(p, null);
   }
   return finish(p, chooseRecords(pool, set, qtype, p.maxRecords, call));
+}
+
+/**
+ * HTTPS at a load-balanced name: the template with the A and AAAA answers this client gets as
+ * hints. NODATA when neither family has an origin to give (fail closed, as for A/AAAA).
+ */
+function steerHttps(prepared: PreparedLbZone, owner: string, p: PreparedLb, template: Uint8Array, ctx: SteerContext): SteerOutcome {
+  const a = steer(prepared, owner, RRType.A, ctx);
+  const aaaa = steer(prepared, owner, RRType.AAAA, ctx);
+  const scope = Math.max(a.scope, aaaa.scope);
+  if (a.rrset === null && aaaa.rrset === null) return { rrset: null, scope, ttl: p.ttl };
+  return { rrset: httpsAnswer(owner, p.ttl, template, a.rrset, aaaa.rrset), scope, ttl: p.ttl };
 }
 
 function choosePool(p: PreparedLb): number {

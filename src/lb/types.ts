@@ -77,6 +77,8 @@ export interface LoadBalancer {
   readonly poolWeights: ReadonlyMap<string, number>;
   readonly preferEcs: 'always' | 'never';
   readonly maxRecords: number;
+  /** The HTTPS record's RDATA without hints (the `https:` key); null: no HTTPS at this name. */
+  readonly https: Uint8Array | null;
 }
 
 export interface LbZoneConfig {
