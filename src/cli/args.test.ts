@@ -161,3 +161,49 @@ describe('commands', () => {
     expect(packageVersion()).toBe(pkg.version);
   });
 });
+
+describe('serve --identity, --version-string, --cookies, --cookie-secret-file', () => {
+  const options = (argv: string[]) => parseCli(['serve', ...argv], {}).options;
+  const secretFile = (text: string, mode = 0o600): string => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-cookie-'));
+    const file = path.join(dir, 'secret');
+    fs.writeFileSync(file, text, { mode });
+    fs.chmodSync(file, mode);
+    return file;
+  };
+
+  it('defaults: the host name, no version, cookies on with no secret file', () => {
+    const o = options([]);
+    expect(o.identity).toBe(os.hostname());
+    expect(o.versionString).toBeNull();
+    expect(o.cookies).toBe(true);
+    expect(o.cookieSecrets).toBeNull();
+  });
+
+  it('takes an identity and a version string of 1 to 255 printable bytes', () => {
+    expect(options(['--identity', 'ns1.example.net', '--version-string', 'steerdns 1']).identity).toBe('ns1.example.net');
+    expect(() => options(['--identity', 'x'.repeat(256)])).toThrow(/--identity/);
+    expect(() => options(['--version-string', 'a\nb'])).toThrow(/--version-string/);
+  });
+
+  it('--cookies is on or off', () => {
+    expect(options(['--cookies', 'off']).cookies).toBe(false);
+    expect(() => options(['--cookies', 'maybe'])).toThrow(/--cookies maybe: expected on or off/);
+  });
+
+  it('reads the current and previous secrets, comments allowed', () => {
+    const file = secretFile('# rotated today\n00112233445566778899AABBCCDDEEFF\nffeeddccbbaa99887766554433221100 # old\n');
+    expect(options(['--cookie-secret-file', file]).cookieSecrets).toEqual([
+      '00112233445566778899aabbccddeeff',
+      'ffeeddccbbaa99887766554433221100',
+    ]);
+  });
+
+  it('refuses a malformed secret file, an empty one, three secrets, or one others may read', () => {
+    const good = '00112233445566778899aabbccddeeff\n';
+    expect(() => options(['--cookie-secret-file', secretFile('0011\n')])).toThrow(/line 1: expected a secret of 32 hex digits/);
+    expect(() => options(['--cookie-secret-file', secretFile('# nothing\n')])).toThrow(/found 0/);
+    expect(() => options(['--cookie-secret-file', secretFile(good + good + good)])).toThrow(/found 3/);
+    expect(() => options(['--cookie-secret-file', secretFile(good, 0o644)])).toThrow(/chmod 600/);
+  });
+});
