@@ -76,9 +76,14 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
   const live = createLiveLogger(options.logLevel);
   const logger = live.logger;
   let current = options;
+  // Declared before the SIGHUP handling that reads it: a cluster primary (which never sets it) uses that too.
+  let running: RunningServer | null = null;
   /** SIGHUP: the config file first (its live settings), then the zones. */
   const reloadConfigFile = (): void => {
-    current = reloadSettings(current, settings, logger, (next) => live.setLevel(next.logLevel));
+    current = reloadSettings(current, settings, logger, (next) => {
+      live.setLevel(next.logLevel);
+      rotateCookieSecrets(running, next, logger);
+    });
   };
 
   // Everything about the HTTP listener is checked before the DNS server starts.
@@ -107,7 +112,6 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
   // Signals are handled from the very start: the server logs "listening" before the HTTP
   // listener is up, and a SIGHUP or SIGTERM in that window must not meet the default action
   // (which kills the process mid-query).
-  let running: RunningServer | null = null;
   let http: RunningHttpServer | null = null;
   let stopping = false;
   let reloadAsked = false;
@@ -168,6 +172,12 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
     return 0;
   })();
   return startup;
+}
+
+/** SIGHUP with a changed cookie secret file: the new secrets answer from the next query on. */
+function rotateCookieSecrets(server: RunningServer | null, next: CliOptions, logger: Logger): void {
+  if (server === null || next.cookieSecrets === null) return;
+  if (!server.setCookieSecrets(next.cookieSecrets)) logger.warn('cookie secret file changed, but cookies are off');
 }
 
 /** Metrics read the state of `running`; queries reach metrics and the query log as its observer. */
@@ -311,8 +321,12 @@ async function runWorker(options: CliOptions, settings: SettingsSource): Promise
   // reloads every worker's zones on SIGHUP and stops them on SIGINT. A SIGHUP (from the primary
   // or the terminal) re-reads the config file here for this process's live settings only.
   let current = options;
+  let runningWorker: RunningServer | null = null;
   process.on('SIGHUP', () => {
-    current = reloadSettings(current, settings, logger, (next) => live.setLevel(next.logLevel));
+    current = reloadSettings(current, settings, logger, (next) => {
+      live.setLevel(next.logLevel);
+      rotateCookieSecrets(runningWorker, next, logger);
+    });
   });
   process.on('SIGINT', () => undefined);
   let running: RunningServer;
@@ -320,7 +334,10 @@ async function runWorker(options: CliOptions, settings: SettingsSource): Promise
     running = await startClusterWorker({
       logger,
       observer: combineObservers(metrics, queryLog),
-      started: (r) => observe(r, metrics),
+      started: (r) => {
+        runningWorker = r;
+        observe(r, metrics);
+      },
       collect: metrics ? () => workerReport(metrics) : undefined,
     });
   } catch (err) {

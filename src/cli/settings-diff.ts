@@ -54,7 +54,7 @@ export function diffSettings(before: CliOptions, after: CliOptions): SettingsCha
     const to = effectiveValue(after, key);
     if (JSON.stringify(from) === JSON.stringify(to)) continue;
     // A secret is not logged, only that it changed.
-    const secret = key === 'http_token_file';
+    const secret = key === 'http_token_file' || key === 'cookie_secret_file';
     out.push({ key, live: LIVE_KEYS.has(key), from: secret ? '(hidden)' : (from ?? null), to: secret ? '(hidden)' : (to ?? null) });
   }
   return out;

@@ -62,7 +62,7 @@ export interface LoadedServerConfig {
  * sockets, workers and HTTP listener are bound once, and the rate limiter, query log and HTTP
  * token check are built once with their settings (a changed one is logged as needing a restart).
  */
-export const LIVE_KEYS: ReadonlySet<string> = new Set(['log_level']);
+export const LIVE_KEYS: ReadonlySet<string> = new Set(['log_level', 'cookie_secret_file']);
 
 /** Keys of the file that group flags: `--rrl-rate` is `rrl.rate`, `--tcp-max-queries` is `tcp.max_queries`. */
 const GROUPS = ['rrl', 'tcp'] as const;

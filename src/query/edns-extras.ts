@@ -4,7 +4,7 @@
 // options never reaches this code.
 import { EdnsOption, Rcode, RRType, type Query, type Reply } from '../wire/types.js';
 import type { QueryAnswer } from './answer.js';
-import { CookieVerdict, type ServerCookies } from './cookies/server-cookies.js';
+import { type CookieSecrets, CookieVerdict, type ServerCookies } from './cookies/server-cookies.js';
 import type { Transport } from './transport.js';
 
 const OPTION_HEADER = 4;
@@ -16,6 +16,13 @@ export class EdnsExtras {
   private nsid = false;
   /** Bytes the options of the query in progress add to its reply. */
   length = 0;
+
+  /** New cookie secrets (a rotation); false when cookies are off. */
+  setCookieSecrets(secrets: CookieSecrets): boolean {
+    if (this.cookies === null) return false;
+    this.cookies.setSecrets(secrets);
+    return true;
+  }
 
   /** `cookies` null: cookies off (the option is ignored, as by a server without them). */
   constructor(

@@ -15,7 +15,7 @@ import type { Logger } from '../server/logger.js';
 import { QueryAnswer, type AnswerKind } from './answer.js';
 import type { Transport } from './transport.js';
 import { ChaosResponder, type ServerIdentity } from './chaos.js';
-import type { ServerCookies } from './cookies/server-cookies.js';
+import type { CookieSecrets, ServerCookies } from './cookies/server-cookies.js';
 import { EdnsExtras } from './edns-extras.js';
 
 /** Largest UDP payload this server sends, whatever the client offers (DNS flag day 2020). */
@@ -76,6 +76,11 @@ export class QueryPipeline {
     }
     this.finishExtras(out);
     return out;
+  }
+
+  /** Rotates the cookie secrets (SIGHUP with a new cookie secret file); false when cookies are off. */
+  setCookieSecrets(secrets: CookieSecrets): boolean {
+    return this.extras.setCookieSecrets(secrets);
   }
 
   /**

@@ -19,12 +19,16 @@ import { listenTcp, type TcpListener, type TcpOptions, type TcpStats } from '../
 import { listenUdp, type UdpListener } from '../transport/udp.js';
 import { ResponseRateLimiter, resolveRrlOptions, type RrlOptions } from '../transport/rrl.js';
 import type { ServerIdentity } from '../query/chaos.js';
-import { ServerCookies } from '../query/cookies/server-cookies.js';
+import { type CookieSecrets, ServerCookies } from '../query/cookies/server-cookies.js';
 
 /** The cookie checker of hex secrets (current first, then the previous one). */
 function serverCookies(secrets: readonly string[]): ServerCookies {
+  return new ServerCookies(cookieSecrets(secrets));
+}
+
+function cookieSecrets(secrets: readonly string[]): CookieSecrets {
   const bytes = secrets.map((s) => Uint8Array.from(Buffer.from(s, 'hex')));
-  return new ServerCookies({ current: bytes[0]!, previous: bytes[1] ?? null });
+  return { current: bytes[0]!, previous: bytes[1] ?? null };
 }
 
 export interface ServerOptions {
@@ -98,6 +102,8 @@ export interface RunningServer {
   isReady(): boolean;
   /** Serve with this health from now on (with externalHealth). */
   setHealth(snapshot: HealthSnapshot): void;
+  /** New cookie secrets (hex, current first): new cookies use the first, both are accepted. False when cookies are off. */
+  setCookieSecrets(secrets: readonly string[]): boolean;
   close(): Promise<void>;
 }
 
@@ -234,6 +240,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     tcpStats: () => sumTcpStats(tcp.map((l) => l.stats())),
     isReady: () => opts.probe === false || prober.isReady(),
     setHealth: (snapshot) => state.setHealth(snapshot),
+    setCookieSecrets: (secrets) => pipeline.setCookieSecrets(cookieSecrets(secrets)),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,0 +1,71 @@
+// Rotating the cookie secret without a restart: a new secret file, a SIGHUP, and cookies of the
+// previous secret stay valid while new ones are made with the new secret; once the previous
+// secret leaves the file, its cookies get BADCOOKIE. With --workers 2 every worker follows.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CookieVerdict, ServerCookies } from '../../src/query/cookies/server-cookies.js';
+import { Rcode, RRType } from '../../src/wire/types.js';
+import { udpExchange } from '../support/dns-client.js';
+import { ednsQuery, readEdnsReply } from '../support/edns-query.js';
+import { eventually } from '../support/eventually.js';
+import { serveCli, stopCli } from '../support/serve-cli.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const zonesDir = path.join(here, '../fixtures/conformance');
+const OLD = '0f0e0d0c0b0a09080706050403020100';
+const NEW = 'a0a1a2a3a4a5a6a7a8a9aaabacadaeaf';
+const COOKIE = 10;
+
+describe('cookie secret rotation on SIGHUP', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'steerdns-rotate-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const secretFile = path.join(dir, 'cookie-secret');
+  const config = path.join(dir, 'steerdns.yaml');
+  const writeSecrets = (...secrets: string[]): void => {
+    writeFileSync(secretFile, `${secrets.join('\n')}\n`, { mode: 0o600 });
+    chmodSync(secretFile, 0o600);
+  };
+
+  it.each([1, 2])('with --workers %i', async (workers) => {
+    writeSecrets(OLD);
+    writeFileSync(config, 'cookie_secret_file: cookie-secret\n');
+    const cli = await serveCli(zonesDir, ['--config', config, '--http', 'off', '--workers', String(workers)]);
+    try {
+      const ask = async (cookie: Uint8Array) =>
+        readEdnsReply(
+          await udpExchange('127.0.0.1', cli.dnsPort, ednsQuery('www.example.com', RRType.A, [{ code: COOKIE, data: cookie }])),
+        );
+      const oldCookie = new ServerCookies({ current: Buffer.from(OLD, 'hex'), previous: null }).make(
+        Uint8Array.from([1, 1, 2, 3, 5, 8, 13, 21]),
+        '127.0.0.1',
+        Math.floor(Date.now() / 1000),
+      );
+      expect((await ask(oldCookie)).rcode).toBe(Rcode.NOERROR);
+
+      writeSecrets(NEW, OLD);
+      cli.child.kill('SIGHUP');
+      const withNew = new ServerCookies({ current: Buffer.from(NEW, 'hex'), previous: null });
+      // Every worker has the new secret once a fresh cookie from each verifies under it.
+      await eventually('fresh cookies made with the new secret', async () => {
+        for (let i = 0; i < 6; i++) {
+          const r = await ask(Uint8Array.from([9, 9, 9, 9, 9, 9, 9, i]));
+          const fresh = r.options?.find((o) => o.code === COOKIE)?.data;
+          if (fresh === undefined || withNew.verdict(fresh, '127.0.0.1') !== CookieVerdict.VALID) return false;
+        }
+        return true;
+      });
+      expect((await ask(oldCookie)).rcode).toBe(Rcode.NOERROR);
+
+      writeSecrets(NEW);
+      cli.child.kill('SIGHUP');
+      await eventually('the old secret is gone', async () => (await ask(oldCookie)).rcode === Rcode.BADCOOKIE);
+      expect(cli.lines.some((l) => String(l.msg).includes('setting cookie_secret_file changed: applied'))).toBe(true);
+      expect(JSON.stringify(cli.lines)).not.toContain(NEW);
+    } finally {
+      await stopCli(cli.child);
+    }
+  });
+});
