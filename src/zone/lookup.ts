@@ -213,7 +213,8 @@ class Resolution {
           followed.add(target);
           const next = node.rrsets.get(type);
           if (next === undefined) continue;
-          (out ??= []).push(next);
+          if (out === null) out = [];
+          out.push(next);
           queue.push(next);
         } else if (!addressed.has(target)) {
           addressed.add(target);
