@@ -47,6 +47,8 @@ export class ServerCookies {
   private readonly input = new Uint8Array(CLIENT_COOKIE_LENGTH + 8 + 16);
   private readonly hash = new Uint8Array(8);
   private readonly addr = new Uint8Array(16);
+  /** Set by verdict(): the cookie it judged VALID was made with the current secret. */
+  private validUnderCurrent = false;
 
   /** `clock` returns seconds since the epoch (tests pass a fixed one). */
   constructor(secrets: CookieSecrets, clock: () => number = () => Math.floor(Date.now() / 1000)) {
@@ -65,6 +67,7 @@ export class ServerCookies {
 
   /** The verdict on a COOKIE option's data from `clientIp`. */
   verdict(cookie: Uint8Array, clientIp: string): CookieVerdict {
+    this.validUnderCurrent = false;
     const length = cookie.length;
     if (length === CLIENT_COOKIE_LENGTH) return CookieVerdict.CLIENT_ONLY;
     // RFC 7873 §4: a server cookie has 8 to 32 bytes.
@@ -76,22 +79,24 @@ export class ServerCookies {
     const ipLength = this.prepare(cookie, clientIp);
     if (ipLength === 0) return CookieVerdict.INVALID;
     // Only the Hash is computed here: version, reserved and timestamp are the client's own.
-    if (this.matches(this.secrets.current, cookie, ipLength)) return CookieVerdict.VALID;
+    if (this.matches(this.secrets.current, cookie, ipLength)) {
+      this.validUnderCurrent = true;
+      return CookieVerdict.VALID;
+    }
     const previous = this.secrets.previous;
     if (previous !== null && this.matches(previous, cookie, ipLength)) return CookieVerdict.VALID;
     return CookieVerdict.INVALID;
   }
 
   /**
-   * The COOKIE option data for the reply: the client cookie with a server cookie of ours. A
-   * valid cookie under the current secret and less than half an hour old is echoed (RFC 9018
-   * §4.3); any other gets a fresh one.
+   * The COOKIE option data for the reply to the cookie verdict() just judged: the client cookie
+   * with a server cookie of ours. A valid cookie of the current secret less than half an hour
+   * old is echoed (RFC 9018 §4.3); any other gets a fresh one.
    */
   replyCookie(cookie: Uint8Array, clientIp: string, verdict: CookieVerdict): Uint8Array {
     const now = this.clock();
-    if (verdict === CookieVerdict.VALID && !worn(readU32(cookie, CLIENT_COOKIE_LENGTH + 4), now)) {
-      const ipLength = this.prepare(cookie, clientIp);
-      if (ipLength !== 0 && this.matches(this.secrets.current, cookie, ipLength)) return cookie.slice(0, REPLY_COOKIE_LENGTH);
+    if (verdict === CookieVerdict.VALID && this.validUnderCurrent && !worn(readU32(cookie, CLIENT_COOKIE_LENGTH + 4), now)) {
+      return cookie.slice(0, REPLY_COOKIE_LENGTH);
     }
     return this.make(cookie.subarray(0, CLIENT_COOKIE_LENGTH), clientIp, now);
   }
