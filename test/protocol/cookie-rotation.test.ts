@@ -1,6 +1,7 @@
 // Rotating the cookie secret without a restart: a new secret file, a SIGHUP, and cookies of the
 // previous secret stay valid while new ones are made with the new secret; once the previous
-// secret leaves the file, its cookies get BADCOOKIE. With --workers 2 every worker follows.
+// secret leaves the file, its cookies get BADCOOKIE. With --workers 2 every worker follows, and
+// every worker answers with the --identity given.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,7 +33,7 @@ describe('cookie secret rotation on SIGHUP', () => {
   it.each([1, 2])('with --workers %i', async (workers) => {
     writeSecrets(OLD);
     writeFileSync(config, 'cookie_secret_file: cookie-secret\n');
-    const cli = await serveCli(zonesDir, ['--config', config, '--http', 'off', '--workers', String(workers)]);
+    const cli = await serveCli(zonesDir, ['--config', config, '--http', 'off', '--workers', String(workers), '--identity', 'node-a']);
     try {
       const ask = async (cookie: Uint8Array) =>
         readEdnsReply(
@@ -44,6 +45,12 @@ describe('cookie secret rotation on SIGHUP', () => {
         Math.floor(Date.now() / 1000),
       );
       expect((await ask(oldCookie)).rcode).toBe(Rcode.NOERROR);
+      // The identity reaches every process too (NSID and CHAOS).
+      const chaos = readEdnsReply(
+        await udpExchange('127.0.0.1', cli.dnsPort, ednsQuery('id.server', RRType.TXT, [{ code: 3, data: new Uint8Array(0) }], 3)),
+      );
+      expect(chaos.answers.map((a) => String(a.data))).toEqual(['node-a']);
+      expect(Buffer.from(chaos.options?.[0]?.data ?? []).toString()).toBe('node-a');
 
       writeSecrets(NEW, OLD);
       cli.child.kill('SIGHUP');
