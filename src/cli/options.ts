@@ -1,5 +1,6 @@
 // What every command gets once the command line and the config file are merged (cli/args.ts).
 // A module of its own so the commands and the parser depend on it, not on each other.
+import type { TransferSettings } from '../xfr/settings.js';
 import type { LimitOptions } from './limits.js';
 
 export interface CliOptions extends LimitOptions {
@@ -16,5 +17,7 @@ export interface CliOptions extends LimitOptions {
   readonly queryLogSample: number;
   /** serve: worker processes (1: no cluster, one process does everything). */
   readonly workers: number;
+  /** The config file's `transfer:` block (zone transfers to secondaries); null: none offered. */
+  readonly transfer: TransferSettings | null;
   readonly positionals: readonly string[];
 }

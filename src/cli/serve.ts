@@ -38,7 +38,13 @@ function serverOptions(options: CliOptions, logger: Logger, observer: QueryObser
     timeEvery: LATENCY_SAMPLE_EVERY,
     rrl: options.rrl,
     tcp: options.tcp,
+    transfer: options.transfer,
   };
+}
+
+/** SIGHUP: new transfer settings and TSIG keys (a broken key file keeps the running ones). */
+function applyTransfer(running: RunningServer | null, next: CliOptions): void {
+  if (running?.transfers && next.transfer !== null) running.transfers.update(next.transfer);
 }
 
 /** Refused configuration: every error with file:line, then one summary line. */
@@ -63,8 +69,14 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
   let current = options;
   /** SIGHUP: the config file first (its live settings), then the zones. */
   const reloadConfigFile = (): void => {
-    current = reloadSettings(current, settings, logger, (next) => live.setLevel(next.logLevel));
+    current = reloadSettings(current, settings, logger, (next) => {
+      live.setLevel(next.logLevel);
+      applyTransfer(running ?? primaryControl, next);
+    });
   };
+  // The server whose transfer settings a SIGHUP updates: this process's, or a cluster primary's.
+  let running: RunningServer | null = null;
+  let primaryControl: RunningServer | null = null;
 
   // Everything about the HTTP listener is checked before the DNS server starts.
   let httpAddress: HttpAddress | null;
@@ -81,7 +93,7 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
     return 2;
   }
 
-  if (options.workers > 1) return runPrimary(options, logger, httpAddress, token, reloadConfigFile);
+  if (options.workers > 1) return runPrimary(options, logger, httpAddress, token, reloadConfigFile, (c) => (primaryControl = c));
 
   // Observers exist only when asked for: with --http off and no --query-log nothing is installed.
   const metrics = httpAddress !== null ? new SteerMetrics({ latencySampleEvery: LATENCY_SAMPLE_EVERY }) : null;
@@ -92,7 +104,6 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
   // Signals are handled from the very start: the server logs "listening" before the HTTP
   // listener is up, and a SIGHUP or SIGTERM in that window must not meet the default action
   // (which kills the process mid-query).
-  let running: RunningServer | null = null;
   let http: RunningHttpServer | null = null;
   let stopping = false;
   let reloadAsked = false;
@@ -180,6 +191,7 @@ async function runPrimary(
   httpAddress: HttpAddress | null,
   token: string | null,
   reloadConfigFile: () => void,
+  setControl: (control: RunningServer) => void,
 ): Promise<number> {
   // The primary answers no query: its metrics hold configuration, health and reloads, and
   // /metrics adds the workers' query counters to them when scraped.
@@ -234,6 +246,7 @@ async function runPrimary(
       }
       throw err;
     }
+    setControl(primary.control);
     metrics?.attach(primary.control);
     try {
       const endpoints = await primary.listening;
@@ -296,11 +309,14 @@ async function runWorker(options: CliOptions, settings: SettingsSource): Promise
   // reloads every worker's zones on SIGHUP and stops them on SIGINT. A SIGHUP (from the primary
   // or the terminal) re-reads the config file here for this process's live settings only.
   let current = options;
+  let running: RunningServer;
   process.on('SIGHUP', () => {
-    current = reloadSettings(current, settings, logger, (next) => live.setLevel(next.logLevel));
+    current = reloadSettings(current, settings, logger, (next) => {
+      live.setLevel(next.logLevel);
+      applyTransfer(running ?? null, next);
+    });
   });
   process.on('SIGINT', () => undefined);
-  let running: RunningServer;
   try {
     running = await startClusterWorker({
       logger,

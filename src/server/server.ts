@@ -1,7 +1,7 @@
 // Composition root of a serving process: configuration, health, GeoIP, the query pipeline and
 // the transports, wired together. Each part is usable alone; this file only connects them.
 import { EventEmitter } from 'node:events';
-import { type SteerError, steerError } from '../errors.js';
+import { SteerError, steerError } from '../errors.js';
 import { GeoIpService } from '../geo/service.js';
 import { HealthTable } from '../health/table.js';
 import { Prober } from '../health/prober.js';
@@ -18,6 +18,11 @@ import { StateHolder, type OriginConfig } from '../config/state.js';
 import { listenTcp, type TcpListener, type TcpOptions, type TcpStats } from '../transport/tcp.js';
 import { listenUdp, type UdpListener } from '../transport/udp.js';
 import { ResponseRateLimiter, resolveRrlOptions, type RrlOptions } from '../transport/rrl.js';
+import { TransferFront } from '../xfr/front.js';
+import { isTransferQuestion } from '../xfr/request.js';
+import { TransferService } from '../xfr/service.js';
+import type { TransferSettings } from '../xfr/settings.js';
+import type { TransferStreamer } from '../transport/tcp.js';
 
 export interface ServerOptions {
   readonly zonesDir: string;
@@ -45,6 +50,10 @@ export interface ServerOptions {
   readonly observer?: QueryObserver | null;
   /** Time one query in this many for the observer (default 1: every query). */
   readonly timeEvery?: number;
+  /** Zone transfers to secondaries (the config file's `transfer:`); null or absent: none. */
+  readonly transfer?: TransferSettings | null;
+  /** Send NOTIFYs on new serials (default true; a cluster worker leaves it to its primary). */
+  readonly sendNotify?: boolean;
 }
 
 export interface Endpoint {
@@ -68,6 +77,8 @@ export interface RunningServer {
   readonly pipeline: QueryPipeline;
   /** The UDP response rate limiter (its stats() feed /metrics); null when RRL is off. */
   readonly rrl: ResponseRateLimiter | null;
+  /** Zone transfers (AXFR/IXFR, TSIG, NOTIFY); null without transfer settings. */
+  readonly transfers: TransferService | null;
   readonly events: EventEmitter<ServerEvents>;
   /** Reparse changed files (all files with force) and swap them in atomically. */
   reload(force?: boolean): Promise<LoadOutcome>;
@@ -147,7 +158,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (opts.watch !== false) reloader.start();
 
   const pipeline = new CachedPipeline({ state, logger, udpLimit: opts.udpLimit });
-  const answerer = observedAnswerer(pipeline, opts.observer ?? null, { timeEvery: opts.timeEvery });
+  const observed = observedAnswerer(pipeline, opts.observer ?? null, { timeEvery: opts.timeEvery });
+  let transfers: TransferService | null = null;
+  try {
+    transfers = opts.transfer
+      ? new TransferService({ state, logger: logger.child({ component: 'xfr' }), settings: opts.transfer, sendNotify: opts.sendNotify !== false })
+      : null;
+  } catch (err) {
+    reloader.stop();
+    prober.stop().catch((e: unknown) => logger.warn({ err: e }, 'prober stop failed'));
+    geo?.close();
+    throw err instanceof SteerError ? new StartupError([err]) : err;
+  }
+  const answerer = transfers === null ? observed : new TransferFront(observed, transfers);
+  const streamer: TransferStreamer | null =
+    transfers === null ? null : { claims: isTransferQuestion, stream: (m, client, send) => transfers!.stream(m, client, send) };
   // One limiter for every UDP listener: a client's budget does not multiply with listen addresses.
   const rrl = rrlOptions ? new ResponseRateLimiter(rrlOptions) : null;
   const udp: UdpListener[] = [];
@@ -156,7 +181,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     for (const text of opts.listen) {
       const addr = parseListenAddress(text);
-      const pair = await bindPair(addr, answerer, logger, opts.tcp ?? {}, rrl);
+      const pair = await bindPair(addr, answerer, logger, opts.tcp ?? {}, rrl, streamer);
       udp.push(pair.udp);
       tcp.push(pair.tcp);
       endpoints.push({ address: pair.udp.address, port: pair.udp.port });
@@ -168,6 +193,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   } catch (err) {
     await Promise.all([...udp, ...tcp].map((l) => l.close()));
     rrl?.close();
+    transfers?.close();
     reloader.stop();
     prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
     geo?.close();
@@ -183,6 +209,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     geo,
     pipeline,
     rrl,
+    transfers,
     events,
     async reload(force = true) {
       await reloader.run(force);
@@ -220,6 +247,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (closed) return;
       closed = true;
       reloader.stop();
+      transfers?.close();
       prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
       geo?.close();
       await Promise.all([...udp, ...tcp].map((l) => l.close()));
@@ -253,6 +281,7 @@ async function bindPair(
   logger: Logger,
   tcpOptions: Partial<TcpOptions>,
   rrl: ResponseRateLimiter | null = null,
+  transfers: TransferStreamer | null = null,
 ): Promise<{ udp: UdpListener; tcp: TcpListener }> {
   for (let attempt = 0; ; attempt++) {
     let udp: UdpListener;
@@ -262,7 +291,7 @@ async function bindPair(
       throw steerError('STEER_LISTEN', [`udp ${formatHostPort(addr.host, addr.port)}`, (err as Error).message]);
     }
     try {
-      const tcp = await listenTcp({ ...addr, port: udp.port }, pipeline, logger, tcpOptions);
+      const tcp = await listenTcp({ ...addr, port: udp.port }, pipeline, logger, tcpOptions, transfers);
       return { udp, tcp };
     } catch (err) {
       await udp.close();
