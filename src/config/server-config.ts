@@ -155,10 +155,14 @@ export function checkTransferKeys(loaded: LoadedServerConfig): void {
       for (const name of names) {
         if (result.keys.has(name.toLowerCase().replace(/\.$/, ''))) continue;
         errors.push(
-          steerError('STEER_TRANSFER_CONFIG', [`zone ${zone}: ${field} names the key "${name}", which no file in transfer.key_files defines`], {
-            file: loaded.file,
-            line: loaded.lineAt(['transfer', 'zones', zone, field]),
-          }),
+          steerError(
+            'STEER_TRANSFER_CONFIG',
+            [`zone ${zone}: ${field} names the key "${name}", which no file in transfer.key_files defines`],
+            {
+              file: loaded.file,
+              line: loaded.lineAt(['transfer', 'zones', zone, field]),
+            },
+          ),
         );
       }
     }
@@ -181,7 +185,10 @@ export function parseServerConfig(text: string, file: string): LoadedServerConfi
   }
   const config = resolvePaths(parsed.data, path.dirname(path.resolve(file)));
   const locator = yaml.locator;
-  return Object.freeze({ file: path.resolve(file), config: deepFreeze(config), lineOf: (key: string) => locator.lineOf(key.split('.')),
+  return Object.freeze({
+    file: path.resolve(file),
+    config: deepFreeze(config),
+    lineOf: (key: string) => locator.lineOf(key.split('.')),
     lineAt: (keyPath: readonly string[]) => locator.lineOf(keyPath),
   });
 }

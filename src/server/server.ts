@@ -162,7 +162,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let transfers: TransferService | null = null;
   try {
     transfers = opts.transfer
-      ? new TransferService({ state, logger: logger.child({ component: 'xfr' }), settings: opts.transfer, sendNotify: opts.sendNotify !== false })
+      ? new TransferService({
+          state,
+          logger: logger.child({ component: 'xfr' }),
+          settings: opts.transfer,
+          sendNotify: opts.sendNotify !== false,
+        })
       : null;
   } catch (err) {
     reloader.stop();

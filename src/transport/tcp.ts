@@ -379,7 +379,7 @@ class TcpConnection {
   private answer(message: Buffer): void {
     this.clearMessageTimer();
     this.answered++;
-    if (this.transfers !== null && this.transfers.claims(message)) {
+    if (this.transfers?.claims(message)) {
       this.startTransfer(message);
       return;
     }

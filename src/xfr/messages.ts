@@ -32,7 +32,13 @@ export function* chunks(records: Iterable<RR>, limit = CHUNK_BYTES): Generator<R
 }
 
 /** A reply to `request`: `records` in the answer section, the question only when `withQuestion`. */
-export function replyMessage(request: SignedRequest, rcode: number, records: readonly RR[], withQuestion: boolean, maxSize = 65535): Buffer {
+export function replyMessage(
+  request: SignedRequest,
+  rcode: number,
+  records: readonly RR[],
+  withQuestion: boolean,
+  maxSize = 65535,
+): Buffer {
   const reply: Reply = {
     id: request.id,
     opcode: request.opcode,

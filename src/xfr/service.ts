@@ -154,7 +154,9 @@ export class TransferService {
           this.offered.set(origin, { zone, records: before.records }); // reparsed, nothing changed
           continue;
         }
-        const e = steerError('STEER_TRANSFER_SERIAL', [origin, zone.serial, `reload (offered: ${before.zone.serial})`], { file: zone.file });
+        const e = steerError('STEER_TRANSFER_SERIAL', [origin, zone.serial, `reload (offered: ${before.zone.serial})`], {
+          file: zone.file,
+        });
         this.logger.error({ code: e.code, zone: origin, file: zone.file, serial: zone.serial, offered: before.zone.serial }, e.describe());
         continue;
       }
@@ -180,7 +182,12 @@ export class TransferService {
    * an IXFR over UDP, an AXFR over UDP, or any query carrying TSIG. null: malformed, let the
    * pipeline answer it (FORMERR). `answerPlain` answers an unsigned query the usual way.
    */
-  answerMessage(packet: Uint8Array, client: string, transport: 'udp' | 'tcp', answerPlain: (unsigned: Uint8Array) => Buffer | null): Buffer | null {
+  answerMessage(
+    packet: Uint8Array,
+    client: string,
+    transport: 'udp' | 'tcp',
+    answerPlain: (unsigned: Uint8Array) => Buffer | null,
+  ): Buffer | null {
     const request = readSignedRequest(packet);
     if (request === null) return null;
     const udpLimit = transport === 'tcp' ? 65535 : request.edns ? UDP_LIMIT_EDNS : 512;
@@ -234,7 +241,10 @@ export class TransferService {
     }
     this.count(plan.zone, plan.kind, plan.outcome);
     if (plan.outcome === 'full' || plan.outcome === 'incremental') {
-      this.logger.info({ zone: plan.zone, client, kind: plan.kind, outcome: plan.outcome, messages: sent }, `zone ${plan.zone} transferred`);
+      this.logger.info(
+        { zone: plan.zone, client, kind: plan.kind, outcome: plan.outcome, messages: sent },
+        `zone ${plan.zone} transferred`,
+      );
     }
   }
 
@@ -338,7 +348,13 @@ export class TransferService {
       const z = this.zoneSettings(origin);
       if (z === null) continue;
       const journal = this.journals.get(origin)!;
-      out.push({ zone: origin, serial: offered.zone.serial, journalVersions: journal.versions(), journalBytes: journal.size(), notify: z.notify ?? [] });
+      out.push({
+        zone: origin,
+        serial: offered.zone.serial,
+        journalVersions: journal.versions(),
+        journalBytes: journal.size(),
+        notify: z.notify ?? [],
+      });
     }
     return out;
   }

@@ -44,7 +44,12 @@ export const transferZoneSchema = z.strictObject({
 export const transferSchema = z.strictObject({
   key_files: z.array(z.string().min(1)).optional(),
   journal_versions: z.number().int().min(0).max(100_000).optional(),
-  journal_bytes: z.number().int().min(0).max(2 ** 40).optional(),
+  journal_bytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 40)
+    .optional(),
   notify_retries: z.number().int().min(0).max(20).optional(),
   notify_timeout: z.number().min(0.01).max(60).optional(),
   zones: z.record(z.string().min(1), transferZoneSchema).optional(),
