@@ -11,7 +11,7 @@ import type { TransferSettings } from '../../src/xfr/settings.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { eventually } from '../support/eventually.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { comparable, dig } from './dig.js';
+import { comparable, type DigReply, dig } from './dig.js';
 import { type Secondary, type SecondaryKey, startKnotSecondary, startNsdSecondary } from './secondaries.js';
 import { requireTools } from './tools.js';
 
@@ -137,7 +137,7 @@ describe.skipIf(tools === null)('Knot and NSD as secondaries of steerdns', () =>
     ];
     const ask = (host: string, port: number, name: string, type: string) => dig(t.dig, host, port, [name, type, '+norecurse', '+notcp']);
     // The three servers at once per question: a dig is a process start, 30 in a row cost seconds.
-    const replies = [];
+    const replies: DigReply[][] = [];
     for (const [name, type] of queries)
       replies.push(await Promise.all([steer, ...secondaries].map((s) => ask(s.host, s.port, name!, type!))));
     queries.forEach(([name, type], i) => {
