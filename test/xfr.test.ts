@@ -8,6 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SteerMetrics } from '../src/http/metrics.js';
+import { buildStatus } from '../src/http/status.js';
 import type { TransferSettings } from '../src/xfr/settings.js';
 import { captureLogger } from './support/capture-logger.js';
 import { buildQuery, decode, frame } from './support/dns-client.js';
@@ -163,5 +165,17 @@ describe.skipIf(digPath === null)('zone transfers', () => {
     });
     socket.destroy();
     expect(total).toBeGreaterThan(HOSTS * 16);
+  });
+
+  it('transfers are counted in metrics and shown in the status API', async () => {
+    const metrics = new SteerMetrics({ defaultMetrics: false });
+    const detach = metrics.attach(t.server);
+    const text = await metrics.registry.metrics();
+    detach();
+    expect(text).toMatch(/steerdns_transfers_total\{zone="big\.example",kind="ixfr",outcome="incremental"\} [1-9]/);
+    expect(text).toMatch(/steerdns_transfers_total\{zone="plain\.example",kind="axfr",outcome="refused"\} 1/);
+    const status = buildStatus(t.server, null);
+    expect(status.transfers?.zones.find((z) => z.zone === 'big.example')).toMatchObject({ serial: 4, journalVersions: 2 });
+    expect(status.transfers?.zones.map((z) => z.zone).sort()).toEqual(['big.example', 'elsewhere.example', 'signed.example']);
   });
 });

@@ -239,7 +239,8 @@ export class TransferService {
       // Queries on every other connection are answered between two messages of a transfer.
       await nextTurn();
     }
-    this.count(plan.zone, plan.kind, plan.outcome);
+    // Refusals and TSIG failures were counted (and logged) where they were decided.
+    if (plan.outcome !== 'refused' && plan.outcome !== 'notauth') this.count(plan.zone, plan.kind, plan.outcome);
     if (plan.outcome === 'full' || plan.outcome === 'incremental') {
       this.logger.info(
         { zone: plan.zone, client, kind: plan.kind, outcome: plan.outcome, messages: sent },
