@@ -59,6 +59,11 @@ const catalogue = {
     'the HTTP listener on %s is not a loopback address: set a bearer token with --http-token or STEERDNS_HTTP_TOKEN (or listen on 127.0.0.1)',
   STEER_HTTP_TOKEN: 'the HTTP bearer token %s',
   STEER_COOKIE_SECRET: 'cookie secret file %s: %s',
+
+  // --- zone transfers (src/xfr) ---
+  STEER_TSIG_KEY_FILE: 'TSIG key file: %s',
+  STEER_TRANSFER_CONFIG: 'transfer settings: %s',
+  STEER_TRANSFER_SERIAL: 'zone %s: serial %s does not increase on %s; this version is served to queries but not offered to secondaries',
 } as const;
 
 export type SteerErrorCode = keyof typeof catalogue;

@@ -115,8 +115,9 @@ describe('malformed and unusual packets', () => {
     }
   });
 
-  it('AXFR and IXFR are not offered: FORMERR over UDP, REFUSED over TCP (RFC 5936 §4.2)', async () => {
+  it('without transfer settings AXFR and IXFR are refused: AXFR over UDP is FORMERR, IXFR over UDP REFUSED (RFC 5936 §4.2, RFC 1995 §2)', async () => {
     expect((await t.udp({ name: 'example.com', type: 'AXFR' })).rcode).toBe('FORMERR');
+    expect((await t.udp({ name: 'example.com', type: 'IXFR' })).rcode).toBe('REFUSED');
     expect((await t.tcp({ name: 'example.com', type: 'AXFR' })).rcode).toBe('REFUSED');
     expect((await t.tcp({ name: 'example.com', type: 'IXFR' })).rcode).toBe('REFUSED');
   });

@@ -84,13 +84,13 @@ export function resolveOptions(line: CommandLine, loaded: LoadedServerConfig | n
   const given = Object.fromEntries(Object.entries(line.flags).filter(([, v]) => v !== undefined)) as FlagValues;
   const values: FlagValues = { ...(loaded ? flagValuesOfConfig(loaded) : {}), ...given };
   try {
-    return checkedOptions(values, given, line, env);
+    return { ...checkedOptions(values, given, line, env), transfer: loaded?.config.transfer ?? null };
   } catch (err) {
     throw loaded ? inFile(err, given, loaded) : err;
   }
 }
 
-function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine, env: NodeJS.ProcessEnv): CliOptions {
+function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine, env: NodeJS.ProcessEnv): Omit<CliOptions, 'transfer'> {
   const sampleText = values['query-log-sample'] ?? '1';
   const queryLogSample = Number(sampleText);
   if (!/^\d+$/.test(sampleText) || !Number.isSafeInteger(queryLogSample) || queryLogSample < 1) {

@@ -1,5 +1,6 @@
 // What every command gets once the command line and the config file are merged (cli/args.ts).
 // A module of its own so the commands and the parser depend on it, not on each other.
+import type { TransferSettings } from '../xfr/settings.js';
 import type { LimitOptions } from './limits.js';
 
 export interface CliOptions extends LimitOptions {
@@ -24,5 +25,7 @@ export interface CliOptions extends LimitOptions {
   readonly cookies: boolean;
   /** The secrets of --cookie-secret-file, hex, current first; null: none given (serve generates one). */
   readonly cookieSecrets: readonly string[] | null;
+  /** The config file's `transfer:` block (zone transfers to secondaries); null: none offered. */
+  readonly transfer: TransferSettings | null;
   readonly positionals: readonly string[];
 }

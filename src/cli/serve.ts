@@ -41,6 +41,7 @@ function serverOptions(options: CliOptions, logger: Logger, observer: QueryObser
     tcp: options.tcp,
     identity: { identity: options.identity, version: options.versionString },
     cookieSecrets: options.cookies ? cookieSecrets(options, logger) : null,
+    transfer: options.transfer,
   };
 }
 
@@ -54,6 +55,11 @@ function cookieSecrets(options: CliOptions, logger: Logger): readonly string[] {
     'DNS cookies: no cookie secret file, a random secret was generated for this run (clients renew their cookie after a restart; set cookie_secret_file to keep it, and share it between the servers of a zone)',
   );
   return [randomBytes(16).toString('hex')];
+}
+
+/** SIGHUP: new transfer settings and TSIG keys (a broken key file keeps the running ones). */
+function applyTransfer(running: RunningServer | null, next: CliOptions): void {
+  if (running?.transfers && next.transfer !== null) running.transfers.update(next.transfer);
 }
 
 /** Refused configuration: every error with file:line, then one summary line. */
@@ -83,8 +89,11 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
     current = reloadSettings(current, settings, logger, (next) => {
       live.setLevel(next.logLevel);
       rotateCookieSecrets(running, next, logger);
+      applyTransfer(running ?? primaryControl, next);
     });
   };
+  // The server whose transfer settings a SIGHUP updates when this process is a cluster primary.
+  let primaryControl: RunningServer | null = null;
 
   // Everything about the HTTP listener is checked before the DNS server starts.
   let httpAddress: HttpAddress | null;
@@ -101,7 +110,7 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
     return 2;
   }
 
-  if (options.workers > 1) return runPrimary(options, logger, httpAddress, token, reloadConfigFile);
+  if (options.workers > 1) return runPrimary(options, logger, httpAddress, token, reloadConfigFile, (c) => (primaryControl = c));
 
   // Observers exist only when asked for: with --http off and no --query-log nothing is installed.
   const metrics = httpAddress !== null ? new SteerMetrics({ latencySampleEvery: LATENCY_SAMPLE_EVERY }) : null;
@@ -205,6 +214,7 @@ async function runPrimary(
   httpAddress: HttpAddress | null,
   token: string | null,
   reloadConfigFile: () => void,
+  setControl: (control: RunningServer) => void,
 ): Promise<number> {
   // The primary answers no query: its metrics hold configuration, health and reloads, and
   // /metrics adds the workers' query counters to them when scraped.
@@ -259,6 +269,7 @@ async function runPrimary(
       }
       throw err;
     }
+    setControl(primary.control);
     metrics?.attach(primary.control);
     try {
       const endpoints = await primary.listening;
@@ -326,6 +337,7 @@ async function runWorker(options: CliOptions, settings: SettingsSource): Promise
     current = reloadSettings(current, settings, logger, (next) => {
       live.setLevel(next.logLevel);
       rotateCookieSecrets(runningWorker, next, logger);
+      applyTransfer(runningWorker, next);
     });
   });
   process.on('SIGINT', () => undefined);

@@ -4,7 +4,7 @@ import { LIVE_KEYS } from '../config/server-config.js';
 import type { CliOptions } from './options.js';
 
 /** Each config key → where CliOptions holds its effective value (group keys: the field inside). */
-const FIELD_OF_KEY: Readonly<Record<string, readonly [keyof CliOptions] | readonly ['rrl' | 'tcp', string]>> = {
+const FIELD_OF_KEY: Readonly<Record<string, readonly [keyof CliOptions] | readonly ['rrl' | 'tcp' | 'transfer', string]>> = {
   zones: ['zones'],
   listen: ['listen'],
   geoip: ['geoip'],
@@ -31,13 +31,19 @@ const FIELD_OF_KEY: Readonly<Record<string, readonly [keyof CliOptions] | readon
   'tcp.idle_timeout': ['tcp', 'idleTimeoutMs'],
   'tcp.message_timeout': ['tcp', 'messageTimeoutMs'],
   'tcp.max_queries': ['tcp', 'maxQueriesPerConnection'],
+  'transfer.key_files': ['transfer', 'key_files'],
+  'transfer.journal_versions': ['transfer', 'journal_versions'],
+  'transfer.journal_bytes': ['transfer', 'journal_bytes'],
+  'transfer.notify_retries': ['transfer', 'notify_retries'],
+  'transfer.notify_timeout': ['transfer', 'notify_timeout'],
+  'transfer.zones': ['transfer', 'zones'],
 };
 
 function effectiveValue(o: CliOptions, key: string): unknown {
   const [field, inner] = FIELD_OF_KEY[key]!;
   const v = o[field];
   if (inner === undefined) return v;
-  return v === null ? undefined : (v as Record<string, unknown>)[inner];
+  return v === null || v === undefined ? undefined : (v as Record<string, unknown>)[inner];
 }
 
 export interface SettingsChange {
@@ -70,8 +76,9 @@ export function withLiveSettings(running: CliOptions, next: CliOptions): CliOpti
   const out: Record<string, unknown> = { ...running };
   for (const key of LIVE_KEYS) {
     const [field, inner] = FIELD_OF_KEY[key] ?? [];
-    // Only whole fields are live today; a live key inside rrl/tcp would need the group rebuilt.
-    if (field !== undefined && inner === undefined) out[field] = next[field];
+    // Whole fields, and the transfer group (its keys are all live, so it is taken whole); a live
+    // key inside rrl/tcp would need the group rebuilt.
+    if (field !== undefined && (inner === undefined || field === 'transfer')) out[field] = next[field];
   }
   return Object.freeze(out as unknown as CliOptions);
 }

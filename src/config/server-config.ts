@@ -6,6 +6,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { type SteerError, steerError } from '../errors.js';
 import { byLine, issueErrors, knownKeysIn, parseYamlText } from '../lb/yaml-issues.js';
+import { transferSchema } from '../xfr/settings.js';
+import { loadKeyFiles } from '../xfr/tsig-keys.js';
 
 const whole = (min: number, max: number) => z.number().int().min(min).max(max);
 /** Seconds, decimals allowed, from a millisecond to a day (as the --tcp-*-timeout flags). */
@@ -46,6 +48,7 @@ export const serverConfigSchema = z.strictObject({
       max_queries: whole(1, 1_000_000_000).optional(),
     })
     .optional(),
+  transfer: transferSchema.optional(),
 });
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
@@ -55,6 +58,8 @@ export interface LoadedServerConfig {
   readonly config: Readonly<ServerConfig>;
   /** The line of a dotted key (`rrl.exempt`), for problems found after the schema. */
   lineOf(key: string): number;
+  /** The line of a key path whose parts may hold dots (a zone name under transfer.zones). */
+  lineAt(path: readonly string[]): number;
 }
 
 /**
@@ -62,7 +67,27 @@ export interface LoadedServerConfig {
  * sockets, workers and HTTP listener are bound once, and the rate limiter, query log and HTTP
  * token check are built once with their settings (a changed one is logged as needing a restart).
  */
-export const LIVE_KEYS: ReadonlySet<string> = new Set(['log_level', 'cookie_secret_file']);
+export const LIVE_KEYS: ReadonlySet<string> = new Set([
+  'log_level',
+  'cookie_secret_file',
+  // Zone transfer settings and TSIG keys are swapped in whole at SIGHUP (a broken key file keeps the old ones).
+  'transfer.key_files',
+  'transfer.journal_versions',
+  'transfer.journal_bytes',
+  'transfer.notify_retries',
+  'transfer.notify_timeout',
+  'transfer.zones',
+]);
+
+/** Keys with no command-line flag, and why: per-zone settings have no sensible flag form. */
+export const FILE_ONLY_KEYS: Readonly<Record<string, string>> = {
+  'transfer.key_files': 'zone transfer settings are per zone and live in the file',
+  'transfer.journal_versions': 'zone transfer settings are per zone and live in the file',
+  'transfer.journal_bytes': 'zone transfer settings are per zone and live in the file',
+  'transfer.notify_retries': 'zone transfer settings are per zone and live in the file',
+  'transfer.notify_timeout': 'zone transfer settings are per zone and live in the file',
+  'transfer.zones': 'zone transfer settings are per zone and live in the file',
+};
 
 /** Keys of the file that group flags: `--rrl-rate` is `rrl.rate`, `--tcp-max-queries` is `tcp.max_queries`. */
 const GROUPS = ['rrl', 'tcp'] as const;
@@ -112,7 +137,42 @@ export function loadServerConfig(file: string): LoadedServerConfig {
   } catch (err) {
     throw new ConfigFileError([steerError('STEER_FILE_READ', [file, (err as Error).message])]);
   }
-  return parseServerConfig(text, file);
+  const loaded = parseServerConfig(text, file);
+  checkTransferKeys(loaded);
+  return loaded;
+}
+
+/**
+ * The TSIG key files the transfer settings name must load, and every key a zone names must be
+ * in one of them; a problem is reported at the file's or the setting's line.
+ */
+export function checkTransferKeys(loaded: LoadedServerConfig): void {
+  const transfer = loaded.config.transfer;
+  if (transfer === undefined) return;
+  const result = loadKeyFiles(transfer.key_files ?? []);
+  if ('errors' in result) throw new ConfigFileError([...result.errors]);
+  const errors: SteerError[] = [];
+  for (const [zone, z] of Object.entries(transfer.zones ?? {})) {
+    for (const [field, names] of [
+      ['keys', z.keys ?? []],
+      ['notify_key', z.notify_key === undefined ? [] : [z.notify_key]],
+    ] as const) {
+      for (const name of names) {
+        if (result.keys.has(name.toLowerCase().replace(/\.$/, ''))) continue;
+        errors.push(
+          steerError(
+            'STEER_TRANSFER_CONFIG',
+            [`zone ${zone}: ${field} names the key "${name}", which no file in transfer.key_files defines`],
+            {
+              file: loaded.file,
+              line: loaded.lineAt(['transfer', 'zones', zone, field]),
+            },
+          ),
+        );
+      }
+    }
+  }
+  if (errors.length > 0) throw new ConfigFileError(errors);
 }
 
 export function parseServerConfig(text: string, file: string): LoadedServerConfig {
@@ -130,7 +190,12 @@ export function parseServerConfig(text: string, file: string): LoadedServerConfi
   }
   const config = resolvePaths(parsed.data, path.dirname(path.resolve(file)));
   const locator = yaml.locator;
-  return Object.freeze({ file: path.resolve(file), config: deepFreeze(config), lineOf: (key: string) => locator.lineOf(key.split('.')) });
+  return Object.freeze({
+    file: path.resolve(file),
+    config: deepFreeze(config),
+    lineOf: (key: string) => locator.lineOf(key.split('.')),
+    lineAt: (keyPath: readonly string[]) => locator.lineOf(keyPath),
+  });
 }
 
 function resolvePaths(config: ServerConfig, dir: string): ServerConfig {
@@ -138,6 +203,9 @@ function resolvePaths(config: ServerConfig, dir: string): ServerConfig {
   for (const key of PATH_KEYS) {
     const v = out[key];
     if (typeof v === 'string' && !(key === 'geoip' && GEOIP_WORDS.has(v))) out[key] = path.resolve(dir, v);
+  }
+  if (config.transfer?.key_files !== undefined) {
+    out.transfer = { ...config.transfer, key_files: config.transfer.key_files.map((f) => path.resolve(dir, f)) };
   }
   return out as ServerConfig;
 }

@@ -21,6 +21,7 @@ import { OBSERVED_ROWS, observedCounts, type ObservedCounts } from './metrics/ob
 import { queryCounters, queryRows, type QueryCounters } from './metrics/query-metrics.js';
 import { registerTable, type MetricDescription } from './metrics/registry-table.js';
 import { STATE_ROWS } from './metrics/state-metrics.js';
+import { TRANSFER_ROWS } from './metrics/transfer-metrics.js';
 import { TRANSPORT_ROWS } from './metrics/transport-metrics.js';
 import { TrafficRing, type TrafficOptions } from './traffic.js';
 
@@ -118,6 +119,7 @@ export class SteerMetrics implements QueryObserver {
     const table = [
       ...registerTable(r, queryRows(Math.max(1, Math.floor(options.latencySampleEvery ?? 1))), () => q),
       ...registerTable(r, TRANSPORT_ROWS, server),
+      ...registerTable(r, TRANSFER_ROWS, server),
     ];
     // A cluster worker stops here: its primary reports configuration, health and reloads.
     if (options.scope !== 'queries') {

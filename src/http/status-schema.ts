@@ -103,6 +103,23 @@ export const ReloadStatusSchema = z.object({
   errors: z.array(z.string()).describe('"file:line: message [CODE]"'),
 });
 
+export const TransferStatusSchema = z.object({
+  zones: z
+    .array(
+      z.object({
+        zone: z.string(),
+        serial: count.describe('Serial offered to secondaries (lags the served one after a reload that did not raise it)'),
+        journalVersions: count,
+        journalBytes: count,
+        notify: z.array(z.string()).describe('NOTIFY targets, ADDRESS:PORT'),
+      }),
+    )
+    .describe('Zones with transfer settings'),
+  counts: z
+    .array(z.object({ zone: z.string(), kind: z.string(), outcome: z.string(), count }))
+    .describe('Transfers and NOTIFYs by zone, kind and outcome (as steerdns_transfers_total); zone "" when not ours'),
+});
+
 export const StatusSchema = z
   .object({
     version: z.literal(1),
@@ -115,6 +132,7 @@ export const StatusSchema = z
     zones: z.array(ZoneStatusSchema),
     loadBalancers: z.array(LoadBalancerStatusSchema),
     transitions: z.array(TransitionStatusSchema).describe('Recent health transitions, newest first'),
+    transfers: TransferStatusSchema.nullable().describe('Zone transfers to secondaries; null without transfer settings'),
   })
   .meta({ title: 'steerdns status', description: 'GET /api/v1/status of the steerdns HTTP listener' });
 

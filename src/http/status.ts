@@ -111,6 +111,10 @@ export function buildStatus(server: RunningServer, metrics: SteerMetrics | null,
       })),
     loadBalancers,
     transitions: transitions(server, state),
+    transfers: server.transfers && {
+      zones: server.transfers.status().map((z) => ({ ...z, notify: [...z.notify] })),
+      counts: server.transfers.counters(),
+    },
   };
 }
 

@@ -185,8 +185,10 @@ export class QueryPipeline {
     if (query.edns !== null && query.edns.version > 0) return Rcode.BADVERS;
     if (query.qclass !== RRClass.IN && query.qclass !== RRClass.CH) return Rcode.REFUSED;
     if (query.qtype === RRType.AXFR || query.qtype === RRType.IXFR) {
-      // Zone transfer is not offered; over UDP it is malformed by definition (RFC 5936 §4.2).
-      return transport === 'udp' ? Rcode.FORMERR : Rcode.REFUSED;
+      // Transfers reach here only when no transfer settings let this client have the zone (the
+      // transfer front answers the rest): REFUSED. AXFR over UDP is malformed by definition
+      // (RFC 5936 §4.2); IXFR over UDP is allowed (RFC 1995 §2), so it is refused, not FORMERR.
+      return transport === 'udp' && query.qtype === RRType.AXFR ? Rcode.FORMERR : Rcode.REFUSED;
     }
     if (query.qtype === RRType.OPT) return Rcode.FORMERR;
     return null;

@@ -1,7 +1,7 @@
 // Composition root of a serving process: configuration, health, GeoIP, the query pipeline and
 // the transports, wired together. Each part is usable alone; this file only connects them.
 import { EventEmitter } from 'node:events';
-import { type SteerError, steerError } from '../errors.js';
+import { SteerError, steerError } from '../errors.js';
 import { GeoIpService } from '../geo/service.js';
 import { HealthTable } from '../health/table.js';
 import { Prober } from '../health/prober.js';
@@ -30,6 +30,11 @@ function cookieSecrets(secrets: readonly string[]): CookieSecrets {
   const bytes = secrets.map((s) => Uint8Array.from(Buffer.from(s, 'hex')));
   return { current: bytes[0]!, previous: bytes[1] ?? null };
 }
+import { TransferFront } from '../xfr/front.js';
+import { isTransferQuestion } from '../xfr/request.js';
+import { TransferService } from '../xfr/service.js';
+import type { TransferSettings } from '../xfr/settings.js';
+import type { TransferStreamer } from '../transport/tcp.js';
 
 export interface ServerOptions {
   readonly zonesDir: string;
@@ -61,6 +66,10 @@ export interface ServerOptions {
   readonly identity?: ServerIdentity;
   /** DNS Cookies: the secrets as hex, current first (then the previous one); null or absent: off. */
   readonly cookieSecrets?: readonly string[] | null;
+  /** Zone transfers to secondaries (the config file's `transfer:`); null or absent: none. */
+  readonly transfer?: TransferSettings | null;
+  /** Send NOTIFYs on new serials (default true; a cluster worker leaves it to its primary). */
+  readonly sendNotify?: boolean;
 }
 
 export interface Endpoint {
@@ -84,6 +93,8 @@ export interface RunningServer {
   readonly pipeline: QueryPipeline;
   /** The UDP response rate limiter (its stats() feed /metrics); null when RRL is off. */
   readonly rrl: ResponseRateLimiter | null;
+  /** Zone transfers (AXFR/IXFR, TSIG, NOTIFY); null without transfer settings. */
+  readonly transfers: TransferService | null;
   readonly events: EventEmitter<ServerEvents>;
   /** Reparse changed files (all files with force) and swap them in atomically. */
   reload(force?: boolean): Promise<LoadOutcome>;
@@ -171,7 +182,26 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     identity: opts.identity,
     cookies: opts.cookieSecrets ? serverCookies(opts.cookieSecrets) : null,
   });
-  const answerer = observedAnswerer(pipeline, opts.observer ?? null, { timeEvery: opts.timeEvery });
+  const observed = observedAnswerer(pipeline, opts.observer ?? null, { timeEvery: opts.timeEvery });
+  let transfers: TransferService | null = null;
+  try {
+    transfers = opts.transfer
+      ? new TransferService({
+          state,
+          logger: logger.child({ component: 'xfr' }),
+          settings: opts.transfer,
+          sendNotify: opts.sendNotify !== false,
+        })
+      : null;
+  } catch (err) {
+    reloader.stop();
+    prober.stop().catch((e: unknown) => logger.warn({ err: e }, 'prober stop failed'));
+    geo?.close();
+    throw err instanceof SteerError ? new StartupError([err]) : err;
+  }
+  const answerer = transfers === null ? observed : new TransferFront(observed, transfers);
+  const streamer: TransferStreamer | null =
+    transfers === null ? null : { claims: isTransferQuestion, stream: (m, client, send) => transfers!.stream(m, client, send) };
   // One limiter for every UDP listener: a client's budget does not multiply with listen addresses.
   const rrl = rrlOptions ? new ResponseRateLimiter(rrlOptions) : null;
   const udp: UdpListener[] = [];
@@ -180,7 +210,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     for (const text of opts.listen) {
       const addr = parseListenAddress(text);
-      const pair = await bindPair(addr, answerer, logger, opts.tcp ?? {}, rrl);
+      const pair = await bindPair(addr, answerer, logger, opts.tcp ?? {}, rrl, streamer);
       udp.push(pair.udp);
       tcp.push(pair.tcp);
       endpoints.push({ address: pair.udp.address, port: pair.udp.port });
@@ -192,6 +222,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   } catch (err) {
     await Promise.all([...udp, ...tcp].map((l) => l.close()));
     rrl?.close();
+    transfers?.close();
     reloader.stop();
     prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
     geo?.close();
@@ -207,6 +238,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     geo,
     pipeline,
     rrl,
+    transfers,
     events,
     async reload(force = true) {
       await reloader.run(force);
@@ -245,6 +277,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (closed) return;
       closed = true;
       reloader.stop();
+      transfers?.close();
       prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
       geo?.close();
       await Promise.all([...udp, ...tcp].map((l) => l.close()));
@@ -278,6 +311,7 @@ async function bindPair(
   logger: Logger,
   tcpOptions: Partial<TcpOptions>,
   rrl: ResponseRateLimiter | null = null,
+  transfers: TransferStreamer | null = null,
 ): Promise<{ udp: UdpListener; tcp: TcpListener }> {
   for (let attempt = 0; ; attempt++) {
     let udp: UdpListener;
@@ -287,7 +321,7 @@ async function bindPair(
       throw steerError('STEER_LISTEN', [`udp ${formatHostPort(addr.host, addr.port)}`, (err as Error).message]);
     }
     try {
-      const tcp = await listenTcp({ ...addr, port: udp.port }, pipeline, logger, tcpOptions);
+      const tcp = await listenTcp({ ...addr, port: udp.port }, pipeline, logger, tcpOptions, transfers);
       return { udp, tcp };
     } catch (err) {
       await udp.close();

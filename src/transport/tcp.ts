@@ -64,6 +64,16 @@ export interface TcpStats {
   readonly partialMessages: number;
 }
 
+/**
+ * Zone transfers (src/xfr): a message it claims is answered by a stream of messages, written as
+ * the socket drains; the connection reads nothing else until the stream ends.
+ */
+export interface TransferStreamer {
+  claims(message: Uint8Array): boolean;
+  /** `send` resolves true once the socket can take more, false when the connection has gone. */
+  stream(message: Uint8Array, client: string, send: (message: Buffer) => Promise<boolean>): Promise<void>;
+}
+
 export interface TcpListener {
   readonly address: string;
   readonly port: number;
@@ -88,6 +98,7 @@ export function listenTcp(
   pipeline: Answerer,
   logger: Logger,
   options: Partial<TcpOptions> = {},
+  transfers: TransferStreamer | null = null,
 ): Promise<TcpListener> {
   const opts: TcpOptions = { ...DEFAULT_TCP_OPTIONS, ...options };
   const connections = new Set<TcpConnection>();
@@ -137,7 +148,7 @@ export function listenTcp(
       if (n <= 0) perClient.delete(client);
       else perClient.set(client, n);
     };
-    const conn = new TcpConnection(socket, client, pipeline, opts, counters, logger, release);
+    const conn = new TcpConnection(socket, client, pipeline, opts, counters, logger, release, transfers);
     connections.add(conn);
   });
   return new Promise((resolve, reject) => {
@@ -225,6 +236,8 @@ class TcpConnection {
   private slab: Buffer | null = null;
   private batchStart = 0;
   private batchEnd = 0;
+  /** A zone transfer is being written: nothing else is read until it ends. */
+  private transferring = false;
 
   constructor(
     private readonly socket: net.Socket,
@@ -234,6 +247,7 @@ class TcpConnection {
     private readonly counters: Counters,
     private readonly logger: Logger,
     private readonly release: () => void,
+    private readonly transfers: TransferStreamer | null,
   ) {
     socket.setTimeout(opts.idleTimeoutMs, () => {
       counters.idleTimeouts++;
@@ -257,7 +271,7 @@ class TcpConnection {
   }
 
   private resumeReading(): void {
-    if (this.stash === null || this.done) return;
+    if (this.stash === null || this.done || this.transferring) return;
     const rest = this.stash;
     this.stash = null;
     this.socket.resume();
@@ -270,7 +284,7 @@ class TcpConnection {
   }
 
   isWriting(): boolean {
-    return this.socket.writableLength > 0 || this.stash !== null;
+    return this.socket.writableLength > 0 || this.stash !== null || this.transferring;
   }
 
   /** Graceful shutdown: finish a started message and pending replies, then close. */
@@ -300,7 +314,7 @@ class TcpConnection {
   private consume(chunk: Buffer): void {
     const answeredBefore = this.answered;
     let at = 0;
-    while (at < chunk.length && !this.done) {
+    while (at < chunk.length && !this.done && !this.transferring) {
       // Backpressure: a client that does not read its replies stops being read.
       if (this.socket.writableLength + this.batchEnd - this.batchStart > this.opts.maxPendingWriteBytes) break;
       if (this.body === null) {
@@ -347,7 +361,7 @@ class TcpConnection {
       this.clearMessageTimer();
       // 'drain' comes only after a write that reported a full buffer; with a small limit that
       // may not have happened, so look again on the next turn.
-      if (!this.socket.writableNeedDrain) setImmediate(() => this.resumeReading());
+      if (!this.socket.writableNeedDrain && !this.transferring) setImmediate(() => this.resumeReading());
       return;
     }
     if (this.midMessage()) {
@@ -365,6 +379,10 @@ class TcpConnection {
   private answer(message: Buffer): void {
     this.clearMessageTimer();
     this.answered++;
+    if (this.transfers?.claims(message)) {
+      this.startTransfer(message);
+      return;
+    }
     const out = message.length === 0 ? null : this.pipeline.answer(message, this.client, 'tcp').bytes;
     if (out !== null) this.queue(out);
     if (this.answered >= this.opts.maxQueriesPerConnection) {
@@ -373,6 +391,55 @@ class TcpConnection {
       this.logger.debug({ client: this.client, reason: 'query limit' }, 'tcp connection closing');
       this.endAfterLimit();
     }
+  }
+
+  /**
+   * Streams a zone transfer: replies queued before it go first, then each message of the
+   * transfer as the socket drains. Reading stops until it ends (the input stays in the stash),
+   * so replies keep the order of the queries.
+   */
+  private startTransfer(message: Buffer): void {
+    this.flush();
+    this.transferring = true;
+    const socket = this.socket;
+    const send = (bytes: Buffer): Promise<boolean> => {
+      if (socket.destroyed || this.done) return Promise.resolve(false);
+      const frame = Buffer.allocUnsafe(2 + bytes.length);
+      frame.writeUInt16BE(bytes.length, 0);
+      bytes.copy(frame, 2);
+      if (socket.write(frame)) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const onDrain = (): void => {
+          socket.off('close', onClose);
+          resolve(true);
+        };
+        const onClose = (): void => {
+          socket.off('drain', onDrain);
+          resolve(false);
+        };
+        socket.once('drain', onDrain);
+        socket.once('close', onClose);
+      });
+    };
+    this.transfers!.stream(message, this.client, send)
+      .catch((err: unknown) => {
+        this.logger.error({ err, client: this.client }, 'zone transfer failed');
+        this.destroy();
+      })
+      .finally(() => {
+        this.transferring = false;
+        this.lastCompleted = performance.now();
+        if (this.done) return;
+        if (this.answered >= this.opts.maxQueriesPerConnection) {
+          this.counters.queryLimit++;
+          this.endAfterLimit();
+        } else if (this.stash !== null) {
+          this.resumeReading();
+        } else {
+          this.socket.resume();
+          this.endIfDone();
+        }
+      });
   }
 
   /**
@@ -445,7 +512,7 @@ class TcpConnection {
 
   /** Close our side once nothing more is coming (client half-closed) or we are shutting down. */
   private endIfDone(): void {
-    if (this.done || this.stash !== null || this.midMessage()) return;
+    if (this.done || this.stash !== null || this.transferring || this.midMessage()) return;
     if (!this.clientEnded && !this.finishing) return;
     this.done = true;
     this.socket.end();

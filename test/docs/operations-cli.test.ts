@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI_FLAGS, FLAG_ONLY } from '../../src/cli/args.js';
-import { configKeyOfFlag, configKeys, LIVE_KEYS } from '../../src/config/server-config.js';
+import { configKeyOfFlag, configKeys, FILE_ONLY_KEYS, LIVE_KEYS } from '../../src/config/server-config.js';
 import { repoRoot } from '../support/build.js';
 
 const doc = readFileSync(path.join(repoRoot, 'docs/operations.md'), 'utf8');
@@ -52,7 +52,7 @@ describe('docs/operations.md', () => {
         .map((f) => [configKeyOfFlag(f), f]),
     );
     for (const [key, row] of byKey) {
-      expect(row[1], key).toBe(`\`--${flagOfKey.get(key)}\``);
+      expect(row[1], key).toBe(key in FILE_ONLY_KEYS ? '—' : `\`--${flagOfKey.get(key)}\``);
       expect(row[3]?.split(' ')[0], key).toBe(LIVE_KEYS.has(key) ? 'live' : 'restart');
     }
   });

@@ -113,6 +113,8 @@ export async function startClusterWorker(hooks: WorkerHooks): Promise<RunningSer
     externalHealth: true,
     initialHealth,
     watch: false,
+    // The primary sends the NOTIFYs, once for the host.
+    sendNotify: false,
   });
   if (health !== null && health !== initialHealth) running.setHealth(health);
   hooks.started?.(running);

@@ -1,0 +1,46 @@
+// Between the transports and the query pipeline when zone transfers are configured: the few
+// messages that are transfers or carry TSIG go to the transfer service; every other message
+// goes straight on after one cheap look at its header and question. Without transfer settings
+// this is not installed and the query path pays nothing.
+import type { Answerer } from '../query/answerer.js';
+import { QueryAnswer, type AnswerKind } from '../query/answer.js';
+import type { Transport } from '../query/transport.js';
+import { Rcode } from '../wire/types.js';
+import { needsTransferPath } from './request.js';
+import type { TransferService } from './service.js';
+
+export class TransferFront implements Answerer {
+  private readonly out = new QueryAnswer();
+
+  constructor(
+    private readonly inner: Answerer,
+    private readonly service: TransferService,
+  ) {}
+
+  answer(packet: Uint8Array, clientIp: string, transport: Transport): QueryAnswer {
+    if (!needsTransferPath(packet)) return this.inner.answer(packet, clientIp, transport);
+    let plain: QueryAnswer | null = null;
+    const bytes = this.service.answerMessage(packet, clientIp, transport, (unsigned) => {
+      plain = this.inner.answer(unsigned, clientIp, transport);
+      return plain.bytes;
+    });
+    const answered = plain as QueryAnswer | null;
+    if (bytes === null) return answered ?? this.inner.answer(packet, clientIp, transport);
+    if (answered !== null) {
+      // A signed query: the pipeline's answer, with our TSIG record appended.
+      answered.bytes = bytes;
+      return answered;
+    }
+    const out = this.out;
+    out.reset(transport);
+    out.kind = kindOfRcode(bytes[3]! & 0x0f);
+    out.bytes = bytes;
+    return out;
+  }
+}
+
+function kindOfRcode(rcode: number): AnswerKind {
+  if (rcode === Rcode.NOERROR) return 'answer';
+  if (rcode === Rcode.FORMERR) return 'formerr';
+  return 'refused';
+}
