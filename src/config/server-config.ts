@@ -23,6 +23,8 @@ export const serverConfigSchema = z.strictObject({
   query_log: z.boolean().optional(),
   query_log_sample: whole(1, Number.MAX_SAFE_INTEGER).optional(),
   workers: whole(1, 1024).optional(),
+  keys: z.string().min(1).optional(),
+  signature_cache: whole(1, 100_000_000).optional(),
   rrl: z
     .strictObject({
       rate: whole(0, 1_000_000).optional(),
@@ -88,7 +90,7 @@ export function configValue(config: ServerConfig, key: string): unknown {
 }
 
 /** Keys whose values are paths: relative ones are taken from the config file's directory. */
-const PATH_KEYS: ReadonlySet<string> = new Set(['zones', 'geoip', 'http_token_file']);
+const PATH_KEYS: ReadonlySet<string> = new Set(['zones', 'geoip', 'http_token_file', 'keys']);
 /** --geoip words that are not file names. */
 const GEOIP_WORDS: ReadonlySet<string> = new Set(['off', 'none', 'default']);
 

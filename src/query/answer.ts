@@ -62,6 +62,8 @@ export class QueryAnswer {
   /** ECS scope prefix of the reply (0: not location dependent, or no ECS). */
   ecsScope = 0;
   source: AnswerSource = 'built';
+  /** The reply carries DNSSEC signatures that must be made again from this moment (ms); Infinity: none. */
+  signedUntil = Number.POSITIVE_INFINITY;
   /** The message to send; null when dropped. */
   bytes: Buffer | null = null;
   /** The load balancer itself, for pool/origins (resolved only when someone asks). */
@@ -84,6 +86,7 @@ export class QueryAnswer {
     this.lbAnswer = null;
     this.ecsScope = 0;
     this.source = 'built';
+    this.signedUntil = Number.POSITIVE_INFINITY;
     this.bytes = null;
     this.prepared = null;
   }

@@ -13,6 +13,10 @@ import { QueryDynamicSource } from './dynamic-source.js';
 import type { Logger } from '../server/logger.js';
 import { QueryAnswer, type AnswerKind } from './answer.js';
 import type { Transport } from './transport.js';
+import { signReply, withApexKeys } from '../dnssec/sign-reply.js';
+import { DEFAULT_SIGNATURE_CACHE, Signer } from '../dnssec/signer.js';
+import type { Zone } from '../zone/types.js';
+import type { ZoneSigning } from '../dnssec/zone-signing.js';
 
 /** Largest UDP payload this server sends, whatever the client offers (DNS flag day 2020). */
 export const SERVER_UDP_LIMIT = 1232;
@@ -27,6 +31,8 @@ export interface PipelineOptions {
   readonly logger: Logger;
   /** Server UDP payload limit (default 1232). */
   readonly udpLimit?: number;
+  /** Most RRsets whose DNSSEC signatures are kept (default 100000). */
+  readonly signatureCacheSize?: number;
 }
 
 export class QueryPipeline {
@@ -36,11 +42,14 @@ export class QueryPipeline {
   // Reused per query: the pipeline is synchronous, so one instance serves every query in turn.
   private readonly dynamic = new QueryDynamicSource();
   protected readonly out = new QueryAnswer();
+  /** Signs DO=1 answers of zones with keys, and keeps the signatures. */
+  readonly signer: Signer;
 
   constructor(opts: PipelineOptions) {
     this.state = opts.state;
     this.logger = opts.logger;
     this.udpLimit = opts.udpLimit ?? SERVER_UDP_LIMIT;
+    this.signer = new Signer(opts.signatureCacheSize ?? DEFAULT_SIGNATURE_CACHE);
   }
 
   /**
@@ -107,17 +116,29 @@ export class QueryPipeline {
       }
       out.zone = zone.origin;
       this.dynamic.bind(state, zone.origin, query, clientIp, out);
-      const result = lookup(zone, query.qname, query.qtype, this.dynamic);
+      const signing = state.origins.get(zone.origin)?.signing ?? null;
+      let result = lookup(zone, query.qname, query.qtype, this.dynamic);
+      if (signing !== null) result = withApexKeys(result, zone, query.qname, query.qtype, signing, Date.now());
       out.kind = result.kind;
       out.wildcard = result.wildcard;
       out.cname = startsWithCname(result, query.qtype);
       out.reply = this.assemble(query, result);
+      if (signing !== null && query.edns?.dnssecOk === true) this.sign(query, result, zone, signing, out);
       out.ecsScope = out.reply.edns?.ecs?.scopePrefix ?? 0;
     } catch (err) {
       // A bug while answering must cost one SERVFAIL, never the process.
       this.logger.error({ err, qtype: query.qtype, qname: safeName(query.qname) }, 'query failed');
       this.fail(query, Rcode.SERVFAIL, out);
     }
+  }
+
+  /** Between assemble and fit-to-size: RRSIGs and denial proofs for a DO=1 query to a signed zone. */
+  private sign(query: Query, result: LookupResult, zone: Zone, signing: ZoneSigning, out: QueryAnswer): void {
+    const now = Date.now();
+    const signer = this.signer;
+    signer.resetFreshness();
+    out.reply = signReply(out.reply!, result, query, zone, signing, signer, now);
+    out.signedUntil = Math.min(signer.freshUntil, signing.view(now).until);
   }
 
   /** Fit to size and encode: out.bytes, out.truncated. */

@@ -21,6 +21,10 @@ import { ResponseRateLimiter, resolveRrlOptions, type RrlOptions } from '../tran
 
 export interface ServerOptions {
   readonly zonesDir: string;
+  /** DNSSEC keys, one directory per zone (<keysDir>/<zone>/); null or absent: nothing is signed. */
+  readonly keysDir?: string | null;
+  /** Most RRsets whose signatures are kept (default 100000). */
+  readonly signatureCacheSize?: number;
   readonly listen: readonly string[];
   /** GeoIP2/GeoLite2 mmdb file; null serves without geolocation. */
   readonly geoip: string | null;
@@ -111,7 +115,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (opts.externalHealth !== true) health.on('snapshot', (snapshot) => state.setHealth(snapshot));
   geo?.on('reload', () => state.setGeo(geo.current()));
 
-  const first = loadConfigDir(opts.zonesDir, new Map(), true);
+  const first = loadConfigDir(opts.zonesDir, new Map(), true, opts.keysDir ?? null);
   if (first.errors.length > 0) {
     geo?.close();
     throw new StartupError(first.errors);
@@ -136,7 +140,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     events.emit('reload', outcome, force);
   };
   const reloadNow = async (force: boolean): Promise<void> => {
-    applyOutcome(loadConfigDir(opts.zonesDir, state.current.origins, force), force);
+    applyOutcome(loadConfigDir(opts.zonesDir, state.current.origins, force, opts.keysDir ?? null), force);
   };
   const reloader = new Reloader({
     dir: opts.zonesDir,
@@ -146,7 +150,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   if (opts.watch !== false) reloader.start();
 
-  const pipeline = new CachedPipeline({ state, logger, udpLimit: opts.udpLimit });
+  const pipeline = new CachedPipeline({ state, logger, udpLimit: opts.udpLimit, signatureCacheSize: opts.signatureCacheSize });
   const answerer = observedAnswerer(pipeline, opts.observer ?? null, { timeEvery: opts.timeEvery });
   // One limiter for every UDP listener: a client's budget does not multiply with listen addresses.
   const rrl = rrlOptions ? new ResponseRateLimiter(rrlOptions) : null;
@@ -196,7 +200,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       });
       let outcome: LoadOutcome;
       try {
-        outcome = loadConfigDir(opts.zonesDir, state.current.origins, force);
+        outcome = loadConfigDir(opts.zonesDir, state.current.origins, force, opts.keysDir ?? null);
       } finally {
         discardPrepared(opts.zonesDir);
       }
