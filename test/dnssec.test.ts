@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Algorithm } from '../src/dnssec/algorithms.js';
+import { SteerMetrics } from '../src/http/metrics.js';
+import { buildStatus } from '../src/http/status.js';
 import { buildQuery, type DecodedReply, type DecodedRR } from './support/dns-client.js';
 import { writeTestKey, type TestKey } from './support/dnssec-keys.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -232,5 +234,39 @@ describe('reload', () => {
     const both = await ask(signed, 'www.example.com', 'A');
     const tags = both.answers.filter((rr) => rr.type === 'RRSIG').map((rr) => (rr.data as { keyTag: number }).keyTag);
     expect(tags.sort()).toEqual([key.tag, extra.tag].sort());
+  });
+});
+
+describe('signature cache, status and metrics', () => {
+  it('an RRset is signed once, then its signature is reused (ECS queries skip the reply cache)', async () => {
+    const stats = signed.server.pipeline.signer.stats;
+    const ecs = (ip: string) =>
+      signed.udp({ name: 'mail.example.com', type: 'A', rd: false, edns: { dnssecOk: true, ecs: { ip, sourcePrefix: 24 } } });
+    await ecs('198.51.100.1');
+    const { hits, misses } = stats;
+    const again = await ecs('203.0.113.1');
+    expect(again.answers[0]!.type).toBe('A');
+    expect(again.answers.slice(1).every((rr) => rr.type === 'RRSIG')).toBe(true);
+    expect([stats.misses - misses, stats.hits - hits]).toEqual([0, 1]);
+  });
+
+  it("the status API shows each signed zone's keys, DS and next signature expiry; metrics count signatures", async () => {
+    const status = buildStatus(signed.server, null);
+    const zone = status.zones.find((z) => z.name === 'example.com')!;
+    expect(zone.dnssec?.keys.map((k) => [k.tag, k.role, k.active])).toContainEqual([key.tag, 'KSK', true]);
+    expect(zone.dnssec?.ds.some((ds) => ds.startsWith(`example.com. IN DS ${key.tag} 15 2 `))).toBe(true);
+    expect(zone.dnssec?.nextSignatureExpiry).toBeGreaterThan(Date.now() + 12 * 86_400_000);
+    expect(buildStatus(plain.server, null).zones[0]!.dnssec).toBeNull();
+
+    const metrics = new SteerMetrics({ defaultMetrics: false });
+    const detach = metrics.attach(signed.server);
+    const text = await metrics.registry.metrics();
+    detach();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('steerdns_dnssec_signatures_total')).toBeGreaterThan(5);
+    const signs = (alg: number) =>
+      Number(new RegExp(`^steerdns_dnssec_sign_seconds_count\\{algorithm="${alg}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(signs(13) + signs(15)).toBe(value('steerdns_dnssec_signatures_total'));
+    expect(text).toMatch(/^steerdns_dnssec_cache_lookups_total\{result="hit"\} [1-9]/m);
   });
 });

@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { nameToWire } from '../wire/name.js';
 import type { RR, RRset } from '../wire/types.js';
-import { signData } from './algorithms.js';
+import { type AlgorithmNumber, signData } from './algorithms.js';
 import { canonicalRRsetBytes } from './canonical.js';
 import type { DnssecKey } from './key-file.js';
 import { RRTYPE_RRSIG } from './nsec.js';
@@ -36,18 +36,23 @@ export const DEFAULT_POLICY: SignaturePolicy = Object.freeze({
 
 export const DEFAULT_SIGNATURE_CACHE = 100_000;
 
+/** Upper bounds (seconds) of the sign-latency histogram's buckets; the last bucket is +Inf. */
+export const SIGN_LATENCY_BUCKETS: readonly number[] = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01];
+
 export interface SignerStats {
+  /** RRSIG records made (one per key per RRset signed). */
   signatures: number;
   hits: number;
   misses: number;
   evictions: number;
-  /** Seconds spent signing, and how many RRsets that was (for the mean and the histogram). */
-  signSeconds: number;
-  /** Latency of each RRset signed (seconds), for an observer to bucket; cleared by whoever reads it. */
-  readonly latencies: number[];
+  /** By algorithm: seconds spent making signatures, and per bucket of SIGN_LATENCY_BUCKETS (then +Inf) how many took that long (not cumulative). */
+  readonly latency: Readonly<Record<AlgorithmNumber, { seconds: number; counts: number[] }>>;
 }
 
+const latencyCells = () => ({ seconds: 0, counts: new Array<number>(SIGN_LATENCY_BUCKETS.length + 1).fill(0) });
+
 interface Entry {
+  readonly zone: string;
   readonly view: number;
   readonly sigs: RRset;
   /** Re-sign from this moment on (ms). */
@@ -59,7 +64,13 @@ interface Entry {
 export class Signer {
   private readonly byContent = new Map<string, Entry>();
   private readonly byObject = new WeakMap<RRset, Entry>();
-  readonly stats: SignerStats = { signatures: 0, hits: 0, misses: 0, evictions: 0, signSeconds: 0, latencies: [] };
+  readonly stats: SignerStats = {
+    signatures: 0,
+    hits: 0,
+    misses: 0,
+    evictions: 0,
+    latency: { 13: latencyCells(), 15: latencyCells() },
+  };
   /** Earliest refresh moment of the signatures handed out since resetFreshness(). */
   freshUntil = Number.POSITIVE_INFINITY;
 
@@ -70,6 +81,13 @@ export class Signer {
 
   get size(): number {
     return this.byContent.size;
+  }
+
+  /** Earliest expiration (ms) among the cached signatures of `zone`; null when none is cached. Walks the cache: not for the query path. */
+  earliestExpiry(zone: string): number | null {
+    let earliest: number | null = null;
+    for (const e of this.byContent.values()) if (e.zone === zone && (earliest === null || e.expires < earliest)) earliest = e.expires;
+    return earliest;
   }
 
   resetFreshness(): void {
@@ -113,6 +131,15 @@ export class Signer {
     return sigs[0]!.name === owner ? sigs : sigs.map((rr) => ({ name: owner, type: rr.type, ttl: rr.ttl, data: rr.data }));
   }
 
+  private observe(algorithm: AlgorithmNumber, seconds: number): void {
+    this.stats.signatures++;
+    const cells = this.stats.latency[algorithm];
+    cells.seconds += seconds;
+    let bucket = 0;
+    while (bucket < SIGN_LATENCY_BUCKETS.length && seconds > SIGN_LATENCY_BUCKETS[bucket]!) bucket++;
+    cells.counts[bucket]!++;
+  }
+
   private noteFresh(entry: Entry): void {
     if (entry.refreshAt < this.freshUntil) this.freshUntil = entry.refreshAt;
   }
@@ -128,7 +155,6 @@ export class Signer {
     viewId: number,
     now: number,
   ): Entry {
-    const started = performance.now();
     const p = this.policy;
     const inception = Math.floor((now - p.inceptionOffsetMs) / 1000);
     const expiration = Math.floor((now + p.validityMs - Math.random() * p.jitterMs) / 1000);
@@ -145,15 +171,13 @@ export class Signer {
       head.writeUInt32BE(inception >>> 0, 12);
       head.writeUInt16BE(key.tag, 16);
       const rdataHead = Buffer.concat([head, signer]);
+      const started = performance.now();
       const signature = signData(key.algorithm, key.privateKey, Buffer.concat([rdataHead, canonical]));
-      this.stats.signatures++;
+      this.observe(key.algorithm, (performance.now() - started) / 1000);
       sigs.push({ name: owner, type: RRTYPE_RRSIG, ttl, data: { kind: 'raw', bytes: Buffer.concat([rdataHead, signature]) } });
     }
-    const seconds = (performance.now() - started) / 1000;
-    this.stats.signSeconds += seconds;
-    if (this.stats.latencies.length < 4096) this.stats.latencies.push(seconds);
     const expires = expiration * 1000;
-    return { view: viewId, sigs: Object.freeze(sigs), refreshAt: Math.min(expires - p.refreshMs, Number.MAX_SAFE_INTEGER), expires };
+    return { zone, view: viewId, sigs: Object.freeze(sigs), refreshAt: Math.min(expires - p.refreshMs, Number.MAX_SAFE_INTEGER), expires };
   }
 }
 
