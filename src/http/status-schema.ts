@@ -87,7 +87,11 @@ export const DnssecKeyStatusSchema = z.object({
 export const DnssecStatusSchema = z.object({
   keys: z.array(DnssecKeyStatusSchema),
   ds: z.array(z.string()).describe('The DS records (SHA-256) of the published KSKs, for the parent'),
-  nextSignatureExpiry: epochMs.nullable().describe('Earliest expiration among the signatures in this process\'s cache; null before the first is made (always with --workers, whose primary answers no queries)'),
+  nextSignatureExpiry: epochMs
+    .nullable()
+    .describe(
+      "Earliest expiration among the signatures in this process's cache; null before the first is made (always with --workers, whose primary answers no queries)",
+    ),
 });
 
 export const ZoneStatusSchema = z.object({
