@@ -160,6 +160,8 @@ export class Signer {
     const expiration = Math.floor((now + p.validityMs - Math.random() * p.jitterMs) / 1000);
     const labels = labelCount(signedOwner) - (signedOwner.startsWith('*.') || signedOwner === '*' ? 1 : 0);
     const signer = nameToWire(zone);
+    // A signature in use always has more than refreshMs of validity left: no RRSIG TTL above that.
+    const rrsigTtl = Math.min(ttl, Math.floor(p.refreshMs / 1000));
     const sigs: RR[] = [];
     for (const key of keys) {
       const head = Buffer.alloc(18);
@@ -174,7 +176,7 @@ export class Signer {
       const started = performance.now();
       const signature = signData(key.algorithm, key.privateKey, Buffer.concat([rdataHead, canonical]));
       this.observe(key.algorithm, (performance.now() - started) / 1000);
-      sigs.push({ name: owner, type: RRTYPE_RRSIG, ttl, data: { kind: 'raw', bytes: Buffer.concat([rdataHead, signature]) } });
+      sigs.push({ name: owner, type: RRTYPE_RRSIG, ttl: rrsigTtl, data: { kind: 'raw', bytes: Buffer.concat([rdataHead, signature]) } });
     }
     const expires = expiration * 1000;
     return { zone, view: viewId, sigs: Object.freeze(sigs), refreshAt: Math.min(expires - p.refreshMs, Number.MAX_SAFE_INTEGER), expires };
