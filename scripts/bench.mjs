@@ -62,6 +62,8 @@ const HOST = '127.0.0.1';
  *   dnsperfArgs  load shape and extras: -c/-q, -m tcp, -e, -O ...
  *   expectRcode  the rcode steerdns should give to most queries (a sanity check, not a gate)
  *   gdnsd        the bench/gdnsd/<kind> config that gives gdnsd the same data; absent: no gdnsd row
+ *   signed       the zone (origin) gets a fresh ECDSA P-256 key (`steerdns keygen` into the run's
+ *                temp dir, `--keys`) and every query sets DO: the signed counterpart of a mix
  */
 const UDP_LOAD = ['-c', '1', '-q', '100'];
 // TCP: 8 connections, 400 queries in flight, pipelined. dnsperf reconnects by itself after 1000
@@ -109,6 +111,25 @@ const MIXES = [
     dnsperfArgs: UDP_LOAD,
     expectRcode: 'NOERROR',
     // gdnsd has no per-client-subnet consistent hashing: no row for it here.
+  },
+  {
+    name: 'static-udp-signed',
+    description: 'static-udp with DO=1 against the zone signed online (ECDSA P-256)',
+    zonesDir: 'bench/zones',
+    datafile: 'bench/data/static.txt',
+    dnsperfArgs: [...UDP_LOAD, '-D'],
+    expectRcode: 'NOERROR',
+    signed: 'bench.example',
+  },
+  {
+    name: 'geo-ecs-udp-signed',
+    description: 'geo-ecs-udp with DO=1 against the zone signed online (ECDSA P-256)',
+    zonesDir: 'bench/zones-lb',
+    serverArgs: ['--geoip', 'default'],
+    ecsQueries: 'geo.lb.bench.example',
+    dnsperfArgs: UDP_LOAD,
+    expectRcode: 'NOERROR',
+    signed: 'lb.bench.example',
   },
   {
     name: 'static-tcp',
@@ -331,7 +352,7 @@ async function startGdnsd(gdnsd, kind, tmp, probeName) {
  * dnsperf -B input: `count` queries for `name` A, each with EDNS and an ECS option for a distinct
  * public IPv4 /24 (a fixed seed, so every run and every server sees the same clients).
  */
-function writeEcsQueries(file, name, count) {
+function writeEcsQueries(file, name, count, dnssecOk = false) {
   let seed = 0x5eed5eed;
   const next = () => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -353,7 +374,8 @@ function writeEcsQueries(file, name, count) {
     seen.add(key);
     const header = Buffer.from([0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]);
     // OPT: root owner, type 41, UDP size 1232, TTL 0, RDLEN 11; ECS: code 8, len 7, family 1, /24, scope 0.
-    const opt = Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 11, 0, 8, 0, 7, 0, 1, 24, 0, a, b, c]);
+    // With dnssecOk the DO bit (the top bit of the TTL's flags half) is set.
+    const opt = Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, dnssecOk ? 0x80 : 0, 0, 0, 11, 0, 8, 0, 7, 0, 1, 24, 0, a, b, c]);
     const message = Buffer.concat([header, qname, Buffer.from([0, 1, 0, 1]), opt]);
     chunks.push(Buffer.from([message.length >> 8, message.length & 0xff]), message);
   }
@@ -669,12 +691,18 @@ async function main() {
     for (const mix of mixes) {
       if (mix.ecsQueries) {
         const file = path.join(tmp, `${mix.name}.bin`);
-        writeEcsQueries(file, mix.ecsQueries, config.subnets);
+        writeEcsQueries(file, mix.ecsQueries, config.subnets, mix.signed !== undefined);
         mix.data = { file, binary: true };
       } else {
         mix.data = { file: path.join(repoRoot, mix.datafile), binary: false };
       }
       const probeName = mix.ecsQueries ?? readFileSync(mix.data.file, 'utf8').split('\n')[0].split(/\s+/)[0];
+      let keyArgs = [];
+      if (mix.signed !== undefined) {
+        const keys = path.join(tmp, `${mix.name}-keys`);
+        execFileSync(process.execPath, [cli, 'keygen', mix.signed, '--keys', keys], { stdio: 'ignore' });
+        keyArgs = ['--keys', keys];
+      }
       const started = [];
       try {
         const steer = await startServer(
@@ -693,6 +721,7 @@ async function main() {
             '--workers',
             '1',
             ...(mix.serverArgs ?? ['--geoip', 'off']),
+            ...keyArgs,
           ],
           probeName,
         );

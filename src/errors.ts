@@ -51,6 +51,13 @@ const catalogue = {
   // --- geoip (src/geo) ---
   STEER_GEOIP_OPEN: 'cannot open GeoIP database %s: %s',
 
+  // --- DNSSEC keys and signing (src/dnssec) ---
+  STEER_DNSSEC_KEY_FORMAT: 'bad DNSSEC key file: %s',
+  STEER_DNSSEC_KEY_MISMATCH: 'the private key does not match the public key in %s',
+  STEER_DNSSEC_KEY_PERMISSIONS: 'DNSSEC private key file may be read by others (mode %s): chmod 600 it',
+  STEER_DNSSEC_NO_ACTIVE_KEY: 'zone %s has DNSSEC keys in %s but none is active now (check their Activate/Inactive/Delete times)',
+  STEER_DNSSEC_KEYS_DIR: 'DNSSEC keys directory %s',
+
   // --- server / cli ---
   STEER_LISTEN: 'cannot listen on %s: %s',
   STEER_CLI_USAGE: '%s',

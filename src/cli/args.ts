@@ -27,6 +27,11 @@ export const CLI_FLAGS = {
   'version-string': { type: 'string' },
   cookies: { type: 'string' },
   'cookie-secret-file': { type: 'string' },
+  keys: { type: 'string' },
+  'signature-cache': { type: 'string' },
+  algorithm: { type: 'string' },
+  ksk: { type: 'boolean' },
+  zsk: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
   ...LIMIT_FLAGS,
@@ -36,6 +41,9 @@ export const CLI_FLAGS = {
 export const FLAG_ONLY: Readonly<Record<string, string>> = {
   config: 'names the file itself',
   client: 'a question for explain, not a server setting',
+  algorithm: 'an argument of keygen, not a server setting',
+  ksk: 'an argument of keygen, not a server setting',
+  zsk: 'an argument of keygen, not a server setting',
   help: 'prints the usage',
   version: 'prints the version',
   'http-token': 'a secret does not belong in a config file others may read: the file names http_token_file',
@@ -108,6 +116,11 @@ function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine
     queryLog: values['query-log'] ?? false,
     queryLogSample,
     workers: parseWorkers(given.workers, env.STEERDNS_WORKERS, values.workers),
+    keys: values.keys,
+    algorithm: values.algorithm,
+    ksk: values.ksk ?? false,
+    zsk: values.zsk ?? false,
+    signatureCache: parseSignatureCache(values['signature-cache']),
     rrl: limits.rrl,
     tcp: limits.tcp,
     identity: checkIdentity('--identity', values.identity ?? os.hostname()),
@@ -245,5 +258,14 @@ function parseWorkers(flag: string | undefined, env: string | undefined, file: s
   if (text === null) return Math.max(1, os.availableParallelism());
   const n = Number(text);
   if (!/^\d+$/.test(text) || n < 1 || n > 1024) throw new Error(`${source} ${text}: expected a whole number from 1 to 1024`);
+  return n;
+}
+
+/** --signature-cache: RRsets whose signatures are kept (default 100000). */
+function parseSignatureCache(text: string | undefined): number {
+  if (text === undefined) return 100_000;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 100_000_000)
+    throw new Error(`--signature-cache ${text}: expected a whole number from 1 to 100000000`);
   return n;
 }

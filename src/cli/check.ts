@@ -2,13 +2,14 @@ import path from 'node:path';
 import { GeoIpService } from '../geo/service.js';
 import { loadConfigDir } from '../config/config-loader.js';
 import { silentLogger } from '../server/logger.js';
+import { describeKeys } from '../dnssec/describe.js';
 import type { CliOptions } from './options.js';
 import { resolveGeoIpOption } from './resolve-geoip.js';
 
 /** Validates every zone and load-balancer file (and the GeoIP database); prints file:line errors. */
 export async function runCheck(options: CliOptions): Promise<number> {
   const dir = path.resolve(options.zones);
-  const outcome = loadConfigDir(dir, new Map(), true);
+  const outcome = loadConfigDir(dir, new Map(), true, options.keys === undefined ? null : path.resolve(options.keys));
   let failed = outcome.errors.length;
   for (const err of outcome.errors) process.stderr.write(`${err.describe()}\n`);
   for (const w of outcome.warnings) process.stderr.write(`warning: ${w.describe()}\n`);
@@ -29,6 +30,7 @@ export async function runCheck(options: CliOptions): Promise<number> {
     process.stdout.write(
       `zone ${o.origin}: serial ${o.zone.serial}, ${o.zone.recordCount} records, ${lbs} load balancer(s), ${targets} monitored target(s)\n`,
     );
+    if (o.signing) process.stdout.write(`zone ${o.origin}: signed, ${describeKeys(o.signing)}\n`);
   }
   if (failed > 0) {
     process.stderr.write(`check failed: ${failed} error(s)\n`);

@@ -4,6 +4,7 @@ import { SteerError } from '../errors.js';
 import { ConfigFileError } from '../config/server-config.js';
 import { parseCli, type ParsedCli } from './args.js';
 import { runCheck } from './check.js';
+import { runDs, runKeygen } from './dnssec.js';
 import { runExplain } from './explain.js';
 import { runServe } from './serve.js';
 import { COMMANDS, usage } from './usage.js';
@@ -30,6 +31,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return runCheck(parsed.options);
     case 'explain':
       return runExplain(parsed.options);
+    case 'keygen':
+      return runKeygen(parsed.options);
+    case 'ds':
+      return runDs(parsed.options);
     case 'version':
       process.stdout.write(`steerdns ${packageVersion()}\n`);
       return 0;

@@ -27,5 +27,15 @@ export interface CliOptions extends LimitOptions {
   readonly cookieSecrets: readonly string[] | null;
   /** The config file's `transfer:` block (zone transfers to secondaries); null: none offered. */
   readonly transfer: TransferSettings | null;
+  /** DNSSEC keys directory (one subdirectory per zone); undefined: no zone is signed. */
+  readonly keys: string | undefined;
+  /** Most RRsets whose DNSSEC signatures are kept. */
+  readonly signatureCache: number;
+  /** keygen: 13 (ECDSAP256SHA256, the default) or 15 (ED25519). */
+  readonly algorithm: string | undefined;
+  /** keygen: a key-signing key (SEP flag; also what a lone key, a CSK, is). */
+  readonly ksk: boolean;
+  /** keygen: a zone-signing key (no SEP flag), for a KSK+ZSK split. */
+  readonly zsk: boolean;
   readonly positionals: readonly string[];
 }

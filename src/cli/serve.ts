@@ -32,6 +32,8 @@ const LATENCY_SAMPLE_EVERY = 16;
 function serverOptions(options: CliOptions, logger: Logger, observer: QueryObserver | null): ServerOptions {
   return {
     zonesDir: path.resolve(options.zones),
+    keysDir: options.keys === undefined ? null : path.resolve(options.keys),
+    signatureCacheSize: options.signatureCache,
     listen: options.listen,
     geoip: resolveGeoIpOption(options.geoip),
     logger,

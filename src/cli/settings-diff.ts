@@ -20,6 +20,8 @@ const FIELD_OF_KEY: Readonly<Record<string, readonly [keyof CliOptions] | readon
   cookies: ['cookies'],
   // The secrets read from the file: new secrets under the same file name count as a change.
   cookie_secret_file: ['cookieSecrets'],
+  keys: ['keys'],
+  signature_cache: ['signatureCache'],
   'rrl.rate': ['rrl', 'rate'],
   'rrl.burst': ['rrl', 'burst'],
   'rrl.slip': ['rrl', 'slip'],

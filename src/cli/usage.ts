@@ -3,11 +3,13 @@ import { LIMITS_USAGE } from './limits.js';
 
 const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off]
                    [--log-level LEVEL] [--http ADDR:PORT|off] [--http-token-file FILE]
-                   [--query-log [--query-log-sample N]] [--workers N]
+                   [--query-log [--query-log-sample N]] [--workers N] [--keys DIR]
                    [--identity NAME] [--version-string TEXT] [--cookies on|off] [--cookie-secret-file FILE]
                    [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]`;
 const CHECK = '  steerdns check   [--config FILE] [--zones DIR] [--geoip FILE|off]';
 const EXPLAIN = '  steerdns explain [--config FILE] [--zones DIR] [--geoip FILE|off] NAME TYPE --client IP[/PREFIX]';
+const KEYGEN = '  steerdns keygen  ZONE --keys DIR [--algorithm 13|15] [--ksk|--zsk]';
+const DS = '  steerdns ds      ZONE --keys DIR';
 const OTHERS = `  steerdns help [COMMAND]
   steerdns --version`;
 
@@ -43,10 +45,17 @@ const SERVE_OPTIONS = `  --listen ADDR:PORT   UDP and TCP listen address, repeat
                        one name. Default: a random secret per run. chmod 600 it`;
 
 const EXPLAIN_OPTIONS = '  --client IP[/LEN]    the client (as ECS when a prefix is given)';
+const DNSSEC_OPTIONS = `  --keys DIR           DNSSEC keys, one directory per zone (DIR/<zone>/K<zone>.+013+<tag>.key
+                       and .private, BIND's format); a zone with keys there is signed. Must
+                       not be inside --zones
+  --signature-cache N  most RRsets whose signatures are kept (default 100000)
+  --algorithm 13|15    keygen: ECDSA P-256 (13, the default) or Ed25519 (15)
+  --ksk, --zsk         keygen: a key-signing key (SEP flag; the default, a lone one is a
+                       combined signing key) or a zone-signing key for a KSK+ZSK split`;
 const GENERAL = `  -h, --help           this text (help COMMAND: one command's)
   -V, --version        the version`;
 
-export const COMMANDS = ['serve', 'check', 'explain'] as const;
+export const COMMANDS = ['serve', 'check', 'explain', 'keygen', 'ds'] as const;
 
 /** The whole usage, or one command's when `command` is one of COMMANDS. */
 export function usage(command?: string): string {
@@ -57,6 +66,10 @@ export function usage(command?: string): string {
       return `Usage:\n${CHECK}\n\nValidates every zone and load-balancer file and the GeoIP database.\n\nOptions:\n${COMMON}\n`;
     case 'explain':
       return `Usage:\n${EXPLAIN}\n\nThe answer to one query and the steering decision, from the files on disk.\n\nOptions:\n${COMMON}\n${EXPLAIN_OPTIONS}\n`;
+    case 'keygen':
+      return `Usage:\n${KEYGEN}\n\nWrites a new DNSSEC key pair (mode 0600) into DIR/ZONE/ and prints its base name.\n\nOptions:\n${DNSSEC_OPTIONS}\n`;
+    case 'ds':
+      return `Usage:\n${DS}\n\nPrints the DS (SHA-256) and DNSKEY records of the zone's published KSKs, for the registrar.\n\nOptions:\n${DNSSEC_OPTIONS}\n`;
     default:
       return `steerdns — authoritative DNS with DNS-only load balancing
 
@@ -64,12 +77,15 @@ Usage:
 ${SERVE}
 ${CHECK}
 ${EXPLAIN}
+${KEYGEN}
+${DS}
 ${OTHERS}
 
 Options:
 ${COMMON}
 ${SERVE_OPTIONS}
 ${EXPLAIN_OPTIONS}
+${DNSSEC_OPTIONS}
 ${GENERAL}
 ${LIMITS_USAGE}`;
   }

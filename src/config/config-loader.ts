@@ -12,6 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type SteerError, steerError } from '../errors.js';
+import { loadKeySet, zoneKeyDir } from '../dnssec/key-set.js';
+import { ZoneSigning } from '../dnssec/zone-signing.js';
 import { loadLbText } from '../lb/load.js';
 import type { LbZoneConfig } from '../lb/types.js';
 import { buildZoneFromList } from '../zone/build.js';
@@ -45,6 +47,8 @@ interface FileStamp {
 
 /** What the last successful load of an origin saw on disk, to skip unchanged origins. */
 const stamps = new WeakMap<OriginConfig, string>();
+/** The same for the origin's DNSSEC keys directory. */
+const keyStamps = new WeakMap<OriginConfig, string>();
 
 export type OriginResult = { config: OriginConfig; warnings: readonly SteerError[] } | { errors: SteerError[] };
 
@@ -86,8 +90,17 @@ function originFilesOf(dir: string, entries: readonly string[], errors: SteerErr
  * Load every origin of `dir`. Origins whose files did not change since `previous` are reused
  * as they are, unless `force` is set.
  */
-export function loadConfigDir(dir: string, previous: ReadonlyMap<string, OriginConfig>, force = false): LoadOutcome {
+export function loadConfigDir(
+  dir: string,
+  previous: ReadonlyMap<string, OriginConfig>,
+  force = false,
+  keysDir: string | null = null,
+): LoadOutcome {
   const errors: SteerError[] = [];
+  if (keysDir !== null && isWithin(path.resolve(keysDir), path.resolve(dir))) {
+    errors.push(steerError('STEER_DNSSEC_KEYS_DIR', [`${keysDir} is inside the zones directory ${dir}: keep keys away from served data`]));
+    return { origins: new Map(previous), errors, warnings: [], loaded: [], kept: [...previous.keys()], removed: [] };
+  }
   const warnings: SteerError[] = [];
   const origins = new Map<string, OriginConfig>();
   const loaded: string[] = [];
@@ -104,13 +117,30 @@ export function loadConfigDir(dir: string, previous: ReadonlyMap<string, OriginC
   for (const { origin, zoneFile, lbFile } of originFilesOf(dir, entries, errors)) {
     const stamp = stampOf(zoneFile, lbFile);
     const prev = previousByFile.get(zoneFile);
+    const keyStamp = keysDir === null ? '' : keyStampOf(zoneKeyDir(keysDir, prev?.origin ?? origin));
     if (!force && prev && stamps.get(prev) === stamp) {
-      origins.set(prev.origin, prev);
+      if (keyStamps.get(prev) === keyStamp) {
+        origins.set(prev.origin, prev);
+        continue;
+      }
+      // Only the keys changed: the zone is kept, its signing state is made again.
+      const resigned = withSigning(prev, keysDir);
+      if ('errors' in resigned) {
+        errors.push(...resigned.errors);
+        origins.set(prev.origin, prev);
+        kept.push(prev.origin);
+        continue;
+      }
+      stamps.set(resigned.config, stamp);
+      keyStamps.set(resigned.config, keyStamp);
+      origins.set(prev.origin, resigned.config);
+      loaded.push(prev.origin);
       continue;
     }
     const ready = prepared.get(zoneFile);
     if (ready !== undefined) prepared.delete(zoneFile);
-    const result = ready !== undefined && ready.stamp === stamp ? ready.result : loadOrigin(origin, zoneFile, lbFile, dir);
+    const read = ready !== undefined && ready.stamp === stamp ? ready.result : loadOrigin(origin, zoneFile, lbFile, dir);
+    const result = 'errors' in read ? read : withSigning(read.config, keysDir, read.warnings);
     if ('errors' in result) {
       errors.push(...result.errors);
       if (prev) {
@@ -121,6 +151,7 @@ export function loadConfigDir(dir: string, previous: ReadonlyMap<string, OriginC
     }
     warnings.push(...result.warnings);
     stamps.set(result.config, stamp);
+    keyStamps.set(result.config, keysDir === null ? '' : keyStampOf(zoneKeyDir(keysDir, result.config.origin)));
     lastLoaded.set(zoneFile, stamp);
     if (origins.has(result.config.origin)) {
       errors.push(steerError('STEER_ZONE_SYNTAX', [`zone ${result.config.origin} is defined by more than one file`], { file: zoneFile }));
@@ -145,6 +176,41 @@ export function loadConfigDir(dir: string, previous: ReadonlyMap<string, OriginC
     if (path.join(dir, path.basename(file)) === file && !names.has(path.basename(file))) lastLoaded.delete(file);
   const removed = [...previous.keys()].filter((o) => !origins.has(o));
   return { origins, errors, warnings, loaded, kept, removed };
+}
+
+/**
+ * `config` with the signing state of its keys directory (none without --keys or without a
+ * directory for the zone); broken or inactive keys are errors, so the previous version is kept.
+ */
+function withSigning(config: OriginConfig, keysDir: string | null, warnings: readonly SteerError[] = []): OriginResult {
+  if (keysDir === null) return { config, warnings };
+  const loaded = loadKeySet(keysDir, config.origin);
+  if ('errors' in loaded) return { errors: loaded.errors };
+  const signing = loaded.keys === null ? null : new ZoneSigning(loaded.keys, config.zone.soa.ttl);
+  if (signing === null && (config.signing ?? null) === null) return { config, warnings };
+  return { config: Object.freeze({ ...config, signing }), warnings };
+}
+
+/** What a keys directory holds (names, sizes, mtimes): a change re-reads the keys. */
+function keyStampOf(keyDir: string): string {
+  try {
+    return JSON.stringify(
+      fs
+        .readdirSync(keyDir)
+        .sort()
+        .map((f) => {
+          const st = fs.statSync(path.join(keyDir, f));
+          return [f, st.size, st.mtimeMs, st.mode];
+        }),
+    );
+  } catch {
+    return 'none';
+  }
+}
+
+function isWithin(inner: string, outer: string): boolean {
+  const rel = path.relative(outer, inner);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 /** Parse and validate one origin's files into a frozen OriginConfig. */

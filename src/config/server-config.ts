@@ -29,6 +29,8 @@ export const serverConfigSchema = z.strictObject({
   version_string: z.string().min(1).optional(),
   cookies: z.enum(['on', 'off']).optional(),
   cookie_secret_file: z.string().min(1).optional(),
+  keys: z.string().min(1).optional(),
+  signature_cache: whole(1, 100_000_000).optional(),
   rrl: z
     .strictObject({
       rate: whole(0, 1_000_000).optional(),
@@ -117,7 +119,7 @@ export function configValue(config: ServerConfig, key: string): unknown {
 }
 
 /** Keys whose values are paths: relative ones are taken from the config file's directory. */
-const PATH_KEYS: ReadonlySet<string> = new Set(['zones', 'geoip', 'http_token_file', 'cookie_secret_file']);
+const PATH_KEYS: ReadonlySet<string> = new Set(['zones', 'geoip', 'http_token_file', 'cookie_secret_file', 'keys']);
 /** --geoip words that are not file names. */
 const GEOIP_WORDS: ReadonlySet<string> = new Set(['off', 'none', 'default']);
 

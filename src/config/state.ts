@@ -7,6 +7,7 @@ import type { GeoDatabase } from '../geo/types.js';
 import type { HealthSnapshot } from '../health/types.js';
 import { prepareLb, prepareLbChanges, type PreparedLbZone } from '../lb/prepare.js';
 import type { LbZoneConfig } from '../lb/types.js';
+import type { ZoneSigning } from '../dnssec/zone-signing.js';
 import type { Zone } from '../zone/types.js';
 import { ZoneSet } from '../zone/zone-set.js';
 
@@ -18,6 +19,8 @@ export interface OriginConfig {
   readonly zoneFile: string;
   readonly lbFile: string | null;
   readonly loadedAt: number;
+  /** The zone's DNSSEC keys, when it has a keys directory (--keys); absent or null: unsigned. */
+  readonly signing?: ZoneSigning | null;
 }
 
 export interface ServingState {

@@ -16,6 +16,7 @@ import type { RR, Reply } from '../wire/types.js';
 import { recordsOf, type RecordSource } from '../query/attribution.js';
 import type { Cell } from './cell-counter.js';
 import type { HistogramCell } from './cell-histogram.js';
+import { DNSSEC_ROWS } from './metrics/dnssec-metrics.js';
 import { HEALTH_ROWS } from './metrics/health-metrics.js';
 import { OBSERVED_ROWS, observedCounts, type ObservedCounts } from './metrics/observed-metrics.js';
 import { queryCounters, queryRows, type QueryCounters } from './metrics/query-metrics.js';
@@ -120,6 +121,7 @@ export class SteerMetrics implements QueryObserver {
       ...registerTable(r, queryRows(Math.max(1, Math.floor(options.latencySampleEvery ?? 1))), () => q),
       ...registerTable(r, TRANSPORT_ROWS, server),
       ...registerTable(r, TRANSFER_ROWS, server),
+      ...registerTable(r, DNSSEC_ROWS, server),
     ];
     // A cluster worker stops here: its primary reports configuration, health and reloads.
     if (options.scope !== 'queries') {

@@ -246,13 +246,20 @@ const SCRIPT = `
       }))));
   }
 
+  function dnssecText(d) {
+    if (!d) return 'unsigned';
+    var active = d.keys.filter(function (k) { return k.active; }).map(function (k) { return k.tag + ' ' + k.role; });
+    return 'signed: ' + (active.join(', ') || 'no active key');
+  }
+
   function zonesPanel(data, now) {
     return h('div', { cls: 'panel' }, h('table', null,
-      h('thead', null, h('tr', null, h('th', { text: 'Zone' }), h('th', { text: 'Serial' }), h('th', { text: 'Records' }), h('th', { text: 'LBs' }), h('th', { text: 'Loaded' }))),
+      h('thead', null, h('tr', null, h('th', { text: 'Zone' }), h('th', { text: 'Serial' }), h('th', { text: 'Records' }), h('th', { text: 'LBs' }), h('th', { text: 'DNSSEC' }), h('th', { text: 'Loaded' }))),
       h('tbody', null, data.zones.map(function (z) {
         return h('tr', { 'data-zone': z.name },
           h('td', { text: zoneName(z.name) }), h('td', { cls: 'mono', text: String(z.serial) }),
           h('td', { text: String(z.records) }), h('td', { text: String(z.loadBalancers) }),
+          h('td', { text: dnssecText(z.dnssec), title: z.dnssec ? z.dnssec.ds.join('\n') : '' }),
           h('td', { cls: 'muted', text: age(now - z.loadedAt) + ' ago' }));
       }))));
   }

@@ -75,6 +75,25 @@ export const LoadBalancerStatusSchema = z.object({
   pools: z.array(PoolStatusSchema),
 });
 
+export const DnssecKeyStatusSchema = z.object({
+  tag: count.describe('Key tag'),
+  algorithm: count.describe('13 ECDSAP256SHA256, 15 ED25519'),
+  role: z.enum(['KSK', 'ZSK']).describe('KSK: the SEP flag (a CSK when there is no active ZSK)'),
+  published: z.boolean().describe('In the DNSKEY RRset now'),
+  active: z.boolean().describe('Signing now'),
+  file: z.string(),
+});
+
+export const DnssecStatusSchema = z.object({
+  keys: z.array(DnssecKeyStatusSchema),
+  ds: z.array(z.string()).describe('The DS records (SHA-256) of the published KSKs, for the parent'),
+  nextSignatureExpiry: epochMs
+    .nullable()
+    .describe(
+      "Earliest expiration among the signatures in this process's cache; null before the first is made (always with --workers, whose primary answers no queries)",
+    ),
+});
+
 export const ZoneStatusSchema = z.object({
   name: z.string().describe('Zone origin, lowercase, no trailing dot ("" is the root)'),
   serial: count,
@@ -83,6 +102,7 @@ export const ZoneStatusSchema = z.object({
   file: z.string(),
   lbFile: z.string().nullable(),
   loadBalancers: count,
+  dnssec: DnssecStatusSchema.nullable().describe('Online signing state; null when the zone has no keys'),
 });
 
 export const TransitionStatusSchema = z.object({
@@ -140,6 +160,7 @@ export type Status = z.infer<typeof StatusSchema>;
 export type LoadBalancerStatus = z.infer<typeof LoadBalancerStatusSchema>;
 export type PoolStatus = z.infer<typeof PoolStatusSchema>;
 export type OriginStatus = z.infer<typeof OriginStatusSchema>;
+export type DnssecStatus = z.infer<typeof DnssecStatusSchema>;
 
 /** The published JSON Schema (draft 2020-12) of the status document. */
 export function statusJsonSchema(): Record<string, unknown> {

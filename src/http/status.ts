@@ -8,7 +8,11 @@ import type { RunningServer } from '../server/server.js';
 import type { ServingState } from '../config/state.js';
 import { trafficKey, type SteerMetrics } from './metrics.js';
 import type { TrafficSnapshot } from './traffic.js';
-import type { LoadBalancerStatus, OriginStatus, PoolStatus, Status } from './status-schema.js';
+import type { DnssecStatus, LoadBalancerStatus, OriginStatus, PoolStatus, Status } from './status-schema.js';
+import { dsText, keyStatus } from '../dnssec/describe.js';
+import { isKsk, isPublished } from '../dnssec/key-set.js';
+import type { Signer } from '../dnssec/signer.js';
+import type { ZoneSigning } from '../dnssec/zone-signing.js';
 
 /** Transitions listed, newest first. */
 const TRANSITIONS_SHOWN = 50;
@@ -108,6 +112,7 @@ export function buildStatus(server: RunningServer, metrics: SteerMetrics | null,
         file: o.zoneFile,
         lbFile: o.lbFile,
         loadBalancers: o.lb?.loadBalancers.size ?? 0,
+        dnssec: o.signing ? dnssecStatus(o.signing, server.pipeline.signer, now) : null,
       })),
     loadBalancers,
     transitions: transitions(server, state),
@@ -208,3 +213,13 @@ function transitions(server: RunningServer, state: ServingState): Status['transi
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A zone's keys as they stand now, its DS records, and when its first cached signature expires. */
+function dnssecStatus(signing: ZoneSigning, signer: Signer, now: number): DnssecStatus {
+  const keys = signing.keySet.keys.map((k) => keyStatus(k, now));
+  return {
+    keys,
+    ds: signing.keySet.keys.filter((k) => isKsk(k) && isPublished(k, now)).map(dsText),
+    nextSignatureExpiry: signer.earliestExpiry(signing.zone),
+  };
+}

@@ -65,6 +65,8 @@ export class QueryAnswer {
   /** The query carried a valid server cookie of ours (RFC 7873 §5.2.5): RRL lets it through. */
   cookieValid = false;
   source: AnswerSource = 'built';
+  /** The reply carries DNSSEC signatures that must be made again from this moment (ms); Infinity: none. */
+  signedUntil = Number.POSITIVE_INFINITY;
   /** The message to send; null when dropped. */
   bytes: Buffer | null = null;
   /** The load balancer itself, for pool/origins (resolved only when someone asks). */
@@ -88,6 +90,7 @@ export class QueryAnswer {
     this.ecsScope = 0;
     this.cookieValid = false;
     this.source = 'built';
+    this.signedUntil = Number.POSITIVE_INFINITY;
     this.bytes = null;
     this.prepared = null;
   }

@@ -32,7 +32,8 @@ export class CachedPipeline extends QueryPipeline {
     const key = this.staticKey(query, sizeLimit, transport);
     if (key !== null) {
       const hit = this.cache.get(key);
-      if (hit !== undefined) {
+      // A signed reply is used until its signatures are due to be made again.
+      if (hit !== undefined && (hit.signedUntil === Number.POSITIVE_INFINITY || hit.signedUntil > Date.now())) {
         out.kind = hit.kind;
         out.zone = hit.zone;
         out.reply = hit.reply;

@@ -17,6 +17,10 @@ import type { Transport } from './transport.js';
 import { ChaosResponder, type ServerIdentity } from './chaos.js';
 import type { CookieSecrets, ServerCookies } from './cookies/server-cookies.js';
 import { EdnsExtras } from './edns-extras.js';
+import { signReply, withApexKeys } from '../dnssec/sign-reply.js';
+import { DEFAULT_SIGNATURE_CACHE, Signer } from '../dnssec/signer.js';
+import type { Zone } from '../zone/types.js';
+import type { ZoneSigning } from '../dnssec/zone-signing.js';
 
 /** Largest UDP payload this server sends, whatever the client offers (DNS flag day 2020). */
 export const SERVER_UDP_LIMIT = 1232;
@@ -35,6 +39,8 @@ export interface PipelineOptions {
   readonly identity?: ServerIdentity;
   /** DNS Cookies; null or absent: off (a COOKIE option is ignored). */
   readonly cookies?: ServerCookies | null;
+  /** Most RRsets whose DNSSEC signatures are kept (default 100000). */
+  readonly signatureCacheSize?: number;
 }
 
 /** Without an identity given: the host name, and version queries refused. */
@@ -51,6 +57,8 @@ export class QueryPipeline {
   protected readonly out = new QueryAnswer();
   private readonly chaos: ChaosResponder;
   protected readonly extras: EdnsExtras;
+  /** Signs DO=1 answers of zones with keys, and keeps the signatures. */
+  readonly signer: Signer;
 
   constructor(opts: PipelineOptions) {
     this.state = opts.state;
@@ -59,6 +67,7 @@ export class QueryPipeline {
     const identity = opts.identity ?? defaultIdentity();
     this.chaos = new ChaosResponder(identity);
     this.extras = new EdnsExtras(opts.cookies ?? null, Buffer.from(identity.identity, 'utf8'));
+    this.signer = new Signer(opts.signatureCacheSize ?? DEFAULT_SIGNATURE_CACHE);
   }
 
   /**
@@ -159,17 +168,29 @@ export class QueryPipeline {
       }
       out.zone = zone.origin;
       this.dynamic.bind(state, zone.origin, query, clientIp, out);
-      const result = lookup(zone, query.qname, query.qtype, this.dynamic);
+      const signing = state.origins.get(zone.origin)?.signing ?? null;
+      let result = lookup(zone, query.qname, query.qtype, this.dynamic);
+      if (signing !== null) result = withApexKeys(result, zone, query.qname, query.qtype, signing, Date.now());
       out.kind = result.kind;
       out.wildcard = result.wildcard;
       out.cname = startsWithCname(result, query.qtype);
       out.reply = this.assemble(query, result);
+      if (signing !== null && query.edns?.dnssecOk === true) this.sign(query, result, zone, signing, out);
       out.ecsScope = out.reply.edns?.ecs?.scopePrefix ?? 0;
     } catch (err) {
       // A bug while answering must cost one SERVFAIL, never the process.
       this.logger.error({ err, qtype: query.qtype, qname: safeName(query.qname) }, 'query failed');
       this.fail(query, Rcode.SERVFAIL, out);
     }
+  }
+
+  /** Between assemble and fit-to-size: RRSIGs and denial proofs for a DO=1 query to a signed zone. */
+  private sign(query: Query, result: LookupResult, zone: Zone, signing: ZoneSigning, out: QueryAnswer): void {
+    const now = Date.now();
+    const signer = this.signer;
+    signer.resetFreshness();
+    out.reply = signReply(out.reply!, result, query, zone, signing, signer, now);
+    out.signedUntil = Math.min(signer.freshUntil, signing.view(now).until);
   }
 
   /** Fit to size and encode: out.bytes, out.truncated. */

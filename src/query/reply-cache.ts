@@ -13,6 +13,8 @@ interface Entry {
   readonly wildcard: string | null;
   readonly cname: boolean;
   readonly truncated: boolean;
+  /** Signatures inside must be made again from this moment (ms); Infinity for unsigned replies. */
+  readonly signedUntil: number;
 }
 
 /** Bounded: a flood of distinct names empties the cache instead of growing it. */
@@ -50,6 +52,7 @@ export class ReplyCache {
       wildcard: answer.wildcard,
       cname: answer.cname,
       truncated: answer.truncated,
+      signedUntil: answer.signedUntil,
     });
   }
 

@@ -38,6 +38,10 @@ import type { TransferStreamer } from '../transport/tcp.js';
 
 export interface ServerOptions {
   readonly zonesDir: string;
+  /** DNSSEC keys, one directory per zone (<keysDir>/<zone>/); null or absent: nothing is signed. */
+  readonly keysDir?: string | null;
+  /** Most RRsets whose signatures are kept (default 100000). */
+  readonly signatureCacheSize?: number;
   readonly listen: readonly string[];
   /** GeoIP2/GeoLite2 mmdb file; null serves without geolocation. */
   readonly geoip: string | null;
@@ -140,7 +144,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (opts.externalHealth !== true) health.on('snapshot', (snapshot) => state.setHealth(snapshot));
   geo?.on('reload', () => state.setGeo(geo.current()));
 
-  const first = loadConfigDir(opts.zonesDir, new Map(), true);
+  const first = loadConfigDir(opts.zonesDir, new Map(), true, opts.keysDir ?? null);
   if (first.errors.length > 0) {
     geo?.close();
     throw new StartupError(first.errors);
@@ -165,7 +169,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     events.emit('reload', outcome, force);
   };
   const reloadNow = async (force: boolean): Promise<void> => {
-    applyOutcome(loadConfigDir(opts.zonesDir, state.current.origins, force), force);
+    applyOutcome(loadConfigDir(opts.zonesDir, state.current.origins, force, opts.keysDir ?? null), force);
   };
   const reloader = new Reloader({
     dir: opts.zonesDir,
@@ -181,6 +185,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     udpLimit: opts.udpLimit,
     identity: opts.identity,
     cookies: opts.cookieSecrets ? serverCookies(opts.cookieSecrets) : null,
+    signatureCacheSize: opts.signatureCacheSize,
   });
   const observed = observedAnswerer(pipeline, opts.observer ?? null, { timeEvery: opts.timeEvery });
   let transfers: TransferService | null = null;
@@ -252,7 +257,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       });
       let outcome: LoadOutcome;
       try {
-        outcome = loadConfigDir(opts.zonesDir, state.current.origins, force);
+        outcome = loadConfigDir(opts.zonesDir, state.current.origins, force, opts.keysDir ?? null);
       } finally {
         discardPrepared(opts.zonesDir);
       }

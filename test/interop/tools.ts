@@ -17,6 +17,7 @@ const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   delv: 'bind9-dnsutils',
   'dnssec-keygen': 'bind9-utils',
   'dnssec-signzone': 'bind9-utils',
+  'dnssec-verify': 'bind9-utils',
   'ldns-keygen': 'ldnsutils',
   'ldns-signzone': 'ldnsutils',
   'ldns-verify-zone': 'ldnsutils',

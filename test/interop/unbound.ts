@@ -24,6 +24,12 @@ export interface UnboundOptions {
   readonly dig: string;
   readonly stubs: readonly StubZone[];
   readonly readyTimeoutMs?: number;
+  /** DNSSEC: trust anchors ("zone. DNSKEY 257 3 13 ..." or DS lines); with any, the validator runs. */
+  readonly trustAnchors?: readonly string[];
+  /** The first stub's SOA status that means "ready" (default NOERROR; SERVFAIL for a resolver meant to fail validation). */
+  readonly readyStatus?: string;
+  /** Ask the stub zones over TCP only (tcp-upstream). */
+  readonly tcpUpstream?: boolean;
 }
 
 export interface UnboundResolver {
@@ -39,7 +45,17 @@ export interface UnboundResolver {
  * unbound.conf for a loopback resolver whose stub zones point at steerdns, with ECS sent to every
  * loopback authority: the client's own address cut to /24, or the client's ECS when it sends one.
  */
-export function unboundConfig(dir: string, port: number, stubs: readonly StubZone[]): string {
+export function unboundConfig(
+  dir: string,
+  port: number,
+  stubs: readonly StubZone[],
+  dnssec: { trustAnchors?: readonly string[]; tcpUpstream?: boolean } = {},
+): string {
+  const anchors = dnssec.trustAnchors ?? [];
+  // The validator sits between the subnet cache and the iterator (Unbound's documented order).
+  const modules = anchors.length > 0 ? 'subnetcache validator iterator' : 'subnetcache iterator';
+  const anchorText = anchors.map((a) => `    trust-anchor: "${a}"\n`).join('');
+  const tcpText = dnssec.tcpUpstream ? '    tcp-upstream: yes\n' : '';
   const stubText = stubs.map((s) => `stub-zone:\n    name: "${s.name}"\n    stub-addr: ${s.host}@${s.port}\n`).join('');
   const transparent = stubs.map((s) => `    local-zone: "${s.name}" transparent\n`).join('');
   return `server:
@@ -60,7 +76,7 @@ export function unboundConfig(dir: string, port: number, stubs: readonly StubZon
 
     # EDNS Client Subnet: the subnetcache module adds ECS to queries for the listed authorities
     # (the client's address cut to max-client-subnet-ipv4 bits) and caches answers per scope.
-    module-config: "subnetcache iterator"
+    module-config: "${modules}"
     send-client-subnet: 127.0.0.0/8
     max-client-subnet-ipv4: 24
     # A client's own ECS option (dig +subnet=...) is passed on as well.
@@ -74,7 +90,7 @@ export function unboundConfig(dir: string, port: number, stubs: readonly StubZon
     outgoing-interface: 127.0.0.1
     do-ip6: no
     local-zone: "." refuse
-${transparent}
+${transparent}${anchorText}${tcpText}
 remote-control:
     control-enable: no
 
@@ -87,7 +103,7 @@ export async function startUnbound(opts: UnboundOptions): Promise<UnboundResolve
   const dir = mkdtempSync(path.join(os.tmpdir(), 'steerdns-unbound-'));
   const port = await freePort(host);
   const configPath = path.join(dir, 'unbound.conf');
-  writeFileSync(configPath, unboundConfig(dir, port, opts.stubs));
+  writeFileSync(configPath, unboundConfig(dir, port, opts.stubs, { trustAnchors: opts.trustAnchors, tcpUpstream: opts.tcpUpstream }));
 
   let output = '';
   // -d: stay in the foreground; -p: no pidfile games; -c: only our config.
@@ -123,7 +139,7 @@ export async function startUnbound(opts: UnboundOptions): Promise<UnboundResolve
     // Ready = the first stub's SOA resolves through Unbound (so the stub path works end to end).
     const ready = eventually(
       `unbound on ${host}:${port} to resolve ${first.name} SOA`,
-      async () => (await dig(opts.dig, host, port, [first.name, 'SOA'], 3000)).status === 'NOERROR',
+      async () => (await dig(opts.dig, host, port, [first.name, 'SOA'], 3000)).status === (opts.readyStatus ?? 'NOERROR'),
       { timeoutMs: opts.readyTimeoutMs ?? 15_000, intervalMs: 100 },
     );
     const died = exitPromise.then(() => {
