@@ -56,6 +56,7 @@ const catalogue = {
   STEER_HTTP_TOKEN_REQUIRED:
     'the HTTP listener on %s is not a loopback address: set a bearer token with --http-token or STEERDNS_HTTP_TOKEN (or listen on 127.0.0.1)',
   STEER_HTTP_TOKEN: 'the HTTP bearer token %s',
+  STEER_UDP_IO: '--udp-io batch: the batched UDP addon is not available (%s); use --udp-io auto or dgram',
 } as const;
 
 export type SteerErrorCode = keyof typeof catalogue;

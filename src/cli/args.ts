@@ -8,6 +8,7 @@ import { steerError } from '../errors.js';
 import { ConfigFileError, configKeyOfFlag, configValue, type LoadedServerConfig, loadServerConfig } from '../config/server-config.js';
 import { LIMIT_FLAGS, parseLimitFlags } from './limits.js';
 import type { CliOptions } from './options.js';
+import { UDP_IO_MODES, type UdpIoMode } from '../transport/udp-io.js';
 
 /** parseArgs specs of every flag. No defaults here: an absent flag lets the config file speak. */
 export const CLI_FLAGS = {
@@ -23,6 +24,7 @@ export const CLI_FLAGS = {
   'query-log': { type: 'boolean' },
   'query-log-sample': { type: 'string' },
   workers: { type: 'string' },
+  'udp-io': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
   ...LIMIT_FLAGS,
@@ -104,6 +106,7 @@ function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine
     queryLog: values['query-log'] ?? false,
     queryLogSample,
     workers: parseWorkers(given.workers, env.STEERDNS_WORKERS, values.workers),
+    udpIo: parseUdpIo(values['udp-io']),
     rrl: limits.rrl,
     tcp: limits.tcp,
     positionals: line.positionals,
@@ -167,6 +170,13 @@ function readTokenFile(file: string): string {
     throw new ConfigFileError([steerError('STEER_FILE_READ', [file, (err as Error).message])]);
   }
   return text.replace(/\r?\n$/, '');
+}
+
+/** --udp-io: auto (default), batch or dgram. */
+function parseUdpIo(text: string | undefined): UdpIoMode {
+  if (text === undefined) return 'auto';
+  if (!(UDP_IO_MODES as readonly string[]).includes(text)) throw new Error(`--udp-io ${text}: expected ${UDP_IO_MODES.join(', ')}`);
+  return text as UdpIoMode;
 }
 
 /** --workers, else STEERDNS_WORKERS (empty: unset), else the file's, else one per core. */

@@ -1,6 +1,7 @@
 // What every command gets once the command line and the config file are merged (cli/args.ts).
 // A module of its own so the commands and the parser depend on it, not on each other.
 import type { LimitOptions } from './limits.js';
+import type { UdpIoMode } from '../transport/udp-io.js';
 
 export interface CliOptions extends LimitOptions {
   readonly zones: string;
@@ -16,5 +17,7 @@ export interface CliOptions extends LimitOptions {
   readonly queryLogSample: number;
   /** serve: worker processes (1: no cluster, one process does everything). */
   readonly workers: number;
+  /** serve: UDP I/O path (auto: the batched addon when it loaded, else node:dgram). */
+  readonly udpIo: UdpIoMode;
   readonly positionals: readonly string[];
 }

@@ -38,6 +38,7 @@ function serverOptions(options: CliOptions, logger: Logger, observer: QueryObser
     timeEvery: LATENCY_SAMPLE_EVERY,
     rrl: options.rrl,
     tcp: options.tcp,
+    udpIo: options.udpIo,
   };
 }
 

@@ -3,7 +3,7 @@ import { LIMITS_USAGE } from './limits.js';
 
 const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off]
                    [--log-level LEVEL] [--http ADDR:PORT|off] [--http-token-file FILE]
-                   [--query-log [--query-log-sample N]] [--workers N]
+                   [--query-log [--query-log-sample N]] [--workers N] [--udp-io auto|batch|dgram]
                    [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]`;
 const CHECK = '  steerdns check   [--config FILE] [--zones DIR] [--geoip FILE|off]';
 const EXPLAIN = '  steerdns explain [--config FILE] [--zones DIR] [--geoip FILE|off] NAME TYPE --client IP[/PREFIX]';
@@ -31,7 +31,10 @@ const SERVE_OPTIONS = `  --listen ADDR:PORT   UDP and TCP listen address, repeat
   --workers N          processes answering queries on the same sockets (default: the
                        STEERDNS_WORKERS environment variable, else one per core). With 2 or
                        more, a primary process loads, watches and probes once for all of them
-                       and holds the HTTP listener; 1 runs everything in one process`;
+                       and holds the HTTP listener; 1 runs everything in one process
+  --udp-io auto|batch|dgram  UDP I/O: batch reads and answers datagrams in batches
+                       (recvmmsg/sendmmsg, through the native addon npm install builds);
+                       dgram uses node:dgram; auto (default) is batch when the addon loaded`;
 
 const EXPLAIN_OPTIONS = '  --client IP[/LEN]    the client (as ECS when a prefix is given)';
 const GENERAL = `  -h, --help           this text (help COMMAND: one command's)

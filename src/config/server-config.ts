@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { type SteerError, steerError } from '../errors.js';
 import { byLine, issueErrors, knownKeysIn, parseYamlText } from '../lb/yaml-issues.js';
+import { UDP_IO_MODES } from '../transport/udp-io.js';
 
 const whole = (min: number, max: number) => z.number().int().min(min).max(max);
 /** Seconds, decimals allowed, from a millisecond to a day (as the --tcp-*-timeout flags). */
@@ -23,6 +24,7 @@ export const serverConfigSchema = z.strictObject({
   query_log: z.boolean().optional(),
   query_log_sample: whole(1, Number.MAX_SAFE_INTEGER).optional(),
   workers: whole(1, 1024).optional(),
+  udp_io: z.enum(UDP_IO_MODES).optional(),
   rrl: z
     .strictObject({
       rate: whole(0, 1_000_000).optional(),

@@ -113,6 +113,8 @@ export async function startClusterWorker(hooks: WorkerHooks): Promise<RunningSer
     externalHealth: true,
     initialHealth,
     watch: false,
+    // With the batched addon each worker owns its socket; the kernel spreads datagrams over them.
+    udpReusePort: true,
   });
   if (health !== null && health !== initialHealth) running.setHealth(health);
   hooks.started?.(running);
