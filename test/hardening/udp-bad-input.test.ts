@@ -41,7 +41,8 @@ let sentinelId = 0;
  */
 async function exchange(packets: readonly Uint8Array[]): Promise<Buffer[]> {
   received.length = 0;
-  const id = (sentinelId = (sentinelId + 1) & 0xffff);
+  sentinelId = (sentinelId + 1) & 0xffff;
+  const id = sentinelId;
   const done = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no reply to the sentinel query after ${packets.length} packets`)), 10_000);
     waiting = {
@@ -82,7 +83,12 @@ function random(seed: number): () => number {
 
 describe(`bad input over UDP (${testUdpIo()} path)`, () => {
   it('a query cut at every length gets what the pipeline gives that prefix', async () => {
-    const query = buildQuery({ name: 'www.example.com', type: 'A', id: 7, edns: { udpSize: 1232, ecs: { ip: '192.0.2.0', sourcePrefix: 24 } } });
+    const query = buildQuery({
+      name: 'www.example.com',
+      type: 'A',
+      id: 7,
+      edns: { udpSize: 1232, ecs: { ip: '192.0.2.0', sourcePrefix: 24 } },
+    });
     const packets = Array.from({ length: query.length }, (_, n) => query.subarray(0, n));
     const replies = await exchange(packets);
     expect(replies).toEqual(expected(packets));
