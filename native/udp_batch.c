@@ -246,6 +246,16 @@ static int get_int(napi_env env, napi_value obj, const char *key, int fallback) 
   return out;
 }
 
+static int get_bool(napi_env env, napi_value obj, const char *key) {
+  napi_value v;
+  bool has = false, out = false;
+  napi_has_named_property(env, obj, key, &has);
+  if (!has) return 0;
+  napi_get_named_property(env, obj, key, &v);
+  if (napi_get_value_bool(env, v, &out) != napi_ok) return 0;
+  return out ? 1 : 0;
+}
+
 static void set_int(napi_env env, napi_value obj, const char *key, int value) {
   napi_value v;
   napi_create_int32(env, value, &v);
@@ -300,7 +310,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   int family = get_int(env, opts, "family", 4);
   int port = get_int(env, opts, "port", 0);
-  int reuse_port = get_int(env, opts, "reusePort", 0);
+  int reuse_port = get_bool(env, opts, "reusePort");
   int batch = get_int(env, opts, "batch", 32);
   int rcvbuf = get_int(env, opts, "recvBufferSize", 0);
   int sndbuf = get_int(env, opts, "sendBufferSize", 0);

@@ -55,5 +55,7 @@ function buildOnce(): { root: string; distDir: string } {
   // (the CLI's dependencies resolve by walking up from dist/).
   fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(root, 'package.json'));
   fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(root, 'node_modules'), 'dir');
+  // The batched UDP addon, where the loader looks for it from dist/ (when it is built).
+  fs.symlinkSync(path.join(repoRoot, 'native'), path.join(root, 'native'), 'dir');
   return { root, distDir };
 }
