@@ -15,6 +15,7 @@ const FIELD_OF_KEY: Readonly<Record<string, readonly [keyof CliOptions] | readon
   query_log: ['queryLog'],
   query_log_sample: ['queryLogSample'],
   workers: ['workers'],
+  udp_io: ['udpIo'],
   'rrl.rate': ['rrl', 'rate'],
   'rrl.burst': ['rrl', 'burst'],
   'rrl.slip': ['rrl', 'slip'],
