@@ -207,6 +207,14 @@ function findTool(name) {
 // ---------------------------------------------------------------------------------------------
 // Processes and ports
 
+/** A free port other than `taken` (which is free too until its server binds it). */
+async function otherFreePort(taken) {
+  for (;;) {
+    const port = await freePort();
+    if (port !== taken) return port;
+  }
+}
+
 /** A port free for both UDP and TCP on HOST (bind 0, check, release). */
 async function freePort() {
   for (let attempt = 0; attempt < 50; attempt++) {
@@ -283,7 +291,7 @@ function pinned(role, command, args) {
 /** Start a server process and wait (with a deadline) until it answers a UDP query. */
 async function startServer(label, command, argv, probeName) {
   const port = await freePort();
-  const args = argv(port);
+  const args = await argv(port);
   const child = spawn(...pinned('server', command, args), { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let output = '';
@@ -786,12 +794,10 @@ async function main() {
         const steerSpecs = SERVERS.filter((spec) => spec.udpIo).slice(0, tcpMix ? 1 : undefined);
         const steers = {};
         for (const spec of steerSpecs) {
-          // Each steerdns its own HTTP port (two run side by side); /metrics stays on, as deployed.
-          const httpPort = await freePort();
           steers[spec.name] = await startServer(
             spec.name,
             process.execPath,
-            (port) => [
+            async (port) => [
               cli,
               'serve',
               '--zones',
@@ -805,8 +811,9 @@ async function main() {
               '1',
               '--udp-io',
               spec.udpIo,
+              // Each steerdns its own HTTP port (two run side by side); /metrics stays on, as deployed.
               '--http',
-              `${HOST}:${httpPort}`,
+              `${HOST}:${await otherFreePort(port)}`,
               ...(mix.serverArgs ?? ['--geoip', 'off']),
             ],
             probeName,
