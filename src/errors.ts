@@ -71,6 +71,7 @@ const catalogue = {
   STEER_TSIG_KEY_FILE: 'TSIG key file: %s',
   STEER_TRANSFER_CONFIG: 'transfer settings: %s',
   STEER_TRANSFER_SERIAL: 'zone %s: serial %s does not increase on %s; this version is served to queries but not offered to secondaries',
+  STEER_UDP_IO: '--udp-io batch: the batched UDP addon is not available (%s); use --udp-io auto or dgram',
 } as const;
 
 export type SteerErrorCode = keyof typeof catalogue;

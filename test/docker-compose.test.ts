@@ -129,6 +129,23 @@ describe('Dockerfile', () => {
     expect(copies.some((c) => /^src\b/.test(c))).toBe(false);
   });
 
+  it('builds the batched UDP addon in the deps stage and ships only the built addon', () => {
+    const deps = stages(dockerfile).find((s) => /\bAS\s+deps\b/i.test(s[0]!.args))!;
+    const runs = only(deps, 'RUN')
+      .map((i) => i.args)
+      .join('\n');
+    expect(runs).toMatch(/apt-get install .*python3 make g\+\+/);
+    // The build must not silently fall back to dgram in the image.
+    expect(runs).toMatch(/npm ci --omit=dev.*&& test -f native\/build\/Release\/udp_batch\.node/);
+    const depsCopies = only(deps, 'COPY').map((i) => i.args);
+    expect(depsCopies).toEqual(
+      expect.arrayContaining(['scripts/build-native.mjs ./scripts/build-native.mjs', 'native/udp_batch.c native/binding.gyp ./native/']),
+    );
+    expect(only(finalStage, 'COPY').map((i) => i.args)).toContain(
+      '--from=deps /app/native/build/Release/udp_batch.node ./native/build/Release/udp_batch.node',
+    );
+  });
+
   it('copies only files that exist and that .dockerignore lets into the build context', () => {
     const ignored = new Set(
       read('.dockerignore')

@@ -17,7 +17,27 @@ declare module 'vitest' {
   }
 }
 
+/** One build per vitest process, whatever the number of projects (vitest.config.ts) that ask. */
+interface SharedBuild {
+  root: string;
+  distDir: string;
+  users: number;
+}
+const shared = globalThis as { steerdnsTestBuild?: SharedBuild };
+
 export default function setup(project: TestProject): () => void {
+  shared.steerdnsTestBuild ??= { ...buildOnce(), users: 0 };
+  const build = shared.steerdnsTestBuild;
+  build.users++;
+  project.provide('distDir', build.distDir);
+  return () => {
+    if (--build.users > 0) return;
+    fs.rmSync(build.root, { recursive: true, force: true });
+    shared.steerdnsTestBuild = undefined;
+  };
+}
+
+function buildOnce(): { root: string; distDir: string } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-test-build-'));
   const distDir = path.join(root, 'dist');
   const tsc = spawnSync(
@@ -35,6 +55,7 @@ export default function setup(project: TestProject): () => void {
   // (the CLI's dependencies resolve by walking up from dist/).
   fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(root, 'package.json'));
   fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(root, 'node_modules'), 'dir');
-  project.provide('distDir', distDir);
-  return () => fs.rmSync(root, { recursive: true, force: true });
+  // The batched UDP addon, where the loader looks for it from dist/ (when it is built).
+  fs.symlinkSync(path.join(repoRoot, 'native'), path.join(root, 'native'), 'dir');
+  return { root, distDir };
 }

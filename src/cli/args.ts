@@ -8,6 +8,7 @@ import { steerError } from '../errors.js';
 import { ConfigFileError, configKeyOfFlag, configValue, type LoadedServerConfig, loadServerConfig } from '../config/server-config.js';
 import { LIMIT_FLAGS, parseLimitFlags } from './limits.js';
 import type { CliOptions } from './options.js';
+import { UDP_IO_MODES, type UdpIoMode } from '../transport/udp-io.js';
 
 /** parseArgs specs of every flag. No defaults here: an absent flag lets the config file speak. */
 export const CLI_FLAGS = {
@@ -32,6 +33,7 @@ export const CLI_FLAGS = {
   algorithm: { type: 'string' },
   ksk: { type: 'boolean' },
   zsk: { type: 'boolean' },
+  'udp-io': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
   ...LIMIT_FLAGS,
@@ -121,6 +123,7 @@ function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine
     ksk: values.ksk ?? false,
     zsk: values.zsk ?? false,
     signatureCache: parseSignatureCache(values['signature-cache']),
+    udpIo: parseUdpIo(values['udp-io']),
     rrl: limits.rrl,
     tcp: limits.tcp,
     identity: checkIdentity('--identity', values.identity ?? os.hostname()),
@@ -243,6 +246,13 @@ function readCookieSecrets(file: string): string[] {
   }
   if (secrets.length === 0 || secrets.length > 2) fail(`expected one or two secrets (current, then previous), found ${secrets.length}`);
   return secrets;
+}
+
+/** --udp-io: auto (default), batch or dgram. */
+function parseUdpIo(text: string | undefined): UdpIoMode {
+  if (text === undefined) return 'auto';
+  if (!(UDP_IO_MODES as readonly string[]).includes(text)) throw new Error(`--udp-io ${text}: expected ${UDP_IO_MODES.join(', ')}`);
+  return text as UdpIoMode;
 }
 
 /** --workers, else STEERDNS_WORKERS (empty: unset), else the file's, else one per core. */

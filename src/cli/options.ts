@@ -2,6 +2,7 @@
 // A module of its own so the commands and the parser depend on it, not on each other.
 import type { TransferSettings } from '../xfr/settings.js';
 import type { LimitOptions } from './limits.js';
+import type { UdpIoMode } from '../transport/udp-io.js';
 
 export interface CliOptions extends LimitOptions {
   readonly zones: string;
@@ -37,5 +38,7 @@ export interface CliOptions extends LimitOptions {
   readonly ksk: boolean;
   /** keygen: a zone-signing key (no SEP flag), for a KSK+ZSK split. */
   readonly zsk: boolean;
+  /** serve: UDP I/O path (auto: the batched addon when it loaded, else node:dgram). */
+  readonly udpIo: UdpIoMode;
   readonly positionals: readonly string[];
 }

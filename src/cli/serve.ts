@@ -44,6 +44,7 @@ function serverOptions(options: CliOptions, logger: Logger, observer: QueryObser
     identity: { identity: options.identity, version: options.versionString },
     cookieSecrets: options.cookies ? cookieSecrets(options, logger) : null,
     transfer: options.transfer,
+    udpIo: options.udpIo,
   };
 }
 

@@ -22,6 +22,7 @@ const FIELD_OF_KEY: Readonly<Record<string, readonly [keyof CliOptions] | readon
   cookie_secret_file: ['cookieSecrets'],
   keys: ['keys'],
   signature_cache: ['signatureCache'],
+  udp_io: ['udpIo'],
   'rrl.rate': ['rrl', 'rate'],
   'rrl.burst': ['rrl', 'burst'],
   'rrl.slip': ['rrl', 'slip'],

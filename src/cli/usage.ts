@@ -4,6 +4,7 @@ import { LIMITS_USAGE } from './limits.js';
 const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off]
                    [--log-level LEVEL] [--http ADDR:PORT|off] [--http-token-file FILE]
                    [--query-log [--query-log-sample N]] [--workers N] [--keys DIR]
+                   [--udp-io auto|batch|dgram]
                    [--identity NAME] [--version-string TEXT] [--cookies on|off] [--cookie-secret-file FILE]
                    [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]`;
 const CHECK = '  steerdns check   [--config FILE] [--zones DIR] [--geoip FILE|off]';
@@ -42,7 +43,10 @@ const SERVE_OPTIONS = `  --listen ADDR:PORT   UDP and TCP listen address, repeat
   --cookies on|off     DNS Cookies, RFC 7873 with RFC 9018 server cookies (default on)
   --cookie-secret-file FILE  the cookie secret: 32 hex digits, and optionally the previous
                        secret on a second line (still accepted). Share it across servers of
-                       one name. Default: a random secret per run. chmod 600 it`;
+                       one name. Default: a random secret per run. chmod 600 it
+  --udp-io auto|batch|dgram  UDP I/O: batch reads and answers datagrams in batches
+                       (recvmmsg/sendmmsg, through the native addon npm install builds);
+                       dgram uses node:dgram; auto (default) is batch when the addon loaded`;
 
 const EXPLAIN_OPTIONS = '  --client IP[/LEN]    the client (as ECS when a prefix is given)';
 const DNSSEC_OPTIONS = `  --keys DIR           DNSSEC keys, one directory per zone (DIR/<zone>/K<zone>.+013+<tag>.key

@@ -8,6 +8,7 @@ import { type SteerError, steerError } from '../errors.js';
 import { byLine, issueErrors, knownKeysIn, parseYamlText } from '../lb/yaml-issues.js';
 import { transferSchema } from '../xfr/settings.js';
 import { loadKeyFiles } from '../xfr/tsig-keys.js';
+import { UDP_IO_MODES } from '../transport/udp-io.js';
 
 const whole = (min: number, max: number) => z.number().int().min(min).max(max);
 /** Seconds, decimals allowed, from a millisecond to a day (as the --tcp-*-timeout flags). */
@@ -31,6 +32,7 @@ export const serverConfigSchema = z.strictObject({
   cookie_secret_file: z.string().min(1).optional(),
   keys: z.string().min(1).optional(),
   signature_cache: whole(1, 100_000_000).optional(),
+  udp_io: z.enum(UDP_IO_MODES).optional(),
   rrl: z
     .strictObject({
       rate: whole(0, 1_000_000).optional(),

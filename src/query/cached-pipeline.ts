@@ -29,9 +29,9 @@ export class CachedPipeline extends QueryPipeline {
    */
   private answerQuery(query: Query, clientIp: string, transport: Transport, out: QueryAnswer): void {
     const sizeLimit = this.sizeLimit(query, transport) - this.extras.length;
-    const key = this.staticKey(query, sizeLimit, transport);
-    if (key !== null) {
-      const hit = this.cache.get(key);
+    const shape = this.staticShape(query, sizeLimit, transport);
+    if (shape >= 0) {
+      const hit = this.cache.get(query.qname, query.qtype, shape);
       // A signed reply is used until its signatures are due to be made again.
       if (hit !== undefined && (hit.signedUntil === Number.POSITIVE_INFINITY || hit.signedUntil > Date.now())) {
         out.kind = hit.kind;
@@ -64,18 +64,19 @@ export class CachedPipeline extends QueryPipeline {
     }
     this.encode(out, sizeLimit);
     // Only zone data: no load balancer was asked (its reply would depend on more than the question).
-    if (key !== null && out.zone !== null && out.steerings === 0 && out.kind !== 'servfail') this.cache.set(key, out);
+    if (shape >= 0 && out.zone !== null && out.steerings === 0 && out.kind !== 'servfail')
+      this.cache.set(query.qname, query.qtype, shape, out);
   }
 
-  /** The static cache's key for this query, or null when its reply must not come from there. */
-  private staticKey(query: Query, sizeLimit: number, transport: Transport): string | null {
+  /** The static cache's shape for this query (with its name and type, the key), or -1 when its reply must not come from there. */
+  private staticShape(query: Query, sizeLimit: number, transport: Transport): number {
     // ECS queries are not cached (the echo differs per client).
-    if (query.opcode !== Opcode.QUERY || query.qclass !== RRClass.IN) return null;
-    if (query.edns !== null && (query.edns.version !== 0 || query.edns.ecs !== null)) return null;
+    if (query.opcode !== Opcode.QUERY || query.qclass !== RRClass.IN) return -1;
+    if (query.edns !== null && (query.edns.version !== 0 || query.edns.ecs !== null)) return -1;
     // Cached replies come from zone data only (no load balancer, no ECS), so only a config
     // change makes them stale; a health or GeoIP swap leaves them valid.
     this.cache.sync(this.state.current.configGeneration);
-    return ReplyCache.key(query.qname, query.qtype, sizeLimit, query.edns?.dnssecOk ?? false, query.edns !== null, transport === 'tcp');
+    return ReplyCache.shape(sizeLimit, query.edns?.dnssecOk ?? false, query.edns !== null, transport === 'tcp');
   }
 
   /**

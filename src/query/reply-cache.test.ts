@@ -8,7 +8,7 @@ import { geoDatabaseFromBuffer } from '../geo/database.js';
 import { seededRandom } from '../../test/support/lb-fixtures.js';
 import type { RRset } from '../wire/types.js';
 import { loadOrigin } from '../config/config-loader.js';
-import { SteeredReplyCache } from './reply-cache.js';
+import { ReplyCache as ReplyCacheClass, SteeredReplyCache } from './reply-cache.js';
 import dnsPacket from 'dns-packet';
 import { encodeQuery } from '../wire/encode-query.js';
 import { HealthTable } from '../health/table.js';
@@ -109,6 +109,43 @@ describe('reply cache', () => {
       const q = encodeQuery({ id, qname, qtype: 1, rd: true, edns: { udpSize: 4096 } });
       expect(Buffer.from(cached.answer(q, '127.0.0.1', 'udp').bytes!)).toEqual(Buffer.from(plain.answer(q, '127.0.0.1', 'udp').bytes!));
     }
+  });
+});
+
+describe('static reply cache keys', () => {
+  it('finds an entry by name, type and shape only, and the shapes of different settings never collide', () => {
+    const shapes = new Set<number>();
+    for (const size of [512, 1232, 4096, 65535])
+      for (const hasEdns of [false, true])
+        for (const dnssecOk of hasEdns ? [false, true] : [false])
+          for (const tcp of [false, true]) shapes.add(ReplyCacheClass.shape(size, dnssecOk, hasEdns, tcp));
+    expect(shapes.size).toBe(4 * 3 * 2);
+    const cache = new ReplyCacheClass();
+    cache.sync(1);
+    const answer = (n: number) =>
+      ({
+        bytes: Buffer.from([n]),
+        kind: 'answer',
+        zone: 'cache.test',
+        reply: {},
+        wildcard: null,
+        cname: false,
+        truncated: false,
+      }) as unknown as QueryAnswer;
+    const shape = ReplyCacheClass.shape(1232, false, true, false);
+    const other = ReplyCacheClass.shape(1232, true, true, false);
+    cache.set('www.cache.test', 1, shape, answer(1));
+    cache.set('www.cache.test', 28, shape, answer(2));
+    cache.set('www.cache.test', 1, other, answer(3));
+    expect([...cache.get('www.cache.test', 1, shape)!.bytes]).toEqual([1]);
+    expect([...cache.get('www.cache.test', 28, shape)!.bytes]).toEqual([2]);
+    expect([...cache.get('www.cache.test', 1, other)!.bytes]).toEqual([3]);
+    expect(cache.get('www.cache.test', 1, ReplyCacheClass.shape(512, false, false, false))).toBeUndefined();
+    expect(cache.get('ns.cache.test', 1, shape)).toBeUndefined();
+    expect(cache.size).toBe(3);
+    cache.sync(2);
+    expect(cache.get('www.cache.test', 1, shape)).toBeUndefined();
+    expect(cache.size).toBe(0);
   });
 });
 

@@ -6,6 +6,8 @@ import type { AnswerKind, QueryAnswer } from './answer.js';
 
 /** The encoding, and what the QueryAnswer said about it (a hit fills the answer from these). */
 interface Entry {
+  readonly qtype: number;
+  readonly shape: number;
   readonly bytes: Buffer;
   readonly kind: AnswerKind;
   readonly zone: string | null;
@@ -20,31 +22,54 @@ interface Entry {
 /** Bounded: a flood of distinct names empties the cache instead of growing it. */
 const MAX_ENTRIES = 20_000;
 
+/**
+ * Keyed by the name as decoded (the Map hashes that string once, no key is built per query), then
+ * a short scan over type and "shape" (size limit and EDNS/DO/transport bits in one number).
+ */
 export class ReplyCache {
-  private entries = new Map<string, Entry>();
+  private entries = new Map<string, Entry[]>();
+  private count = 0;
   private generation = -1;
 
-  /** The cache key, or null when this query's reply must not come from the cache. */
-  static key(qname: string, qtype: number, sizeLimit: number, dnssecOk: boolean, hasEdns: boolean, tcp: boolean): string {
-    return `${qname}\u0000${qtype}\u0000${sizeLimit}${hasEdns ? (dnssecOk ? 'D' : 'E') : 'N'}${tcp ? 'T' : 'U'}`;
+  /** Size limit, EDNS present, DO bit and transport as one number: what besides the question shapes a reply. */
+  static shape(sizeLimit: number, dnssecOk: boolean, hasEdns: boolean, tcp: boolean): number {
+    return sizeLimit * 8 + (hasEdns ? (dnssecOk ? 4 : 2) : 0) + (tcp ? 1 : 0);
   }
 
   /** Drops everything when the serving state changed since the entries were made. */
   sync(generation: number): void {
     if (generation !== this.generation) {
       this.entries.clear();
+      this.count = 0;
       this.generation = generation;
     }
   }
 
-  get(key: string): Entry | undefined {
-    return this.entries.get(key);
+  get(qname: string, qtype: number, shape: number): Entry | undefined {
+    const list = this.entries.get(qname);
+    if (list === undefined) return undefined;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      if (e.qtype === qtype && e.shape === shape) return e;
+    }
+    return undefined;
   }
 
   /** Keeps `answer` (built for a query without load balancer or ECS; its bytes a Buffer). */
-  set(key: string, answer: QueryAnswer): void {
-    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    this.entries.set(key, {
+  set(qname: string, qtype: number, shape: number, answer: QueryAnswer): void {
+    if (this.count >= MAX_ENTRIES) {
+      this.entries.clear();
+      this.count = 0;
+    }
+    let list = this.entries.get(qname);
+    if (list === undefined) {
+      list = [];
+      this.entries.set(qname, list);
+    }
+    this.count++;
+    list.push({
+      qtype,
+      shape,
       bytes: answer.bytes!,
       kind: answer.kind,
       zone: answer.zone,
@@ -57,7 +82,7 @@ export class ReplyCache {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 }
 

@@ -17,6 +17,8 @@ import { Reloader } from '../config/reloader.js';
 import { StateHolder, type OriginConfig } from '../config/state.js';
 import { listenTcp, type TcpListener, type TcpOptions, type TcpStats } from '../transport/tcp.js';
 import { listenUdp, type UdpListener } from '../transport/udp.js';
+import { listenUdpBatch } from '../transport/udp-batch.js';
+import { addUdpIoStats, chooseUdpIo, emptyUdpIoStats, type UdpIoChoice, type UdpIoMode, type UdpIoStats } from '../transport/udp-io.js';
 import { ResponseRateLimiter, resolveRrlOptions, type RrlOptions } from '../transport/rrl.js';
 import type { ServerIdentity } from '../query/chaos.js';
 import { type CookieSecrets, ServerCookies } from '../query/cookies/server-cookies.js';
@@ -74,6 +76,13 @@ export interface ServerOptions {
   readonly transfer?: TransferSettings | null;
   /** Send NOTIFYs on new serials (default true; a cluster worker leaves it to its primary). */
   readonly sendNotify?: boolean;
+  /** UDP I/O path (udp-io.ts): auto (default) batches through the native addon when it loaded. */
+  readonly udpIo?: UdpIoMode;
+  /**
+   * Batched path only: bind with SO_REUSEPORT so that every cluster worker owns a socket on the
+   * shared port and the kernel spreads datagrams over them (set by the worker, never by a user).
+   */
+  readonly udpReusePort?: boolean;
 }
 
 export interface Endpoint {
@@ -113,6 +122,10 @@ export interface RunningServer {
   tcpConnections(): number;
   /** TCP counters summed over every listener (connections refused, evicted, timed out...). */
   tcpStats(): TcpStats;
+  /** The I/O path of each UDP listener, in --listen order. */
+  udpIo(): readonly ('batch' | 'dgram')[];
+  /** Batched-UDP counters summed over the listeners on that path; null when none is. */
+  udpStats(): UdpIoStats | null;
   /** Zones loaded and the first probe round done. */
   isReady(): boolean;
   /** Serve with this health from now on (with externalHealth). */
@@ -132,6 +145,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const logger = opts.logger;
   // Checked first: a bad setting must fail before anything is opened.
   const rrlOptions = resolveRrlOptions(opts.rrl);
+  // A listening server picks its UDP path up front: --udp-io batch without the addon fails here.
+  const udpIo = opts.listen.length > 0 ? chooseUdpIo(opts.udpIo ?? 'auto') : null;
+  if (udpIo?.io === 'dgram' && opts.udpIo !== 'dgram') logger.warn(`${udpIo.why}; UDP uses node:dgram`);
   const health = new HealthTable();
   const geo = opts.geoip ? await GeoIpService.open(opts.geoip, logger.child({ component: 'geoip' })) : null;
   const state = new StateHolder(
@@ -215,13 +231,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     for (const text of opts.listen) {
       const addr = parseListenAddress(text);
-      const pair = await bindPair(addr, answerer, logger, opts.tcp ?? {}, rrl, streamer);
+      const pair = await bindPair(addr, answerer, logger, opts.tcp ?? {}, rrl, udpIo!, opts.udpReusePort === true, streamer);
       udp.push(pair.udp);
       tcp.push(pair.tcp);
       endpoints.push({ address: pair.udp.address, port: pair.udp.port });
       logger.info(
-        { address: pair.udp.address, port: pair.udp.port, transports: ['udp', 'tcp'] },
-        `listening on ${formatHostPort(pair.udp.address, pair.udp.port)}`,
+        { address: pair.udp.address, port: pair.udp.port, transports: ['udp', 'tcp'], udpIo: pair.udp.io },
+        `listening on ${formatHostPort(pair.udp.address, pair.udp.port)} (udp: ${pair.udp.io === 'batch' ? 'batched recvmmsg/sendmmsg' : 'node:dgram'})`,
       );
     }
   } catch (err) {
@@ -275,6 +291,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     fingerprint: () => configFingerprint(state.current.origins),
     tcpConnections: () => tcp.reduce((n, l) => n + l.connections(), 0),
     tcpStats: () => sumTcpStats(tcp.map((l) => l.stats())),
+    udpIo: () => udp.map((l) => l.io),
+    udpStats: () => {
+      let sum: UdpIoStats | null = null;
+      for (const l of udp) {
+        const s = l.stats();
+        if (s === null) continue;
+        sum ??= emptyUdpIoStats();
+        addUdpIoStats(sum, s);
+      }
+      return sum;
+    },
     isReady: () => opts.probe === false || prober.isReady(),
     setHealth: (snapshot) => state.setHealth(snapshot),
     setCookieSecrets: (secrets) => pipeline.setCookieSecrets(cookieSecrets(secrets)),
@@ -315,13 +342,18 @@ async function bindPair(
   pipeline: Answerer,
   logger: Logger,
   tcpOptions: Partial<TcpOptions>,
-  rrl: ResponseRateLimiter | null = null,
+  rrl: ResponseRateLimiter | null,
+  udpIo: UdpIoChoice,
+  reusePort: boolean,
   transfers: TransferStreamer | null = null,
 ): Promise<{ udp: UdpListener; tcp: TcpListener }> {
   for (let attempt = 0; ; attempt++) {
     let udp: UdpListener;
     try {
-      udp = await listenUdp(addr, pipeline, logger, rrl);
+      udp =
+        udpIo.io === 'batch'
+          ? listenUdpBatch(udpIo.addon, addr, pipeline, rrl, { reusePort })
+          : await listenUdp(addr, pipeline, logger, rrl);
     } catch (err) {
       throw steerError('STEER_LISTEN', [`udp ${formatHostPort(addr.host, addr.port)}`, (err as Error).message]);
     }

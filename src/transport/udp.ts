@@ -1,14 +1,21 @@
-// UDP transport: one datagram in, at most one datagram out, answered synchronously. Response
-// rate limiting (rrl.ts) applies here only: TCP is where a limited client gets its answers.
+// UDP transport through node:dgram: one datagram in, at most one datagram out, answered
+// synchronously. Response rate limiting (rrl.ts) applies to UDP only: TCP is where a limited
+// client gets its answers. The batched path (udp-batch.ts) answers through the same udpReply.
 import dgram from 'node:dgram';
 import type { ListenAddress } from './listen-address.js';
 import type { Answerer } from '../query/answerer.js';
 import type { Logger } from '../server/logger.js';
-import { RrlVerdict, slipReply, type ResponseRateLimiter } from './rrl.js';
+import type { ResponseRateLimiter } from './rrl.js';
+import { udpReply } from './udp-answer.js';
+import type { UdpIoStats } from './udp-io.js';
 
 export interface UdpListener {
   readonly address: string;
   readonly port: number;
+  /** Which I/O path serves this socket. */
+  readonly io: 'batch' | 'dgram';
+  /** Counters of the batched path; null on dgram (it has none of its own). */
+  stats(): UdpIoStats | null;
   close(): Promise<void>;
 }
 
@@ -22,22 +29,12 @@ export function listenUdp(
     type: addr.family === 6 ? 'udp6' : 'udp4',
     ipv6Only: addr.family === 6,
     // Large buffers absorb bursts (and a reload) without kernel drops.
-    recvBufferSize: 8 * 1024 * 1024,
-    sendBufferSize: 8 * 1024 * 1024,
+    recvBufferSize: UDP_SOCKET_BUFFER,
+    sendBufferSize: UDP_SOCKET_BUFFER,
   });
   socket.on('message', (msg, rinfo) => {
-    const answer = pipeline.answer(msg, rinfo.address, 'udp');
-    const out = answer.bytes;
-    if (out === null) return;
-    if (rrl !== null) {
-      const verdict = rrl.check(rinfo.address, answer);
-      if (verdict === RrlVerdict.DROP) return;
-      if (verdict === RrlVerdict.SLIP) {
-        socket.send(slipReply(out), rinfo.port, rinfo.address);
-        return;
-      }
-    }
-    socket.send(out, rinfo.port, rinfo.address);
+    const out = udpReply(pipeline, rrl, msg, rinfo.address);
+    if (out !== null) socket.send(out, rinfo.port, rinfo.address);
   });
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
@@ -50,8 +47,13 @@ export function listenUdp(
       resolve({
         address: bound.address,
         port: bound.port,
+        io: 'dgram',
+        stats: () => null,
         close: () => new Promise<void>((done) => socket.close(() => done())),
       });
     });
   });
 }
+
+/** Socket buffer sizes asked for on both paths (the kernel caps them at net.core.[rw]mem_max). */
+export const UDP_SOCKET_BUFFER = 8 * 1024 * 1024;

@@ -26,6 +26,7 @@ const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   gdnsd: 'gdnsd',
   dnsperf: 'dnsperf',
   mmdblookup: 'mmdb-bin',
+  cc: 'gcc',
 };
 
 // sbin directories are searched too: knotd and nsd live there and a non-root PATH often lacks them.

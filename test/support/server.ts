@@ -2,6 +2,7 @@
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/server.js';
 import { silentLogger } from '../../src/server/logger.js';
 import { buildQuery, decode, tcpExchange, frame, udpExchange, type DecodedReply, type QuerySpec } from './dns-client.js';
+import { testUdpIo } from './udp-io.js';
 
 export interface TestServer {
   readonly server: RunningServer;
@@ -19,6 +20,7 @@ export async function startTestServer(opts: Partial<ServerOptions> & { zonesDir:
     listen: ['127.0.0.1:0'],
     geoip: null,
     logger: silentLogger(),
+    udpIo: testUdpIo(),
     ...opts,
   });
   const ep = server.endpoints[0]!;

@@ -97,4 +97,64 @@ export const TRANSPORT_ROWS: readonly MetricRow<RunningServer>[] = [
       emit({ state: 'capacity' }, st.capacity);
     },
   },
+  // The UDP I/O path (--udp-io): which one each listener uses, and the batched path's counters
+  // (0 on node:dgram, which keeps none of its own).
+  {
+    name: 'steerdns_udp_listeners',
+    help: 'UDP listeners by I/O path: "batch" (recvmmsg/sendmmsg through the native addon) or "dgram" (node:dgram).',
+    type: 'gauge',
+    labels: ['io'],
+    read(s, emit) {
+      const io = s.udpIo();
+      emit({ io: 'batch' }, io.filter((x) => x === 'batch').length);
+      emit({ io: 'dgram' }, io.filter((x) => x === 'dgram').length);
+    },
+  },
+  {
+    name: 'steerdns_udp_batches_total',
+    help: 'Batches the batched UDP path read (one recvmmsg and one JavaScript call each); datagrams received / batches is the average batch size.',
+    type: 'counter',
+    labels: [],
+    read: (s, emit) => emit({}, s.udpStats()?.batches ?? 0),
+  },
+  {
+    name: 'steerdns_udp_batch_datagrams_total',
+    help: 'Datagrams through the batched UDP path, by direction ("received", "sent").',
+    type: 'counter',
+    labels: ['direction'],
+    read(s, emit) {
+      const u = s.udpStats();
+      emit({ direction: 'received' }, u?.received ?? 0);
+      emit({ direction: 'sent' }, u?.sent ?? 0);
+    },
+  },
+  {
+    name: 'steerdns_udp_batch_syscalls_total',
+    help: 'recvmmsg and sendmmsg calls of the batched UDP path, by "syscall".',
+    type: 'counter',
+    labels: ['syscall'],
+    read(s, emit) {
+      const u = s.udpStats();
+      emit({ syscall: 'recvmmsg' }, u?.recvCalls ?? 0);
+      emit({ syscall: 'sendmmsg' }, u?.sendCalls ?? 0);
+    },
+  },
+  {
+    name: 'steerdns_udp_batch_replies_total',
+    help: 'Replies of the batched UDP path that did not go out at once: "deferred" (the socket was full; sent once it drained), "dropped" (refused by the kernel, or larger than a slot).',
+    type: 'counter',
+    labels: ['outcome'],
+    read(s, emit) {
+      const u = s.udpStats();
+      emit({ outcome: 'deferred' }, u?.deferred ?? 0);
+      emit({ outcome: 'dropped' }, u?.dropped ?? 0);
+    },
+  },
+  {
+    name: 'steerdns_udp_batch_pending',
+    help: 'Replies of the batched UDP path waiting for a full socket to drain (reading pauses meanwhile).',
+    type: 'gauge',
+    labels: [],
+    read: (s, emit) => emit({}, s.udpStats()?.pending ?? 0),
+  },
 ];

@@ -115,6 +115,8 @@ export async function startClusterWorker(hooks: WorkerHooks): Promise<RunningSer
     watch: false,
     // The primary sends the NOTIFYs, once for the host.
     sendNotify: false,
+    // With the batched addon each worker owns its socket; the kernel spreads datagrams over them.
+    udpReusePort: true,
   });
   if (health !== null && health !== initialHealth) running.setHealth(health);
   hooks.started?.(running);

@@ -1,0 +1,121 @@
+// UDP transport through the native addon (native/udp_batch.c): the addon drains the socket with
+// recvmmsg into shared slots and calls onBatch once per batch; each datagram is answered here by
+// the same udpReply as on the dgram path, its reply copied into the matching output slot, and the
+// addon sends the whole batch with one sendmmsg. No object per datagram but the packet's view and
+// the client address text the pipeline takes.
+import { formatIp } from '../net/ip.js';
+import type { Answerer } from '../query/answerer.js';
+import type { ListenAddress } from './listen-address.js';
+import type { ResponseRateLimiter } from './rrl.js';
+import { UDP_SOCKET_BUFFER, type UdpListener } from './udp.js';
+import { udpReply } from './udp-answer.js';
+import type { UdpBatchAddon } from './udp-batch-addon.js';
+import type { UdpIoStats } from './udp-io.js';
+
+/** Datagrams per recvmmsg: enough to amortise a system call, few enough to keep latency flat. */
+export const DEFAULT_UDP_BATCH = 32;
+
+export interface UdpBatchOptions {
+  /** SO_REUSEPORT: several processes (cluster workers) each bind their own socket to the port. */
+  readonly reusePort?: boolean;
+  readonly batch?: number;
+}
+
+/** Binds synchronously; throws the bind error (with its errno code, e.g. EADDRINUSE). */
+export function listenUdpBatch(
+  addon: UdpBatchAddon,
+  addr: ListenAddress,
+  pipeline: Answerer,
+  rrl: ResponseRateLimiter | null = null,
+  options: UdpBatchOptions = {},
+): UdpListener {
+  // Views over the addon's memory, set once the socket exists (no batch arrives before that).
+  let input = new Uint8Array(0);
+  let meta = new Int32Array(0);
+  let metaBytes = new Uint8Array(0);
+  let output = new Uint8Array(0);
+  let outLen = new Int32Array(0);
+  let stride = 0;
+  let slotSize = 0;
+  let metaInts = 0;
+  let truncated = 0;
+  let oversized = 0;
+
+  const onBatch = (count: number): void => {
+    for (let i = 0; i < count; i++) {
+      const m = i * metaInts;
+      // A datagram larger than a slot (64 KiB: larger than any UDP payload) cannot be a query.
+      if (meta[m + 2] !== 0) {
+        truncated++;
+        continue;
+      }
+      const at = (m + 4) * 4;
+      const client =
+        meta[m + 1] === 4
+          ? `${metaBytes[at]}.${metaBytes[at + 1]}.${metaBytes[at + 2]}.${metaBytes[at + 3]}`
+          : formatIp(metaBytes.subarray(at, at + 16));
+      const start = i * stride;
+      const reply = udpReply(pipeline, rrl, input.subarray(start, start + meta[m]!), client);
+      if (reply === null) continue;
+      if (reply.length > slotSize) {
+        oversized++;
+        continue;
+      }
+      output.set(reply, start);
+      outLen[i] = reply.length;
+    }
+  };
+
+  const socket = addon.open(
+    {
+      host: addr.host,
+      port: addr.port,
+      family: addr.family,
+      reusePort: options.reusePort === true,
+      batch: options.batch ?? DEFAULT_UDP_BATCH,
+      recvBufferSize: UDP_SOCKET_BUFFER,
+      sendBufferSize: UDP_SOCKET_BUFFER,
+    },
+    onBatch,
+  );
+  input = new Uint8Array(socket.in);
+  meta = new Int32Array(socket.meta);
+  metaBytes = new Uint8Array(socket.meta);
+  output = new Uint8Array(socket.out);
+  outLen = new Int32Array(socket.outLen);
+  stride = socket.slotStride;
+  slotSize = socket.slotSize;
+  metaInts = socket.metaInts;
+  const counters = new Float64Array(socket.stats);
+  const index = (name: string): number => addon.statNames.indexOf(name);
+  const at = {
+    batches: index('batches'),
+    received: index('received'),
+    sent: index('sent'),
+    deferred: index('deferred'),
+    pending: index('pending'),
+    dropped: index('dropped'),
+    recvCalls: index('recvCalls'),
+    sendCalls: index('sendCalls'),
+  };
+  let closed = false;
+  return {
+    address: addr.host,
+    port: socket.port,
+    io: 'batch',
+    stats(): UdpIoStats {
+      const s = {} as UdpIoStats;
+      for (const k of Object.keys(at) as (keyof UdpIoStats)[]) s[k] = counters[at[k]] ?? 0;
+      // Replies that could not be sent at all count as dropped, wherever they were lost.
+      s.dropped += truncated + oversized;
+      return s;
+    },
+    close(): Promise<void> {
+      if (!closed) {
+        closed = true;
+        socket.close();
+      }
+      return Promise.resolve();
+    },
+  };
+}
