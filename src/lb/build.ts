@@ -9,6 +9,9 @@ import { canonicalHostname, ownerName } from './names.js';
 import { DEFAULT_PORTS, type LbFileInput, type LoadBalancerInput, type MonitorInput, type PoolInput } from './schema.js';
 import type { LbOrigin, LbPool, LbSubnetRule, LbZoneConfig, LoadBalancer } from './types.js';
 import { stringHash } from './weighted.js';
+import { compileCondition, describeCondition } from './rules/condition.js';
+import type { LbRuleSet } from './rules/types.js';
+import { mergeRules, reachableMasks } from './rules/variants.js';
 
 const ADDRESS_TYPES: readonly number[] = Object.freeze([RRType.A, RRType.AAAA]);
 // Only a load balancer that can answer with a hostname origin owns CNAME at its name; one with
@@ -152,7 +155,12 @@ function buildPool(
   };
 }
 
-function buildLoadBalancer(name: string, owner: string, lb: LoadBalancerInput): LoadBalancer {
+function buildLoadBalancer(
+  name: string,
+  owner: string,
+  lb: LoadBalancerInput,
+  originWeights: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map(),
+): LoadBalancer {
   const subnetPools: LbSubnetRule[] = Object.entries(lb.subnet_pools).map(([cidr, pools]) => {
     const c = parseNetwork(cidr);
     if ('problem' in c) throw new Error(`unchecked CIDR ${cidr}`); // the schema rejects these first
@@ -179,6 +187,29 @@ function buildLoadBalancer(name: string, owner: string, lb: LoadBalancerInput): 
     poolWeights: frozenMap(poolWeights),
     preferEcs: lb.location_strategy.prefer_ecs,
     maxRecords: lb.max_records,
+    asnPools: frozenMap(Object.entries(lb.asn_pools).map(([asn, pools]) => [Number(asn), pools])),
+    originWeights: frozenMap(originWeights),
+    rules: buildRuleSet(name, owner, lb),
+  };
+}
+
+/** The compiled rules and, for every combination that can match, the merged load balancer. */
+function buildRuleSet(name: string, owner: string, lb: LoadBalancerInput): LbRuleSet | null {
+  if (lb.rules.length === 0) return null;
+  const variants = new Map<number, LoadBalancer>();
+  for (const mask of reachableMasks(lb.rules)) {
+    const merged = mergeRules(lb, lb.rules, mask);
+    variants.set(mask, buildLoadBalancer(name, owner, merged.input, merged.originWeights));
+  }
+  return {
+    rules: lb.rules.map((r, index) => ({
+      name: r.name,
+      index,
+      continue: r.continue,
+      text: describeCondition(r.condition),
+      test: compileCondition(r.condition),
+    })),
+    variants: frozenMap(variants),
   };
 }
 
@@ -187,8 +218,9 @@ function poolsOf(lb: LoadBalancer): string[] {
   const names = new Set<string>([...lb.defaultPools, ...lb.poolWeights.keys()]);
   if (lb.fallbackPool !== null) names.add(lb.fallbackPool);
   for (const rule of lb.subnetPools) for (const p of rule.pools) names.add(p);
-  for (const rules of [lb.subdivisionPools, lb.countryPools, lb.continentPools]) {
+  for (const rules of [lb.subdivisionPools, lb.countryPools, lb.continentPools, lb.asnPools]) {
     for (const list of rules.values()) for (const p of list) names.add(p);
   }
+  for (const variant of lb.rules?.variants.values() ?? []) for (const p of poolsOf(variant)) names.add(p);
   return [...names];
 }

@@ -9,6 +9,7 @@ import { buildAnswerSet, type AnswerSet } from './answer-sets.js';
 import { parseIpWords } from '../net/ip.js';
 import type { LbOrigin, LbPool, LbRecordType, LbZoneConfig, LoadBalancer, OriginSteeringPolicy, SteeringPolicy } from './types.js';
 import { cumulativeOf, stringHash } from './weighted.js';
+import type { LbRule } from './rules/types.js';
 
 export interface PoolHealth {
   readonly enabled: boolean;
@@ -75,6 +76,8 @@ export interface PreparedLb {
   readonly countries: ReadonlyMap<string, PreparedRule>;
   readonly continents: ReadonlyMap<string, PreparedRule>;
   readonly hasGeoRules: boolean;
+  /** asn_pools by AS number. */
+  readonly asns: ReadonlyMap<number, PreparedRule>;
   /**
    * geo: false when every rule leads to the same pool as default_pools right now, so the
    * answer does not depend on where the client is (no lookup, ECS scope 0).
@@ -82,6 +85,14 @@ export interface PreparedLb {
   readonly locationMatters: boolean;
   /** Healthy default pools in default order, for proximity. */
   readonly proximity: readonly number[];
+  /** `rules:` with every reachable combination prepared; null without rules. */
+  readonly rules: PreparedRuleSet | null;
+}
+
+export interface PreparedRuleSet {
+  readonly rules: readonly LbRule[];
+  /** By bit mask of matched rules (see LbRuleSet); mask 0 is the PreparedLb holding this set. */
+  readonly variants: ReadonlyMap<number, PreparedLb>;
 }
 
 export interface PreparedLbZone {
@@ -101,7 +112,7 @@ const DEG = Math.PI / 180;
 export function prepareLb(config: LbZoneConfig, health: HealthSnapshot): PreparedLbZone {
   const poolHealth = poolHealthOf(config, health);
   const loadBalancers = new Map<string, PreparedLb>();
-  for (const lb of config.loadBalancers.values()) loadBalancers.set(lb.owner, prepareOne(lb, config, poolHealth, NO_REUSE));
+  for (const lb of config.loadBalancers.values()) loadBalancers.set(lb.owner, prepareOne(lb, config, poolHealth, null));
   return { origin: config.origin, config, healthGeneration: health.generation, loadBalancers };
 }
 
@@ -137,7 +148,7 @@ export function prepareLbChanges(
     const lb = config.loadBalancers.get(owner);
     if (lb === undefined) continue; // the index is built from loadBalancers: cannot happen
     const old = prev.loadBalancers.get(owner);
-    loadBalancers.set(owner, prepareOne(lb, config, poolHealth, old === undefined ? NO_REUSE : unchangedPoolsOf(old, changedPools)));
+    loadBalancers.set(owner, prepareOne(lb, config, poolHealth, old === undefined ? null : { old, changedPools }));
   }
   return { origin: config.origin, config, healthGeneration: health.generation, loadBalancers };
 }
@@ -156,6 +167,8 @@ export function evaluatePool(pool: LbPool, health: HealthSnapshot): PoolHealth {
 
 type PoolHealthOf = (name: string) => PoolHealth | undefined;
 type ReusePool = (name: string) => PreparedPool | undefined;
+/** The previous preparation of the same load balancer, and the pools whose health changed since. */
+type Previous = { readonly old: PreparedLb; readonly changedPools: ReadonlySet<string> } | null;
 
 const NO_REUSE: ReusePool = () => undefined;
 
@@ -183,7 +196,8 @@ function unchangedPoolsOf(old: PreparedLb, changedPools: ReadonlySet<string>): R
   };
 }
 
-function prepareOne(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHealthOf, reuse: ReusePool): PreparedLb {
+function prepareOne(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHealthOf, previous: Previous): PreparedLb {
+  const reuse = previous === null ? NO_REUSE : unchangedPoolsOf(previous.old, previous.changedPools);
   const pools: PreparedPool[] = [];
   const indexOf = new Map<string, number>();
   const poolIndex = (name: string): number => {
@@ -199,13 +213,14 @@ function prepareOne(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHeal
     const h = poolHealth(name);
     if (!pool || !h) throw new Error(`load balancer ${lb.name} names unknown pool ${name}`); // load.ts prevents this
     const hasCoordinates = pool.latitude !== null && pool.longitude !== null;
+    const weights = lb.originWeights.get(name);
     pools.push({
       name,
       health: h,
       healthy: h.healthy,
       originSteering: pool.originSteering,
-      live: buildAnswerSet(lb, h.upOrigins),
-      failOpen: buildAnswerSet(lb, h.enabledOrigins),
+      live: buildAnswerSet(lb, weights === undefined ? h.upOrigins : reweighted(h.upOrigins, weights)),
+      failOpen: buildAnswerSet(lb, weights === undefined ? h.enabledOrigins : reweighted(h.enabledOrigins, weights)),
       seed: stringHash(`pool:${name}`),
       hasCoordinates,
       latitudeRad: (pool.latitude ?? 0) * DEG,
@@ -249,10 +264,11 @@ function prepareOne(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHeal
   const subdivisions = codeRules(lb.subdivisionPools);
   const countries = codeRules(lb.countryPools);
   const continents = codeRules(lb.continentPools);
+  const asns = new Map([...lb.asnPools].map(([asn, names]) => [asn, { poolNames: names, resolved: firstHealthy(names) }]));
 
   const outcomes = [
     ...subnets.map((s) => s.rule.resolved),
-    ...[subdivisions, countries, continents].flatMap((m) => [...m.values()].map((r) => r.resolved)),
+    ...[subdivisions, countries, continents, asns].flatMap((m) => [...m.values()].map((r) => r.resolved)),
   ];
   // A rule whose pools are all down falls through to less specific rules, so only rules that
   // resolve to some other healthy pool make the answer depend on location.
@@ -281,5 +297,26 @@ function prepareOne(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHeal
     hasGeoRules: subdivisions.size + countries.size + continents.size > 0,
     locationMatters,
     proximity: defaultOrder.filter((i) => pools[i]!.healthy && pools[i]!.hasCoordinates),
+    asns,
+    rules: prepareRules(lb, config, poolHealth, previous),
   };
+}
+
+/** Every rule variant prepared like a load balancer of its own, reusing unchanged pools of its previous preparation. */
+function prepareRules(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHealthOf, previous: Previous): PreparedRuleSet | null {
+  if (lb.rules === null) return null;
+  const variants = new Map<number, PreparedLb>();
+  for (const [mask, variant] of lb.rules.variants) {
+    const old = previous?.old.rules?.variants.get(mask);
+    variants.set(mask, prepareOne(variant, config, poolHealth, old === undefined || previous === null ? null : { old, changedPools: previous.changedPools }));
+  }
+  return { rules: lb.rules.rules, variants };
+}
+
+/** `origins` with a rule's origin_weights applied. */
+function reweighted(origins: readonly LbOrigin[], weights: ReadonlyMap<string, number>): LbOrigin[] {
+  return origins.map((o) => {
+    const w = weights.get(o.name);
+    return w === undefined ? o : { ...o, weight: w };
+  });
 }

@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { RRType } from '../wire/types.js';
 import { looksLikeIp, parseAddress, parseNetwork } from '../net/parse.js';
 import { canonicalHostname } from './names.js';
+import { ruleListSchema } from './rules/schema.js';
 
 export const MONITOR_TYPES = ['http', 'https', 'tcp', 'dns', 'smtp'] as const;
 export const DEFAULT_PORTS: Readonly<Record<(typeof MONITOR_TYPES)[number], number | null>> = {
@@ -194,6 +195,8 @@ const continentKey = z.string().regex(new RegExp(`^(?:${CONTINENTS.join('|')})$`
   error: `continent codes are ${CONTINENTS.join(' ')}`,
 });
 
+const asnKey = z.string().regex(/^\d{1,10}$/, { error: 'asn_pools keys are AS numbers, e.g. 13335 (no "AS" prefix)' });
+
 const randomSteeringShape = {
   pool_weights: z.record(z.string(), z.number().min(0).max(1_000_000)).default({}),
   default_weight: z.number().min(0).max(1_000_000).default(1),
@@ -215,9 +218,21 @@ const loadBalancerShape = {
   random_steering: z.strictObject(randomSteeringShape).prefault({}),
   location_strategy: z.strictObject(locationStrategyShape).prefault({}),
   max_records: z.number().int().min(1).max(64).default(8),
+  // ASN steering: keys are AS numbers (13335, not "AS13335"); see policies/geo.ts for precedence.
+  asn_pools: z.record(asnKey, poolList).default({}),
 };
 
-export const loadBalancerSchema = z.strictObject(loadBalancerShape);
+export const loadBalancerSchema = z.strictObject({
+  ...loadBalancerShape,
+  rules: ruleListSchema({
+    cidr: cidrKey,
+    country: countryKey,
+    continent: continentKey,
+    subdivision: subdivisionKey,
+    qtype: upper(z.enum(QUERY_TYPES)) as z.ZodType<string>,
+    lbShape: loadBalancerShape,
+  }),
+});
 export type LoadBalancerInput = z.output<typeof loadBalancerSchema>;
 
 export const lbFileSchema = z.strictObject({

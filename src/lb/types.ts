@@ -3,6 +3,7 @@
 import type { DynamicBinding } from '../zone/types.js';
 import type { MonitorSpec, ProbeTarget } from '../health/types.js';
 import type { RData } from '../wire/types.js';
+import type { LbRuleSet } from './rules/types.js';
 
 export type SteeringPolicy = 'off' | 'random' | 'geo' | 'proximity' | 'hash';
 export type OriginSteeringPolicy = 'random' | 'hash' | 'all';
@@ -77,6 +78,12 @@ export interface LoadBalancer {
   readonly poolWeights: ReadonlyMap<string, number>;
   readonly preferEcs: 'always' | 'never';
   readonly maxRecords: number;
+  /** asn_pools: AS number → pool list. */
+  readonly asnPools: ReadonlyMap<number, readonly string[]>;
+  /** Origin weights a rule overrides: pool → origin name → weight. Empty outside rule variants. */
+  readonly originWeights: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** `rules:`; null when the load balancer has none (and in the variants themselves). */
+  readonly rules: LbRuleSet | null;
 }
 
 export interface LbZoneConfig {
