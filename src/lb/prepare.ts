@@ -308,7 +308,10 @@ function prepareRules(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHe
   const variants = new Map<number, PreparedLb>();
   for (const [mask, variant] of lb.rules.variants) {
     const old = previous?.old.rules?.variants.get(mask);
-    variants.set(mask, prepareOne(variant, config, poolHealth, old === undefined || previous === null ? null : { old, changedPools: previous.changedPools }));
+    variants.set(
+      mask,
+      prepareOne(variant, config, poolHealth, old === undefined || previous === null ? null : { old, changedPools: previous.changedPools }),
+    );
   }
   return { rules: lb.rules.rules, variants };
 }

@@ -68,9 +68,13 @@ export function steer(prepared: PreparedLbZone, owner: string, qtype: number, ct
     if (mask !== 0) {
       p = base.rules.variants.get(mask) ?? base;
       rule = ruleNames(base.rules, mask);
-      if (p.lb.preferEcs !== base.lb.preferEcs && ctx.clientFor !== undefined) call.switchClient(ctx.clientFor(p.lb.preferEcs === 'always'));
+      if (p.lb.preferEcs !== base.lb.preferEcs && ctx.clientFor !== undefined)
+        call.switchClient(ctx.clientFor(p.lb.preferEcs === 'always'));
       if (call.trace !== null) {
-        call.note('rule', `steering as "${p.lb.name}" with rule ${rule}: ${p.policy}, ttl ${p.ttl}; client ${describeClient(call.ctx.client)}`);
+        call.note(
+          'rule',
+          `steering as "${p.lb.name}" with rule ${rule}: ${p.policy}, ttl ${p.ttl}; client ${describeClient(call.ctx.client)}`,
+        );
       }
     }
   }
@@ -106,7 +110,8 @@ function matchRules(set: PreparedRuleSet, c: SteerCall): number {
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i]!;
     const matched = r.test(c);
-    if (c.trace !== null) c.note('rule', `rule "${r.name}" (${r.text}): ${matched ? (r.continue ? 'matches, continue' : 'matches') : 'no match'}`);
+    if (c.trace !== null)
+      c.note('rule', `rule "${r.name}" (${r.text}): ${matched ? (r.continue ? 'matches, continue' : 'matches') : 'no match'}`);
     if (!matched) continue;
     mask += 2 ** i;
     if (!r.continue) break;

@@ -44,7 +44,11 @@ export function checkRules(
         if (!origin) {
           report('STEER_LB_REFERENCE', [...path, originName], `pool "${poolName}" has no origin named "${originName}"`);
         } else if (weight === 0 && lb.record_type === 'address' && ipFamily(origin.address) !== 0) {
-          report('STEER_LB_SCHEMA', [...path, originName], 'weight 0 would never be answered; leave the origin out of the pool the rule picks');
+          report(
+            'STEER_LB_SCHEMA',
+            [...path, originName],
+            'weight 0 would never be answered; leave the origin out of the pool the rule picks',
+          );
         }
       }
     }

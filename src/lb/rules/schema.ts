@@ -88,7 +88,8 @@ export function ruleListSchema(keys: RuleKeySchemas) {
       const seen = new Map<string, number>();
       rules.forEach((r, i) => {
         const first = seen.get(r.name);
-        if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `rule name "${r.name}" already used by rules[${first}]` });
+        if (first !== undefined)
+          ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `rule name "${r.name}" already used by rules[${first}]` });
         else seen.set(r.name, i);
       });
     });
