@@ -10,7 +10,7 @@ import { DEFAULT_PORTS, type LbFileInput, type LoadBalancerInput, type MonitorIn
 import type { LbOrigin, LbPool, LbSubnetRule, LbZoneConfig, LoadBalancer } from './types.js';
 import { stringHash } from './weighted.js';
 import { compileCondition, describeCondition } from './rules/condition.js';
-import type { LbRuleSet } from './rules/types.js';
+import type { LbRuleSet } from './types.js';
 import { mergeRules, reachableMasks } from './rules/variants.js';
 
 const ADDRESS_TYPES: readonly number[] = Object.freeze([RRType.A, RRType.AAAA]);

@@ -9,7 +9,7 @@ import { buildAnswerSet, type AnswerSet } from './answer-sets.js';
 import { parseIpWords } from '../net/ip.js';
 import type { LbOrigin, LbPool, LbRecordType, LbZoneConfig, LoadBalancer, OriginSteeringPolicy, SteeringPolicy } from './types.js';
 import { cumulativeOf, stringHash } from './weighted.js';
-import type { LbRule } from './rules/types.js';
+import type { LbRule } from './types.js';
 
 export interface PoolHealth {
   readonly enabled: boolean;

@@ -3,7 +3,7 @@
 import type { DynamicBinding } from '../zone/types.js';
 import type { MonitorSpec, ProbeTarget } from '../health/types.js';
 import type { RData } from '../wire/types.js';
-import type { LbRuleSet } from './rules/types.js';
+import type { ConditionTest } from './rules/types.js';
 
 export type SteeringPolicy = 'off' | 'random' | 'geo' | 'proximity' | 'hash';
 export type OriginSteeringPolicy = 'random' | 'hash' | 'all';
@@ -106,4 +106,25 @@ export interface LbZoneConfig {
    */
   readonly poolsByHealthKey: ReadonlyMap<string, readonly string[]>;
   readonly loadBalancersByPool: ReadonlyMap<string, readonly string[]>;
+}
+
+// A load balancer's rules as steering sees them: compiled conditions and, for every combination
+// of rules that can match together, the load balancer with their overrides applied (built at
+// load, so a query only evaluates conditions and picks a variant).
+export interface LbRule {
+  readonly name: string;
+  readonly index: number;
+  readonly continue: boolean;
+  /** The condition as written (one line), for traces and the status API. */
+  readonly text: string;
+  readonly test: ConditionTest;
+}
+
+export interface LbRuleSet {
+  readonly rules: readonly LbRule[];
+  /**
+   * Key: bit mask of the matched rules (bit i = rules[i]); the variant is the load balancer with
+   * those rules' overrides merged in order. Mask 0 (no rule matched) is the load balancer itself.
+   */
+  readonly variants: ReadonlyMap<number, LoadBalancer>;
 }
