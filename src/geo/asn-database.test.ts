@@ -14,7 +14,10 @@ import type { AsnDatabase } from './types.js';
 function asnDb(networks: { network: string; asn: number; org: string }[], type = 'GeoLite2-ASN'): Buffer {
   return writeMmdb(
     { database_type: type, languages: ['en'], build_epoch: 1_700_000_000 },
-    networks.map((n) => ({ network: n.network, data: { autonomous_system_number: mmdbUint32(n.asn), autonomous_system_organization: n.org } })),
+    networks.map((n) => ({
+      network: n.network,
+      data: { autonomous_system_number: mmdbUint32(n.asn), autonomous_system_organization: n.org },
+    })),
   );
 }
 
