@@ -53,6 +53,20 @@ export function buildLbZoneConfig(input: LbFileInput, origin: string, file: stri
     bindings.set(owner.name, { lb: name, types });
   }
 
+  // Origins of pools a `dynamic` load balancer (or one of its rule variants) chooses among keep a
+  // smoothed probe RTT in the health table.
+  for (const lb of loadBalancers.values()) {
+    for (const variant of [lb, ...(lb.rules?.variants.values() ?? [])]) {
+      if (variant.steeringPolicy !== 'dynamic') continue;
+      for (const name of variant.defaultPools) {
+        for (const o of pools.get(name)?.origins ?? []) {
+          const t = o.healthKey === null ? undefined : targets.get(o.healthKey);
+          if (t !== undefined && t.trackRtt !== true) targets.set(t.key, { ...t, trackRtt: true });
+        }
+      }
+    }
+  }
+
   const poolsByHealthKey = new Map<string, string[]>();
   for (const pool of pools.values()) {
     for (const o of pool.origins) {
@@ -187,6 +201,7 @@ function buildLoadBalancer(
     poolWeights: frozenMap(poolWeights),
     preferEcs: lb.location_strategy.prefer_ecs,
     maxRecords: lb.max_records,
+    dynamicSteering: { rttToleranceMs: lb.dynamic_steering.rtt_tolerance_ms, minSamples: lb.dynamic_steering.min_samples },
     asnPools: frozenMap(Object.entries(lb.asn_pools).map(([asn, pools]) => [Number(asn), pools])),
     originWeights: frozenMap(originWeights),
     rules: buildRuleSet(name, owner, lb),

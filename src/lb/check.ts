@@ -120,6 +120,19 @@ function checkOneLb(input: LbFileInput, lbName: string, lb: LoadBalancerInput, i
     }
   }
 
+  if (lb.steering_policy === 'dynamic') {
+    lb.default_pools.forEach((name, i) => {
+      const pool = input.pools[name];
+      if (pool && pool.monitor === undefined) {
+        report(
+          'STEER_LB_SCHEMA',
+          [...base, 'default_pools', i],
+          `dynamic steering needs a monitor on pool "${name}": the RTT it compares comes from that pool's probes`,
+        );
+      }
+    });
+  }
+
   if (lb.steering_policy === 'proximity') {
     lb.default_pools.forEach((name, i) => {
       const pool = input.pools[name];

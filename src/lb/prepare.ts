@@ -18,6 +18,8 @@ export interface PoolHealth {
   readonly upOrigins: readonly LbOrigin[];
   readonly enabledOrigins: readonly LbOrigin[];
   readonly minimumOrigins: number;
+  /** Smoothed probe RTT (ms, null: none yet) and sample count of each of upOrigins, same order. */
+  readonly originRtts: readonly { readonly rttMs: number | null; readonly samples: number }[];
 }
 
 export interface PreparedPool {
@@ -85,6 +87,14 @@ export interface PreparedLb {
   readonly locationMatters: boolean;
   /** Healthy default pools in default order, for proximity. */
   readonly proximity: readonly number[];
+  /**
+   * steering_policy dynamic: the healthy default pools whose RTT is within rtt_tolerance_ms of
+   * the fastest (empty when no pool has enough samples: then failover order), with cumulative
+   * pool weights to share among them, and the comparison in words for the trace.
+   */
+  readonly dynamic: readonly number[];
+  readonly dynamicCumulative: Float64Array;
+  readonly dynamicNote: string;
   /** `rules:` with every reachable combination prepared; null without rules. */
   readonly rules: PreparedRuleSet | null;
 }
@@ -135,7 +145,8 @@ export function prepareLbChanges(
   const changedPools = new Set<string>();
   for (const key of candidates ?? config.poolsByHealthKey.keys()) {
     const pools = config.poolsByHealthKey.get(key);
-    if (pools === undefined || before.isUp(key) === health.isUp(key)) continue;
+    if (pools === undefined) continue;
+    if (before.isUp(key) === health.isUp(key) && before.get(key)?.rttMs === health.get(key)?.rttMs) continue;
     for (const pool of pools) changedPools.add(pool);
   }
   const owners = new Set<string>();
@@ -156,7 +167,12 @@ export function prepareLbChanges(
 export function evaluatePool(pool: LbPool, health: HealthSnapshot): PoolHealth {
   const enabledOrigins = pool.origins.filter((o) => o.enabled);
   const upOrigins = enabledOrigins.filter((o) => o.healthKey === null || health.isUp(o.healthKey));
+  const originRtts = upOrigins.map((o) => {
+    const h = o.healthKey === null ? undefined : health.get(o.healthKey);
+    return { rttMs: h?.rttMs ?? null, samples: h?.rttSamples ?? 0 };
+  });
   return {
+    originRtts,
     enabled: pool.enabled,
     healthy: pool.enabled && upOrigins.length >= pool.minimumOrigins,
     upOrigins,
@@ -298,8 +314,49 @@ function prepareOne(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHeal
     locationMatters,
     proximity: defaultOrder.filter((i) => pools[i]!.healthy && pools[i]!.hasCoordinates),
     asns,
+    ...prepareDynamic(lb, pools, defaultOrder),
     rules: prepareRules(lb, config, poolHealth, previous),
   };
+}
+
+/**
+ * A pool's RTT for dynamic steering: the weighted mean of its up origins' smoothed RTTs, over
+ * origins with at least min_samples successful probes; null when none has that many.
+ */
+export function poolRtt(pool: PreparedPool, minSamples: number): number | null {
+  let sum = 0;
+  let weight = 0;
+  pool.health.upOrigins.forEach((o, i) => {
+    const r = pool.health.originRtts[i]!;
+    if (r.rttMs === null || r.samples < minSamples) return;
+    sum += r.rttMs * o.weight;
+    weight += o.weight;
+  });
+  return weight > 0 ? sum / weight : null;
+}
+
+function prepareDynamic(
+  lb: LoadBalancer,
+  pools: readonly PreparedPool[],
+  defaultOrder: readonly number[],
+): Pick<PreparedLb, 'dynamic' | 'dynamicCumulative' | 'dynamicNote'> {
+  if (lb.steeringPolicy !== 'dynamic') return { dynamic: [], dynamicCumulative: new Float64Array(0), dynamicNote: '' };
+  const { rttToleranceMs, minSamples } = lb.dynamicSteering;
+  const measured = defaultOrder.filter((i) => pools[i]!.healthy).map((i) => ({ i, rtt: poolRtt(pools[i]!, minSamples) }));
+  const known = measured.filter((m): m is { i: number; rtt: number } => m.rtt !== null);
+  const best = known.length === 0 ? 0 : Math.min(...known.map((m) => m.rtt));
+  const chosen = known.filter((m) => m.rtt <= best + rttToleranceMs).map((m) => m.i);
+  const words = measured.map(({ i, rtt }) =>
+    rtt === null ? `${pools[i]!.name} too few samples (< ${minSamples})` : `${pools[i]!.name} ${rtt.toFixed(1)} ms`,
+  );
+  const note =
+    chosen.length === 0
+      ? `no healthy pool has ${minSamples} RTT sample(s) yet (${words.join(', ') || 'none healthy'}): default_pools in order`
+      : `RTT ${words.join(', ')}; within ${rttToleranceMs} ms of the fastest: ${chosen.map((i) => pools[i]!.name).join(', ')}`;
+  const weights = chosen.map((i) => lb.poolWeights.get(pools[i]!.name) ?? 0);
+  // Pools weighted 0 still share when all are 0: RTT alone decided, so split evenly.
+  const shares = weights.every((w) => w === 0) ? chosen.map(() => 1) : weights;
+  return { dynamic: chosen, dynamicCumulative: cumulativeOf(shares), dynamicNote: note };
 }
 
 /** Every rule variant prepared like a load balancer of its own, reusing unchanged pools of its previous preparation. */

@@ -201,12 +201,16 @@ const randomSteeringShape = {
   pool_weights: z.record(z.string(), z.number().min(0).max(1_000_000)).default({}),
   default_weight: z.number().min(0).max(1_000_000).default(1),
 };
+const dynamicSteeringShape = {
+  rtt_tolerance_ms: z.number().min(0).max(60_000).default(10),
+  min_samples: z.number().int().min(1).max(1000).default(3),
+};
 const locationStrategyShape = { prefer_ecs: z.enum(['always', 'never']).default('always') };
 
 const loadBalancerShape = {
   description: z.string().default(''),
   ttl: z.number().int().min(0).max(604800).default(30),
-  steering_policy: z.enum(['off', 'random', 'geo', 'proximity', 'hash']).default('off'),
+  steering_policy: z.enum(['off', 'random', 'geo', 'proximity', 'hash', 'dynamic']).default('off'),
   record_type: z.enum(['address', 'MX', 'SRV']).default('address'),
   default_pools: poolList,
   fallback_pool: z.string().optional(),
@@ -220,6 +224,8 @@ const loadBalancerShape = {
   max_records: z.number().int().min(1).max(64).default(8),
   // ASN steering: keys are AS numbers (13335, not "AS13335"); see policies/geo.ts for precedence.
   asn_pools: z.record(asnKey, poolList).default({}),
+  // steering_policy dynamic: lowest smoothed probe RTT (policies/dynamic.ts).
+  dynamic_steering: z.strictObject(dynamicSteeringShape).prefault({}),
 };
 
 export const loadBalancerSchema = z.strictObject({

@@ -16,6 +16,7 @@ import type { RRset } from '../wire/types.js';
 import { RRType } from '../wire/types.js';
 import type { AnswerSet } from './answer-sets.js';
 import { describeClient, SteerCall, type SteerContext } from './steer-context.js';
+import { chooseDynamic } from './policies/dynamic.js';
 import { chooseGeo } from './policies/geo.js';
 import { chooseHash } from './policies/hash.js';
 import { chooseOff } from './policies/off.js';
@@ -138,6 +139,8 @@ function choosePool(p: PreparedLb): number {
       return chooseGeo(p, call);
     case 'proximity':
       return chooseProximity(p, call);
+    case 'dynamic':
+      return chooseDynamic(p, call);
   }
 }
 

@@ -5,7 +5,7 @@ import type { MonitorSpec, ProbeTarget } from '../health/types.js';
 import type { RData } from '../wire/types.js';
 import type { ConditionTest } from './rules/types.js';
 
-export type SteeringPolicy = 'off' | 'random' | 'geo' | 'proximity' | 'hash';
+export type SteeringPolicy = 'off' | 'random' | 'geo' | 'proximity' | 'hash' | 'dynamic';
 export type OriginSteeringPolicy = 'random' | 'hash' | 'all';
 /** 'address': A/AAAA from IP origins, CNAME from hostname origins. */
 export type LbRecordType = 'address' | 'MX' | 'SRV';
@@ -78,6 +78,8 @@ export interface LoadBalancer {
   readonly poolWeights: ReadonlyMap<string, number>;
   readonly preferEcs: 'always' | 'never';
   readonly maxRecords: number;
+  /** steering_policy dynamic: pools within this many ms of the fastest share; pools need this many RTT samples. */
+  readonly dynamicSteering: { readonly rttToleranceMs: number; readonly minSamples: number };
   /** asn_pools: AS number → pool list. */
   readonly asnPools: ReadonlyMap<number, readonly string[]>;
   /** Origin weights a rule overrides: pool → origin name → weight. Empty outside rule variants. */
