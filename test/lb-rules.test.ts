@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildStatus } from '../src/http/status.js';
 import { explain } from '../src/query/explain.js';
 import { realAsnMmdb } from './support/asn-csv.js';
 import type { DecodedReply } from './support/dns-client.js';
@@ -93,6 +94,14 @@ describe('rules and ASN steering over UDP with real GeoLite2 and ASN data', () =
     const r = explain(t.server.state.current, { name: 'www.rules.test', type: 'A', client: '8.8.8.0/24' });
     expect(r.steered?.rule).toBe('google-net');
     expect(r.steps.map((s) => s.text).join('\n')).toMatch(/AS15169/);
+  });
+
+  it('the status API lists the rules with the pool each would answer with', () => {
+    const www = buildStatus(t.server, null).loadBalancers.find((lb) => lb.owner === 'www.rules.test');
+    expect(www?.rules).toEqual([
+      { name: 'google-net', condition: 'asn [15169]', continue: false, policy: 'geo', primaryPool: 'google' },
+      { name: 'europe', condition: 'qtype [A] and continent [EU]', continue: false, policy: 'geo', primaryPool: 'eu' },
+    ]);
   });
 
   it('a broken rules file at reload is an error with file:line, and the previous rules keep serving', async () => {
