@@ -112,6 +112,16 @@ const MIXES = [
     gdnsd: 'lb',
   },
   {
+    name: 'geo-rules-ecs-udp',
+    description: 'the geo-ecs-udp load balancer behind 10 rules (most clients match none), ECS from BENCH_SUBNETS /24s, UDP',
+    zonesDir: 'bench/zones-lb',
+    serverArgs: ['--geoip', 'default'],
+    ecsQueries: 'geo-rules.lb.bench.example',
+    dnsperfArgs: UDP_LOAD,
+    expectRcode: 'NOERROR',
+    // gdnsd has no equivalent of rules: no row for it here.
+  },
+  {
     name: 'hash-ecs-udp',
     description: 'hash load balancer (weighted rendezvous per client subnet), ECS from BENCH_SUBNETS /24s, UDP',
     zonesDir: 'bench/zones-lb',

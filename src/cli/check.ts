@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { GeoIpService } from '../geo/service.js';
+import { openAsnDatabase } from '../geo/asn-database.js';
 import { loadConfigDir } from '../config/config-loader.js';
 import { silentLogger } from '../server/logger.js';
 import { describeKeys } from '../dnssec/describe.js';
@@ -22,6 +23,15 @@ export async function runCheck(options: CliOptions): Promise<number> {
     } catch (err) {
       failed++;
       process.stderr.write(`${geoFile}: ${(err as Error).message}\n`);
+    }
+  }
+  if (options.asnDb !== undefined) {
+    try {
+      const asn = await openAsnDatabase(options.asnDb);
+      process.stdout.write(`asn-db: ${options.asnDb} (${asn.databaseType})\n`);
+    } catch (err) {
+      failed++;
+      process.stderr.write(`${options.asnDb}: ${(err as Error).message}\n`);
     }
   }
   for (const o of outcome.origins.values()) {

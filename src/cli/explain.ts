@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { GeoIpService } from '../geo/service.js';
+import { openAsnDatabase } from '../geo/asn-database.js';
 import { formatTrace } from '../lb/steer.js';
 import { HealthTable } from '../health/table.js';
 import { loadConfigDir } from '../config/config-loader.js';
@@ -17,7 +18,7 @@ import { resolveGeoIpOption } from './resolve-geoip.js';
 export async function runExplain(options: CliOptions): Promise<number> {
   const [name, type = 'A'] = options.positionals;
   if (!name || !options.client) {
-    process.stderr.write('usage: steerdns explain [--zones DIR] [--geoip FILE] NAME TYPE --client IP[/PREFIX]\n');
+    process.stderr.write('usage: steerdns explain [--zones DIR] [--geoip FILE] [--asn-db FILE] NAME TYPE --client IP[/PREFIX]\n');
     return 2;
   }
   const outcome = loadConfigDir(path.resolve(options.zones), new Map(), true);
@@ -25,7 +26,8 @@ export async function runExplain(options: CliOptions): Promise<number> {
   if (outcome.errors.length > 0) return 1;
   const geoFile = resolveGeoIpOption(options.geoip);
   const geo = geoFile ? await GeoIpService.open(geoFile, silentLogger(), { fsWatch: false }) : null;
-  const state = new StateHolder(new HealthTable().snapshot(), geo?.current() ?? null);
+  const asn = options.asnDb === undefined ? null : await openAsnDatabase(options.asnDb);
+  const state = new StateHolder(new HealthTable().snapshot(), geo?.current() ?? null, asn);
   state.setOrigins(outcome.origins);
   geo?.close();
   try {
@@ -34,6 +36,7 @@ export async function runExplain(options: CliOptions): Promise<number> {
       `query     ${r.query.name}. ${r.query.type} from ${r.query.ecs ? `ECS ${r.query.ecs}` : `resolver ${r.query.client}`}`,
       `zone      ${r.zone ?? '(none: REFUSED)'}`,
       formatTrace({ steps: [...r.steps] }),
+      r.steered?.rule ? `rule      ${r.steered.rule} (load balancer ${r.steered.lb})` : '',
       `result    ${r.outcome} → ${r.rcode}${r.aa ? ', aa' : ''}${r.ecsScope !== null ? `, ECS scope /${r.ecsScope}` : ''}`,
       ...r.answer.map((l) => `answer    ${l}`),
       ...r.authority.map((l) => `authority ${l}`),

@@ -8,6 +8,8 @@ export interface CliOptions extends LimitOptions {
   readonly zones: string;
   readonly listen: readonly string[];
   readonly geoip: string;
+  /** --asn-db: GeoLite2-ASN database for asn_pools and `asn` rule conditions; undefined → none. */
+  readonly asnDb: string | undefined;
   readonly logLevel: string;
   readonly client: string | undefined;
   /** "ADDR:PORT" or "off". */

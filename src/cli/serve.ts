@@ -36,6 +36,7 @@ function serverOptions(options: CliOptions, logger: Logger, observer: QueryObser
     signatureCacheSize: options.signatureCache,
     listen: options.listen,
     geoip: resolveGeoIpOption(options.geoip),
+    asnDb: options.asnDb === undefined ? null : path.resolve(options.asnDb),
     logger,
     observer,
     timeEvery: LATENCY_SAMPLE_EVERY,

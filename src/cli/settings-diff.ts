@@ -8,6 +8,7 @@ const FIELD_OF_KEY: Readonly<Record<string, readonly [keyof CliOptions] | readon
   zones: ['zones'],
   listen: ['listen'],
   geoip: ['geoip'],
+  asn_db: ['asnDb'],
   log_level: ['logLevel'],
   http: ['http'],
   // The token read from the file: a new token under the same file name counts as a change.

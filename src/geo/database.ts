@@ -190,16 +190,19 @@ class MaxMindGeoDatabase implements GeoDatabase {
   }
 }
 
-/** Opens a database from bytes already read; `file` names it in errors and in GeoDatabase.file. */
-export function geoDatabaseFromBuffer(buf: Buffer, file: string): GeoDatabase {
+/**
+ * A Reader over bytes already read, after the checks that catch a truncated or foreign file
+ * before any lookup (shared by the city/country and the ASN databases). Throws STEER_GEOIP_OPEN.
+ */
+export function mmdbReaderFromBuffer<T extends object>(buf: Buffer, file: string): Reader<T> {
   const fail = (why: string): SteerError => new SteerError('STEER_GEOIP_OPEN', [file, why], { file });
   const marker = findMetadataMarker(buf);
   if (marker < 0 || buf.length - marker > METADATA_MAX) {
     throw fail('no MaxMind DB metadata (truncated, or not an .mmdb file)');
   }
-  let reader: Reader<GeoRecord>;
+  let reader: Reader<T>;
   try {
-    reader = new Reader<GeoRecord>(buf);
+    reader = new Reader<T>(buf);
   } catch (err) {
     throw fail(err instanceof Error ? err.message : String(err));
   }
@@ -209,6 +212,14 @@ export function geoDatabaseFromBuffer(buf: Buffer, file: string): GeoDatabase {
   if (!Number.isInteger(meta.nodeCount) || meta.nodeCount < 1) throw fail('metadata has no node_count');
   if (meta.searchTreeSize + 16 > marker) throw fail('search tree runs past the data section (truncated file)');
   if (!(meta.buildEpoch instanceof Date) || Number.isNaN(meta.buildEpoch.getTime())) throw fail('metadata has no build_epoch');
+  return reader;
+}
+
+/** Opens a database from bytes already read; `file` names it in errors and in GeoDatabase.file. */
+export function geoDatabaseFromBuffer(buf: Buffer, file: string): GeoDatabase {
+  const fail = (why: string): SteerError => new SteerError('STEER_GEOIP_OPEN', [file, why], { file });
+  const reader = mmdbReaderFromBuffer<GeoRecord>(buf, file);
+  const meta = reader.metadata;
   const db = new MaxMindGeoDatabase(reader, file);
   // One lookup per family walks the tree and decodes a record, catching a corrupt body early.
   try {

@@ -18,6 +18,17 @@ import { SteerError } from '../errors.js';
 import { geoDatabaseFromBuffer } from './database.js';
 import type { GeoDatabase } from './types.js';
 
+/** What the service needs of a database: its identity for logs and reload events. */
+export interface MmdbDatabase {
+  readonly databaseType: string;
+  readonly buildEpoch: number;
+  /** 'city' / 'country' for GeoIP databases; absent for ASN databases. */
+  readonly kind?: 'city' | 'country';
+}
+
+/** Bytes → database (throws SteerError); the service reloads any kind of MaxMind DB with it. */
+export type MmdbOpener<D extends MmdbDatabase> = (buf: Buffer, file: string) => D;
+
 export interface GeoIpServiceOptions {
   /** Use fs.watch on the directory as well as the periodic stat; default true. */
   readonly fsWatch?: boolean;
@@ -29,12 +40,14 @@ export interface GeoIpServiceOptions {
   readonly retries?: number;
   /** Delay between those attempts; default 500 ms. */
   readonly retryDelayMs?: number;
+  /** Name in log messages; default "GeoIP" ("ASN" for --asn-db). */
+  readonly label?: string;
 }
 
 export interface GeoReloadEvent {
   readonly file: string;
   readonly databaseType: string;
-  readonly kind: 'city' | 'country';
+  readonly kind: 'city' | 'country' | 'asn';
   readonly buildEpoch: number;
   readonly previousDatabaseType: string;
   readonly previousBuildEpoch: number;
@@ -87,26 +100,26 @@ function asSteerError(file: string, err: unknown): SteerError {
   return new SteerError('STEER_GEOIP_OPEN', [file, why], { file });
 }
 
-interface LoadOutcome {
+interface LoadOutcome<D> {
   /** The file's signature taken just before reading it (the version the outcome is about). */
   readonly signature: FileSignature | null;
-  readonly db: GeoDatabase | null;
+  readonly db: D | null;
   readonly error: SteerError | null;
 }
 
 /** Reads and opens one version of the file. */
-async function load(file: string): Promise<LoadOutcome> {
+async function load<D extends MmdbDatabase>(file: string, opener: MmdbOpener<D>): Promise<LoadOutcome<D>> {
   const signature = await signatureOf(file);
   try {
     const buf = await readFile(file);
-    return { signature, db: geoDatabaseFromBuffer(buf, file), error: null };
+    return { signature, db: opener(buf, file), error: null };
   } catch (err) {
     return { signature, db: null, error: asSteerError(file, err) };
   }
 }
 
-export class GeoIpService extends EventEmitter<GeoIpServiceEvents> {
-  private db: GeoDatabase;
+export class GeoIpService<D extends MmdbDatabase = GeoDatabase> extends EventEmitter<GeoIpServiceEvents> {
+  private db: D;
   private loaded: FileSignature | null;
   /** Signature of a version that failed every attempt; not retried until the file changes. */
   private failed: FileSignature | null = null;
@@ -121,12 +134,14 @@ export class GeoIpService extends EventEmitter<GeoIpServiceEvents> {
   private readonly retries: number;
   private readonly retryDelayMs: number;
   private readonly fsWatch: boolean;
+  private readonly label: string;
 
   private constructor(
     readonly file: string,
-    first: { db: GeoDatabase; signature: FileSignature | null },
+    first: { db: D; signature: FileSignature | null },
     private readonly logger: Logger,
     options: GeoIpServiceOptions,
+    private readonly opener: MmdbOpener<D>,
   ) {
     super();
     this.db = first.db;
@@ -136,24 +151,35 @@ export class GeoIpService extends EventEmitter<GeoIpServiceEvents> {
     this.retries = options.retries ?? 3;
     this.retryDelayMs = options.retryDelayMs ?? 500;
     this.fsWatch = options.fsWatch ?? true;
+    this.label = options.label ?? 'GeoIP';
   }
 
-  /** Opens the database (throws STEER_GEOIP_OPEN) and starts watching its file. */
+  /** Opens the GeoIP database (throws STEER_GEOIP_OPEN) and starts watching its file. */
   static async open(file: string, logger: Logger, options: GeoIpServiceOptions = {}): Promise<GeoIpService> {
+    return GeoIpService.openWith(file, logger, options, geoDatabaseFromBuffer);
+  }
+
+  /** Opens any MaxMind DB with `opener` (throws STEER_GEOIP_OPEN) and starts watching its file. */
+  static async openWith<T extends MmdbDatabase>(
+    file: string,
+    logger: Logger,
+    options: GeoIpServiceOptions,
+    opener: MmdbOpener<T>,
+  ): Promise<GeoIpService<T>> {
     const resolved = path.resolve(file);
-    const first = await load(resolved);
+    const first = await load(resolved, opener);
     if (first.db === null) throw first.error ?? asSteerError(resolved, 'unreadable');
-    const service = new GeoIpService(resolved, { db: first.db, signature: first.signature }, logger, options);
+    const service = new GeoIpService<T>(resolved, { db: first.db, signature: first.signature }, logger, options, opener);
     service.startWatching();
     logger.info(
-      { file: resolved, databaseType: first.db.databaseType, kind: first.db.kind, buildEpoch: first.db.buildEpoch },
-      'GeoIP database loaded',
+      { file: resolved, databaseType: first.db.databaseType, kind: first.db.kind ?? 'asn', buildEpoch: first.db.buildEpoch },
+      `${service.label} database loaded`,
     );
     return service;
   }
 
   /** The database in service now; hold it for one whole decision so a reload cannot split it. */
-  current(): GeoDatabase {
+  current(): D {
     return this.db;
   }
 
@@ -202,12 +228,12 @@ export class GeoIpService extends EventEmitter<GeoIpServiceEvents> {
         if (name === null || name === base) this.scheduleCheck();
       });
       this.watcher.on('error', (err) => {
-        this.logger.warn({ file: this.file, err }, 'GeoIP directory watch failed; relying on periodic checks');
+        this.logger.warn({ file: this.file, err }, `${this.label} directory watch failed; relying on periodic checks`);
         this.watcher?.close();
         this.watcher = null;
       });
     } catch (err) {
-      this.logger.warn({ file: this.file, err }, 'cannot watch the GeoIP directory; relying on periodic checks');
+      this.logger.warn({ file: this.file, err }, `cannot watch the ${this.label} directory; relying on periodic checks`);
     }
   }
 
@@ -232,12 +258,12 @@ export class GeoIpService extends EventEmitter<GeoIpServiceEvents> {
     const sig = await signatureOf(this.file);
     if (sig !== null && (sameSignature(sig, this.loaded) || sameSignature(sig, this.failed))) return;
     const started = performance.now();
-    let last: LoadOutcome | null = null;
+    let last: LoadOutcome<D> | null = null;
     let attempt = 0;
     while (attempt <= this.retries) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs).unref());
       if (this.closed) return;
-      last = await load(this.file);
+      last = await load(this.file, this.opener);
       attempt++;
       if (this.closed) return;
       if (last.db !== null) {
@@ -254,12 +280,12 @@ export class GeoIpService extends EventEmitter<GeoIpServiceEvents> {
     this.failed = last.signature;
     this.logger.error(
       { file: this.file, code: last.error.code, attempts: attempt, keeping: this.db.databaseType },
-      `GeoIP reload failed, keeping the previous database: ${last.error.describe()}`,
+      `${this.label} reload failed, keeping the previous database: ${last.error.describe()}`,
     );
     this.emit('reload-error', { file: this.file, attempts: attempt, error: last.error });
   }
 
-  private swap(next: { db: GeoDatabase; signature: FileSignature | null }, durationMs: number): void {
+  private swap(next: { db: D; signature: FileSignature | null }, durationMs: number): void {
     const previous = this.db;
     this.db = next.db;
     this.loaded = next.signature;
@@ -267,13 +293,13 @@ export class GeoIpService extends EventEmitter<GeoIpServiceEvents> {
     const event: GeoReloadEvent = {
       file: this.file,
       databaseType: next.db.databaseType,
-      kind: next.db.kind,
+      kind: next.db.kind ?? 'asn',
       buildEpoch: next.db.buildEpoch,
       previousDatabaseType: previous.databaseType,
       previousBuildEpoch: previous.buildEpoch,
       durationMs: Math.round(durationMs),
     };
-    this.logger.info(event, 'GeoIP database reloaded');
+    this.logger.info(event, `${this.label} database reloaded`);
     this.emit('reload', event);
   }
 }

@@ -37,3 +37,20 @@ export interface ClientAddress {
   readonly sourcePrefix: number;
   readonly fromEcs: boolean;
 }
+
+/** Where a GeoLite2-ASN style database places an address. */
+export interface AsnLocation {
+  /** Autonomous system number, or null when the address is in no network of the database. */
+  readonly asn: number | null;
+  readonly organization: string | null;
+  /** Prefix length of the database network around the address (the ECS scope an ASN decision depends on). */
+  readonly networkPrefix: number;
+}
+
+export interface AsnDatabase {
+  readonly databaseType: string;
+  readonly buildEpoch: number;
+  readonly file: string;
+  /** Never throws for a valid IP. */
+  lookup(ip: string): AsnLocation;
+}

@@ -6,6 +6,12 @@
 // goes down at once instead of after consecutive_down more rounds (minutes of answers pointing
 // at a dead origin right after start or after it was added). From the second result on,
 // consecutive_up / consecutive_down decide transitions.
+//
+// RTT: for targets with trackRtt (origins of `dynamic` load balancers) each successful probe's
+// duration feeds an exponentially weighted moving average, alpha = 2 / (RTT_WINDOW + 1) = 1/3,
+// i.e. roughly the last 5 successful probes dominate; failed probes do not count. Every such
+// success publishes a new snapshot (so steering follows RTT within one probe interval); other
+// targets publish only on a state change, as before.
 import { EventEmitter } from 'node:events';
 import { TableSnapshot } from './snapshot.js';
 import type { HealthSnapshot, ProbeResult, ProbeTarget, TargetHealth } from './types.js';
@@ -58,9 +64,16 @@ interface Entry {
   failStreak: number;
   probesPassed: number;
   probesFailed: number;
+  /** Smoothed RTT of successful probes (trackRtt targets), null before the first. */
+  rttMs: number | null;
+  rttSamples: number;
 }
 
 const threshold = (n: number): number => (Number.isFinite(n) && n >= 1 ? Math.floor(n) : 1);
+
+/** Successful probes the RTT average mostly reflects; alpha = 2 / (window + 1). */
+export const RTT_WINDOW = 5;
+const RTT_ALPHA = 2 / (RTT_WINDOW + 1);
 
 export class HealthTable extends EventEmitter<HealthTableEvents> {
   readonly #now: () => number;
@@ -102,6 +115,8 @@ export class HealthTable extends EventEmitter<HealthTableEvents> {
         failStreak: 0,
         probesPassed: 0,
         probesFailed: 0,
+        rttMs: null,
+        rttSamples: 0,
       });
     }
     if (next.size !== previous.size) changed = true;
@@ -139,15 +154,21 @@ export class HealthTable extends EventEmitter<HealthTableEvents> {
     } else if (!before.up && entry.passStreak >= threshold(entry.target.monitor.consecutive_up)) {
       up = true;
     }
-    if (before.known && up === before.up) return true;
+    const rttChanged = result.ok && entry.target.trackRtt === true;
+    if (rttChanged) {
+      entry.rttMs = entry.rttMs === null ? result.durationMs : entry.rttMs + RTT_ALPHA * (result.durationMs - entry.rttMs);
+      entry.rttSamples++;
+    }
+    if (before.known && up === before.up && !rttChanged) return true;
 
     const transition = up !== before.up;
     entry.health = Object.freeze({
       up,
       known: true,
       since: transition ? result.at : before.since,
-      reason: result.reason,
-      lastResult: result,
+      reason: transition || !before.known ? result.reason : before.reason,
+      lastResult: transition || !before.known ? result : before.lastResult,
+      ...(entry.target.trackRtt === true ? { rttMs: entry.rttMs, rttSamples: entry.rttSamples } : {}),
     });
     // Publish before emitting, so listeners of either event read the new state.
     this.#published = this.#published.with(new Map([[key, entry.health]]));

@@ -36,6 +36,8 @@ export interface ProbeTarget {
   /** IP address or hostname of the origin. */
   readonly address: string;
   readonly port: number;
+  /** Keep a smoothed RTT of successful probes (a pool of a `dynamic` load balancer holds it). */
+  readonly trackRtt?: boolean;
 }
 
 /** What a monitor reports: pass/fail and why. Monitors own nothing else. */
@@ -56,6 +58,13 @@ export interface TargetHealth {
   readonly since: number;
   readonly reason: string;
   readonly lastResult: ProbeResult | null;
+  /**
+   * Smoothed round-trip time of successful probes in ms (EWMA, see table.ts), for targets that
+   * track it (ProbeTarget.trackRtt); absent or null otherwise or before the first success.
+   */
+  readonly rttMs?: number | null;
+  /** Successful probes the RTT is smoothed over (since the target was added). */
+  readonly rttSamples?: number;
 }
 
 /** An immutable view of every target's health at one generation. */

@@ -122,7 +122,7 @@ const SCRIPT = `
   }
   function zoneName(z) { return z === '' ? '.' : z; }
   function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
-  var POLICY = { off: 'failover in pool order', random: 'random by pool weight', geo: 'geo by client location', proximity: 'nearest pool', hash: 'hash of client subnet' };
+  var POLICY = { off: 'failover in pool order', random: 'random by pool weight', geo: 'geo by client location', proximity: 'nearest pool', hash: 'hash of client subnet', dynamic: 'lowest probe RTT' };
 
   var ORIGIN = {
     up: ['s-ok', 'UP'], down: ['s-bad', 'DOWN'], unknown: ['s-info', 'PENDING'],

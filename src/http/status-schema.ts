@@ -56,7 +56,7 @@ export const LoadBalancerStatusSchema = z.object({
   name: z.string().describe('As written in the load-balancer file'),
   owner: z.string().describe('Owner name the load balancer answers for'),
   description: z.string(),
-  policy: z.enum(['off', 'random', 'geo', 'proximity', 'hash']),
+  policy: z.enum(['off', 'random', 'geo', 'proximity', 'hash', 'dynamic']),
   recordType: z.enum(['address', 'MX', 'SRV']),
   ttl: count,
   defaultPools: z.array(z.string()),
@@ -73,6 +73,17 @@ export const LoadBalancerStatusSchema = z.object({
     bucketStarts: z.array(epochMs).describe('Start of each bucket, oldest first; the last one is still filling'),
   }),
   pools: z.array(PoolStatusSchema),
+  rules: z
+    .array(
+      z.object({
+        name: z.string(),
+        condition: z.string().describe('The condition in one line, e.g. "country [GB] and not (asn [13335])"'),
+        continue: z.boolean().describe('true: overrides merge and the next rules are tried; false: the first match wins'),
+        policy: z.enum(['off', 'random', 'geo', 'proximity', 'hash', 'dynamic']).describe('Steering policy when this rule (alone) matches'),
+        primaryPool: z.string().nullable().describe('First healthy default pool when this rule (alone) matches; null when none is healthy'),
+      }),
+    )
+    .describe('`rules:` in order; explain and query logs name the rule that matched'),
 });
 
 export const DnssecKeyStatusSchema = z.object({

@@ -83,6 +83,7 @@ export function buildStatus(server: RunningServer, metrics: SteerMetrics | null,
           bucketStarts: traffic ? [...traffic.bucketStarts] : [],
         },
         pools,
+        rules: rulesOf(p),
       });
     }
   }
@@ -165,6 +166,21 @@ function originStatus(o: LbOrigin, stats: ReadonlyMap<string, TargetStats>): Ori
     probesPassed: s.probesPassed,
     probesFailed: s.probesFailed,
   };
+}
+
+function rulesOf(p: PreparedLb): LoadBalancerStatus['rules'] {
+  if (p.rules === null) return [];
+  const variants = p.rules.variants;
+  return p.rules.rules.map((r) => {
+    const alone = variants.get(2 ** r.index) ?? p;
+    return {
+      name: r.name,
+      condition: r.text,
+      continue: r.continue,
+      policy: alone.policy,
+      primaryPool: alone.firstHealthyDefault >= 0 ? alone.pools[alone.firstHealthyDefault]!.name : null,
+    };
+  });
 }
 
 function rolesOf(p: PreparedLb, pool: string): PoolStatus['roles'] {

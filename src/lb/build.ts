@@ -10,6 +10,9 @@ import { DEFAULT_PORTS, type LbFileInput, type LoadBalancerInput, type MonitorIn
 import type { LbOrigin, LbPool, LbSubnetRule, LbZoneConfig, LoadBalancer } from './types.js';
 import { stringHash } from './weighted.js';
 import { httpsTemplate, type HttpsTemplateInput } from './https-hints.js';
+import { compileCondition, describeCondition } from './rules/condition.js';
+import type { LbRuleSet } from './types.js';
+import { mergeRules, reachableMasks } from './rules/variants.js';
 
 const ADDRESS_TYPES: readonly number[] = Object.freeze([RRType.A, RRType.AAAA]);
 // Only a load balancer that can answer with a hostname origin owns CNAME at its name; one with
@@ -49,6 +52,20 @@ export function buildLbZoneConfig(input: LbFileInput, origin: string, file: stri
             ? ADDRESS_OR_CNAME_TYPES
             : ADDRESS_TYPES;
     bindings.set(owner.name, { lb: name, types: built.https === null ? types : [...types, RRType.HTTPS] });
+  }
+
+  // Origins of pools a `dynamic` load balancer (or one of its rule variants) chooses among keep a
+  // smoothed probe RTT in the health table.
+  for (const lb of loadBalancers.values()) {
+    for (const variant of [lb, ...(lb.rules?.variants.values() ?? [])]) {
+      if (variant.steeringPolicy !== 'dynamic') continue;
+      for (const name of variant.defaultPools) {
+        for (const o of pools.get(name)?.origins ?? []) {
+          const t = o.healthKey === null ? undefined : targets.get(o.healthKey);
+          if (t !== undefined && t.trackRtt !== true) targets.set(t.key, { ...t, trackRtt: true });
+        }
+      }
+    }
   }
 
   const poolsByHealthKey = new Map<string, string[]>();
@@ -159,7 +176,13 @@ function checkedTemplate(input: HttpsTemplateInput, origin: string): Uint8Array 
   return template;
 }
 
-function buildLoadBalancer(name: string, owner: string, lb: LoadBalancerInput, origin: string): LoadBalancer {
+function buildLoadBalancer(
+  name: string,
+  owner: string,
+  lb: LoadBalancerInput,
+  origin: string,
+  originWeights: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map(),
+): LoadBalancer {
   const subnetPools: LbSubnetRule[] = Object.entries(lb.subnet_pools).map(([cidr, pools]) => {
     const c = parseNetwork(cidr);
     if ('problem' in c) throw new Error(`unchecked CIDR ${cidr}`); // the schema rejects these first
@@ -187,6 +210,30 @@ function buildLoadBalancer(name: string, owner: string, lb: LoadBalancerInput, o
     preferEcs: lb.location_strategy.prefer_ecs,
     maxRecords: lb.max_records,
     https: lb.https === undefined ? null : checkedTemplate(lb.https, origin),
+    dynamicSteering: { rttToleranceMs: lb.dynamic_steering.rtt_tolerance_ms, minSamples: lb.dynamic_steering.min_samples },
+    asnPools: frozenMap(Object.entries(lb.asn_pools).map(([asn, pools]) => [Number(asn), pools])),
+    originWeights: frozenMap(originWeights),
+    rules: buildRuleSet(name, owner, lb, origin),
+  };
+}
+
+/** The compiled rules and, for every combination that can match, the merged load balancer. */
+function buildRuleSet(name: string, owner: string, lb: LoadBalancerInput, origin: string): LbRuleSet | null {
+  if (lb.rules.length === 0) return null;
+  const variants = new Map<number, LoadBalancer>();
+  for (const mask of reachableMasks(lb.rules)) {
+    const merged = mergeRules(lb, lb.rules, mask);
+    variants.set(mask, buildLoadBalancer(name, owner, merged.input, origin, merged.originWeights));
+  }
+  return {
+    rules: lb.rules.map((r, index) => ({
+      name: r.name,
+      index,
+      continue: r.continue,
+      text: describeCondition(r.condition),
+      test: compileCondition(r.condition),
+    })),
+    variants: frozenMap(variants),
   };
 }
 
@@ -195,8 +242,9 @@ function poolsOf(lb: LoadBalancer): string[] {
   const names = new Set<string>([...lb.defaultPools, ...lb.poolWeights.keys()]);
   if (lb.fallbackPool !== null) names.add(lb.fallbackPool);
   for (const rule of lb.subnetPools) for (const p of rule.pools) names.add(p);
-  for (const rules of [lb.subdivisionPools, lb.countryPools, lb.continentPools]) {
+  for (const rules of [lb.subdivisionPools, lb.countryPools, lb.continentPools, lb.asnPools]) {
     for (const list of rules.values()) for (const p of list) names.add(p);
   }
+  for (const variant of lb.rules?.variants.values() ?? []) for (const p of poolsOf(variant)) names.add(p);
   return [...names];
 }

@@ -6,6 +6,7 @@ import { ipFamily, parseNetwork } from '../net/parse.js';
 import { httpsTemplate } from './https-hints.js';
 import { ownerName } from './names.js';
 import type { LbFileInput, LoadBalancerInput, PoolInput } from './schema.js';
+import { checkRules } from './rules/check.js';
 
 export interface ConfigIssue {
   readonly code: SteerErrorCode;
@@ -28,7 +29,7 @@ export function checkLbFile(input: LbFileInput, origin: string): ConfigIssue[] {
   return issues;
 }
 
-type Report = (code: SteerErrorCode, path: readonly PropertyKey[], message: string) => void;
+export type Report = (code: SteerErrorCode, path: readonly PropertyKey[], message: string) => void;
 
 function checkPools(input: LbFileInput, report: Report): void {
   for (const [poolName, pool] of Object.entries(input.pools)) {
@@ -55,7 +56,6 @@ function checkPools(input: LbFileInput, report: Report): void {
 
 function checkLoadBalancers(input: LbFileInput, origin: string, report: Report): void {
   const owners = new Map<string, string>();
-  const poolNames = Object.keys(input.pools);
   for (const [lbName, lb] of Object.entries(input.load_balancers)) {
     const base = ['load_balancers', lbName];
     if (lb.https !== undefined) {
@@ -73,64 +73,85 @@ function checkLoadBalancers(input: LbFileInput, origin: string, report: Report):
       else owners.set(owner.name, lbName);
     }
 
-    // Every pool reference resolves; collect the pools this load balancer can answer from.
-    const used = new Map<string, readonly PropertyKey[]>();
-    const ref = (name: string, path: readonly PropertyKey[]): void => {
-      if (!input.pools[name]) {
-        report('STEER_LB_REFERENCE', path, `no pool named "${name}"${known(poolNames)}`);
-      } else if (!used.has(name)) {
-        used.set(name, path);
-      }
-    };
-    const refList = (list: readonly string[], path: readonly PropertyKey[]): void => {
-      const inList = new Set<string>();
-      list.forEach((name, i) => {
-        if (inList.has(name)) report('STEER_LB_SCHEMA', [...path, i], `pool "${name}" is listed twice`);
-        inList.add(name);
-        ref(name, [...path, i]);
-      });
-    };
-    refList(lb.default_pools, [...base, 'default_pools']);
-    if (lb.fallback_pool !== undefined) ref(lb.fallback_pool, [...base, 'fallback_pool']);
-    if (lb.fallback !== undefined && lb.fallback_pool !== undefined) {
-      report('STEER_LB_CONFLICT', [...base, 'fallback'], '`fallback: none` (fail closed) and fallback_pool exclude each other; keep one');
-    }
-    const cidrs = new Map<string, string>();
-    for (const [cidr, list] of Object.entries(lb.subnet_pools)) {
-      const parsed = parseNetwork(cidr);
-      if (!('problem' in parsed)) {
-        const canonical = parsed.cidr;
-        const twin = cidrs.get(canonical);
-        if (twin !== undefined) report('STEER_LB_CONFLICT', [...base, 'subnet_pools', cidr], `same network as "${twin}"`);
-        cidrs.set(canonical, cidr);
-      }
-      refList(list, [...base, 'subnet_pools', cidr]);
-    }
-    for (const key of ['subdivision_pools', 'country_pools', 'continent_pools'] as const) {
-      for (const [code, list] of Object.entries(lb[key])) refList(list, [...base, key, code]);
-    }
-    for (const name of Object.keys(lb.random_steering.pool_weights)) {
-      const path = [...base, 'random_steering', 'pool_weights', name];
-      if (!input.pools[name]) report('STEER_LB_REFERENCE', path, `no pool named "${name}"${known(poolNames)}`);
-      else if (!lb.default_pools.includes(name)) {
-        report('STEER_LB_REFERENCE', path, `pool "${name}" is not in default_pools (random and hash steering choose among default_pools)`);
-      }
-    }
-
-    if (lb.steering_policy === 'proximity') {
-      lb.default_pools.forEach((name, i) => {
-        const pool = input.pools[name];
-        if (pool && pool.latitude === undefined) {
-          report('STEER_LB_SCHEMA', [...base, 'default_pools', i], `proximity steering needs latitude and longitude on pool "${name}"`);
-        }
-      });
-    }
-
     const isApex = !('problem' in owner) && owner.name === origin;
-    for (const name of used.keys()) {
-      const pool = input.pools[name];
-      if (pool) checkPoolForLb(name, pool, lbName, lb, isApex, report);
+    checkOneLb(input, lbName, lb, isApex, report);
+    checkRules(input, lbName, lb, report, (variant, variantReport) => checkOneLb(input, lbName, variant, isApex, variantReport));
+  }
+}
+
+/** References and pool demands of one load balancer (or of one of its rule variants). */
+function checkOneLb(input: LbFileInput, lbName: string, lb: LoadBalancerInput, isApex: boolean, report: Report): void {
+  const base = ['load_balancers', lbName];
+  const poolNames = Object.keys(input.pools);
+  // Every pool reference resolves; collect the pools this load balancer can answer from.
+  const used = new Map<string, readonly PropertyKey[]>();
+  const ref = (name: string, path: readonly PropertyKey[]): void => {
+    if (!input.pools[name]) {
+      report('STEER_LB_REFERENCE', path, `no pool named "${name}"${known(poolNames)}`);
+    } else if (!used.has(name)) {
+      used.set(name, path);
     }
+  };
+  const refList = (list: readonly string[], path: readonly PropertyKey[]): void => {
+    const inList = new Set<string>();
+    list.forEach((name, i) => {
+      if (inList.has(name)) report('STEER_LB_SCHEMA', [...path, i], `pool "${name}" is listed twice`);
+      inList.add(name);
+      ref(name, [...path, i]);
+    });
+  };
+  refList(lb.default_pools, [...base, 'default_pools']);
+  if (lb.fallback_pool !== undefined) ref(lb.fallback_pool, [...base, 'fallback_pool']);
+  if (lb.fallback !== undefined && lb.fallback_pool !== undefined) {
+    report('STEER_LB_CONFLICT', [...base, 'fallback'], '`fallback: none` (fail closed) and fallback_pool exclude each other; keep one');
+  }
+  const cidrs = new Map<string, string>();
+  for (const [cidr, list] of Object.entries(lb.subnet_pools)) {
+    const parsed = parseNetwork(cidr);
+    if (!('problem' in parsed)) {
+      const canonical = parsed.cidr;
+      const twin = cidrs.get(canonical);
+      if (twin !== undefined) report('STEER_LB_CONFLICT', [...base, 'subnet_pools', cidr], `same network as "${twin}"`);
+      cidrs.set(canonical, cidr);
+    }
+    refList(list, [...base, 'subnet_pools', cidr]);
+  }
+  for (const key of ['subdivision_pools', 'country_pools', 'continent_pools', 'asn_pools'] as const) {
+    for (const [code, list] of Object.entries(lb[key])) refList(list, [...base, key, code]);
+  }
+  for (const name of Object.keys(lb.random_steering.pool_weights)) {
+    const path = [...base, 'random_steering', 'pool_weights', name];
+    if (!input.pools[name]) report('STEER_LB_REFERENCE', path, `no pool named "${name}"${known(poolNames)}`);
+    else if (!lb.default_pools.includes(name)) {
+      report('STEER_LB_REFERENCE', path, `pool "${name}" is not in default_pools (random and hash steering choose among default_pools)`);
+    }
+  }
+
+  if (lb.steering_policy === 'dynamic') {
+    lb.default_pools.forEach((name, i) => {
+      const pool = input.pools[name];
+      if (pool && pool.monitor === undefined) {
+        report(
+          'STEER_LB_SCHEMA',
+          [...base, 'default_pools', i],
+          `dynamic steering needs a monitor on pool "${name}": the RTT it compares comes from that pool's probes`,
+        );
+      }
+    });
+  }
+
+  if (lb.steering_policy === 'proximity') {
+    lb.default_pools.forEach((name, i) => {
+      const pool = input.pools[name];
+      if (pool && pool.latitude === undefined) {
+        report('STEER_LB_SCHEMA', [...base, 'default_pools', i], `proximity steering needs latitude and longitude on pool "${name}"`);
+      }
+    });
+  }
+
+  for (const name of used.keys()) {
+    const pool = input.pools[name];
+    if (pool) checkPoolForLb(name, pool, lbName, lb, isApex, report);
   }
 }
 

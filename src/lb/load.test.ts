@@ -65,7 +65,7 @@ describe('loadLbText: schema errors name file, line and key path', () => {
   it('an enum value out of range lists the choices', () => {
     const text = BASE.replace('steering_policy: geo', 'steering_policy: nearest');
     expect(errorsOf(text)).toEqual([
-      `${FILE}:${lineOf(text, 'nearest')}: load_balancers.www.steering_policy: must be one of off | random | geo | proximity | hash, got "nearest" [STEER_LB_SCHEMA]`,
+      `${FILE}:${lineOf(text, 'nearest')}: load_balancers.www.steering_policy: must be one of off | random | geo | proximity | hash | dynamic, got "nearest" [STEER_LB_SCHEMA]`,
     ]);
   });
 

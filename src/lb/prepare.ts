@@ -9,6 +9,7 @@ import { buildAnswerSet, type AnswerSet } from './answer-sets.js';
 import { parseIpWords } from '../net/ip.js';
 import type { LbOrigin, LbPool, LbRecordType, LbZoneConfig, LoadBalancer, OriginSteeringPolicy, SteeringPolicy } from './types.js';
 import { cumulativeOf, stringHash } from './weighted.js';
+import type { LbRule } from './types.js';
 
 export interface PoolHealth {
   readonly enabled: boolean;
@@ -17,6 +18,8 @@ export interface PoolHealth {
   readonly upOrigins: readonly LbOrigin[];
   readonly enabledOrigins: readonly LbOrigin[];
   readonly minimumOrigins: number;
+  /** Smoothed probe RTT (ms, null: none yet) and sample count of each of upOrigins, same order. */
+  readonly originRtts: readonly { readonly rttMs: number | null; readonly samples: number }[];
 }
 
 export interface PreparedPool {
@@ -75,6 +78,8 @@ export interface PreparedLb {
   readonly countries: ReadonlyMap<string, PreparedRule>;
   readonly continents: ReadonlyMap<string, PreparedRule>;
   readonly hasGeoRules: boolean;
+  /** asn_pools by AS number. */
+  readonly asns: ReadonlyMap<number, PreparedRule>;
   /**
    * geo: false when every rule leads to the same pool as default_pools right now, so the
    * answer does not depend on where the client is (no lookup, ECS scope 0).
@@ -82,6 +87,22 @@ export interface PreparedLb {
   readonly locationMatters: boolean;
   /** Healthy default pools in default order, for proximity. */
   readonly proximity: readonly number[];
+  /**
+   * steering_policy dynamic: the healthy default pools whose RTT is within rtt_tolerance_ms of
+   * the fastest (empty when no pool has enough samples: then failover order), with cumulative
+   * pool weights to share among them, and the comparison in words for the trace.
+   */
+  readonly dynamic: readonly number[];
+  readonly dynamicCumulative: Float64Array;
+  readonly dynamicNote: string;
+  /** `rules:` with every reachable combination prepared; null without rules. */
+  readonly rules: PreparedRuleSet | null;
+}
+
+export interface PreparedRuleSet {
+  readonly rules: readonly LbRule[];
+  /** By bit mask of matched rules (see LbRuleSet); mask 0 is the PreparedLb holding this set. */
+  readonly variants: ReadonlyMap<number, PreparedLb>;
 }
 
 export interface PreparedLbZone {
@@ -101,7 +122,7 @@ const DEG = Math.PI / 180;
 export function prepareLb(config: LbZoneConfig, health: HealthSnapshot): PreparedLbZone {
   const poolHealth = poolHealthOf(config, health);
   const loadBalancers = new Map<string, PreparedLb>();
-  for (const lb of config.loadBalancers.values()) loadBalancers.set(lb.owner, prepareOne(lb, config, poolHealth, NO_REUSE));
+  for (const lb of config.loadBalancers.values()) loadBalancers.set(lb.owner, prepareOne(lb, config, poolHealth, null));
   return { origin: config.origin, config, healthGeneration: health.generation, loadBalancers };
 }
 
@@ -124,7 +145,8 @@ export function prepareLbChanges(
   const changedPools = new Set<string>();
   for (const key of candidates ?? config.poolsByHealthKey.keys()) {
     const pools = config.poolsByHealthKey.get(key);
-    if (pools === undefined || before.isUp(key) === health.isUp(key)) continue;
+    if (pools === undefined) continue;
+    if (before.isUp(key) === health.isUp(key) && before.get(key)?.rttMs === health.get(key)?.rttMs) continue;
     for (const pool of pools) changedPools.add(pool);
   }
   const owners = new Set<string>();
@@ -137,7 +159,7 @@ export function prepareLbChanges(
     const lb = config.loadBalancers.get(owner);
     if (lb === undefined) continue; // the index is built from loadBalancers: cannot happen
     const old = prev.loadBalancers.get(owner);
-    loadBalancers.set(owner, prepareOne(lb, config, poolHealth, old === undefined ? NO_REUSE : unchangedPoolsOf(old, changedPools)));
+    loadBalancers.set(owner, prepareOne(lb, config, poolHealth, old === undefined ? null : { old, changedPools }));
   }
   return { origin: config.origin, config, healthGeneration: health.generation, loadBalancers };
 }
@@ -145,7 +167,12 @@ export function prepareLbChanges(
 export function evaluatePool(pool: LbPool, health: HealthSnapshot): PoolHealth {
   const enabledOrigins = pool.origins.filter((o) => o.enabled);
   const upOrigins = enabledOrigins.filter((o) => o.healthKey === null || health.isUp(o.healthKey));
+  const originRtts = upOrigins.map((o) => {
+    const h = o.healthKey === null ? undefined : health.get(o.healthKey);
+    return { rttMs: h?.rttMs ?? null, samples: h?.rttSamples ?? 0 };
+  });
   return {
+    originRtts,
     enabled: pool.enabled,
     healthy: pool.enabled && upOrigins.length >= pool.minimumOrigins,
     upOrigins,
@@ -156,6 +183,8 @@ export function evaluatePool(pool: LbPool, health: HealthSnapshot): PoolHealth {
 
 type PoolHealthOf = (name: string) => PoolHealth | undefined;
 type ReusePool = (name: string) => PreparedPool | undefined;
+/** The previous preparation of the same load balancer, and the pools whose health changed since. */
+type Previous = { readonly old: PreparedLb; readonly changedPools: ReadonlySet<string> } | null;
 
 const NO_REUSE: ReusePool = () => undefined;
 
@@ -183,7 +212,8 @@ function unchangedPoolsOf(old: PreparedLb, changedPools: ReadonlySet<string>): R
   };
 }
 
-function prepareOne(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHealthOf, reuse: ReusePool): PreparedLb {
+function prepareOne(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHealthOf, previous: Previous): PreparedLb {
+  const reuse = previous === null ? NO_REUSE : unchangedPoolsOf(previous.old, previous.changedPools);
   const pools: PreparedPool[] = [];
   const indexOf = new Map<string, number>();
   const poolIndex = (name: string): number => {
@@ -199,13 +229,14 @@ function prepareOne(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHeal
     const h = poolHealth(name);
     if (!pool || !h) throw new Error(`load balancer ${lb.name} names unknown pool ${name}`); // load.ts prevents this
     const hasCoordinates = pool.latitude !== null && pool.longitude !== null;
+    const weights = lb.originWeights.get(name);
     pools.push({
       name,
       health: h,
       healthy: h.healthy,
       originSteering: pool.originSteering,
-      live: buildAnswerSet(lb, h.upOrigins),
-      failOpen: buildAnswerSet(lb, h.enabledOrigins),
+      live: buildAnswerSet(lb, weights === undefined ? h.upOrigins : reweighted(h.upOrigins, weights)),
+      failOpen: buildAnswerSet(lb, weights === undefined ? h.enabledOrigins : reweighted(h.enabledOrigins, weights)),
       seed: stringHash(`pool:${name}`),
       hasCoordinates,
       latitudeRad: (pool.latitude ?? 0) * DEG,
@@ -249,10 +280,11 @@ function prepareOne(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHeal
   const subdivisions = codeRules(lb.subdivisionPools);
   const countries = codeRules(lb.countryPools);
   const continents = codeRules(lb.continentPools);
+  const asns = new Map([...lb.asnPools].map(([asn, names]) => [asn, { poolNames: names, resolved: firstHealthy(names) }]));
 
   const outcomes = [
     ...subnets.map((s) => s.rule.resolved),
-    ...[subdivisions, countries, continents].flatMap((m) => [...m.values()].map((r) => r.resolved)),
+    ...[subdivisions, countries, continents, asns].flatMap((m) => [...m.values()].map((r) => r.resolved)),
   ];
   // A rule whose pools are all down falls through to less specific rules, so only rules that
   // resolve to some other healthy pool make the answer depend on location.
@@ -281,5 +313,70 @@ function prepareOne(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHeal
     hasGeoRules: subdivisions.size + countries.size + continents.size > 0,
     locationMatters,
     proximity: defaultOrder.filter((i) => pools[i]!.healthy && pools[i]!.hasCoordinates),
+    asns,
+    ...prepareDynamic(lb, pools, defaultOrder),
+    rules: prepareRules(lb, config, poolHealth, previous),
   };
+}
+
+/**
+ * A pool's RTT for dynamic steering: the weighted mean of its up origins' smoothed RTTs, over
+ * origins with at least min_samples successful probes; null when none has that many.
+ */
+export function poolRtt(pool: PreparedPool, minSamples: number): number | null {
+  let sum = 0;
+  let weight = 0;
+  pool.health.upOrigins.forEach((o, i) => {
+    const r = pool.health.originRtts[i]!;
+    if (r.rttMs === null || r.samples < minSamples) return;
+    sum += r.rttMs * o.weight;
+    weight += o.weight;
+  });
+  return weight > 0 ? sum / weight : null;
+}
+
+function prepareDynamic(
+  lb: LoadBalancer,
+  pools: readonly PreparedPool[],
+  defaultOrder: readonly number[],
+): Pick<PreparedLb, 'dynamic' | 'dynamicCumulative' | 'dynamicNote'> {
+  if (lb.steeringPolicy !== 'dynamic') return { dynamic: [], dynamicCumulative: new Float64Array(0), dynamicNote: '' };
+  const { rttToleranceMs, minSamples } = lb.dynamicSteering;
+  const measured = defaultOrder.filter((i) => pools[i]!.healthy).map((i) => ({ i, rtt: poolRtt(pools[i]!, minSamples) }));
+  const known = measured.filter((m): m is { i: number; rtt: number } => m.rtt !== null);
+  const best = known.length === 0 ? 0 : Math.min(...known.map((m) => m.rtt));
+  const chosen = known.filter((m) => m.rtt <= best + rttToleranceMs).map((m) => m.i);
+  const words = measured.map(({ i, rtt }) =>
+    rtt === null ? `${pools[i]!.name} too few samples (< ${minSamples})` : `${pools[i]!.name} ${rtt.toFixed(1)} ms`,
+  );
+  const note =
+    chosen.length === 0
+      ? `no healthy pool has ${minSamples} RTT sample(s) yet (${words.join(', ') || 'none healthy'}): default_pools in order`
+      : `RTT ${words.join(', ')}; within ${rttToleranceMs} ms of the fastest: ${chosen.map((i) => pools[i]!.name).join(', ')}`;
+  const weights = chosen.map((i) => lb.poolWeights.get(pools[i]!.name) ?? 0);
+  // Pools weighted 0 still share when all are 0: RTT alone decided, so split evenly.
+  const shares = weights.every((w) => w === 0) ? chosen.map(() => 1) : weights;
+  return { dynamic: chosen, dynamicCumulative: cumulativeOf(shares), dynamicNote: note };
+}
+
+/** Every rule variant prepared like a load balancer of its own, reusing unchanged pools of its previous preparation. */
+function prepareRules(lb: LoadBalancer, config: LbZoneConfig, poolHealth: PoolHealthOf, previous: Previous): PreparedRuleSet | null {
+  if (lb.rules === null) return null;
+  const variants = new Map<number, PreparedLb>();
+  for (const [mask, variant] of lb.rules.variants) {
+    const old = previous?.old.rules?.variants.get(mask);
+    variants.set(
+      mask,
+      prepareOne(variant, config, poolHealth, old === undefined || previous === null ? null : { old, changedPools: previous.changedPools }),
+    );
+  }
+  return { rules: lb.rules.rules, variants };
+}
+
+/** `origins` with a rule's origin_weights applied. */
+function reweighted(origins: readonly LbOrigin[], weights: ReadonlyMap<string, number>): LbOrigin[] {
+  return origins.map((o) => {
+    const w = weights.get(o.name);
+    return w === undefined ? o : { ...o, weight: w };
+  });
 }

@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { RRType } from '../wire/types.js';
 import { looksLikeIp, parseAddress, parseNetwork } from '../net/parse.js';
 import { canonicalHostname } from './names.js';
+import { ruleListSchema } from './rules/schema.js';
 
 export const MONITOR_TYPES = ['http', 'https', 'tcp', 'dns', 'smtp'] as const;
 export const DEFAULT_PORTS: Readonly<Record<(typeof MONITOR_TYPES)[number], number | null>> = {
@@ -194,16 +195,22 @@ const continentKey = z.string().regex(new RegExp(`^(?:${CONTINENTS.join('|')})$`
   error: `continent codes are ${CONTINENTS.join(' ')}`,
 });
 
+const asnKey = z.string().regex(/^\d{1,10}$/, { error: 'asn_pools keys are AS numbers, e.g. 13335 (no "AS" prefix)' });
+
 const randomSteeringShape = {
   pool_weights: z.record(z.string(), z.number().min(0).max(1_000_000)).default({}),
   default_weight: z.number().min(0).max(1_000_000).default(1),
+};
+const dynamicSteeringShape = {
+  rtt_tolerance_ms: z.number().min(0).max(60_000).default(10),
+  min_samples: z.number().int().min(1).max(1000).default(3),
 };
 const locationStrategyShape = { prefer_ecs: z.enum(['always', 'never']).default('always') };
 
 const loadBalancerShape = {
   description: z.string().default(''),
   ttl: z.number().int().min(0).max(604800).default(30),
-  steering_policy: z.enum(['off', 'random', 'geo', 'proximity', 'hash']).default('off'),
+  steering_policy: z.enum(['off', 'random', 'geo', 'proximity', 'hash', 'dynamic']).default('off'),
   record_type: z.enum(['address', 'MX', 'SRV']).default('address'),
   default_pools: poolList,
   fallback_pool: z.string().optional(),
@@ -223,9 +230,23 @@ const loadBalancerShape = {
       params: z.string().default(''),
     })
     .optional(),
+  // ASN steering: keys are AS numbers (13335, not "AS13335"); see policies/geo.ts for precedence.
+  asn_pools: z.record(asnKey, poolList).default({}),
+  // steering_policy dynamic: lowest smoothed probe RTT (policies/dynamic.ts).
+  dynamic_steering: z.strictObject(dynamicSteeringShape).prefault({}),
 };
 
-export const loadBalancerSchema = z.strictObject(loadBalancerShape);
+export const loadBalancerSchema = z.strictObject({
+  ...loadBalancerShape,
+  rules: ruleListSchema({
+    cidr: cidrKey,
+    country: countryKey,
+    continent: continentKey,
+    subdivision: subdivisionKey,
+    qtype: upper(z.enum(QUERY_TYPES)) as z.ZodType<string>,
+    lbShape: loadBalancerShape,
+  }),
+});
 export type LoadBalancerInput = z.output<typeof loadBalancerSchema>;
 
 export const lbFileSchema = z.strictObject({

@@ -1,7 +1,7 @@
 // Per-call scratch shared by the policies: the client address parsed once, its subnet hash,
 // the GeoIP lookup done at most once, and the ECS scope collected so far. One instance is
 // reused for every call (steering is synchronous), so the hot path allocates nothing here.
-import type { ClientAddress, GeoDatabase, GeoLocation } from '../geo/types.js';
+import type { AsnDatabase, AsnLocation, ClientAddress, GeoDatabase, GeoLocation } from '../geo/types.js';
 import { parseIpWords } from '../net/ip.js';
 import { maskInPlace } from '../net/prefix.js';
 import type { SteerTrace, SteerTraceStage } from './trace.js';
@@ -18,6 +18,14 @@ export interface SteerContext {
   readonly random: () => number;
   /** Non-null → steps of the decision are appended to it. */
   readonly trace: SteerTrace | null;
+  /** GeoLite2-ASN database for asn_pools and `asn` rule conditions; absent or null → ASN unknown. */
+  readonly asn?: AsnDatabase | null;
+  /**
+   * The client as a load balancer with the given prefer_ecs sees it: lets a rule variant that
+   * overrides location_strategy, and the `resolver_subnet` and `ecs` conditions, see the
+   * resolver's address and whether the query carried ECS. Absent → `client` is all there is.
+   */
+  readonly clientFor?: (preferEcs: boolean) => ClientAddress;
 }
 
 export class SteerCall {
@@ -32,6 +40,15 @@ export class SteerCall {
   private hashed = false;
   private location: GeoLocation | null = null;
   private located = false;
+  private asnLocation: AsnLocation | null = null;
+  private asnLocated = false;
+  /** The query type being steered (rule conditions on qtype). */
+  qtype = 0;
+  /** True once a decision looked at an ECS subnet, so the ECS scope is worth returning. */
+  usedEcs = false;
+  readonly resolverWords = new Uint32Array(4);
+  private resolverFamilyValue: 0 | 4 | 6 = 0;
+  private resolverParsed = false;
 
   reset(ctx: SteerContext): void {
     this.ctx = ctx;
@@ -41,6 +58,55 @@ export class SteerCall {
     this.hashed = false;
     this.located = false;
     this.location = null;
+    this.asnLocated = false;
+    this.asnLocation = null;
+    this.resolverParsed = false;
+    this.usedEcs = ctx.client.fromEcs;
+  }
+
+  /**
+   * Steers on from here for `client` instead (a rule variant with another prefer_ecs): the
+   * lookups are redone for it, the scope collected so far stays.
+   */
+  switchClient(client: ClientAddress): void {
+    if (client === this.ctx.client) return;
+    this.ctx = { ...this.ctx, client };
+    this.parsed = false;
+    this.hashed = false;
+    this.located = false;
+    this.location = null;
+    this.asnLocated = false;
+    this.asnLocation = null;
+    if (client.fromEcs) this.usedEcs = true;
+  }
+
+  /** The resolver's own address family, with `resolverWords` holding it; 0 if unknown. */
+  resolverFamily(): 0 | 4 | 6 {
+    if (!this.resolverParsed) {
+      this.resolverParsed = true;
+      const ctx = this.ctx;
+      const resolver = ctx.client.fromEcs ? (ctx.clientFor?.(false) ?? null) : ctx.client;
+      this.resolverFamilyValue = resolver === null ? 0 : parseIpWords(resolver.ip, this.resolverWords, true);
+    }
+    return this.resolverFamilyValue;
+  }
+
+  /** Whether the query carried a usable ECS option (source prefix above 0), whatever prefer_ecs says. */
+  ecsPresent(): boolean {
+    const ctx = this.ctx;
+    if (ctx.client.fromEcs) return true;
+    return ctx.clientFor?.(true).fromEcs ?? false;
+  }
+
+  /** ASN of the client, looked up at most once per call; null without an ASN database. */
+  locateAsn(): AsnLocation | null {
+    if (!this.asnLocated) {
+      this.asnLocated = true;
+      const db = this.ctx.asn ?? null;
+      this.asnLocation = db === null ? null : db.lookup(this.ctx.client.ip);
+      if (this.trace !== null) this.note('location', describeAsn(this.ctx.client, this.asnLocation));
+    }
+    return this.asnLocation;
   }
 
   /** The client's address family, with `words` holding the address masked to its source prefix; 0 if unparsable. */
@@ -85,6 +151,13 @@ export class SteerCall {
 
 export function describeClient(client: ClientAddress): string {
   return client.fromEcs ? `ECS ${client.ip}/${client.sourcePrefix}` : `resolver ${client.ip}`;
+}
+
+function describeAsn(client: ClientAddress, loc: AsnLocation | null): string {
+  const who = describeClient(client);
+  if (loc === null) return `${who}: no ASN database, AS unknown`;
+  if (loc.asn === null) return `${who}: not in the ASN database (network /${loc.networkPrefix})`;
+  return `${who}: AS${loc.asn}${loc.organization ? ` (${loc.organization})` : ''} (ASN network /${loc.networkPrefix})`;
 }
 
 function describeLocation(client: ClientAddress, loc: GeoLocation | null): string {

@@ -16,14 +16,15 @@ import type { RRset } from '../wire/types.js';
 import { RRType } from '../wire/types.js';
 import type { AnswerSet } from './answer-sets.js';
 import { describeClient, SteerCall, type SteerContext } from './steer-context.js';
+import { chooseDynamic } from './policies/dynamic.js';
 import { chooseGeo } from './policies/geo.js';
 import { chooseHash } from './policies/hash.js';
 import { chooseOff } from './policies/off.js';
 import { chooseRecords, describeRecord } from './policies/origin.js';
 import { chooseProximity } from './policies/proximity.js';
 import { chooseRandom } from './policies/random.js';
-import type { PreparedLb, PreparedLbZone, PreparedPool } from './prepare.js';
 import { httpsAnswer } from './https-hints.js';
+import type { PreparedLb, PreparedLbZone, PreparedPool, PreparedRuleSet } from './prepare.js';
 
 export type { SteerContext } from './steer-context.js';
 export type { SteerTrace, SteerTraceStep, SteerTraceStage } from './trace.js';
@@ -35,28 +36,50 @@ export interface SteerOutcome {
   /** ECS scope prefix the answer depended on (0: not location dependent). */
   readonly scope: number;
   readonly ttl: number;
+  /** The load balancer that answered: a rule variant when a rule matched. Absent when no load balancer is at the name. */
+  readonly prepared?: PreparedLb;
+  /** Names of the rules that matched, in order, joined with "+"; null when none did. */
+  readonly rule?: string | null;
 }
 
 const call = new SteerCall();
 const NOT_STEERED: SteerOutcome = Object.freeze({ rrset: null, scope: 0, ttl: 0 });
 
 export function steer(prepared: PreparedLbZone, owner: string, qtype: number, ctx: SteerContext): SteerOutcome {
-  const p = prepared.loadBalancers.get(owner);
-  if (p === undefined) {
+  const base = prepared.loadBalancers.get(owner);
+  if (base === undefined) {
     ctx.trace?.steps.push({ stage: 'lookup', text: `${owner}: no load balancer at this name` });
     return NOT_STEERED;
   }
   call.reset(ctx);
+  call.qtype = qtype;
   if (call.trace !== null) {
     call.note(
       'lookup',
-      `${owner} ${typeName(qtype)}: load balancer "${p.lb.name}" (${p.policy}, ${p.recordType}, ttl ${p.ttl}); client ${describeClient(ctx.client)}`,
+      `${owner} ${typeName(qtype)}: load balancer "${base.lb.name}" (${base.policy}, ${base.recordType}, ttl ${base.ttl}); client ${describeClient(ctx.client)}`,
     );
   }
-  if (qtype === RRType.HTTPS && p.lb.https !== null) return steerHttps(prepared, owner, p, p.lb.https, ctx);
-  if (!answers(p, qtype)) {
+  if (qtype === RRType.HTTPS && base.lb.https !== null) return steerHttps(prepared, owner, base, base.lb.https, ctx);
+  if (!answers(base, qtype)) {
     if (call.trace !== null) call.note('answer', `NODATA: this load balancer does not answer ${typeName(qtype)}`);
-    return { rrset: null, scope: 0, ttl: p.ttl };
+    return { rrset: null, scope: 0, ttl: base.ttl };
+  }
+  let p = base;
+  let rule: string | null = null;
+  if (base.rules !== null) {
+    const mask = matchRules(base.rules, call);
+    if (mask !== 0) {
+      p = base.rules.variants.get(mask) ?? base;
+      rule = ruleNames(base.rules, mask);
+      if (p.lb.preferEcs !== base.lb.preferEcs && ctx.clientFor !== undefined)
+        call.switchClient(ctx.clientFor(p.lb.preferEcs === 'always'));
+      if (call.trace !== null) {
+        call.note(
+          'rule',
+          `steering as "${p.lb.name}" with rule ${rule}: ${p.policy}, ttl ${p.ttl}; client ${describeClient(call.ctx.client)}`,
+        );
+      }
+    }
   }
 
   const chosen = choosePool(p);
@@ -78,9 +101,32 @@ export function steer(prepared: PreparedLbZone, owner: string, qtype: number, ct
           : `no healthy pool and the fallback pool ${p.lb.fallbackPool} is disabled: fail closed`,
       );
     }
-    return finish(p, null);
+    return finish(p, null, rule);
   }
-  return finish(p, chooseRecords(pool, set, qtype, p.maxRecords, call));
+  return finish(p, chooseRecords(pool, set, qtype, p.maxRecords, call), rule);
+}
+
+/** Bit mask of the rules that match, walking them in order (see rules/variants.ts). */
+function matchRules(set: PreparedRuleSet, c: SteerCall): number {
+  let mask = 0;
+  const rules = set.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!;
+    const matched = r.test(c);
+    if (c.trace !== null)
+      c.note('rule', `rule "${r.name}" (${r.text}): ${matched ? (r.continue ? 'matches, continue' : 'matches') : 'no match'}`);
+    if (!matched) continue;
+    mask += 2 ** i;
+    if (!r.continue) break;
+  }
+  if (c.trace !== null && mask === 0) c.note('rule', 'no rule matches: the load balancer as written');
+  return mask;
+}
+
+function ruleNames(set: PreparedRuleSet, mask: number): string {
+  const names: string[] = [];
+  for (const r of set.rules) if ((mask & (2 ** r.index)) !== 0) names.push(r.name);
+  return names.join('+');
 }
 
 /**
@@ -107,16 +153,18 @@ function choosePool(p: PreparedLb): number {
       return chooseGeo(p, call);
     case 'proximity':
       return chooseProximity(p, call);
+    case 'dynamic':
+      return chooseDynamic(p, call);
   }
 }
 
-function finish(p: PreparedLb, rrset: RRset | null): SteerOutcome {
-  const scope = call.ctx.client.fromEcs ? call.scope : 0;
+function finish(p: PreparedLb, rrset: RRset | null, rule: string | null): SteerOutcome {
+  const scope = call.usedEcs ? call.scope : 0;
   if (call.trace !== null) {
     const what = rrset === null ? 'NODATA' : rrset.map((rr) => `${typeName(rr.type)} ${describeRecord(rr)}`).join(', ');
-    call.note('answer', `${what}; ttl ${p.ttl}; ECS scope /${scope}${call.ctx.client.fromEcs ? '' : ' (no ECS from the client)'}`);
+    call.note('answer', `${what}; ttl ${p.ttl}; ECS scope /${scope}${call.usedEcs ? '' : ' (no ECS from the client)'}`);
   }
-  return { rrset, scope, ttl: p.ttl };
+  return { rrset, scope, ttl: p.ttl, prepared: p, rule };
 }
 
 function answers(p: PreparedLb, qtype: number): boolean {

@@ -3,8 +3,9 @@
 import type { DynamicBinding } from '../zone/types.js';
 import type { MonitorSpec, ProbeTarget } from '../health/types.js';
 import type { RData } from '../wire/types.js';
+import type { ConditionTest } from './rules/types.js';
 
-export type SteeringPolicy = 'off' | 'random' | 'geo' | 'proximity' | 'hash';
+export type SteeringPolicy = 'off' | 'random' | 'geo' | 'proximity' | 'hash' | 'dynamic';
 export type OriginSteeringPolicy = 'random' | 'hash' | 'all';
 /** 'address': A/AAAA from IP origins, CNAME from hostname origins. */
 export type LbRecordType = 'address' | 'MX' | 'SRV';
@@ -79,6 +80,14 @@ export interface LoadBalancer {
   readonly maxRecords: number;
   /** The HTTPS record's RDATA without hints (the `https:` key); null: no HTTPS at this name. */
   readonly https: Uint8Array | null;
+  /** steering_policy dynamic: pools within this many ms of the fastest share; pools need this many RTT samples. */
+  readonly dynamicSteering: { readonly rttToleranceMs: number; readonly minSamples: number };
+  /** asn_pools: AS number → pool list. */
+  readonly asnPools: ReadonlyMap<number, readonly string[]>;
+  /** Origin weights a rule overrides: pool → origin name → weight. Empty outside rule variants. */
+  readonly originWeights: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** `rules:`; null when the load balancer has none (and in the variants themselves). */
+  readonly rules: LbRuleSet | null;
 }
 
 export interface LbZoneConfig {
@@ -101,4 +110,25 @@ export interface LbZoneConfig {
    */
   readonly poolsByHealthKey: ReadonlyMap<string, readonly string[]>;
   readonly loadBalancersByPool: ReadonlyMap<string, readonly string[]>;
+}
+
+// A load balancer's rules as steering sees them: compiled conditions and, for every combination
+// of rules that can match together, the load balancer with their overrides applied (built at
+// load, so a query only evaluates conditions and picks a variant).
+export interface LbRule {
+  readonly name: string;
+  readonly index: number;
+  readonly continue: boolean;
+  /** The condition as written (one line), for traces and the status API. */
+  readonly text: string;
+  readonly test: ConditionTest;
+}
+
+export interface LbRuleSet {
+  readonly rules: readonly LbRule[];
+  /**
+   * Key: bit mask of the matched rules (bit i = rules[i]); the variant is the load balancer with
+   * those rules' overrides merged in order. Mask 0 (no rule matched) is the load balancer itself.
+   */
+  readonly variants: ReadonlyMap<number, LoadBalancer>;
 }

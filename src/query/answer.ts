@@ -69,8 +69,10 @@ export class QueryAnswer {
   signedUntil = Number.POSITIVE_INFINITY;
   /** The message to send; null when dropped. */
   bytes: Buffer | null = null;
-  /** The load balancer itself, for pool/origins (resolved only when someone asks). */
+  /** The load balancer itself (the rule variant when a rule matched), for pool/origins (resolved only when someone asks). */
   prepared: PreparedLb | null = null;
+  /** The rule(s) of the last load balancer that matched ("a+b" with continue), or null. */
+  rule: string | null = null;
 
   /** Clears every field for the next message. */
   reset(transport: Transport): void {
@@ -93,6 +95,7 @@ export class QueryAnswer {
     this.signedUntil = Number.POSITIVE_INFINITY;
     this.bytes = null;
     this.prepared = null;
+    this.rule = null;
   }
 
   /** The pool the load balancer chose, or null (no steering, or it answered nothing). */

@@ -21,6 +21,8 @@ export class QueryDynamicSource implements DynamicSource {
   private byResolver: ClientAddress | null = null;
   private trace: SteerTrace | null = null;
   private out: QueryAnswer | null = null;
+  /** Bound once: steering asks for the client as another prefer_ecs sees it (rules, resolver_subnet). */
+  private readonly clientFor = (preferEcs: boolean): ClientAddress => this.client(preferEcs);
 
   /** Steering decisions are recorded in `out`; `trace` is for explain: the steps are appended to it. */
   bind(
@@ -48,6 +50,7 @@ export class QueryDynamicSource implements DynamicSource {
       answer.lb = owner;
       answer.lbAnswer = null;
       answer.prepared = null;
+      answer.rule = null;
     }
     const state = this.state;
     if (state === null) return NO_ANSWER;
@@ -55,13 +58,21 @@ export class QueryDynamicSource implements DynamicSource {
     const one = prepared?.loadBalancers.get(owner);
     if (prepared === undefined || one === undefined) return NO_ANSWER;
     const client = this.client(one.lb.preferEcs === 'always');
-    const out = steer(prepared, owner, qtype, { client, geo: state.geo, random: Math.random, trace: this.trace });
+    const out = steer(prepared, owner, qtype, {
+      client,
+      geo: state.geo,
+      asn: state.asn,
+      random: Math.random,
+      trace: this.trace,
+      clientFor: this.clientFor,
+    });
     if (answer !== null) {
       answer.lbAnswer = out.rrset;
-      answer.prepared = one;
+      answer.prepared = out.prepared ?? one;
+      answer.rule = out.rule ?? null;
     }
-    // The scope only means something to a resolver that sent us its client's subnet.
-    return { rrset: out.rrset, scope: client.fromEcs ? out.scope : 0 };
+    // steer() returns scope 0 unless the decision looked at the client's ECS subnet.
+    return { rrset: out.rrset, scope: out.scope };
   }
 
   private client(preferEcs: boolean): ClientAddress {

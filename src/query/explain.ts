@@ -32,7 +32,13 @@ export interface ExplainResult {
   /** Owner of the wildcard the answer was synthesised from, or null. */
   readonly wildcard: string | null;
   /** The last load balancer that steered this answer, the pool and origins it chose; null for static data. */
-  readonly steered: { readonly lb: string; readonly pool: string | null; readonly origins: readonly string[] } | null;
+  readonly steered: {
+    readonly lb: string;
+    /** The rule(s) that matched ("a+b" when a continue: true rule matched too), or null. */
+    readonly rule: string | null;
+    readonly pool: string | null;
+    readonly origins: readonly string[];
+  } | null;
   readonly steps: readonly SteerTraceStep[];
   readonly healthGeneration: number;
   readonly configGeneration: number;
@@ -102,7 +108,7 @@ export function explain(state: ServingState, req: ExplainRequest): ExplainResult
     additional: text('additional' in result ? result.additional : []),
     ecsScope: ecs ? result.scope : null,
     wildcard: result.wildcard,
-    steered: answer.lb === null ? null : { lb: answer.lb, pool: answer.pool, origins: answer.origins },
+    steered: answer.lb === null ? null : { lb: answer.lb, rule: answer.rule, pool: answer.pool, origins: answer.origins },
     steps: trace.steps,
   };
 }

@@ -3,6 +3,8 @@
 import { EventEmitter } from 'node:events';
 import { SteerError, steerError } from '../errors.js';
 import { GeoIpService } from '../geo/service.js';
+import { asnDatabaseFromBuffer } from '../geo/asn-database.js';
+import type { AsnDatabase } from '../geo/types.js';
 import { HealthTable } from '../health/table.js';
 import { Prober } from '../health/prober.js';
 import type { HealthSnapshot, ProbeTarget } from '../health/types.js';
@@ -47,6 +49,8 @@ export interface ServerOptions {
   readonly listen: readonly string[];
   /** GeoIP2/GeoLite2 mmdb file; null serves without geolocation. */
   readonly geoip: string | null;
+  /** GeoLite2-ASN mmdb file (--asn-db); null or absent serves without AS numbers. */
+  readonly asnDb?: string | null;
   readonly logger: Logger;
   /** Watch zones/ for changes (default true). */
   readonly watch?: boolean;
@@ -103,6 +107,7 @@ export interface RunningServer {
   readonly health: HealthTable;
   readonly prober: Prober;
   readonly geo: GeoIpService | null;
+  readonly asn: GeoIpService<AsnDatabase> | null;
   readonly pipeline: QueryPipeline;
   /** The UDP response rate limiter (its stats() feed /metrics); null when RRL is off. */
   readonly rrl: ResponseRateLimiter | null;
@@ -150,19 +155,30 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (udpIo?.io === 'dgram' && opts.udpIo !== 'dgram') logger.warn(`${udpIo.why}; UDP uses node:dgram`);
   const health = new HealthTable();
   const geo = opts.geoip ? await GeoIpService.open(opts.geoip, logger.child({ component: 'geoip' })) : null;
+  let asn: GeoIpService<AsnDatabase> | null = null;
+  try {
+    if (opts.asnDb)
+      asn = await GeoIpService.openWith(opts.asnDb, logger.child({ component: 'asn' }), { label: 'ASN' }, asnDatabaseFromBuffer);
+  } catch (err) {
+    geo?.close();
+    throw err;
+  }
   const state = new StateHolder(
     (opts.externalHealth === true ? opts.initialHealth : undefined) ?? health.snapshot(),
     geo?.current() ?? null,
+    asn?.current() ?? null,
   );
   const prober = new Prober(health, { logger: logger.child({ component: 'prober' }) });
 
   // Health transitions and GeoIP reloads reach the very next query through a new state.
   if (opts.externalHealth !== true) health.on('snapshot', (snapshot) => state.setHealth(snapshot));
   geo?.on('reload', () => state.setGeo(geo.current()));
+  asn?.on('reload', () => state.setAsn(asn.current()));
 
   const first = loadConfigDir(opts.zonesDir, new Map(), true, opts.keysDir ?? null);
   if (first.errors.length > 0) {
     geo?.close();
+    asn?.close();
     throw new StartupError(first.errors);
   }
   applyOrigins(first.origins);
@@ -247,6 +263,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     reloader.stop();
     prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
     geo?.close();
+    asn?.close();
     throw err;
   }
 
@@ -257,6 +274,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     health,
     prober,
     geo,
+    asn,
     pipeline,
     rrl,
     transfers,
@@ -312,6 +330,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       transfers?.close();
       prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
       geo?.close();
+      asn?.close();
       await Promise.all([...udp, ...tcp].map((l) => l.close()));
       rrl?.close();
     },

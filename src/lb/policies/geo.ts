@@ -1,6 +1,8 @@
 // steering_policy geo: the most specific rule that matches the client gives a pool list, and
-// the first healthy pool of that list wins. Order: subnet_pools (longest prefix) >
-// subdivision_pools > country_pools > continent_pools > default_pools. When every pool of the
+// the first healthy pool of that list wins. Order: subnet_pools (longest prefix) > asn_pools >
+// subdivision_pools > country_pools > continent_pools > default_pools. (The AS sits between the
+// operator's own subnets, which are the most deliberate choice, and the GeoIP guesses: a
+// network's AS is known exactly, its location only approximately.) When every pool of the
 // matched list is down, the next less specific rule is tried, then default_pools.
 //
 // ECS scope: the prefix the decision really depended on. The GeoIP network prefix once the
@@ -27,6 +29,17 @@ export function chooseGeo(p: PreparedLb, call: SteerCall): number {
     if (rules !== null && rules.length > 0) {
       const chosen = matchSubnet(p, rules, family as 4 | 6, call);
       if (chosen >= 0) return chosen;
+    }
+  }
+
+  if (p.asns.size > 0) {
+    const as = call.locateAsn();
+    if (as !== null) {
+      call.widenScope(as.networkPrefix);
+      if (as.asn !== null) {
+        const chosen = tryRule('asn_pools', `AS${as.asn}`, p.asns.get(as.asn), p, call);
+        if (chosen >= 0) return chosen;
+      }
     }
   }
 

@@ -11,8 +11,8 @@ import { TableSnapshot } from '../../health/snapshot.js';
 import type { HealthTable } from '../../health/table.js';
 import type { HealthSnapshot, TargetHealth } from '../../health/types.js';
 
-/** [key, up, known, since, reason] */
-export type HealthEntry = readonly [string, boolean, boolean, number, string];
+/** [key, up, known, since, reason, rttMs?, rttSamples?] (the RTT only for targets that track it) */
+export type HealthEntry = readonly [string, boolean, boolean, number, string, (number | null)?, number?];
 
 /** Whole table (base null) or the entries changed since generation `base`. */
 export interface HealthMessage {
@@ -23,11 +23,23 @@ export interface HealthMessage {
 }
 
 export function healthEntries(table: HealthTable): HealthEntry[] {
-  return table.stats().map((s) => [s.key, s.up, s.known, s.since, s.reason] as const);
+  const snapshot = table.snapshot();
+  return table.stats().map((s) => {
+    const h = snapshot.get(s.key);
+    return h === undefined ? ([s.key, s.up, s.known, s.since, s.reason] as const) : entryOf(s.key, h);
+  });
 }
 
-const entryOf = (key: string, h: TargetHealth): HealthEntry => [key, h.up, h.known, h.since, h.reason];
-const healthOf = ([, up, known, since, reason]: HealthEntry): TargetHealth => Object.freeze({ up, known, since, reason, lastResult: null });
+const entryOf = (key: string, h: TargetHealth): HealthEntry =>
+  h.rttSamples === undefined
+    ? [key, h.up, h.known, h.since, h.reason]
+    : [key, h.up, h.known, h.since, h.reason, h.rttMs ?? null, h.rttSamples];
+const healthOf = ([, up, known, since, reason, rttMs, rttSamples]: HealthEntry): TargetHealth =>
+  Object.freeze(
+    rttSamples === undefined
+      ? { up, known, since, reason, lastResult: null }
+      : { up, known, since, reason, lastResult: null, rttMs, rttSamples },
+  );
 
 export function mirroredSnapshot(generation: number, entries: readonly HealthEntry[]): TableSnapshot {
   return TableSnapshot.of(
