@@ -5,6 +5,9 @@ import { type SteerError, steerError } from '../errors.js';
 import { GeoIpService } from '../geo/service.js';
 import { HealthTable } from '../health/table.js';
 import { Prober } from '../health/prober.js';
+import { ExternalHealth } from '../health/external.js';
+import { CalculatedHealth } from '../health/calculated.js';
+import { externalBindings, isProbed } from '../lb/health-bindings.js';
 import type { HealthSnapshot, ProbeTarget } from '../health/types.js';
 import { configFingerprint, discardPrepared, loadConfigDir, prepareReload, type LoadOutcome } from '../config/config-loader.js';
 import { formatHostPort, parseListenAddress, type ListenAddress } from '../transport/listen-address.js';
@@ -45,6 +48,8 @@ export interface ServerOptions {
   readonly observer?: QueryObserver | null;
   /** Time one query in this many for the observer (default 1: every query). */
   readonly timeEvery?: number;
+  /** How often external health files are checked for changes (default 1000 ms). */
+  readonly healthFileIntervalMs?: number;
 }
 
 export interface Endpoint {
@@ -64,6 +69,8 @@ export interface RunningServer {
   readonly state: StateHolder;
   readonly health: HealthTable;
   readonly prober: Prober;
+  /** Pushed health: the PUT /api/v1/health route and the watched health files. */
+  readonly external: ExternalHealth;
   readonly geo: GeoIpService | null;
   readonly pipeline: QueryPipeline;
   /** The UDP response rate limiter (its stats() feed /metrics); null when RRL is off. */
@@ -106,6 +113,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     geo?.current() ?? null,
   );
   const prober = new Prober(health, { logger: logger.child({ component: 'prober' }) });
+  const external = new ExternalHealth(health, { logger: logger.child({ component: 'external-health' }), fileIntervalMs: opts.healthFileIntervalMs });
+  const calculated = new CalculatedHealth(health);
 
   // Health transitions and GeoIP reloads reach the very next query through a new state.
   if (opts.externalHealth !== true) health.on('snapshot', (snapshot) => state.setHealth(snapshot));
@@ -124,7 +133,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const targets: ProbeTarget[] = [];
     for (const o of origins.values()) if (o.lb) targets.push(...o.lb.probeTargets);
     health.setTargets(targets);
-    if (opts.probe !== false) prober.update(targets);
+    // Pushed and derived health report into the table beside the prober, never through it.
+    // A cluster worker mirrors its primary's table, where the primary applies these.
+    if (opts.externalHealth !== true) external.setBindings([...origins.values()].flatMap((o) => (o.lb ? externalBindings(o.lb) : [])));
+    calculated.setTargets(targets);
+    if (opts.probe !== false) prober.update(targets.filter(isProbed));
   }
 
   let lastOutcome: LoadOutcome = first;
@@ -168,6 +181,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   } catch (err) {
     await Promise.all([...udp, ...tcp].map((l) => l.close()));
     rrl?.close();
+    external.close();
     reloader.stop();
     prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
     geo?.close();
@@ -180,6 +194,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     state,
     health,
     prober,
+    external,
     geo,
     pipeline,
     rrl,
@@ -221,6 +236,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       closed = true;
       reloader.stop();
       prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
+      external.close();
       geo?.close();
       await Promise.all([...udp, ...tcp].map((l) => l.close()));
       rrl?.close();
