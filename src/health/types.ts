@@ -85,3 +85,8 @@ export interface HealthSnapshot {
 export function targetKey(monitorId: string, address: string, port: number): string {
   return `${monitorId}@${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
+
+/** Targets that are probed: not external (pushed), not calculated (derived). */
+export function isProbed(target: ProbeTarget): boolean {
+  return target.monitor.external === undefined && target.monitor.calculated === undefined;
+}

@@ -24,8 +24,3 @@ export function externalBindings(config: LbZoneConfig): ExternalBinding[] {
   }
   return out;
 }
-
-/** Targets that are probed: not external, not calculated. */
-export function isProbed(target: ProbeTarget): boolean {
-  return target.monitor.external === undefined && target.monitor.calculated === undefined;
-}

@@ -7,7 +7,7 @@ import { HealthTable } from '../health/table.js';
 import { Prober } from '../health/prober.js';
 import { ExternalHealth } from '../health/external.js';
 import { CalculatedHealth } from '../health/calculated.js';
-import { externalBindings, isProbed } from '../lb/health-bindings.js';
+import { externalBindings } from '../lb/health-bindings.js';
 import type { HealthSnapshot, ProbeTarget } from '../health/types.js';
 import { configFingerprint, discardPrepared, loadConfigDir, prepareReload, type LoadOutcome } from '../config/config-loader.js';
 import { formatHostPort, parseListenAddress, type ListenAddress } from '../transport/listen-address.js';
@@ -137,7 +137,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // A cluster worker mirrors its primary's table, where the primary applies these.
     if (opts.externalHealth !== true) external.setBindings([...origins.values()].flatMap((o) => (o.lb ? externalBindings(o.lb) : [])));
     calculated.setTargets(targets);
-    if (opts.probe !== false) prober.update(targets.filter(isProbed));
+    if (opts.probe !== false) prober.update(targets);
   }
 
   let lastOutcome: LoadOutcome = first;
