@@ -115,7 +115,10 @@ const put = (urlPath: string, body: unknown, headers: Record<string, string> = {
     method: 'PUT',
     headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
-  }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: string; targets?: { up: boolean; expiresAt: number | null }[] } }));
+  }).then(async (r) => ({
+    status: r.status,
+    body: (await r.json()) as { error?: string; targets?: { up: boolean; expiresAt: number | null }[] },
+  }));
 
 beforeAll(async () => {
   side = await hostBackend('127.0.0.61');
@@ -144,7 +147,9 @@ describe('probe override', () => {
     expect(await a('side')).toEqual(['192.0.2.50']);
     expect(new Set(side.hosts)).toEqual(new Set(['status.example']));
     side.healthy = false;
-    await eventually('fails over when the probed endpoint fails', async () => (await a('side')).join() === '192.0.2.99', { timeoutMs: 6000 });
+    await eventually('fails over when the probed endpoint fails', async () => (await a('side')).join() === '192.0.2.99', {
+      timeoutMs: 6000,
+    });
     side.healthy = true;
     await eventually('comes back', async () => (await a('side')).join() === '192.0.2.50', { timeoutMs: 6000 });
   });
@@ -211,7 +216,9 @@ describe('external health via the API', () => {
       expect(r.body.error).toMatch(error);
     }
     expect((await put('/api/v1/health/hs.test/ext-1', { state: 'down' }, { 'content-type': 'text/plain' })).status).toBe(415);
-    expect((await put('/api/v1/health/hs.test/ext-1', { state: 'down' }, { authorization: 'Bearer wrong-token-wrong-token' })).status).toBe(401);
+    expect((await put('/api/v1/health/hs.test/ext-1', { state: 'down' }, { authorization: 'Bearer wrong-token-wrong-token' })).status).toBe(
+      401,
+    );
     expect((await put('/api/v1/health/hs.test/ext-1', 'x'.repeat(5000))).status).toBe(413);
     expect(h.dns.server.health.snapshot().generation).toBe(generation);
     expect(await a('ext')).toEqual(['192.0.2.53']);
@@ -220,7 +227,10 @@ describe('external health via the API', () => {
   it('is refused without a configured token, even on loopback', async () => {
     const open = await startHarness({ zones: { 'hs.test.zone': ZONE } });
     try {
-      const r = await request(`${open.http.url}/api/v1/health/hs.test/ext-1`, { method: 'PUT', headers: { 'content-type': 'application/json' } });
+      const r = await request(`${open.http.url}/api/v1/health/hs.test/ext-1`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(r.status).toBe(403);
     } finally {
       await open.close();
@@ -239,7 +249,9 @@ describe('external health via a watched file', () => {
 
   it('keeps the last good contents when the file turns to junk, and names file:line', async () => {
     fs.writeFileSync(file(), 'file-1 up\nfile-2 maybe\n');
-    const status = await eventually('the error is reported', () => h.dns.server.external.files().find((f) => f.error !== null), { timeoutMs: 4000 });
+    const status = await eventually('the error is reported', () => h.dns.server.external.files().find((f) => f.error !== null), {
+      timeoutMs: 4000,
+    });
     expect(status?.error).toBe(`${file()}:2: health file: state must be up or down, not "maybe" [STEER_HEALTH_FILE]`);
     expect(await a('file')).toEqual(['192.0.2.55']);
     fs.writeFileSync(file(), 'file-1 up\nfile-2 up\n');

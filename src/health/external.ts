@@ -191,7 +191,10 @@ export class ExternalHealth {
     const parsed = parseHealthFile(text, path);
     if ('error' in parsed) {
       watch.status = { ...watch.status, ok: false, error: parsed.error.describe() };
-      this.#logger.error({ code: parsed.error.code, file: path, line: parsed.error.line }, `${parsed.error.describe()}; the last good contents keep applying`);
+      this.#logger.error(
+        { code: parsed.error.code, file: path, line: parsed.error.line },
+        `${parsed.error.describe()}; the last good contents keep applying`,
+      );
       return;
     }
     this.#applyFile(path, parsed.entries);
@@ -210,7 +213,8 @@ export class ExternalHealth {
       else this.#fallBack(b.target, 'file', 'not listed in the health file');
     }
     for (const e of entries) {
-      if (!known.has(e.origin)) this.#logger.warn({ file: path, line: e.line }, `health file ${path}:${e.line}: no external origin named "${e.origin}"`);
+      if (!known.has(e.origin))
+        this.#logger.warn({ file: path, line: e.line }, `health file ${path}:${e.line}: no external origin named "${e.origin}"`);
     }
   }
 }

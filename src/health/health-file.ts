@@ -39,7 +39,7 @@ export function parseHealthFile(text: string, file: string): HealthFileParse {
     const first = seen.get(origin!);
     if (first !== undefined) return bad(`origin "${origin}" is already listed on line ${first}`);
     seen.set(origin!, line);
-    const why = (reason ?? '').replace(/[\x00-\x1f\x7f]/g, ' ').slice(0, MAX_REASON);
+    const why = (reason ?? '').replace(/\p{Cc}/gu, ' ').slice(0, MAX_REASON);
     entries.push({ origin: origin!, up: lower === 'up', reason: why === '' ? `health file: ${lower}` : why, line });
   }
   return { entries };

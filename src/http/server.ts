@@ -70,7 +70,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     const path = url.pathname;
     if (req.method === 'PUT' && path.startsWith(HEALTH_API_PREFIX)) {
       // The one write: never without a token, even on loopback.
-      if (headerOk === null) return send(res, 403, 'application/json', json({ error: 'health reports need a bearer token: start with --http-token' }));
+      if (headerOk === null)
+        return send(res, 403, 'application/json', json({ error: 'health reports need a bearer token: start with --http-token' }));
       if (!headerOk(req.headers.authorization)) {
         return send(res, 401, 'application/json', json({ error: 'a bearer token is required: Authorization: Bearer <token>' }), {
           'www-authenticate': 'Bearer realm="steerdns"',

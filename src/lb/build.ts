@@ -123,7 +123,13 @@ function buildPool(
     let healthKey: string | null = null;
     // Drained origins and disabled pools are never answered, so they are not probed either.
     if (monitor && p.monitor !== undefined && p.enabled && o.enabled) {
-      healthKey = addProbeTarget(p.monitor, { address, port: o.port ?? null, probe: mergeProbe(p.probe, o.probe) }, origin, monitors, targets);
+      healthKey = addProbeTarget(
+        p.monitor,
+        { address, port: o.port ?? null, probe: mergeProbe(p.probe, o.probe) },
+        origin,
+        monitors,
+        targets,
+      );
     }
     return {
       name: o.name,

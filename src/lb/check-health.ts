@@ -28,7 +28,8 @@ export function checkHealthSources(input: LbFileInput, report: Report): void {
       if (o.probe?.host !== undefined) hostAt.push(['pools', poolName, 'origins', i, 'probe', 'host']);
     });
     for (const path of hostAt) {
-      if (!httpLike) report('STEER_LB_SCHEMA', path, `probe.host applies to http and https monitors, but this pool's monitor is ${type ?? 'not set'}`);
+      if (!httpLike)
+        report('STEER_LB_SCHEMA', path, `probe.host applies to http and https monitors, but this pool's monitor is ${type ?? 'not set'}`);
     }
   }
 }

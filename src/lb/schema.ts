@@ -20,7 +20,13 @@ import { z } from 'zod';
 import { RRType } from '../wire/types.js';
 import { looksLikeIp, parseAddress, parseNetwork } from '../net/parse.js';
 import { canonicalHostname } from './names.js';
-import { CALCULATED_ONLY_KEYS, EXTERNAL_ONLY_KEYS, healthMonitorShape, PUSHED_MONITOR_TYPES, probeOverrideSchema } from './schema-health.js';
+import {
+  CALCULATED_ONLY_KEYS,
+  EXTERNAL_ONLY_KEYS,
+  healthMonitorShape,
+  PUSHED_MONITOR_TYPES,
+  probeOverrideSchema,
+} from './schema-health.js';
 
 export const MONITOR_TYPES = ['http', 'https', 'tcp', 'dns', 'smtp', ...PUSHED_MONITOR_TYPES] as const;
 export const DEFAULT_PORTS: Readonly<Record<(typeof MONITOR_TYPES)[number], number | null>> = {

@@ -113,7 +113,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     geo?.current() ?? null,
   );
   const prober = new Prober(health, { logger: logger.child({ component: 'prober' }) });
-  const external = new ExternalHealth(health, { logger: logger.child({ component: 'external-health' }), fileIntervalMs: opts.healthFileIntervalMs });
+  const external = new ExternalHealth(health, {
+    logger: logger.child({ component: 'external-health' }),
+    fileIntervalMs: opts.healthFileIntervalMs,
+  });
   const calculated = new CalculatedHealth(health);
 
   // Health transitions and GeoIP reloads reach the very next query through a new state.
