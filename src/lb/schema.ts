@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { RRType } from '../wire/types.js';
 import { looksLikeIp, parseAddress, parseNetwork } from '../net/parse.js';
 import { canonicalHostname } from './names.js';
+import { notificationsSchema } from './schema-notify.js';
 import {
   CALCULATED_ONLY_KEYS,
   EXTERNAL_ONLY_KEYS,
@@ -256,6 +257,7 @@ export const lbFileSchema = z.strictObject({
   monitors: z.record(itemName, monitorSchema).default({}),
   pools: z.record(itemName, poolSchema).default({}),
   load_balancers: z.record(z.string().min(1), loadBalancerSchema).default({}),
+  notifications: notificationsSchema,
 });
 
 export type LbFileInput = z.output<typeof lbFileSchema>;

@@ -3,6 +3,7 @@
 import type { DynamicBinding } from '../zone/types.js';
 import type { MonitorSpec, ProbeTarget } from '../health/types.js';
 import type { RData } from '../wire/types.js';
+import type { NotificationReceiver } from '../notify/types.js';
 
 export type SteeringPolicy = 'off' | 'random' | 'geo' | 'proximity' | 'hash';
 export type OriginSteeringPolicy = 'random' | 'hash' | 'all';
@@ -99,4 +100,6 @@ export interface LbZoneConfig {
    */
   readonly poolsByHealthKey: ReadonlyMap<string, readonly string[]>;
   readonly loadBalancersByPool: ReadonlyMap<string, readonly string[]>;
+  /** Webhook receivers of `notifications:` (absent when there are none). */
+  readonly notifications?: readonly NotificationReceiver[];
 }

@@ -7,6 +7,7 @@ import { HealthTable } from '../health/table.js';
 import { Prober } from '../health/prober.js';
 import { ExternalHealth } from '../health/external.js';
 import { CalculatedHealth } from '../health/calculated.js';
+import { Notifier } from '../notify/notifier.js';
 import { externalBindings } from '../lb/health-bindings.js';
 import type { HealthSnapshot, ProbeTarget } from '../health/types.js';
 import { configFingerprint, discardPrepared, loadConfigDir, prepareReload, type LoadOutcome } from '../config/config-loader.js';
@@ -71,6 +72,8 @@ export interface RunningServer {
   readonly prober: Prober;
   /** Pushed health: the PUT /api/v1/health route and the watched health files. */
   readonly external: ExternalHealth;
+  /** Webhook notifications of health transitions (stats for metrics and the status API). */
+  readonly notifier: Notifier;
   readonly geo: GeoIpService | null;
   readonly pipeline: QueryPipeline;
   /** The UDP response rate limiter (its stats() feed /metrics); null when RRL is off. */
@@ -130,6 +133,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
   applyOrigins(first.origins);
   logLoad(first, logger);
+  // Webhooks: once per host, where health is decided (not in a worker that mirrors it).
+  const notifier = new Notifier({ logger: logger.child({ component: 'notify' }) });
+  if (opts.externalHealth !== true) notifier.attach(state);
 
   function applyOrigins(origins: ReadonlyMap<string, OriginConfig>): void {
     state.setOrigins(origins);
@@ -185,6 +191,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await Promise.all([...udp, ...tcp].map((l) => l.close()));
     rrl?.close();
     external.close();
+    notifier.close();
     reloader.stop();
     prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
     geo?.close();
@@ -198,6 +205,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     health,
     prober,
     external,
+    notifier,
     geo,
     pipeline,
     rrl,
@@ -240,6 +248,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       reloader.stop();
       prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
       external.close();
+      notifier.close();
       geo?.close();
       await Promise.all([...udp, ...tcp].map((l) => l.close()));
       rrl?.close();
