@@ -98,7 +98,9 @@ export function buildStatus(server: RunningServer, metrics: SteerMetrics | null,
       removed: [...lastReload.removed],
       errors: [...lastReload.errors],
     },
-    notifications: server.notifier.stats().map((d) => ({ ...d, lastDeliveredAt: d.lastDeliveredAt === null ? null : Math.round(d.lastDeliveredAt) })),
+    notifications: server.notifier
+      .stats()
+      .map((d) => ({ ...d, lastDeliveredAt: d.lastDeliveredAt === null ? null : Math.round(d.lastDeliveredAt) })),
     externalHealth: {
       reports: server.external.states().map((r) => ({
         target: r.key,

@@ -10,7 +10,10 @@ export const receiverSchema = z.strictObject({
   /** File holding the HMAC-SHA256 key for X-Steerdns-Signature, relative to the LB file. */
   secret_file: z.string().min(1).optional(),
   format: z.enum(['json', 'slack']).default('json'),
-  events: z.array(z.enum(NOTIFY_EVENTS)).min(1).default([...NOTIFY_EVENTS]),
+  events: z
+    .array(z.enum(NOTIFY_EVENTS))
+    .min(1)
+    .default([...NOTIFY_EVENTS]),
   coalesce: z.number().min(0).max(3600).default(10),
   retries: z.number().int().min(0).max(20).default(5),
   backoff: z.number().min(0.01).max(60).default(1),
@@ -20,5 +23,8 @@ export const receiverSchema = z.strictObject({
 export type ReceiverInput = z.output<typeof receiverSchema>;
 
 export const notificationsSchema = z
-  .record(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, { error: 'receiver names may hold letters, digits, "_", "-" and "."' }), receiverSchema)
+  .record(
+    z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, { error: 'receiver names may hold letters, digits, "_", "-" and "."' }),
+    receiverSchema,
+  )
   .default({});

@@ -54,6 +54,8 @@ export class Delivery {
   #inFlight = false;
   #retryTimer: NodeJS.Timeout | null = null;
   #closed = false;
+  /** Aborts a request in flight at close(), so a hanging receiver holds nothing after shutdown. */
+  readonly #abort = new AbortController();
   #stats = { delivered: 0, failed: 0, retried: 0, dropped: 0, coalesced: 0 };
   #lastError: string | null = null;
   #lastDeliveredAt: number | null = null;
@@ -103,6 +105,7 @@ export class Delivery {
 
   close(): void {
     this.#closed = true;
+    this.#abort.abort();
     for (const w of this.#windows.values()) clearTimeout(w.timer);
     this.#windows.clear();
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
@@ -187,7 +190,7 @@ export class Delivery {
       headers,
       body,
       redirect: 'error',
-      signal: AbortSignal.timeout(this.receiver.timeoutMs),
+      signal: AbortSignal.any([AbortSignal.timeout(this.receiver.timeoutMs), this.#abort.signal]),
     });
     await res.body?.cancel();
     if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status}`);

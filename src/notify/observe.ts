@@ -26,7 +26,13 @@ export function observe(state: ServingState, zones: ReadonlySet<string>): Map<st
       for (const o of pool.origins) {
         if (o.healthKey === null) continue;
         const h = state.health.get(o.healthKey);
-        put({ kind: 'origin', zone, subject: `${pool.name}/${o.name}`, state: h === undefined || h.up ? 'up' : 'down', reason: h?.reason ?? '' });
+        put({
+          kind: 'origin',
+          zone,
+          subject: `${pool.name}/${o.name}`,
+          state: h === undefined || h.up ? 'up' : 'down',
+          reason: h?.reason ?? '',
+        });
       }
       const ph = evaluatePool(pool, state.health);
       put({
