@@ -5,7 +5,7 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { formatBody } from './format.js';
-import type { NotificationReceiver, NotifyEvent } from './types.js';
+import type { Message, NotificationReceiver, NotifyEvent } from './types.js';
 
 /** Messages waiting per receiver; beyond this the oldest is dropped (and counted). */
 export const MAX_QUEUE = 1000;
@@ -27,13 +27,6 @@ export interface DeliveryStats {
   readonly pending: number;
   readonly lastError: string | null;
   readonly lastDeliveredAt: number | null;
-}
-
-/** A message as sent, with how many transitions it stands for. */
-export interface Message {
-  readonly event: NotifyEvent;
-  /** Transitions merged into this one within the coalescing window. */
-  readonly coalesced: number;
 }
 
 interface Window {

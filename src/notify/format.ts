@@ -1,7 +1,6 @@
 // Notification bodies: steerdns JSON, or a Slack-compatible {"text": ...} that Slack, Mattermost
 // and Rocket.Chat incoming webhooks accept as it is.
-import type { Message } from './delivery.js';
-import type { NotificationReceiver } from './types.js';
+import type { Message, NotificationReceiver } from './types.js';
 
 const SUBJECT_WORD = { origin: 'origin', pool: 'pool', load_balancer: 'load balancer', ramp: 'weight ramp of' } as const;
 

@@ -29,3 +29,10 @@ export interface NotifyEvent {
   /** Epoch ms. */
   readonly at: number;
 }
+
+/** A message as sent, with how many transitions it stands for. */
+export interface Message {
+  readonly event: NotifyEvent;
+  /** Transitions merged into this one within the coalescing window. */
+  readonly coalesced: number;
+}
