@@ -142,6 +142,7 @@ function buildPool(
       healthKey,
       data,
       seed: stringHash(`origin:${o.name}`),
+      ...(o.ramp ? { ramp: { to: o.ramp.to, overMs: o.ramp.over * 1000, stepMs: o.ramp.step * 1000, abortIf: o.ramp.abort_if } } : {}),
     };
   });
   return {

@@ -21,6 +21,7 @@ import { RRType } from '../wire/types.js';
 import { looksLikeIp, parseAddress, parseNetwork } from '../net/parse.js';
 import { canonicalHostname } from './names.js';
 import { notificationsSchema } from './schema-notify.js';
+import { rampSchema } from './schema-ramp.js';
 import {
   CALCULATED_ONLY_KEYS,
   EXTERNAL_ONLY_KEYS,
@@ -158,6 +159,7 @@ const originShape = {
   priority: z.number().int().min(0).max(65535).optional(),
   port: port.optional(),
   probe: probeOverrideSchema.optional(),
+  ramp: rampSchema.optional(),
 };
 
 export const originSchema = z.strictObject(originShape);

@@ -33,6 +33,15 @@ export interface LbOrigin {
   readonly data: RData;
   /** Rendezvous seed from the origin's name (stable across reloads). */
   readonly seed: number;
+  /** `ramp:` of the origin's weight (ramps.ts); absent without one. */
+  readonly ramp?: RampSpec;
+}
+
+export interface RampSpec {
+  readonly to: number;
+  readonly overMs: number;
+  readonly stepMs: number;
+  readonly abortIf: 'unhealthy';
 }
 
 export interface LbPool {

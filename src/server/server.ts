@@ -8,6 +8,7 @@ import { Prober } from '../health/prober.js';
 import { ExternalHealth } from '../health/external.js';
 import { CalculatedHealth } from '../health/calculated.js';
 import { Notifier } from '../notify/notifier.js';
+import { RampController } from '../lb/ramps.js';
 import { externalBindings } from '../lb/health-bindings.js';
 import type { HealthSnapshot, ProbeTarget } from '../health/types.js';
 import { configFingerprint, discardPrepared, loadConfigDir, prepareReload, type LoadOutcome } from '../config/config-loader.js';
@@ -74,6 +75,8 @@ export interface RunningServer {
   readonly external: ExternalHealth;
   /** Webhook notifications of health transitions (stats for metrics and the status API). */
   readonly notifier: Notifier;
+  /** Weight ramps in progress, done or aborted (status API and page). */
+  readonly ramps: RampController;
   readonly geo: GeoIpService | null;
   readonly pipeline: QueryPipeline;
   /** The UDP response rate limiter (its stats() feed /metrics); null when RRL is off. */
@@ -126,6 +129,25 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (opts.externalHealth !== true) health.on('snapshot', (snapshot) => state.setHealth(snapshot));
   geo?.on('reload', () => state.setGeo(geo.current()));
 
+  // Weight ramps: the served config is the loaded one with ramped weights, swapped in per step.
+  const notifier = new Notifier({ logger: logger.child({ component: 'notify' }) });
+  const reapplyRamps = (): void => {
+    const current = state.current.origins;
+    const served = ramps.apply(current, state.current.health);
+    if (served !== current) state.setOrigins(served);
+  };
+  const ramps = new RampController({
+    onTick: reapplyRamps,
+    onEvent: (event) => {
+      logger.info({ zone: event.zone, subject: event.subject, state: event.newState }, `weight ramp ${event.newState}: ${event.reason}`);
+      notifier.emit(event);
+    },
+  });
+  // After the state took the new snapshot (the 'snapshot' event follows 'transition').
+  health.on('transition', () => {
+    if (ramps.active) setImmediate(reapplyRamps);
+  });
+
   const first = loadConfigDir(opts.zonesDir, new Map(), true);
   if (first.errors.length > 0) {
     geo?.close();
@@ -134,11 +156,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   applyOrigins(first.origins);
   logLoad(first, logger);
   // Webhooks: once per host, where health is decided (not in a worker that mirrors it).
-  const notifier = new Notifier({ logger: logger.child({ component: 'notify' }) });
   if (opts.externalHealth !== true) notifier.attach(state);
 
   function applyOrigins(origins: ReadonlyMap<string, OriginConfig>): void {
-    state.setOrigins(origins);
+    state.setOrigins(ramps.apply(origins, state.current.health));
     const targets: ProbeTarget[] = [];
     for (const o of origins.values()) if (o.lb) targets.push(...o.lb.probeTargets);
     health.setTargets(targets);
@@ -192,6 +213,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     rrl?.close();
     external.close();
     notifier.close();
+    ramps.close();
     reloader.stop();
     prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
     geo?.close();
@@ -206,6 +228,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     prober,
     external,
     notifier,
+    ramps,
     geo,
     pipeline,
     rrl,
@@ -249,6 +272,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
       external.close();
       notifier.close();
+      ramps.close();
       geo?.close();
       await Promise.all([...udp, ...tcp].map((l) => l.close()));
       rrl?.close();
