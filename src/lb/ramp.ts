@@ -28,7 +28,11 @@ export const originWeightKey = (pool: string, origin: string): string => `${pool
 export function withOriginWeights(config: LbZoneConfig, weights: ReadonlyMap<string, number>): LbZoneConfig {
   let pools: Map<string, LbPool> | null = null;
   for (const pool of config.pools.values()) {
-    if (!pool.origins.some((o) => weights.has(originWeightKey(pool.name, o.name)) && weights.get(originWeightKey(pool.name, o.name)) !== o.weight)) {
+    if (
+      !pool.origins.some(
+        (o) => weights.has(originWeightKey(pool.name, o.name)) && weights.get(originWeightKey(pool.name, o.name)) !== o.weight,
+      )
+    ) {
       continue;
     }
     const origins = pool.origins.map((o) => {

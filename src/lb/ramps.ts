@@ -153,7 +153,19 @@ export class RampController {
     if (old !== undefined && old.specId === specId && old.healthKey === healthKey) return old;
     // A changed ramp restarts from where the old one stood; a new one from the file's weight.
     const from = old === undefined ? fileWeight : old.weight;
-    const r: Ramp = { zone, pool, origin, spec, specId, healthKey, from, startedAt: now, weight: from, state: 'running', reason: 'ramping' };
+    const r: Ramp = {
+      zone,
+      pool,
+      origin,
+      spec,
+      specId,
+      healthKey,
+      from,
+      startedAt: now,
+      weight: from,
+      state: 'running',
+      reason: 'ramping',
+    };
     this.#ramps.set(key, r);
     return r;
   }
@@ -179,7 +191,15 @@ export class RampController {
   }
 
   #emit(r: Ramp, state: RampState, at: number): void {
-    this.#onEvent({ kind: 'ramp', zone: r.zone, subject: `${r.pool}/${r.origin}`, oldState: 'running', newState: state, reason: r.reason, at });
+    this.#onEvent({
+      kind: 'ramp',
+      zone: r.zone,
+      subject: `${r.pool}/${r.origin}`,
+      oldState: 'running',
+      newState: state,
+      reason: r.reason,
+      at,
+    });
   }
 
   /** One timer, for the earliest next step of any running ramp. */
