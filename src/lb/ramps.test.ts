@@ -146,7 +146,7 @@ describe('weight ramps', () => {
     expect(errors('{ to: 50, over: 30s, step: 1m }')).toEqual([
       'z.lb.yaml:8: pools.p.origins[1].ramp.over: over (30s) is shorter than step (60s) [STEER_LB_SCHEMA]',
     ]);
-    expect(errors('{ to: 0, over: 1h, step: 1m }')[0]).toMatch(/ramp\.to: ramp\.to must be above 0/);
+    expect(errors('{ to: 0, over: 1h, step: 1m }')[0]).toMatch(/ramp\.to: must be > 0/);
     expect(errors('{ to: 5, over: soon, step: 1m }')[0]).toMatch(/ramp\.over: .*duration/);
     expect(errors('{ to: 5, over: 1h, step: 1m, abort_if: never }')[0]).toMatch(/ramp\.abort_if/);
   });
