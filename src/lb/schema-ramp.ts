@@ -5,21 +5,24 @@ import { z } from 'zod';
 const UNIT_SECONDS: Readonly<Record<string, number>> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
 
 /** Seconds, as a number or "500ms", "45s", "10m", "1h", "1d". */
-export const durationSchema = z.union([
-  z.number().min(0.1).max(31_536_000),
-  z
-    .string()
-    .regex(/^\d+(?:\.\d+)?(?:ms|s|m|h|d)$/, { error: 'a duration is seconds or a number with ms, s, m, h or d, e.g. "90s", "1h"' })
-    .transform((text, ctx) => {
-      const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text)!;
-      const seconds = Number(m[1]) * UNIT_SECONDS[m[2]!]!;
-      if (seconds < 0.1 || seconds > 31_536_000) {
-        ctx.addIssue({ code: 'custom', message: 'a duration is 100ms to 365d' });
-        return z.NEVER;
-      }
-      return seconds;
-    }),
-]);
+export const durationSchema = z.union(
+  [
+    z.number().min(0.1).max(31_536_000),
+    z
+      .string()
+      .regex(/^\d+(?:\.\d+)?(?:ms|s|m|h|d)$/, { error: 'a duration is seconds or a number with ms, s, m, h or d, e.g. "90s", "1h"' })
+      .transform((text, ctx) => {
+        const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text)!;
+        const seconds = Number(m[1]) * UNIT_SECONDS[m[2]!]!;
+        if (seconds < 0.1 || seconds > 31_536_000) {
+          ctx.addIssue({ code: 'custom', message: 'a duration is 100ms to 365d' });
+          return z.NEVER;
+        }
+        return seconds;
+      }),
+  ],
+  { error: 'a duration is seconds (0.1 to 31536000) or a number with ms, s, m, h or d, e.g. "90s", "1h"' },
+);
 
 export const rampSchema = z
   .strictObject({
