@@ -289,6 +289,17 @@ const SCRIPT = `
       nodes.push(h('div', { cls: 'two' },
         h('section', null, h('h2', { text: 'Recent health transitions' }), transitionsPanel(data, now)),
         h('section', null, h('h2', { text: 'Zones' }), zonesPanel(data, now))));
+      if (data.ramps && data.ramps.length) {
+        nodes.push(h('section', null, h('h2', { text: 'Weight ramps' }), h('div', { cls: 'panel' }, h('table', null,
+          h('thead', null, h('tr', null, h('th', { text: 'Origin' }), h('th', { text: 'Weight' }), h('th', { text: 'State' }), h('th', { text: 'Why' }))),
+          h('tbody', null, data.ramps.map(function (r) {
+            return h('tr', { 'data-ramp': r.zone + '/' + r.pool + '/' + r.origin },
+              h('td', { text: r.pool + '/' + r.origin + ' (' + zoneName(r.zone) + ')' }),
+              h('td', { text: r.weight + ' (' + r.from + ' to ' + r.to + ')' }),
+              h('td', null, r.state === 'aborted' ? pill('s-bad', 'ABORTED') : r.state === 'done' ? pill('s-ok', 'DONE') : pill('s-info', 'RUNNING')),
+              h('td', { cls: 'detail', text: r.reason + (r.state === 'running' ? ', ends in ' + age(r.endsAt - now) : '') }));
+          }))))));
+      }
       if (data.notifications && data.notifications.length) {
         nodes.push(h('section', null, h('h2', { text: 'Notifications' }), notificationsPanel(data, now)));
       }

@@ -34,3 +34,16 @@ export const HealthFileStatusSchema = z.object({
   appliedAt: epochMs.nullable(),
   entries: count,
 });
+
+export const RampStatusSchema = z.object({
+  zone: z.string(),
+  pool: z.string(),
+  origin: z.string(),
+  from: z.number().nonnegative().describe('Weight the ramp started from (back to it when aborted)'),
+  to: z.number().nonnegative(),
+  weight: z.number().nonnegative().describe('Weight served now'),
+  state: z.enum(['running', 'done', 'aborted']),
+  startedAt: epochMs,
+  endsAt: epochMs,
+  reason: z.string(),
+});
