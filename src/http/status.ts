@@ -98,6 +98,7 @@ export function buildStatus(server: RunningServer, metrics: SteerMetrics | null,
       removed: [...lastReload.removed],
       errors: [...lastReload.errors],
     },
+    ramps: server.ramps.statuses().map((r) => ({ ...r, startedAt: Math.round(r.startedAt), endsAt: Math.round(r.endsAt) })),
     notifications: server.notifier
       .stats()
       .map((d) => ({ ...d, lastDeliveredAt: d.lastDeliveredAt === null ? null : Math.round(d.lastDeliveredAt) })),
