@@ -75,7 +75,7 @@ describe('weight ramps', () => {
   });
 
   it('goes back to the start weight and notifies when the origin fails its probe', async () => {
-    await eventually('ramp running', async () => (await ramps()).find((r) => r.origin === 'risky')?.weight! > 1, { timeoutMs: 5000 });
+    await eventually('ramp running', async () => ((await ramps()).find((r) => r.origin === 'risky')?.weight ?? 0) > 1, { timeoutMs: 5000 });
     await canary.setHealthy(false);
     await eventually('ramp aborted', async () => (await ramps()).find((r) => r.origin === 'risky')?.state === 'aborted', {
       timeoutMs: 6000,
