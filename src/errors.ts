@@ -48,6 +48,10 @@ const catalogue = {
   STEER_LB_REFERENCE: '%s',
   STEER_LB_CONFLICT: '%s',
 
+  // --- external health, notifications (src/health, src/notify) ---
+  STEER_HEALTH_FILE: 'health file: %s',
+  STEER_NOTIFY_SECRET: 'notification receiver %s: cannot read secret_file %s: %s',
+
   // --- geoip (src/geo) ---
   STEER_GEOIP_OPEN: 'cannot open GeoIP database %s: %s',
 

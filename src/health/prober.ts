@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import { type DueItem, DueQueue } from './due-queue.js';
 import { type RunProbe, runProbe as defaultRunProbe, timeoutMs } from './monitors/index.js';
 import type { HealthTable, Transition } from './table.js';
-import type { ProbeResult, ProbeTarget } from './types.js';
+import { isProbed, type ProbeResult, type ProbeTarget } from './types.js';
 
 export interface ProberOptions {
   /**
@@ -180,10 +180,12 @@ export class Prober {
    * schedule; new keys are probed promptly; removed keys stop, and an in-flight probe of one is
    * aborted and its result ignored.
    */
-  update(targets: readonly ProbeTarget[]): void {
+  update(allTargets: readonly ProbeTarget[]): void {
     if (this.#stopped) return;
+    // External and calculated targets live in the table but are never probed.
+    const targets = allTargets.filter(isProbed);
     try {
-      this.#table.setTargets(targets);
+      this.#table.setTargets(allTargets);
     } catch (err) {
       // The table committed the new set before a listener threw; probing must still follow it.
       this.#logger?.error({ err }, 'health: listener failed on a target update');

@@ -1,6 +1,7 @@
 /** A monitor as configured in a zone's LB file (keys follow Cloudflare's Load Balancing API). */
 export interface MonitorSpec {
-  readonly type: 'http' | 'https' | 'tcp' | 'dns' | 'smtp';
+  /** external and calculated are not probed: their results are pushed or derived (docs/load-balancers.md). */
+  readonly type: 'http' | 'https' | 'tcp' | 'dns' | 'smtp' | 'external' | 'calculated';
   /** Port to probe; defaults per type are applied by the config loader (80/443/-/53/25). */
   readonly port: number;
   // http / https
@@ -26,6 +27,12 @@ export interface MonitorSpec {
   // thresholds, owned by the health table
   readonly consecutive_up: number;
   readonly consecutive_down: number;
+  /** A passing probe counts as a failure and the other way round (absent: false). */
+  readonly invert?: boolean;
+  /** external: state without a live report, and seconds a report holds without its own ttl. */
+  readonly external?: { readonly expireTo: 'up' | 'down'; readonly expireAfter: number; readonly healthFile: string | null };
+  /** calculated: child monitor ids and how many must pass. */
+  readonly calculated?: { readonly children: readonly string[]; readonly healthyThreshold: number };
 }
 
 /** One thing to probe: a distinct (monitor, address, port). */
@@ -38,6 +45,10 @@ export interface ProbeTarget {
   readonly port: number;
   /** Keep a smoothed RTT of successful probes (a pool of a `dynamic` load balancer holds it). */
   readonly trackRtt?: boolean;
+  /** Host header (and TLS name) for http/https probes instead of the monitor's; from `probe.host`. */
+  readonly host?: string;
+  /** calculated: the keys of the child targets for the same origin. */
+  readonly children?: readonly string[];
 }
 
 /** What a monitor reports: pass/fail and why. Monitors own nothing else. */
@@ -82,4 +93,9 @@ export interface HealthSnapshot {
 
 export function targetKey(monitorId: string, address: string, port: number): string {
   return `${monitorId}@${address.includes(':') ? `[${address}]` : address}:${port}`;
+}
+
+/** Targets that are probed: not external (pushed), not calculated (derived). */
+export function isProbed(target: ProbeTarget): boolean {
+  return target.monitor.external === undefined && target.monitor.calculated === undefined;
 }

@@ -18,6 +18,7 @@ import type { Cell } from './cell-counter.js';
 import type { HistogramCell } from './cell-histogram.js';
 import { DNSSEC_ROWS } from './metrics/dnssec-metrics.js';
 import { HEALTH_ROWS } from './metrics/health-metrics.js';
+import { NOTIFY_ROWS } from './metrics/notify-metrics.js';
 import { OBSERVED_ROWS, observedCounts, type ObservedCounts } from './metrics/observed-metrics.js';
 import { queryCounters, queryRows, type QueryCounters } from './metrics/query-metrics.js';
 import { registerTable, type MetricDescription } from './metrics/registry-table.js';
@@ -131,6 +132,7 @@ export class SteerMetrics implements QueryObserver {
         ...registerTable(r, OBSERVED_ROWS, () => observed),
         ...registerTable(r, STATE_ROWS, server),
         ...registerTable(r, HEALTH_ROWS, server),
+        ...registerTable(r, NOTIFY_ROWS, server),
       );
     }
     this.table = table;

@@ -252,6 +252,20 @@ const SCRIPT = `
     return 'signed: ' + (active.join(', ') || 'no active key');
   }
 
+  function notificationsPanel(data, now) {
+    return h('div', { cls: 'panel' }, h('table', null,
+      h('thead', null, h('tr', null, h('th', { text: 'Receiver' }), h('th', { text: 'Delivered' }), h('th', { text: 'Failed' }),
+        h('th', { text: 'Pending' }), h('th', { text: 'Last error' }))),
+      h('tbody', null, data.notifications.map(function (n) {
+        return h('tr', { 'data-receiver': n.zone + '/' + n.receiver },
+          h('td', null, h('div', { text: n.receiver + ' (' + zoneName(n.zone) + ')' }), h('div', { cls: 'mono muted', text: n.endpoint })),
+          h('td', { text: String(n.delivered) + (n.lastDeliveredAt ? ', last ' + age(now - n.lastDeliveredAt) + ' ago' : '') }),
+          h('td', null, n.failed ? pill('s-bad', String(n.failed)) : h('span', { text: '0' })),
+          h('td', { text: String(n.pending) }),
+          h('td', { cls: 'detail', text: n.lastError || '' }));
+      }))));
+  }
+
   function zonesPanel(data, now) {
     return h('div', { cls: 'panel' }, h('table', null,
       h('thead', null, h('tr', null, h('th', { text: 'Zone' }), h('th', { text: 'Serial' }), h('th', { text: 'Records' }), h('th', { text: 'LBs' }), h('th', { text: 'DNSSEC' }), h('th', { text: 'Loaded' }))),
@@ -282,6 +296,20 @@ const SCRIPT = `
       nodes.push(h('div', { cls: 'two' },
         h('section', null, h('h2', { text: 'Recent health transitions' }), transitionsPanel(data, now)),
         h('section', null, h('h2', { text: 'Zones' }), zonesPanel(data, now))));
+      if (data.ramps && data.ramps.length) {
+        nodes.push(h('section', null, h('h2', { text: 'Weight ramps' }), h('div', { cls: 'panel' }, h('table', null,
+          h('thead', null, h('tr', null, h('th', { text: 'Origin' }), h('th', { text: 'Weight' }), h('th', { text: 'State' }), h('th', { text: 'Why' }))),
+          h('tbody', null, data.ramps.map(function (r) {
+            return h('tr', { 'data-ramp': r.zone + '/' + r.pool + '/' + r.origin },
+              h('td', { text: r.pool + '/' + r.origin + ' (' + zoneName(r.zone) + ')' }),
+              h('td', { text: r.weight + ' (' + r.from + ' to ' + r.to + ')' }),
+              h('td', null, r.state === 'aborted' ? pill('s-bad', 'ABORTED') : r.state === 'done' ? pill('s-ok', 'DONE') : pill('s-info', 'RUNNING')),
+              h('td', { cls: 'detail', text: r.reason + (r.state === 'running' ? ', ends in ' + age(r.endsAt - now) : '') }));
+          }))))));
+      }
+      if (data.notifications && data.notifications.length) {
+        nodes.push(h('section', null, h('h2', { text: 'Notifications' }), notificationsPanel(data, now)));
+      }
       var r = data.lastReload;
       nodes.push(h('footer', { text: (r ? 'Last reload ' + age(now - r.at) + ' ago: ' + (r.ok ? 'ok' : 'failed, ' + r.errors.length + ' error(s); previous version kept') + '. ' : 'No reload since start. ') +
         'Refreshes every ' + REFRESH_MS / 1000 + ' s. JSON: /api/v1/status \\u00b7 schema: /api/v1/status/schema \\u00b7 metrics: /metrics' }));

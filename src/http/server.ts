@@ -1,6 +1,7 @@
 // The operator's HTTP listener: metrics, liveness/readiness, the status API and page, explain.
 // Read-only (GET and HEAD), loopback by default, and a bearer token for anything else. The
-// files stay the source of truth: nothing here changes what the server serves.
+// files stay the source of truth; the one write is PUT /api/v1/health (health-api.ts), which
+// only feeds `type: external` monitors and always needs the token.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -8,6 +9,7 @@ import { steerError } from '../errors.js';
 import { explain, ExplainError } from '../query/explain.js';
 import { formatHostPort } from '../transport/listen-address.js';
 import type { RunningServer } from '../server/server.js';
+import { HEALTH_API_PREFIX, healthReport } from './health-api.js';
 import { bearerMatcher, checkToken, isLoopbackHost, parseHttpAddress, tokenMatcher } from './auth.js';
 import type { ClusterView } from './cluster-view.js';
 import type { SteerMetrics } from './metrics.js';
@@ -66,6 +68,19 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://steerdns.invalid');
     const path = url.pathname;
+    if (req.method === 'PUT' && path.startsWith(HEALTH_API_PREFIX)) {
+      // The one write: never without a token, even on loopback.
+      if (headerOk === null)
+        return send(res, 403, 'application/json', json({ error: 'health reports need a bearer token: start with --http-token' }));
+      if (!headerOk(req.headers.authorization)) {
+        return send(res, 401, 'application/json', json({ error: 'a bearer token is required: Authorization: Bearer <token>' }), {
+          'www-authenticate': 'Bearer realm="steerdns"',
+        });
+      }
+      const reply = await healthReport(req, path, dns);
+      if (reply.status === 200) logger.info({ path: safePath(req.url) }, 'external health report applied');
+      return send(res, reply.status, 'application/json', json(reply.body));
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(res, 405, 'text/plain; charset=utf-8', 'read-only: GET and HEAD only\n', { allow: 'GET, HEAD' });
     }

@@ -2,6 +2,7 @@
 // tests validate against it, and its JSON Schema is served at /api/v1/status/schema and kept
 // in docs/status.schema.json.
 import { z } from 'zod';
+import { ExternalReportStatusSchema, HealthFileStatusSchema, NotificationStatusSchema, RampStatusSchema } from './status-schema-health.js';
 
 const epochMs = z.number().int().nonnegative().describe('Unix time in milliseconds');
 const count = z.number().int().nonnegative();
@@ -164,6 +165,11 @@ export const StatusSchema = z
     loadBalancers: z.array(LoadBalancerStatusSchema),
     transitions: z.array(TransitionStatusSchema).describe('Recent health transitions, newest first'),
     transfers: TransferStatusSchema.nullable().describe('Zone transfers to secondaries; null without transfer settings'),
+    ramps: z.array(RampStatusSchema).describe('Origin weight ramps: running, done or aborted'),
+    notifications: z.array(NotificationStatusSchema).describe('Webhook receivers and their delivery counts'),
+    externalHealth: z
+      .object({ reports: z.array(ExternalReportStatusSchema), files: z.array(HealthFileStatusSchema) })
+      .describe('Health pushed through the API or health files (type: external monitors)'),
   })
   .meta({ title: 'steerdns status', description: 'GET /api/v1/status of the steerdns HTTP listener' });
 

@@ -103,6 +103,21 @@ export function buildStatus(server: RunningServer, metrics: SteerMetrics | null,
       removed: [...lastReload.removed],
       errors: [...lastReload.errors],
     },
+    ramps: server.ramps.statuses().map((r) => ({ ...r, startedAt: Math.round(r.startedAt), endsAt: Math.round(r.endsAt) })),
+    notifications: server.notifier
+      .stats()
+      .map((d) => ({ ...d, lastDeliveredAt: d.lastDeliveredAt === null ? null : Math.round(d.lastDeliveredAt) })),
+    externalHealth: {
+      reports: server.external.states().map((r) => ({
+        target: r.key,
+        up: r.up,
+        reason: r.reason,
+        source: r.source,
+        at: Math.round(r.at),
+        expiresAt: r.expiresAt === null ? null : Math.round(r.expiresAt),
+      })),
+      files: server.external.files().map((f) => ({ ...f, appliedAt: f.appliedAt === null ? null : Math.round(f.appliedAt) })),
+    },
     zones: [...state.origins.values()]
       .sort((a, b) => cmp(a.origin, b.origin))
       .map((o) => ({

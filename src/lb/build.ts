@@ -1,6 +1,6 @@
 // Turns a checked LB file into the frozen LbZoneConfig: defaults that depend on other fields,
 // canonical names and addresses, the probe targets (deduplicated) and the zone bindings.
-import { targetKey, type MonitorSpec, type ProbeTarget } from '../health/types.js';
+import type { MonitorSpec, ProbeTarget } from '../health/types.js';
 import { RRType, type RData } from '../wire/types.js';
 import type { DynamicBinding } from '../zone/types.js';
 import { parseAddress, parseNetwork } from '../net/parse.js';
@@ -13,6 +13,7 @@ import { httpsTemplate, type HttpsTemplateInput } from './https-hints.js';
 import { compileCondition, describeCondition } from './rules/condition.js';
 import type { LbRuleSet } from './types.js';
 import { mergeRules, reachableMasks } from './rules/variants.js';
+import { addProbeTarget, healthSourceSpec, mergeProbe } from './build-health.js';
 
 const ADDRESS_TYPES: readonly number[] = Object.freeze([RRType.A, RRType.AAAA]);
 // Only a load balancer that can answer with a hostname origin owns CNAME at its name; one with
@@ -28,7 +29,7 @@ export function monitorId(origin: string, monitorName: string): string {
 
 export function buildLbZoneConfig(input: LbFileInput, origin: string, file: string): LbZoneConfig {
   const monitors = new Map<string, MonitorSpec>();
-  for (const [name, m] of Object.entries(input.monitors)) monitors.set(name, monitorSpec(m));
+  for (const [name, m] of Object.entries(input.monitors)) monitors.set(name, monitorSpec(m, origin, file));
 
   const targets = new Map<string, ProbeTarget>();
   const pools = new Map<string, LbPool>();
@@ -99,8 +100,9 @@ export function buildLbZoneConfig(input: LbFileInput, origin: string, file: stri
   });
 }
 
-function monitorSpec(m: MonitorInput): MonitorSpec {
+function monitorSpec(m: MonitorInput, origin: string, file: string): MonitorSpec {
   return {
+    ...healthSourceSpec(m, origin, file),
     type: m.type,
     // tcp without a port: 0 means "each origin's own port" (check.ts made sure every origin has one).
     port: m.port ?? DEFAULT_PORTS[m.type] ?? 0,
@@ -139,10 +141,13 @@ function buildPool(
     let healthKey: string | null = null;
     // Drained origins and disabled pools are never answered, so they are not probed either.
     if (monitor && p.monitor !== undefined && p.enabled && o.enabled) {
-      const id = monitorId(origin, p.monitor);
-      const port = o.port ?? monitor.port;
-      healthKey = targetKey(id, address, port);
-      if (!targets.has(healthKey)) targets.set(healthKey, { key: healthKey, monitor, address, port });
+      healthKey = addProbeTarget(
+        p.monitor,
+        { address, port: o.port ?? null, probe: mergeProbe(p.probe, o.probe) },
+        origin,
+        monitors,
+        targets,
+      );
     }
     return {
       name: o.name,
@@ -155,6 +160,7 @@ function buildPool(
       healthKey,
       data,
       seed: stringHash(`origin:${o.name}`),
+      ...(o.ramp ? { ramp: { to: o.ramp.to, overMs: o.ramp.over * 1000, stepMs: o.ramp.step * 1000, abortIf: o.ramp.abort_if } } : {}),
     };
   });
   return {

@@ -5,6 +5,7 @@ import type { SteerErrorCode } from '../errors.js';
 import { ipFamily, parseNetwork } from '../net/parse.js';
 import { httpsTemplate } from './https-hints.js';
 import { ownerName } from './names.js';
+import { checkHealthSources } from './check-health.js';
 import type { LbFileInput, LoadBalancerInput, PoolInput } from './schema.js';
 import { checkRules } from './rules/check.js';
 
@@ -25,6 +26,7 @@ export function checkLbFile(input: LbFileInput, origin: string): ConfigIssue[] {
   };
 
   checkPools(input, report);
+  checkHealthSources(input, report);
   checkLoadBalancers(input, origin, report);
   return issues;
 }
@@ -42,7 +44,7 @@ function checkPools(input: LbFileInput, report: Report): void {
     }
     if (monitor.type === 'tcp' && monitor.port === undefined) {
       pool.origins.forEach((o, i) => {
-        if (o.port === undefined) {
+        if (o.port === undefined && o.probe?.port === undefined && pool.probe?.port === undefined) {
           report(
             'STEER_LB_SCHEMA',
             [...base, 'origins', i],

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { type SteerError, steerError } from '../errors.js';
 import { buildLbZoneConfig } from './build.js';
 import { checkLbFile } from './check.js';
+import { buildReceivers } from './load-notify.js';
 import { canonicalOrigin } from './names.js';
 import { knownKeysAt, lbFileSchema } from './schema.js';
 import type { LbZoneConfig } from './types.js';
@@ -45,5 +46,8 @@ export function loadLbText(text: string, opts: { file: string; origin: string })
       ),
     };
   }
-  return { config: buildLbZoneConfig(parsed.data, origin, file) };
+  const notify = buildReceivers(parsed.data, origin, file, (path) => locator.lineOf(path));
+  if ('errors' in notify) return { errors: notify.errors };
+  const config = buildLbZoneConfig(parsed.data, origin, file);
+  return { config: notify.receivers.length === 0 ? config : Object.freeze({ ...config, notifications: notify.receivers }) };
 }

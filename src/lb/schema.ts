@@ -21,14 +21,25 @@ import { RRType } from '../wire/types.js';
 import { looksLikeIp, parseAddress, parseNetwork } from '../net/parse.js';
 import { canonicalHostname } from './names.js';
 import { ruleListSchema } from './rules/schema.js';
+import { notificationsSchema } from './schema-notify.js';
+import { rampSchema } from './schema-ramp.js';
+import {
+  CALCULATED_ONLY_KEYS,
+  EXTERNAL_ONLY_KEYS,
+  healthMonitorShape,
+  PUSHED_MONITOR_TYPES,
+  probeOverrideSchema,
+} from './schema-health.js';
 
-export const MONITOR_TYPES = ['http', 'https', 'tcp', 'dns', 'smtp'] as const;
+export const MONITOR_TYPES = ['http', 'https', 'tcp', 'dns', 'smtp', ...PUSHED_MONITOR_TYPES] as const;
 export const DEFAULT_PORTS: Readonly<Record<(typeof MONITOR_TYPES)[number], number | null>> = {
   http: 80,
   https: 443,
   tcp: null,
   dns: 53,
   smtp: 25,
+  external: null,
+  calculated: null,
 };
 export const HTTP_ONLY_KEYS = [
   'path',
@@ -81,6 +92,7 @@ const monitorShape = {
   retries: z.number().int().min(0).max(10).default(2),
   consecutive_up: z.number().int().min(1).max(1000).default(1),
   consecutive_down: z.number().int().min(1).max(1000).default(1),
+  ...healthMonitorShape,
 };
 
 export const monitorSchema = z.strictObject(monitorShape).superRefine((m, ctx) => {
@@ -94,6 +106,26 @@ export const monitorSchema = z.strictObject(monitorShape).superRefine((m, ctx) =
     if (m.type !== 'dns' && m[key] !== undefined) {
       ctx.addIssue({ code: 'custom', path: [key], message: `applies only to dns monitors, not ${m.type}` });
     }
+  }
+  for (const key of EXTERNAL_ONLY_KEYS) {
+    if (m.type !== 'external' && m[key] !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `applies only to external monitors, not ${m.type}` });
+    }
+  }
+  for (const key of CALCULATED_ONLY_KEYS) {
+    if (m.type !== 'calculated' && m[key] !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `applies only to calculated monitors, not ${m.type}` });
+    }
+  }
+  if (m.type === 'calculated' && m.children === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['children'], message: 'a calculated monitor needs children (the monitors it counts)' });
+  }
+  if (m.type === 'calculated' && m.children && m.healthy_threshold !== undefined && m.healthy_threshold > m.children.length) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['healthy_threshold'],
+      message: `${m.healthy_threshold} exceeds the ${m.children.length} children: the monitor could never pass`,
+    });
   }
   if (m.type === 'dns' && m.query_name === undefined) {
     ctx.addIssue({ code: 'custom', path: ['query_name'], message: 'a dns monitor needs query_name (the name it asks for)' });
@@ -127,6 +159,8 @@ const originShape = {
   enabled: z.boolean().default(true),
   priority: z.number().int().min(0).max(65535).optional(),
   port: port.optional(),
+  probe: probeOverrideSchema.optional(),
+  ramp: rampSchema.optional(),
 };
 
 export const originSchema = z.strictObject(originShape);
@@ -142,6 +176,7 @@ const poolShape = {
   longitude: z.number().min(-180).max(180).optional(),
   origin_steering: z.strictObject(originSteeringShape).prefault({}),
   origins: z.array(originSchema).min(1, { error: 'a pool needs at least one origin' }),
+  probe: probeOverrideSchema.optional(),
 };
 
 export const poolSchema = z.strictObject(poolShape).superRefine((p, ctx) => {
@@ -253,6 +288,7 @@ export const lbFileSchema = z.strictObject({
   monitors: z.record(itemName, monitorSchema).default({}),
   pools: z.record(itemName, poolSchema).default({}),
   load_balancers: z.record(z.string().min(1), loadBalancerSchema).default({}),
+  notifications: notificationsSchema,
 });
 
 export type LbFileInput = z.output<typeof lbFileSchema>;

@@ -4,6 +4,7 @@ import type { DynamicBinding } from '../zone/types.js';
 import type { MonitorSpec, ProbeTarget } from '../health/types.js';
 import type { RData } from '../wire/types.js';
 import type { ConditionTest } from './rules/types.js';
+import type { NotificationReceiver } from '../notify/types.js';
 
 export type SteeringPolicy = 'off' | 'random' | 'geo' | 'proximity' | 'hash' | 'dynamic';
 export type OriginSteeringPolicy = 'random' | 'hash' | 'all';
@@ -33,6 +34,15 @@ export interface LbOrigin {
   readonly data: RData;
   /** Rendezvous seed from the origin's name (stable across reloads). */
   readonly seed: number;
+  /** `ramp:` of the origin's weight (ramps.ts); absent without one. */
+  readonly ramp?: RampSpec;
+}
+
+export interface RampSpec {
+  readonly to: number;
+  readonly overMs: number;
+  readonly stepMs: number;
+  readonly abortIf: 'unhealthy';
 }
 
 export interface LbPool {
@@ -110,6 +120,8 @@ export interface LbZoneConfig {
    */
   readonly poolsByHealthKey: ReadonlyMap<string, readonly string[]>;
   readonly loadBalancersByPool: ReadonlyMap<string, readonly string[]>;
+  /** Webhook receivers of `notifications:` (absent when there are none). */
+  readonly notifications?: readonly NotificationReceiver[];
 }
 
 // A load balancer's rules as steering sees them: compiled conditions and, for every combination

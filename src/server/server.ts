@@ -7,6 +7,11 @@ import { asnDatabaseFromBuffer } from '../geo/asn-database.js';
 import type { AsnDatabase } from '../geo/types.js';
 import { HealthTable } from '../health/table.js';
 import { Prober } from '../health/prober.js';
+import { ExternalHealth } from '../health/external.js';
+import { CalculatedHealth } from '../health/calculated.js';
+import { Notifier } from '../notify/notifier.js';
+import { RampController } from '../lb/ramps.js';
+import { externalBindings } from '../lb/health-bindings.js';
 import type { HealthSnapshot, ProbeTarget } from '../health/types.js';
 import { configFingerprint, discardPrepared, loadConfigDir, prepareReload, type LoadOutcome } from '../config/config-loader.js';
 import { formatHostPort, parseListenAddress, type ListenAddress } from '../transport/listen-address.js';
@@ -87,6 +92,8 @@ export interface ServerOptions {
    * shared port and the kernel spreads datagrams over them (set by the worker, never by a user).
    */
   readonly udpReusePort?: boolean;
+  /** How often external health files are checked for changes (default 1000 ms). */
+  readonly healthFileIntervalMs?: number;
 }
 
 export interface Endpoint {
@@ -106,6 +113,12 @@ export interface RunningServer {
   readonly state: StateHolder;
   readonly health: HealthTable;
   readonly prober: Prober;
+  /** Pushed health: the PUT /api/v1/health route and the watched health files. */
+  readonly external: ExternalHealth;
+  /** Webhook notifications of health transitions (stats for metrics and the status API). */
+  readonly notifier: Notifier;
+  /** Weight ramps in progress, done or aborted (status API and page). */
+  readonly ramps: RampController;
   readonly geo: GeoIpService | null;
   readonly asn: GeoIpService<AsnDatabase> | null;
   readonly pipeline: QueryPipeline;
@@ -169,11 +182,35 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     asn?.current() ?? null,
   );
   const prober = new Prober(health, { logger: logger.child({ component: 'prober' }) });
+  const external = new ExternalHealth(health, {
+    logger: logger.child({ component: 'external-health' }),
+    fileIntervalMs: opts.healthFileIntervalMs,
+  });
+  const calculated = new CalculatedHealth(health);
 
   // Health transitions and GeoIP reloads reach the very next query through a new state.
   if (opts.externalHealth !== true) health.on('snapshot', (snapshot) => state.setHealth(snapshot));
   geo?.on('reload', () => state.setGeo(geo.current()));
   asn?.on('reload', () => state.setAsn(asn.current()));
+
+  // Weight ramps: the served config is the loaded one with ramped weights, swapped in per step.
+  const notifier = new Notifier({ logger: logger.child({ component: 'notify' }) });
+  const reapplyRamps = (): void => {
+    const current = state.current.origins;
+    const served = ramps.apply(current, state.current.health);
+    if (served !== current) state.setOrigins(served);
+  };
+  const ramps = new RampController({
+    onTick: reapplyRamps,
+    onEvent: (event) => {
+      logger.info({ zone: event.zone, subject: event.subject, state: event.newState }, `weight ramp ${event.newState}: ${event.reason}`);
+      notifier.emit(event);
+    },
+  });
+  // After the state took the new snapshot (the 'snapshot' event follows 'transition').
+  health.on('transition', () => {
+    if (ramps.active) setImmediate(reapplyRamps);
+  });
 
   const first = loadConfigDir(opts.zonesDir, new Map(), true, opts.keysDir ?? null);
   if (first.errors.length > 0) {
@@ -183,12 +220,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
   applyOrigins(first.origins);
   logLoad(first, logger);
+  // Webhooks: once per host, where health is decided (not in a worker that mirrors it).
+  if (opts.externalHealth !== true) notifier.attach(state);
 
   function applyOrigins(origins: ReadonlyMap<string, OriginConfig>): void {
-    state.setOrigins(origins);
+    state.setOrigins(ramps.apply(origins, state.current.health));
     const targets: ProbeTarget[] = [];
     for (const o of origins.values()) if (o.lb) targets.push(...o.lb.probeTargets);
     health.setTargets(targets);
+    // Pushed and derived health report into the table beside the prober, never through it.
+    // A cluster worker mirrors its primary's table, where the primary applies these.
+    if (opts.externalHealth !== true) external.setBindings([...origins.values()].flatMap((o) => (o.lb ? externalBindings(o.lb) : [])));
+    calculated.setTargets(targets);
     if (opts.probe !== false) prober.update(targets);
   }
 
@@ -260,6 +303,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await Promise.all([...udp, ...tcp].map((l) => l.close()));
     rrl?.close();
     transfers?.close();
+    external.close();
+    notifier.close();
+    ramps.close();
     reloader.stop();
     prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
     geo?.close();
@@ -273,6 +319,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     state,
     health,
     prober,
+    external,
+    notifier,
+    ramps,
     geo,
     asn,
     pipeline,
@@ -329,6 +378,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       reloader.stop();
       transfers?.close();
       prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
+      external.close();
+      notifier.close();
+      ramps.close();
       geo?.close();
       asn?.close();
       await Promise.all([...udp, ...tcp].map((l) => l.close()));

@@ -74,7 +74,9 @@ function firstHop(target: ProbeTarget, prepared: Prepared): Hop | string {
   const { monitor } = target;
   const protocol = monitor.type === 'https' ? 'https:' : 'http:';
   const hostHeader =
-    prepared.host ?? (target.port === defaultPort(protocol) ? bracketed(target.address) : `${bracketed(target.address)}:${target.port}`);
+    target.host ??
+    prepared.host ??
+    (target.port === defaultPort(protocol) ? bracketed(target.address) : `${bracketed(target.address)}:${target.port}`);
   const path = monitor.path === '' ? '/' : monitor.path;
   let url: URL;
   try {

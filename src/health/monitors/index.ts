@@ -15,6 +15,9 @@ const monitors: Readonly<Record<ProbeTarget['monitor']['type'], Monitor>> = {
   tcp: probeTcp,
   dns: probeDns,
   smtp: probeSmtp,
+  // Pushed or derived health: the server never hands these to the prober (see server.ts).
+  external: async () => fail('external health is reported, not probed'),
+  calculated: async () => fail('calculated health is derived, not probed'),
 };
 
 /** Signature of runProbe, so the prober can take a stand-in in tests. */
@@ -45,6 +48,10 @@ export async function runProbe(target: ProbeTarget, signal?: AbortSignal): Promi
     }
   }
   const at = Date.now();
+  // Inverted (Route 53 style): the probe ran as configured, only its verdict flips.
+  if (target.monitor.invert === true && !signal?.aborted) {
+    return { ok: !outcome.ok, reason: `inverted: ${outcome.reason}`, durationMs: at - started, at };
+  }
   return { ok: outcome.ok, reason: outcome.reason, durationMs: at - started, at };
 }
 
