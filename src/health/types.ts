@@ -26,7 +26,15 @@ export interface MonitorSpec {
   // thresholds, owned by the health table
   readonly consecutive_up: number;
   readonly consecutive_down: number;
+  /**
+   * Fleet mode only: how many sites must see the target down for the fleet to take it out
+   * (src/fleet/quorum.ts). Default majority.
+   */
+  readonly quorum?: QuorumRule;
 }
+
+/** `majority` of the sites reporting, `any` one, `all` of them, or at least N sites. */
+export type QuorumRule = 'majority' | 'any' | 'all' | number;
 
 /** One thing to probe: a distinct (monitor, address, port). */
 export interface ProbeTarget {

@@ -101,6 +101,7 @@ function monitorSpec(m: MonitorInput): MonitorSpec {
     retries: m.retries,
     consecutive_up: m.consecutive_up,
     consecutive_down: m.consecutive_down,
+    quorum: m.quorum,
   };
 }
 
