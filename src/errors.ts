@@ -56,6 +56,10 @@ const catalogue = {
   STEER_HTTP_TOKEN_REQUIRED:
     'the HTTP listener on %s is not a loopback address: set a bearer token with --http-token or STEERDNS_HTTP_TOKEN (or listen on 127.0.0.1)',
   STEER_HTTP_TOKEN: 'the HTTP bearer token %s',
+
+  // --- fleet (src/fleet) ---
+  STEER_FLEET_OPTIONS: 'fleet mode: %s',
+  STEER_FLEET_TLS: 'fleet mode: cannot read the etcd TLS file %s: %s',
 } as const;
 
 export type SteerErrorCode = keyof typeof catalogue;
