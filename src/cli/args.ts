@@ -6,6 +6,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { steerError } from '../errors.js';
 import { ConfigFileError, configKeyOfFlag, configValue, type LoadedServerConfig, loadServerConfig } from '../config/server-config.js';
+import { FLEET_FLAGS, parseFleetFlags } from './fleet-options.js';
 import { LIMIT_FLAGS, parseLimitFlags } from './limits.js';
 import type { CliOptions } from './options.js';
 
@@ -26,6 +27,7 @@ export const CLI_FLAGS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
   ...LIMIT_FLAGS,
+  ...FLEET_FLAGS,
 } as const;
 
 /** Flags with no config key, and why. Every other flag has one (configKeyOfFlag). */
@@ -93,6 +95,7 @@ function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine
     throw new Error(`--query-log-sample ${sampleText}: expected a whole number of at least 1`);
   }
   const limits = parseLimitFlags(values);
+  const fleet = parseFleetFlags(values, env);
   return {
     zones: values.zones ?? 'zones',
     listen: values.listen && values.listen.length > 0 ? values.listen : ['127.0.0.1:5300', '[::1]:5300'],
@@ -106,6 +109,8 @@ function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine
     workers: parseWorkers(given.workers, env.STEERDNS_WORKERS, values.workers),
     rrl: limits.rrl,
     tcp: limits.tcp,
+    fleet: fleet.fleet,
+    probeSource: fleet.probeSource,
     positionals: line.positionals,
   };
 }

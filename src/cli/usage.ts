@@ -1,10 +1,12 @@
 // The usage text: the whole of it for `steerdns help`, one command's for `steerdns help COMMAND`.
+import { FLEET_USAGE } from './fleet-options.js';
 import { LIMITS_USAGE } from './limits.js';
 
 const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off]
                    [--log-level LEVEL] [--http ADDR:PORT|off] [--http-token-file FILE]
                    [--query-log [--query-log-sample N]] [--workers N]
-                   [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]`;
+                   [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]
+                   [--etcd URLS --node NAME --site NAME [--etcd-...] [--fleet-...]] [--probe-source ADDR]`;
 const CHECK = '  steerdns check   [--config FILE] [--zones DIR] [--geoip FILE|off]';
 const EXPLAIN = '  steerdns explain [--config FILE] [--zones DIR] [--geoip FILE|off] NAME TYPE --client IP[/PREFIX]';
 const OTHERS = `  steerdns help [COMMAND]
@@ -43,7 +45,7 @@ export const COMMANDS = ['serve', 'check', 'explain'] as const;
 export function usage(command?: string): string {
   switch (command) {
     case 'serve':
-      return `Usage:\n${SERVE}\n\nOptions:\n${COMMON}\n${SERVE_OPTIONS}\n${LIMITS_USAGE}`;
+      return `Usage:\n${SERVE}\n\nOptions:\n${COMMON}\n${SERVE_OPTIONS}\n${LIMITS_USAGE}${FLEET_USAGE}`;
     case 'check':
       return `Usage:\n${CHECK}\n\nValidates every zone and load-balancer file and the GeoIP database.\n\nOptions:\n${COMMON}\n`;
     case 'explain':
@@ -62,6 +64,6 @@ ${COMMON}
 ${SERVE_OPTIONS}
 ${EXPLAIN_OPTIONS}
 ${GENERAL}
-${LIMITS_USAGE}`;
+${LIMITS_USAGE}${FLEET_USAGE}`;
   }
 }

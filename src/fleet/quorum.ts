@@ -75,7 +75,14 @@ export function fleetVerdict(observations: readonly Observation[], rule: QuorumR
 }
 
 /** "down at 2/3 sites (majority): eu HTTP 503" — short, and the same on every node. */
-function reasonOf(up: boolean, known: boolean, sites: readonly SiteVote[], down: readonly SiteVote[], needed: number, rule: QuorumRule): string {
+function reasonOf(
+  up: boolean,
+  known: boolean,
+  sites: readonly SiteVote[],
+  down: readonly SiteVote[],
+  needed: number,
+  rule: QuorumRule,
+): string {
   if (!known) return 'no site reporting';
   const tally = `${down.length}/${sites.length} sites (${rule}, ${needed} needed)`;
   if (down.length === 0) return `up at every site reporting (${sites.length})`;

@@ -45,6 +45,16 @@ export interface ServerOptions {
   readonly observer?: QueryObserver | null;
   /** Time one query in this many for the observer (default 1: every query). */
   readonly timeEvery?: number;
+  /** Probe only what this selects (a fleet node's share); absent: every target. */
+  readonly probeScope?: ProbeScope | null;
+  /** Local address probes are sent from (--probe-source). */
+  readonly probeSource?: string;
+}
+
+/** Which of the configured targets this process probes; it says when its choice changed. */
+export interface ProbeScope {
+  select(targets: readonly ProbeTarget[]): readonly ProbeTarget[];
+  onChange(listener: () => void): void;
 }
 
 export interface Endpoint {
@@ -79,6 +89,8 @@ export interface RunningServer {
   stageReload(force: boolean): Promise<StagedReload>;
   /** configFingerprint of what is served now. */
   fingerprint(): string;
+  /** Every target of the configuration served now (probed here or not). */
+  probeTargets(): readonly ProbeTarget[];
   tcpConnections(): number;
   /** TCP counters summed over every listener (connections refused, evicted, timed out...). */
   tcpStats(): TcpStats;
@@ -105,7 +117,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     (opts.externalHealth === true ? opts.initialHealth : undefined) ?? health.snapshot(),
     geo?.current() ?? null,
   );
-  const prober = new Prober(health, { logger: logger.child({ component: 'prober' }) });
+  const prober = new Prober(health, { logger: logger.child({ component: 'prober' }), sourceAddress: opts.probeSource });
+  const scope = opts.probeScope ?? null;
+  let allTargets: ProbeTarget[] = [];
+  scope?.onChange(() => {
+    if (opts.probe !== false) prober.update(scope.select(allTargets));
+  });
 
   // Health transitions and GeoIP reloads reach the very next query through a new state.
   if (opts.externalHealth !== true) health.on('snapshot', (snapshot) => state.setHealth(snapshot));
@@ -123,6 +140,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     state.setOrigins(origins);
     const targets: ProbeTarget[] = [];
     for (const o of origins.values()) if (o.lb) targets.push(...o.lb.probeTargets);
+    allTargets = targets;
+    if (scope !== null) {
+      // The table holds what this process probes; the scope's owner serves the health.
+      const mine = scope.select(targets);
+      if (opts.probe !== false) prober.update(mine);
+      else health.setTargets(mine);
+      return;
+    }
     health.setTargets(targets);
     if (opts.probe !== false) prober.update(targets);
   }
@@ -212,6 +237,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       };
     },
     fingerprint: () => configFingerprint(state.current.origins),
+    probeTargets: () => allTargets,
     tcpConnections: () => tcp.reduce((n, l) => n + l.connections(), 0),
     tcpStats: () => sumTcpStats(tcp.map((l) => l.stats())),
     isReady: () => opts.probe === false || prober.isReady(),

@@ -52,7 +52,13 @@ export async function runProbe(target: ProbeTarget, signal?: AbortSignal, option
  * One attempt under a hard deadline: the result is decided at the deadline even if the monitor
  * were slow to notice the abort, and the abort makes it destroy its sockets.
  */
-function attempt(monitor: Monitor, target: ProbeTarget, limitMs: number, outer?: AbortSignal, options?: ProbeOptions): Promise<AttemptOutcome> {
+function attempt(
+  monitor: Monitor,
+  target: ProbeTarget,
+  limitMs: number,
+  outer?: AbortSignal,
+  options?: ProbeOptions,
+): Promise<AttemptOutcome> {
   if (outer?.aborted) return Promise.resolve(fail('aborted'));
   return new Promise((resolve) => {
     const controller = new AbortController();
