@@ -69,6 +69,8 @@ export class Fleet extends EventEmitter<FleetEvents> {
   #snapshot: TableSnapshot = TableSnapshot.of(0, []);
   #degraded = false;
   #lastSnapshot: HealthSnapshot | null = null;
+  /** Targets handed to a site peer → when to stop vouching for them anyway. */
+  readonly #handoff = new Map<string, number>();
   /** Keys of the snapshot served now. */
   #served = new Set<string>();
   #recomputeQueued = false;
@@ -227,6 +229,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
       else this.#log.info('fleet: store back; rejoining the fleet');
       this.#recompute();
     }
+    if (this.#handoff.size > 0) this.#queueRecompute();
     this.store.setMember(this.#memberRecord());
   }
 
@@ -241,6 +244,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
   }
 
   #publishOwn(key: string, health: TargetHealth | undefined): void {
+    if (this.#handoff.has(key)) return;
     if (health === undefined || !health.known || !this.#mine.has(key)) {
       this.store.setObservation(key, null);
       return;
@@ -253,6 +257,25 @@ export class Fleet extends EventEmitter<FleetEvents> {
       at: health.lastResult?.at ?? health.since,
     };
     this.store.setObservation(key, record);
+  }
+
+  /** Drops handed-off observations once a site peer reports the target, or at their deadline. */
+  #settleHandoffs(): void {
+    if (this.#handoff.size === 0) return;
+    const now = Date.now();
+    const all = this.store.observations();
+    for (const [key, deadline] of this.#handoff) {
+      if (this.#mine.has(key)) {
+        this.#handoff.delete(key);
+        continue;
+      }
+      let peer = false;
+      for (const o of all.get(key)?.values() ?? []) if (o.site === this.#opts.site && o.node !== this.#opts.node) peer = true;
+      if (peer || now >= deadline || !this.#targets.has(key)) {
+        this.#handoff.delete(key);
+        this.store.setObservation(key, null);
+      }
+    }
   }
 
   #queueRecompute(): void {
@@ -272,13 +295,17 @@ export class Fleet extends EventEmitter<FleetEvents> {
     if (!sameSet(mine, this.#mine)) {
       const dropped = [...this.#mine].filter((k) => !mine.has(k));
       this.#mine = mine;
-      for (const key of dropped) this.store.setObservation(key, null);
+      // A target handed to a peer keeps this node's last observation until the peer has its
+      // own (or two probe intervals passed): the site never goes silent on it in between.
+      const now = Date.now();
+      for (const key of dropped) this.#handoff.set(key, now + Math.max(2000, 2000 * (this.#targets.get(key)?.monitor.interval ?? 1)));
       this.#log.info({ probing: mine.size, targets: this.#targets.size }, 'fleet: probe share changed');
       for (const listener of this.#scopeListeners) listener();
       // Targets kept and already known locally are observations at once.
       const local = server.health.snapshot();
       for (const key of mine) this.#publishOwn(key, local.get(key));
     }
+    this.#settleHandoffs();
     const changes = new Map<string, TargetHealth>();
     const next = new Map<string, Verdict>();
     const own = this.store.own();
