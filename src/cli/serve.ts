@@ -33,10 +33,10 @@ const LATENCY_SAMPLE_EVERY = 16;
  */
 function serverOptions(options: CliOptions, logger: Logger, observer: QueryObserver | null, fleet: Fleet | null = null): ServerOptions {
   return {
-    probeSource: options.probeSource,
+    // Only when set: the cluster primary forwards these options whole to its workers, as JSON.
+    ...(options.probeSource !== undefined ? { probeSource: options.probeSource } : {}),
     // A fleet node serves the fleet's verdicts; its own table holds only what it probes.
-    probeScope: fleet?.probeScope ?? null,
-    externalHealth: fleet !== null ? true : undefined,
+    ...(fleet !== null ? { probeScope: fleet.probeScope, externalHealth: true } : {}),
     zonesDir: path.resolve(options.zones),
     listen: options.listen,
     geoip: resolveGeoIpOption(options.geoip),
