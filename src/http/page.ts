@@ -259,6 +259,7 @@ const SCRIPT = `
 
   // Fleet mode only: /api/v1/fleet answers 404 when the server runs alone, and the section is left out.
   var fleet = null;
+  var inFleet = document.body.getAttribute('data-fleet') === '1';
   function fleetPanel(f, now) {
     var state = f.degraded ? pill('s-bad', 'DEGRADED: STORE UNREACHABLE') : f.store.reachable ? pill('s-ok', 'STORE OK') : pill('s-warn', 'STORE UNREACHABLE');
     return h('div', { cls: 'panel' },
@@ -315,6 +316,7 @@ const SCRIPT = `
         return res.json();
       })
       .then(function (data) {
+        if (!inFleet) return data;
         return fetch('/api/v1/fleet', { headers: headers, cache: 'no-store' })
           .then(function (res) { return res.ok ? res.json() : null; }, function () { return null; })
           .then(function (f) { fleet = f; return data; });
@@ -342,10 +344,12 @@ export interface StatusPage {
   readonly csp: string;
 }
 
-let built: StatusPage | null = null;
+const built = new Map<boolean, StatusPage>();
 
-export function statusPage(): StatusPage {
-  if (built !== null) return built;
+/** The page; `fleet` adds the Fleet section (fed by /api/v1/fleet). */
+export function statusPage(fleet = false): StatusPage {
+  const cached = built.get(fleet);
+  if (cached !== undefined) return cached;
   const hash = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
   const html = `<!doctype html>
 <html lang="en">
@@ -357,7 +361,7 @@ export function statusPage(): StatusPage {
 <title>steerdns status</title>
 <style>${STYLE}</style>
 </head>
-<body>
+<body${fleet ? ' data-fleet="1"' : ''}>
 ${BODY}
 <script>${SCRIPT}</script>
 </body>
@@ -373,6 +377,7 @@ ${BODY}
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join('; ');
-  built = { html, csp };
-  return built;
+  const page = { html, csp };
+  built.set(fleet, page);
+  return page;
 }

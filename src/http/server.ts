@@ -66,7 +66,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const cluster = opts.cluster ?? null;
   const fleet = opts.fleet ?? null;
   const answering = cluster ? () => cluster.answering() : undefined;
-  const page = statusPage();
+  const page = statusPage(opts.fleet != null);
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://steerdns.invalid');

@@ -179,6 +179,8 @@ describe.skipIf(etcdBinary === null)('fleet on etcd', () => {
     expect(views[0]!.members.find((m) => m.node === 'n4')!.mismatch).toBe(true);
     const metrics = await (await fetch(`${nodes[0]!.served.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/^steerdns_fleet_config_mismatch 1$/m);
+    // The status page of a fleet node carries its Fleet section (drawn from /api/v1/fleet).
+    expect(await (await fetch(`${nodes[0]!.served.httpUrl}/`)).text()).toContain('<body data-fleet="1">');
     expect(await everyNodeAnswers('maj.fleet.test', '127.0.0.50')).toBe(true);
   });
 
