@@ -76,6 +76,10 @@ const catalogue = {
   STEER_TRANSFER_CONFIG: 'transfer settings: %s',
   STEER_TRANSFER_SERIAL: 'zone %s: serial %s does not increase on %s; this version is served to queries but not offered to secondaries',
   STEER_UDP_IO: '--udp-io batch: the batched UDP addon is not available (%s); use --udp-io auto or dgram',
+
+  // --- fleet (src/fleet) ---
+  STEER_FLEET_OPTIONS: 'fleet mode: %s',
+  STEER_FLEET_TLS: 'fleet mode: cannot read the etcd TLS file %s: %s',
 } as const;
 
 export type SteerErrorCode = keyof typeof catalogue;

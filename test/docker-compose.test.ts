@@ -351,7 +351,9 @@ describe.skipIf(!composeTool)('docker-compose.yml', () => {
   });
 
   it('has steerdns, three demo backends and an Unbound resolver, from official or locally built images only', () => {
-    expect(Object.keys(services).sort()).toEqual(['backend-a', 'backend-b', 'backend-c', 'resolver', 'steerdns']);
+    expect(Object.keys(services).sort()).toEqual(['backend-a', 'backend-b', 'backend-c', 'etcd', 'resolver', 'steerdns', 'steerdns2']);
+    expect(services.etcd!.image).toMatch(/^gcr\.io\/etcd-development\/etcd:v3\.\d+\.\d+$/);
+    expect(services.steerdns2!.image).toBe(services.steerdns!.image);
     expect(services.steerdns!.build?.context).toBe(repoRoot);
     expect(services.resolver!.build).toMatchObject({ context: path.join(repoRoot, 'docker'), dockerfile: 'unbound.Dockerfile' });
     expect(fs.readFileSync(path.join(repoRoot, 'docker', 'unbound.Dockerfile'), 'utf8')).toMatch(/^FROM debian:bookworm-slim$/m);
@@ -387,6 +389,27 @@ describe.skipIf(!composeTool)('docker-compose.yml', () => {
     expect(settingValues(conf, 'stub-addr')).toEqual([`${steer}@5300`]);
     expect(settingValues(conf, 'send-client-subnet')).toEqual([steer]);
     expect(services.steerdns!.volumes).toEqual([`${DEMO_ZONE_DIR}:/app/zones:ro`]);
+  });
+
+  it('runs the two nameservers as a fleet on the etcd service, one site each, with ns2 glue in the zone', () => {
+    interface WithCommand {
+      command?: string[];
+    }
+    const flag = (service: string, name: string): string | undefined => {
+      const command = (services[service] as WithCommand).command ?? [];
+      const i = command.indexOf(name);
+      return i < 0 ? undefined : command[i + 1];
+    };
+    const etcdUrl = `http://${ipOf('etcd')}:2379`;
+    for (const s of ['steerdns', 'steerdns2']) {
+      expect(flag(s, '--etcd'), s).toBe(etcdUrl);
+      expect(flag(s, '--workers'), s).toBe('1');
+      expect(flag(s, '--zones'), s).toBe('/app/zones');
+    }
+    expect([flag('steerdns', '--node'), flag('steerdns2', '--node')]).toEqual(['ns1', 'ns2']);
+    expect(flag('steerdns', '--site')).not.toBe(flag('steerdns2', '--site'));
+    const zone = fs.readFileSync(path.join(DEMO_ZONE_DIR, 'example.com.zone'), 'utf8');
+    expect(zone).toMatch(new RegExp(`^ns2\\s+IN\\s+A\\s+${ipOf('steerdns2')!.replace(/\./g, '\\.')}\\b`, 'm'));
   });
 
   it('points each pool origin at its backend service address, probed on the port the demo backend listens on', () => {

@@ -6,6 +6,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { steerError } from '../errors.js';
 import { ConfigFileError, configKeyOfFlag, configValue, type LoadedServerConfig, loadServerConfig } from '../config/server-config.js';
+import { FLEET_FLAGS, parseFleetFlags } from './fleet-options.js';
 import { LIMIT_FLAGS, parseLimitFlags } from './limits.js';
 import type { CliOptions } from './options.js';
 import { UDP_IO_MODES, type UdpIoMode } from '../transport/udp-io.js';
@@ -38,6 +39,7 @@ export const CLI_FLAGS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
   ...LIMIT_FLAGS,
+  ...FLEET_FLAGS,
 } as const;
 
 /** Flags with no config key, and why. Every other flag has one (configKeyOfFlag). */
@@ -108,6 +110,7 @@ function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine
     throw new Error(`--query-log-sample ${sampleText}: expected a whole number of at least 1`);
   }
   const limits = parseLimitFlags(values);
+  const fleet = parseFleetFlags(values, env);
   return {
     zones: values.zones ?? 'zones',
     listen: values.listen && values.listen.length > 0 ? values.listen : ['127.0.0.1:5300', '[::1]:5300'],
@@ -132,6 +135,8 @@ function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine
     versionString: values['version-string'] === undefined ? null : checkIdentity('--version-string', values['version-string']),
     cookies: parseOnOff('--cookies', values.cookies ?? 'on'),
     cookieSecrets: values['cookie-secret-file'] === undefined ? null : readCookieSecrets(values['cookie-secret-file']),
+    fleet: fleet.fleet,
+    probeSource: fleet.probeSource,
     positionals: line.positionals,
   };
 }

@@ -1,10 +1,11 @@
 // What every command gets once the command line and the config file are merged (cli/args.ts).
 // A module of its own so the commands and the parser depend on it, not on each other.
 import type { TransferSettings } from '../xfr/settings.js';
+import type { FleetFlagOptions } from './fleet-options.js';
 import type { LimitOptions } from './limits.js';
 import type { UdpIoMode } from '../transport/udp-io.js';
 
-export interface CliOptions extends LimitOptions {
+export interface CliOptions extends LimitOptions, FleetFlagOptions {
   readonly zones: string;
   readonly listen: readonly string[];
   readonly geoip: string;

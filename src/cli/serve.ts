@@ -10,7 +10,10 @@ import { startClusterPrimary, type ClusterPrimary } from '../server/cluster/prim
 import { startClusterWorker } from '../server/cluster/worker.js';
 import { formatHostPort } from '../transport/listen-address.js';
 import type { Logger } from '../server/logger.js';
+import { Fleet } from '../fleet/fleet.js';
+import { type FleetCliOptions, readFleetTls } from './fleet-options.js';
 import { createLiveLogger } from './live-logger.js';
+import { packageVersion } from './version.js';
 import type { QueryObserver } from '../query/observer.js';
 import { combineObservers, QueryLog } from '../query/query-log.js';
 import { StartupError, startServer, type RunningServer, type ServerOptions } from '../server/server.js';
@@ -29,8 +32,12 @@ const LATENCY_SAMPLE_EVERY = 16;
  * What every serving process starts from: the one process, a cluster's primary, and — the
  * primary forwards it whole — each of its workers. Every serve option belongs here.
  */
-function serverOptions(options: CliOptions, logger: Logger, observer: QueryObserver | null): ServerOptions {
+function serverOptions(options: CliOptions, logger: Logger, observer: QueryObserver | null, fleet: Fleet | null = null): ServerOptions {
   return {
+    // Only when set: the cluster primary forwards these options whole to its workers, as JSON.
+    ...(options.probeSource !== undefined ? { probeSource: options.probeSource } : {}),
+    // A fleet node serves the fleet's verdicts; its own table holds only what it probes.
+    ...(fleet !== null ? { probeScope: fleet.probeScope, externalHealth: true } : {}),
     zonesDir: path.resolve(options.zones),
     keysDir: options.keys === undefined ? null : path.resolve(options.keys),
     signatureCacheSize: options.signatureCache,
@@ -114,7 +121,21 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
     return 2;
   }
 
-  if (options.workers > 1) return runPrimary(options, logger, httpAddress, token, reloadConfigFile, (c) => (primaryControl = c));
+  if (options.workers > 1 && options.fleet !== null) {
+    // The workers mirror the primary's health table, not fleet verdicts: one process per node.
+    logger.warn({ workers: options.workers }, 'fleet mode runs one process per node; --workers is ignored');
+  } else if (options.workers > 1) return runPrimary(options, logger, httpAddress, token, reloadConfigFile, (c) => (primaryControl = c));
+
+  let fleet: Fleet | null = null;
+  if (options.fleet !== null) {
+    try {
+      fleet = startFleet(options, options.fleet, logger);
+    } catch (err) {
+      if (!(err instanceof SteerError)) throw err;
+      process.stderr.write(`steerdns: ${err.describe()}\n`);
+      return 2;
+    }
+  }
 
   // Observers exist only when asked for: with --http off and no --query-log nothing is installed.
   const metrics = httpAddress !== null ? new SteerMetrics({ latencySampleEvery: LATENCY_SAMPLE_EVERY }) : null;
@@ -145,7 +166,7 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
     // Stop accepting, let in-flight TCP replies flush, then exit.
     void startup
       .catch(() => 1)
-      .then(() => Promise.all([http?.close(), running?.close()]))
+      .then(() => Promise.all([http?.close(), running?.close(), fleet?.close()]))
       .then(
         () => process.exit(0),
         () => process.exit(1),
@@ -158,7 +179,7 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
   startup = (async (): Promise<number> => {
     let server: RunningServer;
     try {
-      server = await startServer(serverOptions(options, logger, combineObservers(metrics, queryLog)));
+      server = await startServer(serverOptions(options, logger, combineObservers(metrics, queryLog), fleet));
     } catch (err) {
       if (err instanceof StartupError) {
         reportStartupError(err);
@@ -167,9 +188,11 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
       throw err;
     }
     observe(server, metrics);
+    fleet?.attach(server);
+    if (fleet && metrics) metrics.attachFleet(fleet);
     if (httpAddress !== null && !stopping) {
       try {
-        http = await startHttpServer({ server, listen: options.http, token, logger: logger.child({ component: 'http' }), metrics });
+        http = await startHttpServer({ server, listen: options.http, token, logger: logger.child({ component: 'http' }), metrics, fleet });
       } catch (err) {
         await server.close();
         if (!(err instanceof SteerError)) throw err;
@@ -191,6 +214,24 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
 function rotateCookieSecrets(server: RunningServer | null, next: CliOptions, logger: Logger): void {
   if (server === null || next.cookieSecrets === null) return;
   if (!server.setCookieSecrets(next.cookieSecrets)) logger.warn('cookie secret file changed, but cookies are off');
+}
+
+/** Fleet mode: the store client starts talking once the server runs (Fleet.attach). */
+function startFleet(options: CliOptions, f: FleetCliOptions, logger: Logger): Fleet {
+  return new Fleet({
+    hosts: f.hosts,
+    prefix: f.prefix,
+    node: f.node,
+    site: f.site,
+    probersPerSite: f.probersPerSite,
+    leaseTtl: f.leaseTtl,
+    graceMs: f.graceMs,
+    tls: readFleetTls(f.tls),
+    auth: f.auth,
+    version: packageVersion(),
+    listen: options.listen,
+    logger,
+  });
 }
 
 /** Metrics read the state of `running`; queries reach metrics and the query log as its observer. */

@@ -43,7 +43,24 @@ const FIELD_OF_KEY: Readonly<Record<string, readonly [keyof CliOptions] | readon
   'transfer.zones': ['transfer', 'zones'],
 };
 
+/** Fleet-mode keys (cli/fleet-options.ts): read from the nested fleet options, absent without --etcd. */
+const FLEET_VALUE_OF_KEY: Readonly<Record<string, (o: CliOptions) => unknown>> = {
+  etcd: (o) => o.fleet?.hosts,
+  node: (o) => o.fleet?.node,
+  site: (o) => o.fleet?.site,
+  etcd_prefix: (o) => o.fleet?.prefix,
+  etcd_ca: (o) => o.fleet?.tls?.ca,
+  etcd_cert: (o) => o.fleet?.tls?.cert,
+  etcd_key: (o) => o.fleet?.tls?.key,
+  probers_per_site: (o) => o.fleet?.probersPerSite,
+  fleet_grace: (o) => o.fleet?.graceMs,
+  fleet_lease_ttl: (o) => o.fleet?.leaseTtl,
+  probe_source: (o) => o.probeSource,
+};
+
 function effectiveValue(o: CliOptions, key: string): unknown {
+  const fleet = FLEET_VALUE_OF_KEY[key];
+  if (fleet !== undefined) return fleet(o);
   const [field, inner] = FIELD_OF_KEY[key]!;
   const v = o[field];
   if (inner === undefined) return v;
@@ -59,7 +76,7 @@ export interface SettingsChange {
 
 export function diffSettings(before: CliOptions, after: CliOptions): SettingsChange[] {
   const out: SettingsChange[] = [];
-  for (const key of Object.keys(FIELD_OF_KEY)) {
+  for (const key of [...Object.keys(FIELD_OF_KEY), ...Object.keys(FLEET_VALUE_OF_KEY)]) {
     const from = effectiveValue(before, key);
     const to = effectiveValue(after, key);
     if (JSON.stringify(from) === JSON.stringify(to)) continue;
@@ -72,7 +89,7 @@ export function diffSettings(before: CliOptions, after: CliOptions): SettingsCha
 
 /** The config keys diffSettings compares, for the tests. */
 export function diffedKeys(): readonly string[] {
-  return Object.keys(FIELD_OF_KEY);
+  return [...Object.keys(FIELD_OF_KEY), ...Object.keys(FLEET_VALUE_OF_KEY)];
 }
 
 /** `running` with the live settings (LIVE_KEYS) taken from `next`, frozen. */

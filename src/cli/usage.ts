@@ -1,4 +1,5 @@
 // The usage text: the whole of it for `steerdns help`, one command's for `steerdns help COMMAND`.
+import { FLEET_USAGE } from './fleet-options.js';
 import { LIMITS_USAGE } from './limits.js';
 
 const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off] [--asn-db FILE]
@@ -6,7 +7,8 @@ const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:P
                    [--query-log [--query-log-sample N]] [--workers N] [--keys DIR]
                    [--udp-io auto|batch|dgram]
                    [--identity NAME] [--version-string TEXT] [--cookies on|off] [--cookie-secret-file FILE]
-                   [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]`;
+                   [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]
+                   [--etcd URLS --node NAME --site NAME [--etcd-...] [--fleet-...]] [--probe-source ADDR]`;
 const CHECK = '  steerdns check   [--config FILE] [--zones DIR] [--geoip FILE|off] [--asn-db FILE]';
 const EXPLAIN = '  steerdns explain [--config FILE] [--zones DIR] [--geoip FILE|off] [--asn-db FILE] NAME TYPE --client IP[/PREFIX]';
 const KEYGEN = '  steerdns keygen  ZONE --keys DIR [--algorithm 13|15] [--ksk|--zsk]';
@@ -67,7 +69,7 @@ export const COMMANDS = ['serve', 'check', 'explain', 'keygen', 'ds'] as const;
 export function usage(command?: string): string {
   switch (command) {
     case 'serve':
-      return `Usage:\n${SERVE}\n\nOptions:\n${COMMON}\n${SERVE_OPTIONS}\n${LIMITS_USAGE}`;
+      return `Usage:\n${SERVE}\n\nOptions:\n${COMMON}\n${SERVE_OPTIONS}\n${LIMITS_USAGE}${FLEET_USAGE}`;
     case 'check':
       return `Usage:\n${CHECK}\n\nValidates every zone and load-balancer file and the GeoIP database.\n\nOptions:\n${COMMON}\n`;
     case 'explain':
@@ -93,6 +95,6 @@ ${SERVE_OPTIONS}
 ${EXPLAIN_OPTIONS}
 ${DNSSEC_OPTIONS}
 ${GENERAL}
-${LIMITS_USAGE}`;
+${LIMITS_USAGE}${FLEET_USAGE}`;
   }
 }

@@ -54,6 +54,18 @@ export const serverConfigSchema = z.strictObject({
     })
     .optional(),
   transfer: transferSchema.optional(),
+  // Fleet mode (src/fleet, docs/fleet.md): the same checks as the flags (cli/fleet-options.ts).
+  etcd: z.string().min(1).optional(),
+  node: z.string().min(1).optional(),
+  site: z.string().min(1).optional(),
+  etcd_prefix: z.string().min(1).optional(),
+  etcd_ca: z.string().min(1).optional(),
+  etcd_cert: z.string().min(1).optional(),
+  etcd_key: z.string().min(1).optional(),
+  probers_per_site: whole(1, 64).optional(),
+  fleet_grace: z.number().min(0).max(86_400).optional(),
+  fleet_lease_ttl: whole(2, 3600).optional(),
+  probe_source: z.string().min(1).optional(),
 });
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
@@ -122,7 +134,7 @@ export function configValue(config: ServerConfig, key: string): unknown {
 }
 
 /** Keys whose values are paths: relative ones are taken from the config file's directory. */
-const PATH_KEYS: ReadonlySet<string> = new Set(['zones', 'geoip', 'http_token_file', 'cookie_secret_file', 'keys', 'asn_db']);
+const PATH_KEYS: ReadonlySet<string> = new Set(['zones', 'geoip', 'http_token_file', 'cookie_secret_file', 'keys', 'asn_db', 'etcd_ca', 'etcd_cert', 'etcd_key']);
 /** --geoip words that are not file names. */
 const GEOIP_WORDS: ReadonlySet<string> = new Set(['off', 'none', 'default']);
 

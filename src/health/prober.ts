@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { type DueItem, DueQueue } from './due-queue.js';
-import { type RunProbe, runProbe as defaultRunProbe, timeoutMs } from './monitors/index.js';
+import { type ProbeOptions, type RunProbe, runProbe as defaultRunProbe, timeoutMs } from './monitors/index.js';
 import type { HealthTable, Transition } from './table.js';
 import { isProbed, type ProbeResult, type ProbeTarget } from './types.js';
 
@@ -30,6 +30,8 @@ export interface ProberOptions {
   readonly maxConcurrency?: number;
   /** Stand-in for the real monitors (tests). */
   readonly runProbe?: RunProbe;
+  /** Local address every probe is sent from (--probe-source); default: the system's choice. */
+  readonly sourceAddress?: string;
   readonly logger?: Logger;
   /** Clock and randomness (tests). */
   readonly now?: () => number;
@@ -132,6 +134,7 @@ export class Prober {
   /** Σ over targets of the slots each holds if its probes run to their timeout. */
   #demand = 0;
   readonly #runProbe: RunProbe;
+  readonly #probeOptions: ProbeOptions;
   readonly #logger: Logger | undefined;
   readonly #now: () => number;
   readonly #random: () => number;
@@ -169,6 +172,7 @@ export class Prober {
     this.#maxConcurrency = Math.max(1, Math.floor(options.maxConcurrency ?? defaultMaxConcurrency()) || 1);
     this.#concurrency = this.#fixedConcurrency ?? Math.min(MIN_AUTO_CONCURRENCY, this.#maxConcurrency);
     this.#runProbe = options.runProbe ?? defaultRunProbe;
+    this.#probeOptions = options.sourceAddress === undefined ? {} : { localAddress: options.sourceAddress };
     this.#logger = options.logger?.child({ module: 'health' });
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
@@ -402,7 +406,7 @@ export class Prober {
     }
     let probe: Promise<ProbeResult>;
     try {
-      probe = this.#runProbe(entry.target, controller.signal);
+      probe = this.#runProbe(entry.target, controller.signal, this.#probeOptions);
     } catch (err) {
       probe = Promise.reject(err);
     }

@@ -33,7 +33,15 @@ export interface MonitorSpec {
   readonly external?: { readonly expireTo: 'up' | 'down'; readonly expireAfter: number; readonly healthFile: string | null };
   /** calculated: child monitor ids and how many must pass. */
   readonly calculated?: { readonly children: readonly string[]; readonly healthyThreshold: number };
+  /**
+   * Fleet mode only: how many sites must see the target down for the fleet to take it out
+   * (src/fleet/quorum.ts). Default majority.
+   */
+  readonly quorum?: QuorumRule;
 }
+
+/** `majority` of the sites reporting, `any` one, `all` of them, or at least N sites. */
+export type QuorumRule = 'majority' | 'any' | 'all' | number;
 
 /** One thing to probe: a distinct (monitor, address, port). */
 export interface ProbeTarget {

@@ -22,6 +22,8 @@ import { NOTIFY_ROWS } from './metrics/notify-metrics.js';
 import { OBSERVED_ROWS, observedCounts, type ObservedCounts } from './metrics/observed-metrics.js';
 import { queryCounters, queryRows, type QueryCounters } from './metrics/query-metrics.js';
 import { registerTable, type MetricDescription } from './metrics/registry-table.js';
+import { FLEET_ROWS } from './metrics/fleet-metrics.js';
+import type { Fleet } from '../fleet/fleet.js';
 import { STATE_ROWS } from './metrics/state-metrics.js';
 import { TRANSFER_ROWS } from './metrics/transfer-metrics.js';
 import { TRANSPORT_ROWS } from './metrics/transport-metrics.js';
@@ -73,7 +75,7 @@ export function trafficKey(zone: string, lb: string, pool: string): string {
 export class SteerMetrics implements QueryObserver {
   readonly registry = new Registry();
   /** Every steerdns_ metric this instance registered, in registration order. */
-  readonly table: readonly MetricDescription[];
+  table: readonly MetricDescription[];
   readonly traffic: TrafficRing;
   #server: RunningServer | null = null;
   #lastReload: ReloadRecord | null = null;
@@ -163,6 +165,11 @@ export class SteerMetrics implements QueryObserver {
       if (health.report === wrapped) health.report = report;
       if (this.#server === server) this.#server = null;
     };
+  }
+
+  /** Fleet mode: the fleet's rows join the table. */
+  attachFleet(fleet: Fleet): void {
+    this.table = [...this.table, ...registerTable(this.registry, FLEET_ROWS, () => fleet)];
   }
 
   get lastReload(): ReloadRecord | null {

@@ -278,6 +278,26 @@ const SCRIPT = `
       }))));
   }
 
+  // Fleet mode only: /api/v1/fleet answers 404 when the server runs alone, and the section is left out.
+  var fleet = null;
+  var inFleet = document.body.getAttribute('data-fleet') === '1';
+  function fleetPanel(f, now) {
+    var state = f.degraded ? pill('s-bad', 'DEGRADED: STORE UNREACHABLE') : f.store.reachable ? pill('s-ok', 'STORE OK') : pill('s-warn', 'STORE UNREACHABLE');
+    return h('div', { cls: 'panel' },
+      h('p', null, state, ' this node: ' + f.node + ' (site ' + f.site + ') \u00b7 ' + plural(f.members.length, 'member', 'members') +
+        ' \u00b7 ' + f.probersPerSite + ' probers per site \u00b7 health gen ' + f.healthGeneration +
+        (f.configMismatch ? '' : ' \u00b7 config fingerprints agree')),
+      f.configMismatch ? h('p', null, pill('s-bad', 'CONFIG MISMATCH'), ' ' + plural(f.configMismatch, 'node serves', 'nodes serve') + ' other zone or LB files') : null,
+      h('table', null, h('tbody', null, f.members.map(function (m) {
+        return h('tr', null, h('td', { text: m.node }), h('td', { text: m.site }), h('td', { text: 'v' + m.version }),
+          h('td', null, m.mismatch ? pill('s-bad', m.fingerprint.slice(0, 8)) : h('span', { cls: 'muted', text: m.fingerprint.slice(0, 8) })),
+          h('td', { text: 'probes ' + m.probing + ' (assigned ' + m.assigned + ')' }),
+          h('td', { text: 'health gen ' + m.generation }),
+          h('td', null, m.degraded ? pill('s-bad', 'DEGRADED') : null),
+          h('td', { cls: 'muted', text: 'heartbeat ' + age(now - m.heartbeat) + ' ago' }));
+      }))));
+  }
+
   function render(data, error) {
     var nodes = [];
     if (error) nodes.push(h('div', { cls: 'banner', role: 'alert', text: 'Cannot reach the status API: ' + error +
@@ -290,6 +310,7 @@ const SCRIPT = `
       document.getElementById('summary').textContent = plural(data.loadBalancers.length, 'load balancer', 'load balancers') + ' \\u00b7 ' +
         plural(data.zones.length, 'zone', 'zones') + ' \\u00b7 ' + plural(origins, 'origin', 'origins') + ', ' + down + ' down \\u00b7 config gen ' +
         data.configGeneration + ', health gen ' + data.healthGeneration;
+      if (fleet) nodes.push(h('section', { id: 'fleet' }, h('h2', { text: 'Fleet' }), fleetPanel(fleet, now)));
       nodes.push(h('h2', { text: 'Load balancers' }));
       nodes.push(data.loadBalancers.length ? h('div', { cls: 'grid' }, data.loadBalancers.map(function (lb) { return lbCard(lb, now); }))
         : h('div', { cls: 'panel' }, h('div', { cls: 'empty', text: 'No load balancers configured.' })));
@@ -329,6 +350,12 @@ const SCRIPT = `
         if (!res.ok) throw new Error('HTTP ' + res.status + (res.status === 401 ? ' (open the page as /?token=YOUR_TOKEN)' : ''));
         return res.json();
       })
+      .then(function (data) {
+        if (!inFleet) return data;
+        return fetch('/api/v1/fleet', { headers: headers, cache: 'no-store' })
+          .then(function (res) { return res.ok ? res.json() : null; }, function () { return null; })
+          .then(function (f) { fleet = f; return data; });
+      })
       .then(function (data) { last = data; lastOkAt = Date.now(); refreshes++; render(data, null); },
             function (err) { refreshes++; render(last, err && err.message ? err.message : String(err)); })
       .then(function () { setTimeout(refresh, REFRESH_MS); });
@@ -352,10 +379,12 @@ export interface StatusPage {
   readonly csp: string;
 }
 
-let built: StatusPage | null = null;
+const built = new Map<boolean, StatusPage>();
 
-export function statusPage(): StatusPage {
-  if (built !== null) return built;
+/** The page; `fleet` adds the Fleet section (fed by /api/v1/fleet). */
+export function statusPage(fleet = false): StatusPage {
+  const cached = built.get(fleet);
+  if (cached !== undefined) return cached;
   const hash = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
   const html = `<!doctype html>
 <html lang="en">
@@ -367,7 +396,7 @@ export function statusPage(): StatusPage {
 <title>steerdns status</title>
 <style>${STYLE}</style>
 </head>
-<body>
+<body${fleet ? ' data-fleet="1"' : ''}>
 ${BODY}
 <script>${SCRIPT}</script>
 </body>
@@ -383,6 +412,7 @@ ${BODY}
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join('; ');
-  built = { html, csp };
-  return built;
+  const page = { html, csp };
+  built.set(fleet, page);
+  return page;
 }

@@ -12,6 +12,8 @@ import type { RunningServer } from '../server/server.js';
 import { HEALTH_API_PREFIX, healthReport } from './health-api.js';
 import { bearerMatcher, checkToken, isLoopbackHost, parseHttpAddress, tokenMatcher } from './auth.js';
 import type { ClusterView } from './cluster-view.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { buildFleetView, votesView } from './fleet-view.js';
 import type { SteerMetrics } from './metrics.js';
 import { statusPage } from './page.js';
 import { buildStatus, readiness } from './status.js';
@@ -31,6 +33,8 @@ export interface HttpServerOptions {
    * are answered and counted by the workers this view reaches.
    */
   readonly cluster?: ClusterView | null;
+  /** Fleet mode: /api/v1/fleet, and the votes in the status document. */
+  readonly fleet?: Fleet | null;
 }
 
 export interface RunningHttpServer {
@@ -62,8 +66,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const queryOk = token === null ? null : tokenMatcher(token);
   const { server: dns, metrics, logger } = opts;
   const cluster = opts.cluster ?? null;
+  const fleet = opts.fleet ?? null;
   const answering = cluster ? () => cluster.answering() : undefined;
-  const page = statusPage();
+  const page = statusPage(opts.fleet != null);
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://steerdns.invalid');
@@ -104,12 +109,15 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         return send(res, 200, metrics.registry.contentType, await (cluster ? cluster.metrics() : metrics.registry.metrics()));
       case '/api/v1/status': {
         const traffic = cluster ? await cluster.traffic() : undefined;
-        return send(res, 200, 'application/json', json(buildStatus(dns, metrics, Date.now(), { traffic, answering })));
+        return send(res, 200, 'application/json', json(buildStatus(dns, metrics, Date.now(), { traffic, answering, fleet })));
       }
       case '/api/v1/status/schema':
         return send(res, 200, 'application/schema+json', json(statusJsonSchema()));
       case '/api/v1/explain':
-        return explainRoute(url.searchParams, dns, res);
+        return explainRoute(url.searchParams, dns, res, fleet);
+      case '/api/v1/fleet':
+        if (fleet === null) return send(res, 404, 'application/json', json({ error: 'not in fleet mode (serve --etcd ...)' }));
+        return send(res, 200, 'application/json', json(buildFleetView(fleet, dns)));
       default:
         return send(res, 404, 'application/json', json({ error: `no such endpoint: ${path.slice(0, 100)}` }));
     }
@@ -152,7 +160,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   };
 }
 
-function explainRoute(params: URLSearchParams, dns: RunningServer, res: http.ServerResponse): void {
+function explainRoute(params: URLSearchParams, dns: RunningServer, res: http.ServerResponse, fleet: Fleet | null): void {
   const name = params.get('name');
   const type = params.get('type') ?? 'A';
   const client = params.get('client');
@@ -170,7 +178,8 @@ function explainRoute(params: URLSearchParams, dns: RunningServer, res: http.Ser
     return;
   }
   try {
-    send(res, 200, 'application/json', json(explain(dns.state.current, { name, type, client })));
+    const result = explain(dns.state.current, { name, type, client });
+    send(res, 200, 'application/json', json(fleet === null ? result : withVotes(result, dns, fleet)));
   } catch (err) {
     if (err instanceof ExplainError) {
       bad(err.message);
@@ -178,6 +187,23 @@ function explainRoute(params: URLSearchParams, dns: RunningServer, res: http.Ser
     }
     throw err;
   }
+}
+
+/** Fleet mode: explain also says how the sites voted on every origin of the load balancer that steered. */
+function withVotes(result: ReturnType<typeof explain>, dns: RunningServer, fleet: Fleet): unknown {
+  const votes: Record<string, unknown> = {};
+  const zone = result.zone === null ? undefined : dns.state.current.lb.get(result.zone);
+  for (const p of zone?.loadBalancers.values() ?? []) {
+    if (p.lb.name !== result.steered?.lb) continue;
+    for (const pool of p.pools) {
+      for (const o of zone!.config.pools.get(pool.name)?.origins ?? []) {
+        const v = o.healthKey === null ? undefined : fleet.verdict(o.healthKey);
+        if (v && o.healthKey !== null)
+          votes[o.healthKey] = { pool: pool.name, origin: o.name, up: v.up, reason: v.reason, ...votesView(v) };
+      }
+    }
+  }
+  return { ...result, fleet: { node: fleet.node, site: fleet.site, degraded: fleet.degraded, votes } };
 }
 
 function send(res: http.ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {

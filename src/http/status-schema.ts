@@ -36,6 +36,30 @@ export const OriginStatusSchema = z.object({
   lastProbe: ProbeResultSchema.nullable().describe('The newest probe result, whatever it changed'),
   probesPassed: count,
   probesFailed: count,
+  votes: z
+    .object({
+      rule: z.string().describe('majority, any, all or a number of sites'),
+      needed: count.describe('Sites voting down needed to take the origin out'),
+      downSites: count,
+      sites: z.array(
+        z.object({
+          site: z.string(),
+          up: z.boolean(),
+          observations: z.array(
+            z.object({
+              node: z.string(),
+              up: z.boolean(),
+              reason: z.string(),
+              rttMs: z.number(),
+              revision: z.number().describe('etcd revision of the write'),
+            }),
+          ),
+        }),
+      ),
+    })
+    .nullable()
+    .optional()
+    .describe('Fleet mode only: how each site voted on this origin (null until a verdict exists)'),
 });
 
 export const PoolStatusSchema = z.object({

@@ -1,7 +1,10 @@
 // Builds the /api/v1/status document from a running server: zones from the serving state,
 // load balancers as prepared for the current health, origin detail from the health table,
 // recent traffic from the metrics. Off the query path; called per request.
+import type { Fleet } from '../fleet/fleet.js';
 import type { TargetStats } from '../health/table.js';
+import type { HealthSnapshot } from '../health/types.js';
+import { votesView } from './fleet-view.js';
 import type { PreparedLb } from '../lb/prepare.js';
 import type { LbOrigin } from '../lb/types.js';
 import type { RunningServer } from '../server/server.js';
@@ -38,6 +41,8 @@ export interface StatusSources {
   /** Traffic to show instead of the metrics' own (a cluster primary sums its workers'). */
   readonly traffic?: TrafficSnapshot | null;
   readonly answering?: () => Readiness;
+  /** Fleet mode: health is the fleet's verdict, and each origin carries the votes. */
+  readonly fleet?: Fleet | null;
 }
 
 export function buildStatus(server: RunningServer, metrics: SteerMetrics | null, now = Date.now(), sources: StatusSources = {}): Status {
@@ -62,7 +67,7 @@ export function buildStatus(server: RunningServer, metrics: SteerMetrics | null,
           upOrigins: pool.health.upOrigins.length,
           enabledOrigins: pool.health.enabledOrigins.length,
           answers: traffic ? traffic.counts(trafficKey(zone.origin, p.owner, pool.name)) : [],
-          origins: (config?.origins ?? []).map((o) => originStatus(o, stats)),
+          origins: (config?.origins ?? []).map((o) => originStatus(o, stats, state.health, sources.fleet ?? null)),
         };
       });
       loadBalancers.push({
@@ -139,7 +144,22 @@ export function buildStatus(server: RunningServer, metrics: SteerMetrics | null,
   };
 }
 
-function originStatus(o: LbOrigin, stats: ReadonlyMap<string, TargetStats>): OriginStatus {
+function originStatus(o: LbOrigin, stats: ReadonlyMap<string, TargetStats>, served: HealthSnapshot, fleet: Fleet | null): OriginStatus {
+  const local = originStatusOf(o, stats);
+  if (fleet === null || o.healthKey === null || !o.enabled) return local;
+  // Fleet mode: the state served is the fleet's verdict; probe counters are this node's, if it probes.
+  const h = served.get(o.healthKey);
+  const v = fleet.verdict(o.healthKey);
+  return {
+    ...local,
+    health: h === undefined || !h.known ? 'unknown' : h.up ? 'up' : 'down',
+    since: h === undefined ? null : Math.round(h.since),
+    reason: h?.reason ?? local.reason,
+    votes: v ? votesView(v) : null,
+  };
+}
+
+function originStatusOf(o: LbOrigin, stats: ReadonlyMap<string, TargetStats>): OriginStatus {
   const base = { name: o.name, address: o.address, weight: o.weight, enabled: o.enabled, target: o.healthKey };
   const s = o.healthKey === null ? undefined : stats.get(o.healthKey);
   if (!o.enabled) {

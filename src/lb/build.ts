@@ -121,6 +121,7 @@ function monitorSpec(m: MonitorInput, origin: string, file: string): MonitorSpec
     retries: m.retries,
     consecutive_up: m.consecutive_up,
     consecutive_down: m.consecutive_down,
+    quorum: m.quorum,
   };
 }
 

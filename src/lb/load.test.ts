@@ -333,6 +333,7 @@ load_balancers:
       retries: 2,
       consecutive_up: 1,
       consecutive_down: 1,
+      quorum: 'majority',
     });
     expect([...config.monitors.values()].map((m) => m.port)).toEqual([80, 443, 53, 25]);
     const pool = config.pools.get('p')!;

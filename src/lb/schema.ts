@@ -9,7 +9,8 @@
 //             monitor or on every origin it probes) · path "/" · method GET · header {} ·
 //             expected_codes "2xx" · expected_body "" (no body check) · allow_insecure false ·
 //             follow_redirects false · query_type A · expected_rcode NOERROR ·
-//             interval 60 · timeout 5 · retries 2 · consecutive_up 1 · consecutive_down 1
+//             interval 60 · timeout 5 · retries 2 · consecutive_up 1 · consecutive_down 1 ·
+//             quorum majority (fleet mode only)
 //             (timeout × (retries + 1) must fit in interval, so probes of one target never overlap)
 //   pool      enabled true · minimum_origins 1 · origin_steering.policy random
 //   origin    weight 1 · enabled true
@@ -93,6 +94,8 @@ const monitorShape = {
   consecutive_up: z.number().int().min(1).max(1000).default(1),
   consecutive_down: z.number().int().min(1).max(1000).default(1),
   ...healthMonitorShape,
+  // Fleet mode: sites that must see a target down to take it out (docs/fleet.md).
+  quorum: z.union([z.enum(['majority', 'any', 'all']), z.number().int().min(1).max(64)]).default('majority'),
 };
 
 export const monitorSchema = z.strictObject(monitorShape).superRefine((m, ctx) => {

@@ -94,6 +94,16 @@ export interface ServerOptions {
   readonly udpReusePort?: boolean;
   /** How often external health files are checked for changes (default 1000 ms). */
   readonly healthFileIntervalMs?: number;
+  /** Probe only what this selects (a fleet node's share); absent: every target. */
+  readonly probeScope?: ProbeScope | null;
+  /** Local address probes are sent from (--probe-source). */
+  readonly probeSource?: string;
+}
+
+/** Which of the configured targets this process probes; it says when its choice changed. */
+export interface ProbeScope {
+  select(targets: readonly ProbeTarget[]): readonly ProbeTarget[];
+  onChange(listener: () => void): void;
 }
 
 export interface Endpoint {
@@ -137,6 +147,8 @@ export interface RunningServer {
   stageReload(force: boolean): Promise<StagedReload>;
   /** configFingerprint of what is served now. */
   fingerprint(): string;
+  /** Every target of the configuration served now (probed here or not). */
+  probeTargets(): readonly ProbeTarget[];
   tcpConnections(): number;
   /** TCP counters summed over every listener (connections refused, evicted, timed out...). */
   tcpStats(): TcpStats;
@@ -181,12 +193,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     geo?.current() ?? null,
     asn?.current() ?? null,
   );
-  const prober = new Prober(health, { logger: logger.child({ component: 'prober' }) });
+  const prober = new Prober(health, { logger: logger.child({ component: 'prober' }), sourceAddress: opts.probeSource });
   const external = new ExternalHealth(health, {
     logger: logger.child({ component: 'external-health' }),
     fileIntervalMs: opts.healthFileIntervalMs,
   });
   const calculated = new CalculatedHealth(health);
+  const scope = opts.probeScope ?? null;
+  let allTargets: ProbeTarget[] = [];
+  scope?.onChange(() => {
+    if (opts.probe !== false) prober.update(scope.select(allTargets));
+  });
 
   // Health transitions and GeoIP reloads reach the very next query through a new state.
   if (opts.externalHealth !== true) health.on('snapshot', (snapshot) => state.setHealth(snapshot));
@@ -227,6 +244,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     state.setOrigins(ramps.apply(origins, state.current.health));
     const targets: ProbeTarget[] = [];
     for (const o of origins.values()) if (o.lb) targets.push(...o.lb.probeTargets);
+    allTargets = targets;
+    if (scope !== null) {
+      // The table holds what this process probes; the scope's owner serves the health.
+      const mine = scope.select(targets);
+      if (opts.probe !== false) prober.update(mine);
+      else health.setTargets(mine);
+      return;
+    }
     health.setTargets(targets);
     // Pushed and derived health report into the table beside the prober, never through it.
     // A cluster worker mirrors its primary's table, where the primary applies these.
@@ -356,6 +381,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       };
     },
     fingerprint: () => configFingerprint(state.current.origins),
+    probeTargets: () => allTargets,
     tcpConnections: () => tcp.reduce((n, l) => n + l.connections(), 0),
     tcpStats: () => sumTcpStats(tcp.map((l) => l.stats())),
     udpIo: () => udp.map((l) => l.io),

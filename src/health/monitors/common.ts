@@ -12,7 +12,13 @@ export interface AttemptOutcome {
  * per-attempt timeout or a shutdown) and must destroy every socket it opened on every path,
  * so a probe never outlives its timeout. It should not reject; runProbe() guards anyway.
  */
-export type Monitor = (target: ProbeTarget, signal: AbortSignal) => Promise<AttemptOutcome>;
+export type Monitor = (target: ProbeTarget, signal: AbortSignal, options?: ProbeOptions) => Promise<AttemptOutcome>;
+
+/** How to probe, the same for every target of one prober. */
+export interface ProbeOptions {
+  /** Local address probes are sent from (--probe-source): a multi-homed host picks its path. */
+  readonly localAddress?: string;
+}
 
 export const pass = (reason: string): AttemptOutcome => ({ ok: true, reason });
 export const fail = (reason: string): AttemptOutcome => ({ ok: false, reason });

@@ -5,7 +5,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { Packet, type Question } from 'dns2';
 import type { ProbeTarget } from '../types.js';
-import { type AttemptOutcome, errorReason, fail, onAbort, pass } from './common.js';
+import { type AttemptOutcome, errorReason, fail, onAbort, pass, type ProbeOptions } from './common.js';
 
 const rcodeNames = new Map<number, string>();
 for (const [name, code] of Object.entries(Packet.RCODE)) {
@@ -67,7 +67,7 @@ function trimDot(name: string): string {
   return name.endsWith('.') ? name.slice(0, -1) : name;
 }
 
-export function probeDns(target: ProbeTarget, signal: AbortSignal): Promise<AttemptOutcome> {
+export function probeDns(target: ProbeTarget, signal: AbortSignal, options: ProbeOptions = {}): Promise<AttemptOutcome> {
   const { monitor } = target;
   const qtype = parseQtype(monitor.query_type || 'A');
   if (qtype === undefined) return Promise.resolve(fail(`DNS unknown query type ${monitor.query_type}`));
@@ -104,11 +104,16 @@ export function probeDns(target: ProbeTarget, signal: AbortSignal): Promise<Atte
       else if (verdict === expected) finish(pass(`DNS ${rcodeName(verdict)}`));
       else finish(fail(`DNS rcode ${rcodeName(verdict)} (expected ${rcodeName(expected)})`));
     });
-    socket.connect(target.port, target.address, () => {
+    const connect = (): void => {
       if (settled) return;
-      socket.send(query, (err) => {
-        if (err) finish(fail(errorReason(err)));
+      socket.connect(target.port, target.address, () => {
+        if (settled) return;
+        socket.send(query, (err) => {
+          if (err) finish(fail(errorReason(err)));
+        });
       });
-    });
+    };
+    if (options.localAddress === undefined) connect();
+    else socket.bind({ address: options.localAddress, port: 0 }, connect);
   });
 }

@@ -4,7 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { MonitorSpec, ProbeTarget } from '../types.js';
-import { type AttemptOutcome, errorReason, fail, onAbort, pass } from './common.js';
+import { type AttemptOutcome, errorReason, fail, onAbort, pass, type ProbeOptions } from './common.js';
 import { type StatusMatcher, statusMatcher } from './status-codes.js';
 
 /** The body check reads at most this much, then gives up (and closes the connection). */
@@ -152,7 +152,7 @@ function requestErrorReason(err: unknown, tls: boolean): string {
 
 const isRedirect = (status: number): boolean => status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 
-export function probeHttp(target: ProbeTarget, signal: AbortSignal): Promise<AttemptOutcome> {
+export function probeHttp(target: ProbeTarget, signal: AbortSignal, probeOptions: ProbeOptions = {}): Promise<AttemptOutcome> {
   const { monitor } = target;
   const prepared = prepare(monitor);
   const first = firstHop(target, prepared);
@@ -195,6 +195,7 @@ export function probeHttp(target: ProbeTarget, signal: AbortSignal): Promise<Att
         headers: { ...prepared.headers, host: hop.hostHeader },
         agent: tls ? httpsAgent : httpAgent,
       };
+      if (probeOptions.localAddress !== undefined) options.localAddress = probeOptions.localAddress;
       if (tls) {
         options.rejectUnauthorized = !monitor.allow_insecure;
         // SNI and certificate name checks use the virtual host, not the address we dial.

@@ -1,13 +1,13 @@
 // runProbe(): one probe of one target = up to 1 + retries attempts, each bounded by the
 // monitor's timeout. Never throws, never outlives (retries + 1) × timeout, leaks nothing.
 import type { ProbeResult, ProbeTarget } from '../types.js';
-import { type AttemptOutcome, type Monitor, errorReason, fail } from './common.js';
+import { type AttemptOutcome, type Monitor, type ProbeOptions, errorReason, fail } from './common.js';
 import { probeDns } from './dns.js';
 import { probeHttp } from './http.js';
 import { probeSmtp } from './smtp.js';
 import { probeTcp } from './tcp.js';
 
-export type { AttemptOutcome, Monitor } from './common.js';
+export type { AttemptOutcome, Monitor, ProbeOptions } from './common.js';
 
 const monitors: Readonly<Record<ProbeTarget['monitor']['type'], Monitor>> = {
   http: probeHttp,
@@ -21,7 +21,7 @@ const monitors: Readonly<Record<ProbeTarget['monitor']['type'], Monitor>> = {
 };
 
 /** Signature of runProbe, so the prober can take a stand-in in tests. */
-export type RunProbe = (target: ProbeTarget, signal?: AbortSignal) => Promise<ProbeResult>;
+export type RunProbe = (target: ProbeTarget, signal?: AbortSignal, options?: ProbeOptions) => Promise<ProbeResult>;
 
 /** Smallest per-attempt timeout we honour, so a zero/negative timeout still means "try". */
 const MIN_TIMEOUT_MS = 1;
@@ -35,7 +35,7 @@ export function timeoutMs(target: ProbeTarget): number {
  * Probes `target`. `signal` (optional) aborts the probe early, e.g. on shutdown or when the
  * target is removed; the result then says "aborted".
  */
-export async function runProbe(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeResult> {
+export async function runProbe(target: ProbeTarget, signal?: AbortSignal, options?: ProbeOptions): Promise<ProbeResult> {
   const started = Date.now();
   const monitor = monitors[target.monitor.type] as Monitor | undefined;
   let outcome: AttemptOutcome = fail(`unknown monitor type ${String(target.monitor.type)}`);
@@ -43,7 +43,7 @@ export async function runProbe(target: ProbeTarget, signal?: AbortSignal): Promi
     const attempts = 1 + Math.max(0, Math.floor(target.monitor.retries) || 0);
     const limit = timeoutMs(target);
     for (let i = 0; i < attempts; i++) {
-      outcome = await attempt(monitor, target, limit, signal);
+      outcome = await attempt(monitor, target, limit, signal, options);
       if (outcome.ok || signal?.aborted) break;
     }
   }
@@ -59,7 +59,13 @@ export async function runProbe(target: ProbeTarget, signal?: AbortSignal): Promi
  * One attempt under a hard deadline: the result is decided at the deadline even if the monitor
  * were slow to notice the abort, and the abort makes it destroy its sockets.
  */
-function attempt(monitor: Monitor, target: ProbeTarget, limitMs: number, outer?: AbortSignal): Promise<AttemptOutcome> {
+function attempt(
+  monitor: Monitor,
+  target: ProbeTarget,
+  limitMs: number,
+  outer?: AbortSignal,
+  options?: ProbeOptions,
+): Promise<AttemptOutcome> {
   if (outer?.aborted) return Promise.resolve(fail('aborted'));
   return new Promise((resolve) => {
     const controller = new AbortController();
@@ -89,7 +95,7 @@ function attempt(monitor: Monitor, target: ProbeTarget, limitMs: number, outer?:
     outer?.addEventListener('abort', onOuterAbort, { once: true });
     let running: Promise<AttemptOutcome>;
     try {
-      running = monitor(target, controller.signal);
+      running = monitor(target, controller.signal, options);
     } catch (err) {
       cutShort(errorReason(err));
       return;

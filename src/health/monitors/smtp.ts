@@ -2,14 +2,14 @@
 // QUIT politely and close; on anything else we just drop the connection.
 import net from 'node:net';
 import type { ProbeTarget } from '../types.js';
-import { type AttemptOutcome, errorReason, fail, onAbort, pass } from './common.js';
+import { type AttemptOutcome, errorReason, fail, onAbort, pass, type ProbeOptions } from './common.js';
 
 /** A greeting line longer than this is not SMTP (RFC 5321 §4.5.3.1.5 allows 512). */
 const MAX_GREETING_BYTES = 4096;
 
-export function probeSmtp(target: ProbeTarget, signal: AbortSignal): Promise<AttemptOutcome> {
+export function probeSmtp(target: ProbeTarget, signal: AbortSignal, options: ProbeOptions = {}): Promise<AttemptOutcome> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: target.address, port: target.port });
+    const socket = net.connect({ host: target.address, port: target.port, localAddress: options.localAddress });
     let settled = false;
     let received = '';
     const finish = (outcome: AttemptOutcome, quit: boolean): void => {

@@ -1,11 +1,11 @@
 // TCP monitor: a completed three-way handshake is a pass; nothing is sent.
 import net from 'node:net';
 import type { ProbeTarget } from '../types.js';
-import { type AttemptOutcome, errorReason, fail, onAbort, pass } from './common.js';
+import { type AttemptOutcome, errorReason, fail, onAbort, pass, type ProbeOptions } from './common.js';
 
-export function probeTcp(target: ProbeTarget, signal: AbortSignal): Promise<AttemptOutcome> {
+export function probeTcp(target: ProbeTarget, signal: AbortSignal, options: ProbeOptions = {}): Promise<AttemptOutcome> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: target.address, port: target.port });
+    const socket = net.connect({ host: target.address, port: target.port, localAddress: options.localAddress });
     let settled = false;
     const finish = (outcome: AttemptOutcome): void => {
       if (settled) return;

@@ -1,0 +1,12 @@
+import { Etcd3 } from 'etcd3';
+const c = new Etcd3({ hosts: ['http://127.0.0.1:23790'] });
+const lease = c.lease(3);
+await lease.put('/x/a').value('1');
+console.log(await c.getAll().prefix('/x/').strings());
+const w = await c.watch().prefix('/x/').create();
+w.on('put', kv => console.log('put', kv.key.toString(), kv.mod_revision));
+await c.put('/x/b').value('2');
+const r = await c.getAll().prefix('/x/').exec();
+console.log(r.header.revision, r.kvs.length);
+await new Promise(r=>setTimeout(r,300));
+await lease.revoke(); c.close();
