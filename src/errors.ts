@@ -56,6 +56,12 @@ const catalogue = {
   STEER_HTTP_TOKEN_REQUIRED:
     'the HTTP listener on %s is not a loopback address: set a bearer token with --http-token or STEERDNS_HTTP_TOKEN (or listen on 127.0.0.1)',
   STEER_HTTP_TOKEN: 'the HTTP bearer token %s',
+
+  // --- query record file and replay (src/replay, whatif, scenarios) ---
+  STEER_QUERY_LOG_FILE: 'cannot open the query log file %s: %s',
+  STEER_REPLAY_LOG: 'query log %s: %s',
+  STEER_REPLAY_BAD_LINE: 'bad query record: %s',
+  STEER_REPLAY_HEALTH: 'health for the replay (%s): %s',
 } as const;
 
 export type SteerErrorCode = keyof typeof catalogue;

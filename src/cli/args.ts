@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { steerError } from '../errors.js';
 import { ConfigFileError, configKeyOfFlag, configValue, type LoadedServerConfig, loadServerConfig } from '../config/server-config.js';
 import { LIMIT_FLAGS, parseLimitFlags } from './limits.js';
+import { parseQueryLogFileFlags, parseReplayFlags, QUERY_LOG_FILE_FLAGS, REPLAY_FLAG_ONLY, REPLAY_FLAGS } from './replay-flags.js';
 import type { CliOptions } from './options.js';
 
 /** parseArgs specs of every flag. No defaults here: an absent flag lets the config file speak. */
@@ -26,6 +27,8 @@ export const CLI_FLAGS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
   ...LIMIT_FLAGS,
+  ...QUERY_LOG_FILE_FLAGS,
+  ...REPLAY_FLAGS,
 } as const;
 
 /** Flags with no config key, and why. Every other flag has one (configKeyOfFlag). */
@@ -35,6 +38,7 @@ export const FLAG_ONLY: Readonly<Record<string, string>> = {
   help: 'prints the usage',
   version: 'prints the version',
   'http-token': 'a secret does not belong in a config file others may read: the file names http_token_file',
+  ...REPLAY_FLAG_ONLY,
 };
 
 type Flag = keyof typeof CLI_FLAGS;
@@ -106,6 +110,8 @@ function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine
     workers: parseWorkers(given.workers, env.STEERDNS_WORKERS, values.workers),
     rrl: limits.rrl,
     tcp: limits.tcp,
+    ...parseQueryLogFileFlags(values),
+    replay: parseReplayFlags(values),
     positionals: line.positionals,
   };
 }

@@ -6,6 +6,7 @@ import { parseCli, type ParsedCli } from './args.js';
 import { runCheck } from './check.js';
 import { runExplain } from './explain.js';
 import { runServe } from './serve.js';
+import { runWhatif } from './whatif.js';
 import { COMMANDS, usage } from './usage.js';
 import { packageVersion } from './version.js';
 
@@ -30,6 +31,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return runCheck(parsed.options);
     case 'explain':
       return runExplain(parsed.options);
+    case 'whatif':
+      return runWhatif(parsed.options);
     case 'version':
       process.stdout.write(`steerdns ${packageVersion()}\n`);
       return 0;

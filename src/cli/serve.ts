@@ -12,6 +12,8 @@ import type { Logger } from '../server/logger.js';
 import { createLiveLogger } from './live-logger.js';
 import type { QueryObserver } from '../query/observer.js';
 import { combineObservers, QueryLog } from '../query/query-log.js';
+import { QueryRecorder } from '../query/query-recorder.js';
+import { RotatingFile } from '../query/rotating-file.js';
 import { StartupError, startServer, type RunningServer, type ServerOptions } from '../server/server.js';
 import type { CliOptions } from './options.js';
 import { resolveGeoIpOption } from './resolve-geoip.js';
@@ -88,6 +90,14 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
   const queryLog = options.queryLog
     ? new QueryLog(live.pin(logger.child({ component: 'query' }, { level: 'info' })), { sampleEvery: options.queryLogSample })
     : null;
+  let recorder: QueryRecorder | null;
+  try {
+    recorder = queryRecorder(options, logger, null);
+  } catch (err) {
+    if (!(err instanceof SteerError)) throw err;
+    process.stderr.write(`steerdns: ${err.describe()}\n`);
+    return 2;
+  }
 
   // Signals are handled from the very start: the server logs "listening" before the HTTP
   // listener is up, and a SIGHUP or SIGTERM in that window must not meet the default action
@@ -126,7 +136,7 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
   startup = (async (): Promise<number> => {
     let server: RunningServer;
     try {
-      server = await startServer(serverOptions(options, logger, combineObservers(metrics, queryLog)));
+      server = await startServer(serverOptions(options, logger, combineObservers(metrics, queryLog, recorder)));
     } catch (err) {
       if (err instanceof StartupError) {
         reportStartupError(err);
@@ -158,6 +168,28 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
 /** Metrics read the state of `running`; queries reach metrics and the query log as its observer. */
 function observe(running: RunningServer, metrics: SteerMetrics | null): void {
   metrics?.attach(running);
+}
+
+/**
+ * --query-log-file: the replayable record, flushed on exit. A cluster worker writes FILE.wN of
+ * its own: processes appending to one file could not rotate it safely.
+ */
+function queryRecorder(options: CliOptions, logger: Logger, worker: number | null): QueryRecorder | null {
+  if (options.queryLogFile === null) return null;
+  const file = worker === null ? path.resolve(options.queryLogFile) : `${path.resolve(options.queryLogFile)}.w${worker}`;
+  let out: RotatingFile;
+  try {
+    out = new RotatingFile(file, {
+      maxBytes: options.queryLogMaxBytes,
+      keep: options.queryLogKeep,
+      onError: (err) => logger.error({ err, file }, 'query log file: write failed'),
+    });
+  } catch (err) {
+    throw new SteerError('STEER_QUERY_LOG_FILE', [file, (err as Error).message]);
+  }
+  process.once('exit', () => out.close());
+  logger.info({ file, sample: options.queryLogSample, truncate: options.queryLogTruncate }, 'query record file open');
+  return new QueryRecorder(out, { sampleEvery: options.queryLogSample, truncate: options.queryLogTruncate });
 }
 
 function exitOnUncaught(logger: Logger): void {
@@ -292,6 +324,13 @@ async function runWorker(options: CliOptions, settings: SettingsSource): Promise
   const queryLog = options.queryLog
     ? new QueryLog(live.pin(logger.child({ component: 'query' }, { level: 'info' })), { sampleEvery: options.queryLogSample })
     : null;
+  let recorder: QueryRecorder | null = null;
+  try {
+    recorder = queryRecorder(options, logger, id);
+  } catch (err) {
+    process.stderr.write(`steerdns: ${err instanceof SteerError ? err.describe() : (err as Error).message}\n`);
+    process.exit(1);
+  }
   // Signals a terminal sends to the whole process group are the primary's to act on: it
   // reloads every worker's zones on SIGHUP and stops them on SIGINT. A SIGHUP (from the primary
   // or the terminal) re-reads the config file here for this process's live settings only.
@@ -304,7 +343,7 @@ async function runWorker(options: CliOptions, settings: SettingsSource): Promise
   try {
     running = await startClusterWorker({
       logger,
-      observer: combineObservers(metrics, queryLog),
+      observer: combineObservers(metrics, queryLog, recorder),
       started: (r) => observe(r, metrics),
       collect: metrics ? () => workerReport(metrics) : undefined,
     });

@@ -27,6 +27,8 @@ export interface PipelineOptions {
   readonly logger: Logger;
   /** Server UDP payload limit (default 1232). */
   readonly udpLimit?: number;
+  /** Uniform [0, 1) source for random steering (default Math.random; a replay seeds its own). */
+  readonly random?: () => number;
 }
 
 export class QueryPipeline {
@@ -34,13 +36,14 @@ export class QueryPipeline {
   private readonly logger: Logger;
   private readonly udpLimit: number;
   // Reused per query: the pipeline is synchronous, so one instance serves every query in turn.
-  private readonly dynamic = new QueryDynamicSource();
+  private readonly dynamic: QueryDynamicSource;
   protected readonly out = new QueryAnswer();
 
   constructor(opts: PipelineOptions) {
     this.state = opts.state;
     this.logger = opts.logger;
     this.udpLimit = opts.udpLimit ?? SERVER_UDP_LIMIT;
+    this.dynamic = new QueryDynamicSource(opts.random);
   }
 
   /**
