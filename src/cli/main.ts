@@ -5,6 +5,7 @@ import { ConfigFileError } from '../config/server-config.js';
 import { parseCli, type ParsedCli } from './args.js';
 import { runCheck } from './check.js';
 import { runExplain } from './explain.js';
+import { runScenarios } from './scenarios.js';
 import { runServe } from './serve.js';
 import { runWhatif } from './whatif.js';
 import { COMMANDS, usage } from './usage.js';
@@ -33,6 +34,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return runExplain(parsed.options);
     case 'whatif':
       return runWhatif(parsed.options);
+    case 'scenarios':
+      return runScenarios(parsed.options);
     case 'version':
       process.stdout.write(`steerdns ${packageVersion()}\n`);
       return 0;

@@ -25,6 +25,8 @@ export interface Decision {
    */
   readonly outcome: string;
   readonly rcode: number;
+  /** Zone that answered; null when none did. */
+  readonly zone: string | null;
   /** Load balancer owner that steered; null for static data. */
   readonly lb: string | null;
   readonly pool: string | null;
@@ -89,6 +91,7 @@ function decisionOf(out: QueryAnswer): Decision {
   return {
     outcome: fellBack ? 'fallback' : out.kind,
     rcode: reply.rcode,
+    zone: out.zone,
     lb: out.lb,
     pool: steered ? out.pool : null,
     origins: steered ? out.origins.join(',') : '',
