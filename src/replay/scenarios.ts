@@ -11,6 +11,7 @@ import type { GeoDatabase } from '../geo/types.js';
 import type { HealthSnapshot, TargetHealth } from '../health/types.js';
 import { evaluatePool } from '../lb/prepare.js';
 import type { LbPool, LbZoneConfig } from '../lb/types.js';
+import { memoGeo } from './client-view.js';
 import { LogStats, readRecords, type BadLine } from './log-reader.js';
 import type { QueryRecord } from './record.js';
 import { type Decision, QueryBuilder, Replayer, resolverIp, servingStateOf } from './replayer.js';
@@ -181,11 +182,12 @@ export class ScenariosRun {
   constructor(input: ScenariosInput, strict = false) {
     this.#strict = strict;
     this.#specs = enumerateScenarios(input.origins, input.health, input.pairs);
-    this.#baseline = new Replayer(servingStateOf(input.origins, input.health, input.geo));
+    const geo = memoGeo(input.geo);
+    this.#baseline = new Replayer(servingStateOf(input.origins, input.health, geo));
     this.#replayers = this.#specs.map((s) => {
       const origins = s.kind === 'origin' ? input.origins : withFailedPools(input.origins, s.pools);
       const health = s.kind === 'origin' && s.target !== null ? downOne(input.health, s.target) : input.health;
-      return new Replayer(servingStateOf(origins, health, input.geo));
+      return new Replayer(servingStateOf(origins, health, geo));
     });
     this.#tallies = this.#specs.map(() => new ScenarioTally());
     for (const o of input.origins.values()) {

@@ -5,7 +5,7 @@ import type { OriginConfig } from '../config/state.js';
 import { SteerError } from '../errors.js';
 import type { GeoDatabase } from '../geo/types.js';
 import type { HealthSnapshot } from '../health/types.js';
-import { ClientViews } from './client-view.js';
+import { ClientViews, memoGeo } from './client-view.js';
 import { LogStats, readRecords, type BadLine } from './log-reader.js';
 import type { QueryRecord } from './record.js';
 import { QueryBuilder, Replayer, resolverIp, servingStateOf } from './replayer.js';
@@ -48,9 +48,10 @@ export class WhatifRun {
 
   constructor(input: WhatifInput, strict = false) {
     this.#strict = strict;
-    this.#before = new Replayer(servingStateOf(input.current, input.health, input.geo));
-    this.#after = new Replayer(servingStateOf(input.candidate, input.health, input.geo));
-    this.#views = new ClientViews(input.geo);
+    const geo = memoGeo(input.geo);
+    this.#before = new Replayer(servingStateOf(input.current, input.health, geo));
+    this.#after = new Replayer(servingStateOf(input.candidate, input.health, geo));
+    this.#views = new ClientViews(geo);
   }
 
   readonly add: RecordSink = (record, file, line) => {
