@@ -14,6 +14,8 @@ import type { QueryObserver } from '../query/observer.js';
 import { combineObservers, QueryLog } from '../query/query-log.js';
 import { QueryRecorder } from '../query/query-recorder.js';
 import { RotatingFile } from '../query/rotating-file.js';
+import { RecentQueries } from '../replay/recent-queries.js';
+import { WhatifApi } from '../http/whatif-api.js';
 import { StartupError, startServer, type RunningServer, type ServerOptions } from '../server/server.js';
 import type { CliOptions } from './options.js';
 import { resolveGeoIpOption } from './resolve-geoip.js';
@@ -90,6 +92,8 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
   const queryLog = options.queryLog
     ? new QueryLog(live.pin(logger.child({ component: 'query' }, { level: 'info' })), { sampleEvery: options.queryLogSample })
     : null;
+  // Recent traffic for the what-if endpoints and the status page (one query in 16 is kept).
+  const recent = httpAddress !== null ? new RecentQueries() : null;
   let recorder: QueryRecorder | null;
   try {
     recorder = queryRecorder(options, logger, null);
@@ -136,7 +140,7 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
   startup = (async (): Promise<number> => {
     let server: RunningServer;
     try {
-      server = await startServer(serverOptions(options, logger, combineObservers(metrics, queryLog, recorder)));
+      server = await startServer(serverOptions(options, logger, combineObservers(metrics, queryLog, recorder, recent)));
     } catch (err) {
       if (err instanceof StartupError) {
         reportStartupError(err);
@@ -147,7 +151,14 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
     observe(server, metrics);
     if (httpAddress !== null && !stopping) {
       try {
-        http = await startHttpServer({ server, listen: options.http, token, logger: logger.child({ component: 'http' }), metrics });
+        http = await startHttpServer({
+          server,
+          listen: options.http,
+          token,
+          logger: logger.child({ component: 'http' }),
+          metrics,
+          whatif: recent ? new WhatifApi(server.state, recent) : null,
+        });
       } catch (err) {
         await server.close();
         if (!(err instanceof SteerError)) throw err;
