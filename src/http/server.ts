@@ -86,11 +86,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     if (whatifPost) return whatifRoute(opts.whatif ?? null, token !== null, url.searchParams, req, res);
 
     switch (path) {
+      // Without recent traffic (a cluster's primary) these say so with 200: the status page asks
+      // for them on every server, and a browser logs every error status as a console error.
       case '/api/v1/scenarios':
-        if (!opts.whatif) return send(res, 501, 'application/json', json({ error: NO_RECENT }));
+        if (!opts.whatif) return send(res, 200, 'application/json', json({ available: false, reason: NO_RECENT }));
         return reply(res, await opts.whatif.scenarios(url.searchParams));
       case '/api/v1/whatif/last-reload':
-        if (!opts.whatif) return send(res, 501, 'application/json', json({ error: NO_RECENT }));
+        if (!opts.whatif) return send(res, 200, 'application/json', json({ available: false, reason: NO_RECENT }));
         return reply(res, await opts.whatif.lastReload(url.searchParams));
       case '/':
         return send(res, 200, 'text/html; charset=utf-8', page.html, { 'content-security-policy': page.csp });
