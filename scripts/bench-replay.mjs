@@ -52,7 +52,14 @@ writeFileSync(lbFile, readFileSync(lbFile, 'utf8').replace('GB: [eu-west, us-eas
 
 /** One whatif run over `log`: its output, wall seconds, CPU seconds (user + sys) and peak RSS. */
 function whatif(log) {
-  const args = [path.join(repoRoot, 'dist/cli/bin.js'), 'whatif', '--zones', path.join(repoRoot, 'bench/zones-lb'), '--candidate', candidate];
+  const args = [
+    path.join(repoRoot, 'dist/cli/bin.js'),
+    'whatif',
+    '--zones',
+    path.join(repoRoot, 'bench/zones-lb'),
+    '--candidate',
+    candidate,
+  ];
   args.push('--log', log, '--geoip', 'default', '--format', 'json');
   const t = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -83,4 +90,18 @@ for (const lines of sizes) {
   rmSync(log);
 }
 rmSync(dir, { recursive: true, force: true });
-console.log(JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), subnets, startup: { cpuSeconds: +startup.cpu.toFixed(2), maxRssMiB: startup.maxRssMiB }, rows }, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      node: process.version,
+      cpu: os.cpus()[0]?.model,
+      cores: os.availableParallelism(),
+      subnets,
+      startup: { cpuSeconds: +startup.cpu.toFixed(2), maxRssMiB: startup.maxRssMiB },
+      rows,
+    },
+    null,
+    2,
+  ),
+);

@@ -22,8 +22,11 @@ export class QueryDynamicSource implements DynamicSource {
   private trace: SteerTrace | null = null;
   private out: QueryAnswer | null = null;
 
-  /** `random`: the uniform [0, 1) source of random steering (a replay passes a seeded one). */
-  constructor(private readonly random: () => number = Math.random) {}
+  /**
+   * `random`: the uniform [0, 1) source of random steering (a replay passes a seeded one);
+   * without one, Math.random as it is at each query (tests replace it).
+   */
+  constructor(private readonly random: (() => number) | null = null) {}
 
   /** Steering decisions are recorded in `out`; `trace` is for explain: the steps are appended to it. */
   bind(
@@ -58,7 +61,7 @@ export class QueryDynamicSource implements DynamicSource {
     const one = prepared?.loadBalancers.get(owner);
     if (prepared === undefined || one === undefined) return NO_ANSWER;
     const client = this.client(one.lb.preferEcs === 'always');
-    const out = steer(prepared, owner, qtype, { client, geo: state.geo, random: this.random, trace: this.trace });
+    const out = steer(prepared, owner, qtype, { client, geo: state.geo, random: this.random ?? Math.random, trace: this.trace });
     if (answer !== null) {
       answer.lbAnswer = out.rrset;
       answer.prepared = one;

@@ -43,7 +43,7 @@ export class QueryPipeline {
     this.state = opts.state;
     this.logger = opts.logger;
     this.udpLimit = opts.udpLimit ?? SERVER_UDP_LIMIT;
-    this.dynamic = new QueryDynamicSource(opts.random);
+    this.dynamic = new QueryDynamicSource(opts.random ?? null);
   }
 
   /**
