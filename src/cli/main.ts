@@ -5,6 +5,7 @@ import { ConfigFileError } from '../config/server-config.js';
 import { parseCli, type ParsedCli } from './args.js';
 import { runCheck } from './check.js';
 import { runExplain } from './explain.js';
+import { runRecord } from './record.js';
 import { runScenarios } from './scenarios.js';
 import { runServe } from './serve.js';
 import { runWhatif } from './whatif.js';
@@ -36,6 +37,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return runWhatif(parsed.options);
     case 'scenarios':
       return runScenarios(parsed.options);
+    case 'record':
+      return runRecord(parsed.options);
     case 'version':
       process.stdout.write(`steerdns ${packageVersion()}\n`);
       return 0;

@@ -23,6 +23,7 @@ export const REPLAY_FLAGS = {
   'fail-on-overload': { type: 'boolean' },
   strict: { type: 'boolean' },
   pairs: { type: 'boolean' },
+  from: { type: 'string' },
 } as const;
 
 /** Why each replay flag has no config key (FLAG_ONLY in args.ts). */
@@ -37,6 +38,7 @@ export const REPLAY_FLAG_ONLY: Readonly<Record<keyof typeof REPLAY_FLAGS, string
   'fail-on-overload': 'a CI gate of scenarios, not a server setting',
   strict: 'a question for whatif and scenarios, not a server setting',
   pairs: 'a question for scenarios, not a server setting',
+  from: 'the server record pulls from, not a server setting',
 };
 
 export const QUERY_LOG_FILE_USAGE = `  --query-log-file FILE  write the replayable query record (JSON lines, docs/whatif.md) to
@@ -57,6 +59,9 @@ export const WHATIF_USAGE = `  --candidate DIR      the zones directory to compa
                        to another pool or origin
   --fail-if-nodata     exit 3 when some query that had an answer would get none
   --strict             a bad log line is fatal (default: counted and reported)`;
+
+export const RECORD_USAGE = `  --from URL           record: the server (its HTTP listener) to pull recent queries from;
+                       ?minutes=N in the URL (default 15). The token: STEERDNS_HTTP_TOKEN`;
 
 export const SCENARIOS_USAGE = `  --pairs              also every pair of pool failures
   --fail-on-overload   exit 3 when a scenario pushes a pool past its capacity or leaves
@@ -87,6 +92,8 @@ export interface ReplayOptions {
   readonly failOnOverload: boolean;
   readonly strict: boolean;
   readonly pairs: boolean;
+  /** record: the running server to pull recent queries from. */
+  readonly from: string | undefined;
 }
 
 const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
@@ -141,5 +148,6 @@ export function parseReplayFlags(values: Values<typeof REPLAY_FLAGS>): ReplayOpt
     failOnOverload: values['fail-on-overload'] ?? false,
     strict: values.strict ?? false,
     pairs: values.pairs ?? false,
+    from: values.from,
   };
 }

@@ -1,6 +1,6 @@
 // The usage text: the whole of it for `steerdns help`, one command's for `steerdns help COMMAND`.
 import { LIMITS_USAGE } from './limits.js';
-import { QUERY_LOG_FILE_USAGE, SCENARIOS_USAGE, WHATIF_USAGE } from './replay-flags.js';
+import { QUERY_LOG_FILE_USAGE, RECORD_USAGE, SCENARIOS_USAGE, WHATIF_USAGE } from './replay-flags.js';
 
 const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off]
                    [--log-level LEVEL] [--http ADDR:PORT|off] [--http-token-file FILE]
@@ -15,6 +15,7 @@ const WHATIF = `  steerdns whatif  [--config FILE] [--zones CURRENT] --candidate
                    [--fail-if-shift PERCENT] [--fail-if-nodata] [--strict]`;
 const SCENARIOS = `  steerdns scenarios [--config FILE] [--zones DIR] --log FILE... [--geoip FILE|off]
                    [--health ...] [--format ...] [--top N] [--pairs] [--fail-on-overload] [--strict]`;
+const RECORD = '  steerdns record  --from URL > FILE';
 const OTHERS = `  steerdns help [COMMAND]
   steerdns --version`;
 
@@ -45,7 +46,7 @@ const EXPLAIN_OPTIONS = '  --client IP[/LEN]    the client (as ECS when a prefix
 const GENERAL = `  -h, --help           this text (help COMMAND: one command's)
   -V, --version        the version`;
 
-export const COMMANDS = ['serve', 'check', 'explain', 'whatif', 'scenarios'] as const;
+export const COMMANDS = ['serve', 'check', 'explain', 'whatif', 'scenarios', 'record'] as const;
 
 /** The whole usage, or one command's when `command` is one of COMMANDS. */
 export function usage(command?: string): string {
@@ -54,6 +55,8 @@ export function usage(command?: string): string {
       return `Usage:\n${SERVE}\n\nOptions:\n${COMMON}\n${SERVE_OPTIONS}\n${QUERY_LOG_FILE_USAGE}\n${LIMITS_USAGE}`;
     case 'whatif':
       return `Usage:\n${WHATIF}\n\nReplays logged queries through the current and a candidate configuration and reports what\nchanges (docs/whatif.md). Offline. Exit 3 when a --fail-if-* gate trips, 1 when a\nconfiguration does not validate.\n\nOptions:\n${COMMON}\n${WHATIF_USAGE}\n`;
+    case 'record':
+      return `Usage:\n${RECORD}\n\nSaves the recent queries a running server kept as query record lines (docs/whatif.md).\n\nOptions:\n${RECORD_USAGE}\n`;
     case 'scenarios':
       return `Usage:\n${SCENARIOS}\n\nReplays logged queries through every single pool failure and every origin failure that\nchanges a pool's health (docs/whatif.md). Exit 3 with --fail-on-overload when a scenario is flagged.\n\nOptions:\n${COMMON}\n${WHATIF_USAGE}\n${SCENARIOS_USAGE}\n`;
     case 'check':
@@ -69,6 +72,7 @@ ${CHECK}
 ${EXPLAIN}
 ${WHATIF}
 ${SCENARIOS}
+${RECORD}
 ${OTHERS}
 
 Options:
@@ -80,6 +84,7 @@ ${EXPLAIN_OPTIONS}
 What-if replay (whatif, scenarios):
 ${WHATIF_USAGE}
 ${SCENARIOS_USAGE}
+${RECORD_USAGE}
 ${GENERAL}
 ${LIMITS_USAGE}`;
   }

@@ -91,6 +91,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       case '/api/v1/scenarios':
         if (!opts.whatif) return send(res, 200, 'application/json', json({ available: false, reason: NO_RECENT }));
         return reply(res, await opts.whatif.scenarios(url.searchParams));
+      case '/api/v1/queries/recent': {
+        if (!opts.whatif) return send(res, 501, 'application/json', json({ error: NO_RECENT }));
+        const r = opts.whatif.recentLines(url.searchParams);
+        if (r.text === undefined) return reply(res, r);
+        return send(res, 200, 'application/x-ndjson', r.text);
+      }
       case '/api/v1/whatif/last-reload':
         if (!opts.whatif) return send(res, 200, 'application/json', json({ available: false, reason: NO_RECENT }));
         return reply(res, await opts.whatif.lastReload(url.searchParams));

@@ -4,6 +4,7 @@
 //   POST /api/v1/whatif?minutes=N         candidate LB files (JSON body) against the current ones
 //   GET  /api/v1/whatif/last-reload       the previous configuration against the one a reload
 //                                         brought, over the traffic of the N minutes before it
+//   GET  /api/v1/queries/recent?minutes=N the kept records themselves, as JSON lines
 // Replays run in slices between queries (a yield every REPLAY_SLICE records), so a large window
 // delays no DNS answer by more than one slice.
 import type http from 'node:http';
@@ -80,6 +81,14 @@ export class WhatifApi {
     const run = new WhatifRun({ current: s.origins, candidate: candidate.origins, health: s.health, geo: s.geo });
     await feed(this.#recent.between(Date.now() - minutes * 60_000), run);
     return { status: 200, body: { minutes, sampleEvery: this.#recent.sampleEvery, applied: false, ...run.result() } };
+  }
+
+  /** The kept records of the last `minutes` as JSON lines (what `steerdns record --from` saves). */
+  recentLines(params: URLSearchParams): WhatifApiReply & { readonly text?: string } {
+    const minutes = minutesOf(params);
+    if (minutes === null) return bad('minutes must be a number from 1 to 1440');
+    const lines = this.#recent.between(Date.now() - minutes * 60_000).map((r) => JSON.stringify(r));
+    return { status: 200, body: null, text: lines.length === 0 ? '' : `${lines.join('\n')}\n` };
   }
 
   async lastReload(params: URLSearchParams): Promise<WhatifApiReply> {

@@ -4,7 +4,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runRecord } from '../../src/cli/record.js';
+import { parseRecord } from '../../src/replay/record.js';
+import { parseCli } from '../../src/cli/args.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/http/server.js';
 import { MAX_WHATIF_BODY, WhatifApi } from '../../src/http/whatif-api.js';
 import { RecentQueries } from '../../src/replay/recent-queries.js';
@@ -97,6 +100,32 @@ describe('POST /api/v1/whatif', () => {
     expect((await post(http, JSON.stringify({ files: { 'example.com.lb.yaml': LB } }), null)).status).toBe(401);
     expect((await post(http, 'not json')).status).toBe(400);
     expect((await post(http, JSON.stringify({ files: { 'example.com.lb.yaml': 'x'.repeat(MAX_WHATIF_BODY) } }))).status).toBe(413);
+  });
+});
+
+describe('GET /api/v1/queries/recent and steerdns record --from', () => {
+  it('hands out the kept records as query record lines, which record saves', async () => {
+    const r = await fetch(`${http.url}/api/v1/queries/recent?minutes=5`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(r.status).toBe(200);
+    const lines = (await r.text()).split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThanOrEqual(12);
+    for (const l of lines) expect(parseRecord(l)).toHaveProperty('record');
+
+    let out = '';
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
+      out += String(c);
+      return true;
+    });
+    const quiet = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const options = parseCli(['record', '--from', http.url]).options;
+      expect(await runRecord(options, { STEERDNS_HTTP_TOKEN: TOKEN })).toBe(0);
+      expect(await runRecord(options, {})).toBe(1); // no token: 401
+    } finally {
+      write.mockRestore();
+      quiet.mockRestore();
+    }
+    expect(out.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(lines.length);
   });
 });
 
