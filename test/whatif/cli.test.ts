@@ -128,7 +128,7 @@ describe('steerdns whatif', () => {
 describe('steerdns scenarios', () => {
   it('lists pool and origin failures, and flags a pool pushed past its capacity', async () => {
     const cand = candidate('capacity', (y) => y.replace(/^ {2}us-east:\n/m, '  us-east:\n    capacity: 0.05\n'));
-    const r = spawnRun(['scenarios', '--zones', cand, '--log', log, '--format', 'json', '--fail-on-overload']);
+    const r = await run(['scenarios', '--zones', cand, '--log', log, '--format', 'json', '--fail-on-overload']);
     expect(r.status, r.stderr).toBe(3);
     const doc = JSON.parse(r.stdout);
     const names = doc.scenarios.map((s: { name: string }) => s.name);
