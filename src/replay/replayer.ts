@@ -121,10 +121,23 @@ function isFailOpen(lb: PreparedLb, rr: RR): boolean {
 export class QueryBuilder {
   readonly #names = new Map<string, string | null>();
   readonly #subnets = new Map<string, ClientSubnet | null>();
+  /** Whole queries by (name, type, subnet): a log repeats them, and a Query is never changed. */
+  readonly #queries = new Map<string, Query | string>();
   static readonly #LIMIT = 100_000;
 
   /** The query of `record`, or a problem (a name or type this server could not have received). */
   build(record: QueryRecord): Query | string {
+    const key = `${record.qname}\u0000${record.qtype}\u0000${record.ecs ?? ''}`;
+    let query = this.#queries.get(key);
+    if (query === undefined) {
+      query = this.#build(record);
+      if (this.#queries.size >= QueryBuilder.#LIMIT) this.#queries.clear();
+      this.#queries.set(key, query);
+    }
+    return query;
+  }
+
+  #build(record: QueryRecord): Query | string {
     const qname = this.#name(record.qname);
     if (qname === null) return `bad qname "${record.qname.slice(0, 80)}"`;
     const qtype = typeFromString(record.qtype);
@@ -134,7 +147,7 @@ export class QueryBuilder {
       ecs = this.#subnet(record.ecs);
       if (ecs === null) return `bad ecs "${record.ecs.slice(0, 60)}"`;
     }
-    return {
+    return Object.freeze({
       id: 0,
       opcode: 0,
       rd: false,
@@ -145,7 +158,7 @@ export class QueryBuilder {
       qclass: RRClass.IN,
       edns: ecs === null ? null : { version: 0, udpSize: 1232, dnssecOk: false, ecs },
       size: 0,
-    };
+    });
   }
 
   #name(text: string): string | null {
