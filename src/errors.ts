@@ -80,6 +80,12 @@ const catalogue = {
   // --- fleet (src/fleet) ---
   STEER_FLEET_OPTIONS: 'fleet mode: %s',
   STEER_FLEET_TLS: 'fleet mode: cannot read the etcd TLS file %s: %s',
+
+  // --- query record file and replay (src/replay, whatif, scenarios) ---
+  STEER_QUERY_LOG_FILE: 'cannot open the query log file %s: %s',
+  STEER_REPLAY_LOG: 'query log %s: %s',
+  STEER_REPLAY_BAD_LINE: 'bad query record: %s',
+  STEER_REPLAY_HEALTH: 'health for the replay (%s): %s',
 } as const;
 
 export type SteerErrorCode = keyof typeof catalogue;

@@ -8,6 +8,7 @@ import { steerError } from '../errors.js';
 import { ConfigFileError, configKeyOfFlag, configValue, type LoadedServerConfig, loadServerConfig } from '../config/server-config.js';
 import { FLEET_FLAGS, parseFleetFlags } from './fleet-options.js';
 import { LIMIT_FLAGS, parseLimitFlags } from './limits.js';
+import { parseQueryLogFileFlags, parseReplayFlags, QUERY_LOG_FILE_FLAGS, REPLAY_FLAG_ONLY, REPLAY_FLAGS } from './replay-flags.js';
 import type { CliOptions } from './options.js';
 import { UDP_IO_MODES, type UdpIoMode } from '../transport/udp-io.js';
 
@@ -40,6 +41,8 @@ export const CLI_FLAGS = {
   version: { type: 'boolean', short: 'V' },
   ...LIMIT_FLAGS,
   ...FLEET_FLAGS,
+  ...QUERY_LOG_FILE_FLAGS,
+  ...REPLAY_FLAGS,
 } as const;
 
 /** Flags with no config key, and why. Every other flag has one (configKeyOfFlag). */
@@ -52,6 +55,7 @@ export const FLAG_ONLY: Readonly<Record<string, string>> = {
   help: 'prints the usage',
   version: 'prints the version',
   'http-token': 'a secret does not belong in a config file others may read: the file names http_token_file',
+  ...REPLAY_FLAG_ONLY,
 };
 
 type Flag = keyof typeof CLI_FLAGS;
@@ -137,6 +141,8 @@ function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine
     cookieSecrets: values['cookie-secret-file'] === undefined ? null : readCookieSecrets(values['cookie-secret-file']),
     fleet: fleet.fleet,
     probeSource: fleet.probeSource,
+    ...parseQueryLogFileFlags(values),
+    replay: parseReplayFlags(values),
     positionals: line.positionals,
   };
 }

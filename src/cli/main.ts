@@ -6,7 +6,10 @@ import { parseCli, type ParsedCli } from './args.js';
 import { runCheck } from './check.js';
 import { runDs, runKeygen } from './dnssec.js';
 import { runExplain } from './explain.js';
+import { runRecord } from './record.js';
+import { runScenarios } from './scenarios.js';
 import { runServe } from './serve.js';
+import { runWhatif } from './whatif.js';
 import { COMMANDS, usage } from './usage.js';
 import { packageVersion } from './version.js';
 
@@ -35,6 +38,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return runKeygen(parsed.options);
     case 'ds':
       return runDs(parsed.options);
+    case 'whatif':
+      return runWhatif(parsed.options);
+    case 'scenarios':
+      return runScenarios(parsed.options);
+    case 'record':
+      return runRecord(parsed.options);
     case 'version':
       process.stdout.write(`steerdns ${packageVersion()}\n`);
       return 0;

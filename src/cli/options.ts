@@ -3,9 +3,10 @@
 import type { TransferSettings } from '../xfr/settings.js';
 import type { FleetFlagOptions } from './fleet-options.js';
 import type { LimitOptions } from './limits.js';
+import type { QueryLogFileOptions, ReplayOptions } from './replay-flags.js';
 import type { UdpIoMode } from '../transport/udp-io.js';
 
-export interface CliOptions extends LimitOptions, FleetFlagOptions {
+export interface CliOptions extends LimitOptions, FleetFlagOptions, QueryLogFileOptions {
   readonly zones: string;
   readonly listen: readonly string[];
   readonly geoip: string;
@@ -43,5 +44,7 @@ export interface CliOptions extends LimitOptions, FleetFlagOptions {
   readonly zsk: boolean;
   /** serve: UDP I/O path (auto: the batched addon when it loaded, else node:dgram). */
   readonly udpIo: UdpIoMode;
+  /** whatif / scenarios: what to replay and how to report it. */
+  readonly replay: ReplayOptions;
   readonly positionals: readonly string[];
 }

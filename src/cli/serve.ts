@@ -16,6 +16,10 @@ import { createLiveLogger } from './live-logger.js';
 import { packageVersion } from './version.js';
 import type { QueryObserver } from '../query/observer.js';
 import { combineObservers, QueryLog } from '../query/query-log.js';
+import { QueryRecorder } from '../query/query-recorder.js';
+import { RotatingFile } from '../query/rotating-file.js';
+import { RecentQueries } from '../replay/recent-queries.js';
+import { WhatifApi } from '../http/whatif-api.js';
 import { StartupError, startServer, type RunningServer, type ServerOptions } from '../server/server.js';
 import type { CliOptions } from './options.js';
 import { resolveGeoIpOption } from './resolve-geoip.js';
@@ -142,6 +146,16 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
   const queryLog = options.queryLog
     ? new QueryLog(live.pin(logger.child({ component: 'query' }, { level: 'info' })), { sampleEvery: options.queryLogSample })
     : null;
+  // Recent traffic for the what-if endpoints and the status page (one query in 16 is kept).
+  const recent = httpAddress !== null ? new RecentQueries() : null;
+  let recorder: QueryRecorder | null;
+  try {
+    recorder = queryRecorder(options, logger, null);
+  } catch (err) {
+    if (!(err instanceof SteerError)) throw err;
+    process.stderr.write(`steerdns: ${err.describe()}\n`);
+    return 2;
+  }
 
   // Signals are handled from the very start: the server logs "listening" before the HTTP
   // listener is up, and a SIGHUP or SIGTERM in that window must not meet the default action
@@ -179,7 +193,7 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
   startup = (async (): Promise<number> => {
     let server: RunningServer;
     try {
-      server = await startServer(serverOptions(options, logger, combineObservers(metrics, queryLog), fleet));
+      server = await startServer(serverOptions(options, logger, combineObservers(metrics, queryLog, recorder, recent), fleet));
     } catch (err) {
       if (err instanceof StartupError) {
         reportStartupError(err);
@@ -192,7 +206,15 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
     if (fleet && metrics) metrics.attachFleet(fleet);
     if (httpAddress !== null && !stopping) {
       try {
-        http = await startHttpServer({ server, listen: options.http, token, logger: logger.child({ component: 'http' }), metrics, fleet });
+        http = await startHttpServer({
+          server,
+          listen: options.http,
+          token,
+          logger: logger.child({ component: 'http' }),
+          metrics,
+          fleet,
+          whatif: recent ? new WhatifApi(server.state, recent) : null,
+        });
       } catch (err) {
         await server.close();
         if (!(err instanceof SteerError)) throw err;
@@ -237,6 +259,28 @@ function startFleet(options: CliOptions, f: FleetCliOptions, logger: Logger): Fl
 /** Metrics read the state of `running`; queries reach metrics and the query log as its observer. */
 function observe(running: RunningServer, metrics: SteerMetrics | null): void {
   metrics?.attach(running);
+}
+
+/**
+ * --query-log-file: the replayable record, flushed on exit. A cluster worker writes FILE.wN of
+ * its own: processes appending to one file could not rotate it safely.
+ */
+function queryRecorder(options: CliOptions, logger: Logger, worker: number | null): QueryRecorder | null {
+  if (options.queryLogFile === null) return null;
+  const file = worker === null ? path.resolve(options.queryLogFile) : `${path.resolve(options.queryLogFile)}.w${worker}`;
+  let out: RotatingFile;
+  try {
+    out = new RotatingFile(file, {
+      maxBytes: options.queryLogMaxBytes,
+      keep: options.queryLogKeep,
+      onError: (err) => logger.error({ err, file }, 'query log file: write failed'),
+    });
+  } catch (err) {
+    throw new SteerError('STEER_QUERY_LOG_FILE', [file, (err as Error).message]);
+  }
+  process.once('exit', () => out.close());
+  logger.info({ file, sample: options.queryLogSample, truncate: options.queryLogTruncate }, 'query record file open');
+  return new QueryRecorder(out, { sampleEvery: options.queryLogSample, truncate: options.queryLogTruncate });
 }
 
 function exitOnUncaught(logger: Logger): void {
@@ -373,6 +417,13 @@ async function runWorker(options: CliOptions, settings: SettingsSource): Promise
   const queryLog = options.queryLog
     ? new QueryLog(live.pin(logger.child({ component: 'query' }, { level: 'info' })), { sampleEvery: options.queryLogSample })
     : null;
+  let recorder: QueryRecorder | null = null;
+  try {
+    recorder = queryRecorder(options, logger, id);
+  } catch (err) {
+    process.stderr.write(`steerdns: ${err instanceof SteerError ? err.describe() : (err as Error).message}\n`);
+    process.exit(1);
+  }
   // Signals a terminal sends to the whole process group are the primary's to act on: it
   // reloads every worker's zones on SIGHUP and stops them on SIGINT. A SIGHUP (from the primary
   // or the terminal) re-reads the config file here for this process's live settings only.
@@ -390,7 +441,7 @@ async function runWorker(options: CliOptions, settings: SettingsSource): Promise
   try {
     running = await startClusterWorker({
       logger,
-      observer: combineObservers(metrics, queryLog),
+      observer: combineObservers(metrics, queryLog, recorder),
       started: (r) => {
         runningWorker = r;
         observe(r, metrics);

@@ -1,10 +1,13 @@
 // The usage text: the whole of it for `steerdns help`, one command's for `steerdns help COMMAND`.
 import { FLEET_USAGE } from './fleet-options.js';
 import { LIMITS_USAGE } from './limits.js';
+import { QUERY_LOG_FILE_USAGE, RECORD_USAGE, SCENARIOS_USAGE, WHATIF_USAGE } from './replay-flags.js';
 
 const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--geoip FILE|off] [--asn-db FILE]
                    [--log-level LEVEL] [--http ADDR:PORT|off] [--http-token-file FILE]
                    [--query-log [--query-log-sample N]] [--workers N] [--keys DIR]
+                   [--query-log-file FILE [--query-log-max-size SIZE] [--query-log-keep N]
+                    [--query-log-truncate V4/V6]]
                    [--udp-io auto|batch|dgram]
                    [--identity NAME] [--version-string TEXT] [--cookies on|off] [--cookie-secret-file FILE]
                    [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]
@@ -13,6 +16,12 @@ const CHECK = '  steerdns check   [--config FILE] [--zones DIR] [--geoip FILE|of
 const EXPLAIN = '  steerdns explain [--config FILE] [--zones DIR] [--geoip FILE|off] [--asn-db FILE] NAME TYPE --client IP[/PREFIX]';
 const KEYGEN = '  steerdns keygen  ZONE --keys DIR [--algorithm 13|15] [--ksk|--zsk]';
 const DS = '  steerdns ds      ZONE --keys DIR';
+const WHATIF = `  steerdns whatif  [--config FILE] [--zones CURRENT] --candidate DIR --log FILE... [--geoip FILE|off]
+                   [--health all-up|file:SNAPSHOT|live:URL] [--format table|json|markdown] [--top N]
+                   [--fail-if-shift PERCENT] [--fail-if-nodata] [--strict]`;
+const SCENARIOS = `  steerdns scenarios [--config FILE] [--zones DIR] --log FILE... [--geoip FILE|off]
+                   [--health ...] [--format ...] [--top N] [--pairs] [--fail-on-overload] [--strict]`;
+const RECORD = '  steerdns record  --from URL > FILE';
 const OTHERS = `  steerdns help [COMMAND]
   steerdns --version`;
 
@@ -63,13 +72,19 @@ const DNSSEC_OPTIONS = `  --keys DIR           DNSSEC keys, one directory per zo
 const GENERAL = `  -h, --help           this text (help COMMAND: one command's)
   -V, --version        the version`;
 
-export const COMMANDS = ['serve', 'check', 'explain', 'keygen', 'ds'] as const;
+export const COMMANDS = ['serve', 'check', 'explain', 'keygen', 'ds', 'whatif', 'scenarios', 'record'] as const;
 
 /** The whole usage, or one command's when `command` is one of COMMANDS. */
 export function usage(command?: string): string {
   switch (command) {
     case 'serve':
-      return `Usage:\n${SERVE}\n\nOptions:\n${COMMON}\n${SERVE_OPTIONS}\n${LIMITS_USAGE}${FLEET_USAGE}`;
+      return `Usage:\n${SERVE}\n\nOptions:\n${COMMON}\n${SERVE_OPTIONS}\n${QUERY_LOG_FILE_USAGE}\n${LIMITS_USAGE}${FLEET_USAGE}`;
+    case 'whatif':
+      return `Usage:\n${WHATIF}\n\nReplays logged queries through the current and a candidate configuration and reports what\nchanges (docs/whatif.md). Offline. Exit 3 when a --fail-if-* gate trips, 1 when a\nconfiguration does not validate.\n\nOptions:\n${COMMON}\n${WHATIF_USAGE}\n`;
+    case 'record':
+      return `Usage:\n${RECORD}\n\nSaves the recent queries a running server kept as query record lines (docs/whatif.md).\n\nOptions:\n${RECORD_USAGE}\n`;
+    case 'scenarios':
+      return `Usage:\n${SCENARIOS}\n\nReplays logged queries through every single pool failure and every origin failure that\nchanges a pool's health (docs/whatif.md). Exit 3 with --fail-on-overload when a scenario is flagged.\n\nOptions:\n${COMMON}\n${WHATIF_USAGE}\n${SCENARIOS_USAGE}\n`;
     case 'check':
       return `Usage:\n${CHECK}\n\nValidates every zone and load-balancer file and the GeoIP database.\n\nOptions:\n${COMMON}\n`;
     case 'explain':
@@ -87,13 +102,22 @@ ${CHECK}
 ${EXPLAIN}
 ${KEYGEN}
 ${DS}
+${WHATIF}
+${SCENARIOS}
+${RECORD}
 ${OTHERS}
 
 Options:
 ${COMMON}
 ${SERVE_OPTIONS}
+${QUERY_LOG_FILE_USAGE}
 ${EXPLAIN_OPTIONS}
 ${DNSSEC_OPTIONS}
+
+What-if replay (whatif, scenarios):
+${WHATIF_USAGE}
+${SCENARIOS_USAGE}
+${RECORD_USAGE}
 ${GENERAL}
 ${LIMITS_USAGE}${FLEET_USAGE}`;
   }

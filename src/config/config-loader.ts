@@ -226,8 +226,18 @@ export type OriginRead =
   | { origin: string; zone: Zone; lb: LbZoneConfig | null; lbText: string | null; warnings: readonly SteerError[] }
   | { errors: SteerError[] };
 
-/** Parses and checks one origin's files (also what a zone-load worker thread runs). */
-export function readOrigin(fileOrigin: string, zoneFile: string, lbFile: string | null, zonesDir: string): OriginRead {
+/**
+ * Parses and checks one origin's files (also what a zone-load worker thread runs). `lbTextGiven`
+ * stands in for the LB file's contents (a candidate posted to the what-if API), checked exactly
+ * as the file would be and reported under the name `lbFile`.
+ */
+export function readOrigin(
+  fileOrigin: string,
+  zoneFile: string,
+  lbFile: string | null,
+  zonesDir: string,
+  lbTextGiven?: string,
+): OriginRead {
   let text: string;
   try {
     text = readZoneFileText(zoneFile);
@@ -241,7 +251,7 @@ export function readOrigin(fileOrigin: string, zoneFile: string, lbFile: string 
   let lbText: string | null = null;
   if (lbFile) {
     try {
-      lbText = fs.readFileSync(lbFile, 'utf8');
+      lbText = lbTextGiven ?? fs.readFileSync(lbFile, 'utf8');
     } catch (err) {
       errors.push(steerError('STEER_FILE_READ', [lbFile, (err as Error).message]));
     }

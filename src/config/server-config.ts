@@ -26,6 +26,10 @@ export const serverConfigSchema = z.strictObject({
   http_token_file: z.string().min(1).optional(),
   query_log: z.boolean().optional(),
   query_log_sample: whole(1, Number.MAX_SAFE_INTEGER).optional(),
+  query_log_file: z.string().min(1).optional(),
+  query_log_max_size: z.union([z.string().min(1), z.number().int()]).optional(),
+  query_log_keep: whole(0, 1000).optional(),
+  query_log_truncate: z.string().min(1).optional(),
   workers: whole(1, 1024).optional(),
   identity: z.string().min(1).optional(),
   version_string: z.string().min(1).optional(),
@@ -134,7 +138,18 @@ export function configValue(config: ServerConfig, key: string): unknown {
 }
 
 /** Keys whose values are paths: relative ones are taken from the config file's directory. */
-const PATH_KEYS: ReadonlySet<string> = new Set(['zones', 'geoip', 'http_token_file', 'cookie_secret_file', 'keys', 'asn_db', 'etcd_ca', 'etcd_cert', 'etcd_key']);
+const PATH_KEYS: ReadonlySet<string> = new Set([
+  'zones',
+  'geoip',
+  'http_token_file',
+  'cookie_secret_file',
+  'keys',
+  'asn_db',
+  'etcd_ca',
+  'etcd_cert',
+  'etcd_key',
+  'query_log_file',
+]);
 /** --geoip words that are not file names. */
 const GEOIP_WORDS: ReadonlySet<string> = new Set(['off', 'none', 'default']);
 

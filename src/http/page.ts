@@ -4,6 +4,10 @@
 // pool, recent transitions and the zones. A token given as ?token= in the page address is sent
 // as a bearer header. Every status colour comes with a word, never colour alone.
 //
+// Below them, refreshed every 30 s: the "Scenarios" matrix (GET /api/v1/scenarios: rows are a
+// failed pool, columns where its traffic goes, each cell coloured by that pool's load against its
+// capacity) and "What changed" at the last reload (GET /api/v1/whatif/last-reload).
+//
 // The Content-Security-Policy allows exactly the inline style and script below (by hash) and
 // fetches to this origin: nothing else can load or run.
 import { createHash } from 'node:crypto';
@@ -79,6 +83,10 @@ th { font-size: 12px; color: var(--muted); font-weight: 600; border-bottom: 1px 
 .two { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px; }
 @media (max-width: 1100px) { .two { grid-template-columns: 1fr; } .grid { grid-template-columns: 1fr; } }
 .empty { color: var(--muted); padding: 8px 0; }
+.matrix td, .matrix th { text-align: center; white-space: nowrap; }
+.matrix td:first-child, .matrix th:first-child { text-align: left; }
+.cell { display: inline-block; min-width: 118px; padding: 2px 6px; border-radius: 6px; font-size: 12px; font-variant-numeric: tabular-nums; }
+.cell small { display: block; font-size: 11px; }
 footer { color: var(--muted); font-size: 12px; margin-top: 22px; }
 `;
 
@@ -341,6 +349,7 @@ const SCRIPT = `
     app.querySelectorAll('[data-width]').forEach(function (el) { el.style.width = el.getAttribute('data-width') + '%'; });
     document.getElementById('updated').textContent = lastOkAt ? 'updated ' + new Date(lastOkAt).toLocaleTimeString() : '';
     document.body.setAttribute('data-refreshes', String(refreshes));
+    if (data) document.body.dispatchEvent(new CustomEvent('steerdns-status', { detail: data.configGeneration }));
   }
 
   function refresh() {
@@ -361,6 +370,86 @@ const SCRIPT = `
       .then(function () { setTimeout(refresh, REFRESH_MS); });
   }
   refresh();
+
+  // What-if views: heavier (a replay of recent traffic), so every 30 s, into their own element.
+  var WHATIF_MS = 30000;
+  var whatifApp = document.getElementById('whatif');
+  function pct(n) { return (Math.round(n * 10) / 10) + ' %'; }
+  function loadClass(u) { return u === null ? 's-off' : u > 1 ? 's-bad' : u > 0.8 ? 's-warn' : 's-ok'; }
+  function loadWord(l) {
+    if (!l || l.utilisation === null) return (l ? l.rate.toFixed(1) + '/s' : '') + ', no capacity';
+    return l.rate.toFixed(1) + '/s, ' + pct(l.utilisation * 100) + ' of capacity' + (l.utilisation > 1 ? ' OVER' : '');
+  }
+  function scenariosPanel(sc) {
+    var pools = sc.baseline.map(function (b) { return b.pool; });
+    var rows = sc.scenarios.filter(function (s) { return s.kind === 'pool'; });
+    if (!rows.length || !sc.queries) {
+      return h('div', { cls: 'panel' }, h('div', { cls: 'empty', text: 'No recent traffic to replay yet (one query in ' + sc.sampleEvery + ' is kept).' }));
+    }
+    return h('div', { cls: 'panel' }, h('table', { cls: 'matrix', 'data-scenarios': String(rows.length) },
+      h('thead', null, h('tr', null, h('th', { text: 'Failed pool \u2192 its traffic goes to' }), pools.map(function (p) { return h('th', { text: p }); }),
+        h('th', { text: 'Lost answers' }))),
+      h('tbody', null, rows.map(function (s) {
+        var failed = s.pools[0];
+        var moved = {};
+        s.moves.forEach(function (m) { if (m.from === failed) { var to = m.to.replace(/ \\(fallback\\)$/, ''); moved[to] = (moved[to] || 0) + m.queries; } });
+        var out = 0;
+        for (var k in moved) out += moved[k];
+        return h('tr', { 'data-failed': failed, 'data-flagged': String(s.flagged) },
+          h('td', null, h('div', { text: failed }), s.flagged ? pill('s-bad', 'FLAGGED') : null),
+          pools.map(function (p) {
+            if (p === failed) return h('td', { cls: 'muted', text: 'failed' });
+            var l = s.load.filter(function (x) { return x.pool === p; })[0];
+            var share = out ? (moved[p] || 0) / out * 100 : 0;
+            return h('td', null, h('span', { cls: 'cell ' + loadClass(l ? l.utilisation : null), 'data-to': p, 'data-over': String(!!(l && l.utilisation > 1)) },
+              share ? pct(share) + ' of its traffic' : '\u2013', h('small', { text: loadWord(l) })));
+          }),
+          h('td', { text: String(s.lostAnswers) }));
+      }))),
+      h('div', { cls: 'probe', text: 'Over the last ' + sc.minutes + ' min of traffic (one query in ' + sc.sampleEvery + '), health as now. Cells: share of the failed pool\u2019s traffic, and the pool\u2019s load against its capacity in that scenario.' }));
+  }
+  function changedPanel(w) {
+    if (!w.reload) return h('div', { cls: 'panel' }, h('div', { cls: 'empty', text: 'No reload has changed the configuration since start.' }));
+    var lbs = w.loadBalancers.filter(function (l) { return l.moved > 0; });
+    return h('div', { cls: 'panel', 'data-changed': String(w.totals.changed) },
+      h('div', null, 'Reload at ' + new Date(w.reload.at).toLocaleTimeString() + ': of ' + w.totals.queries + ' queries in the ' + w.minutes + ' min before it, ' +
+        w.totals.changed + ' would now be answered differently, ' + w.totals.lostAnswers + ' would lose their answer.'),
+      lbs.length ? h('table', null,
+        h('thead', null, h('tr', null, h('th', { text: 'Load balancer' }), h('th', { text: 'Moves' }), h('th', { text: 'Pools before \u2192 after' }))),
+        h('tbody', null, lbs.map(function (l) {
+          return h('tr', { 'data-lb': l.lb }, h('td', { text: l.lb }), h('td', { text: pct(l.shift) }),
+            h('td', { text: l.pools.map(function (p) { return p.key + ' ' + pct(p.beforeShare) + ' \u2192 ' + pct(p.afterShare); }).join(', ') }));
+        }))) : null,
+      w.networks.length ? h('div', { cls: 'probe', text: 'Networks changed most: ' + w.networks.slice(0, 5).map(function (n) { return n.network + ' (' + n.before + ' \u2192 ' + n.after + ')'; }).join(', ') }) : null);
+  }
+  function getJson(path) {
+    var headers = token ? { Authorization: 'Bearer ' + token } : {};
+    return fetch(path, { headers: headers, cache: 'no-store' }).then(function (res) {
+      if (!res.ok) throw new Error('HTTP ' + res.status);
+      return res.json();
+    });
+  }
+  var whatifTimer = null;
+  function refreshWhatif() {
+    if (whatifTimer !== null) { clearTimeout(whatifTimer); whatifTimer = null; }
+    Promise.all([getJson('/api/v1/scenarios'), getJson('/api/v1/whatif/last-reload')])
+      .then(function (r) {
+        if (r[0].available === false) { whatifApp.replaceChildren(); return; }
+        whatifApp.replaceChildren(
+          h('h2', { text: 'Scenarios' }), scenariosPanel(r[0]),
+          h('h2', { text: 'What changed at the last reload' }), changedPanel(r[1]));
+        whatifApp.setAttribute('data-loaded', String(Date.now()));
+      }, function (err) { whatifApp.replaceChildren(h('div', { cls: 'empty', text: 'What-if views unavailable: ' + (err && err.message ? err.message : String(err)) })); })
+      .then(function () { if (whatifTimer === null) whatifTimer = setTimeout(refreshWhatif, WHATIF_MS); });
+  }
+  refreshWhatif();
+  // A reload changes the configuration generation: draw "what changed" at once, not within 30 s.
+  var seenConfigGeneration = null;
+  document.body.addEventListener('steerdns-status', function (e) {
+    var gen = e.detail;
+    if (seenConfigGeneration !== null && gen !== seenConfigGeneration) refreshWhatif();
+    seenConfigGeneration = gen;
+  });
 })();
 `;
 
@@ -371,7 +460,8 @@ const BODY = `<header><div class="bar">
 <span class="spacer"></span>
 <span id="updated" class="summary"></span>
 </div></header>
-<main id="app"><p class="empty">Loading status…</p></main>`;
+<main id="app"><p class="empty">Loading status…</p></main>
+<main id="whatif"></main>`;
 
 export interface StatusPage {
   readonly html: string;

@@ -18,6 +18,7 @@ import type { SteerMetrics } from './metrics.js';
 import { statusPage } from './page.js';
 import { buildStatus, readiness } from './status.js';
 import { statusJsonSchema } from './status-schema.js';
+import { MAX_WHATIF_BODY, readBody, type WhatifApi } from './whatif-api.js';
 
 export interface HttpServerOptions {
   readonly server: RunningServer;
@@ -35,6 +36,8 @@ export interface HttpServerOptions {
   readonly cluster?: ClusterView | null;
   /** Fleet mode: /api/v1/fleet, and the votes in the status document. */
   readonly fleet?: Fleet | null;
+  /** The what-if endpoints over recent traffic; null/absent answers them 501 (cluster mode). */
+  readonly whatif?: WhatifApi | null;
 }
 
 export interface RunningHttpServer {
@@ -86,8 +89,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       if (reply.status === 200) logger.info({ path: safePath(req.url) }, 'external health report applied');
       return send(res, reply.status, 'application/json', json(reply.body));
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return send(res, 405, 'text/plain; charset=utf-8', 'read-only: GET and HEAD only\n', { allow: 'GET, HEAD' });
+    const whatifPost = req.method === 'POST' && path === '/api/v1/whatif';
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !whatifPost) {
+      return send(res, 405, 'text/plain; charset=utf-8', 'read-only: GET and HEAD only (and POST /api/v1/whatif)\n', {
+        allow: 'GET, HEAD',
+      });
     }
     if (path === '/healthz') return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
 
@@ -97,7 +103,23 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       });
     }
 
+    if (whatifPost) return whatifRoute(opts.whatif ?? null, token !== null, url.searchParams, req, res);
+
     switch (path) {
+      // Without recent traffic (a cluster's primary) these say so with 200: the status page asks
+      // for them on every server, and a browser logs every error status as a console error.
+      case '/api/v1/scenarios':
+        if (!opts.whatif) return send(res, 200, 'application/json', json({ available: false, reason: NO_RECENT }));
+        return reply(res, await opts.whatif.scenarios(url.searchParams));
+      case '/api/v1/queries/recent': {
+        if (!opts.whatif) return send(res, 501, 'application/json', json({ error: NO_RECENT }));
+        const r = opts.whatif.recentLines(url.searchParams);
+        if (r.text === undefined) return reply(res, r);
+        return send(res, 200, 'application/x-ndjson', r.text);
+      }
+      case '/api/v1/whatif/last-reload':
+        if (!opts.whatif) return send(res, 200, 'application/json', json({ available: false, reason: NO_RECENT }));
+        return reply(res, await opts.whatif.lastReload(url.searchParams));
       case '/':
         return send(res, 200, 'text/html; charset=utf-8', page.html, { 'content-security-policy': page.csp });
       case '/readyz': {
@@ -158,6 +180,41 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       return closing;
     },
   };
+}
+
+const NO_RECENT = 'this server keeps no recent traffic: the what-if endpoints need --workers 1 and the HTTP listener';
+
+function reply(res: http.ServerResponse, r: { status: number; body: unknown }): void {
+  send(res, r.status, 'application/json', json(r.body));
+}
+
+/**
+ * POST /api/v1/whatif: a bearer token must be configured (a POST costs a replay, so it is never
+ * open, even on loopback), the body is size-limited, and the candidate is checked like files on disk.
+ */
+async function whatifRoute(
+  api: WhatifApi | null,
+  tokenSet: boolean,
+  params: URLSearchParams,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  if (!tokenSet) {
+    req.resume();
+    return send(
+      res,
+      403,
+      'application/json',
+      json({ error: 'POST /api/v1/whatif needs a bearer token: start the server with --http-token-file' }),
+    );
+  }
+  if (api === null) {
+    req.resume();
+    return send(res, 501, 'application/json', json({ error: NO_RECENT }));
+  }
+  const body = await readBody(req, MAX_WHATIF_BODY);
+  if (body === null) return send(res, 413, 'application/json', json({ error: `the body is larger than ${MAX_WHATIF_BODY} bytes` }));
+  return reply(res, await api.whatif(params, body));
 }
 
 function explainRoute(params: URLSearchParams, dns: RunningServer, res: http.ServerResponse, fleet: Fleet | null): void {

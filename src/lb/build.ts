@@ -174,6 +174,7 @@ function buildPool(
     longitude: p.longitude ?? null,
     originSteering: p.origin_steering.policy,
     origins,
+    capacity: p.capacity ?? null,
   };
 }
 

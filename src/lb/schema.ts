@@ -180,6 +180,9 @@ const poolShape = {
   origin_steering: z.strictObject(originSteeringShape).prefault({}),
   origins: z.array(originSchema).min(1, { error: 'a pool needs at least one origin' }),
   probe: probeOverrideSchema.optional(),
+  // What-if scenarios (steerdns scenarios): answers per second this pool can take, counted as
+  // the query log counts them. Steering ignores it; a scenario that exceeds it is flagged.
+  capacity: z.number().positive().optional(),
 };
 
 export const poolSchema = z.strictObject(poolShape).superRefine((p, ctx) => {

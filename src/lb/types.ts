@@ -57,6 +57,8 @@ export interface LbPool {
   readonly longitude: number | null;
   readonly originSteering: OriginSteeringPolicy;
   readonly origins: readonly LbOrigin[];
+  /** Answers per second the pool can take, for what-if scenarios only; null when not set. */
+  readonly capacity: number | null;
 }
 
 /** One `subnet_pools` entry; `address` is the network address (host bits zero). */

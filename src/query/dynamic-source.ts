@@ -24,6 +24,12 @@ export class QueryDynamicSource implements DynamicSource {
   /** Bound once: steering asks for the client as another prefer_ecs sees it (rules, resolver_subnet). */
   private readonly clientFor = (preferEcs: boolean): ClientAddress => this.client(preferEcs);
 
+  /**
+   * `random`: the uniform [0, 1) source of random steering (a replay passes a seeded one);
+   * without one, Math.random as it is at each query (tests replace it).
+   */
+  constructor(private readonly random: (() => number) | null = null) {}
+
   /** Steering decisions are recorded in `out`; `trace` is for explain: the steps are appended to it. */
   bind(
     state: ServingState,
@@ -62,7 +68,7 @@ export class QueryDynamicSource implements DynamicSource {
       client,
       geo: state.geo,
       asn: state.asn,
-      random: Math.random,
+      random: this.random ?? Math.random,
       trace: this.trace,
       clientFor: this.clientFor,
     });

@@ -41,6 +41,8 @@ export interface PipelineOptions {
   readonly cookies?: ServerCookies | null;
   /** Most RRsets whose DNSSEC signatures are kept (default 100000). */
   readonly signatureCacheSize?: number;
+  /** Uniform [0, 1) source for random steering (default Math.random; a replay seeds its own). */
+  readonly random?: () => number;
 }
 
 /** Without an identity given: the host name, and version queries refused. */
@@ -53,7 +55,7 @@ export class QueryPipeline {
   private readonly logger: Logger;
   private readonly udpLimit: number;
   // Reused per query: the pipeline is synchronous, so one instance serves every query in turn.
-  private readonly dynamic = new QueryDynamicSource();
+  private readonly dynamic: QueryDynamicSource;
   protected readonly out = new QueryAnswer();
   private readonly chaos: ChaosResponder;
   protected readonly extras: EdnsExtras;
@@ -68,6 +70,7 @@ export class QueryPipeline {
     this.chaos = new ChaosResponder(identity);
     this.extras = new EdnsExtras(opts.cookies ?? null, Buffer.from(identity.identity, 'utf8'));
     this.signer = new Signer(opts.signatureCacheSize ?? DEFAULT_SIGNATURE_CACHE);
+    this.dynamic = new QueryDynamicSource(opts.random ?? null);
   }
 
   /**

@@ -1,0 +1,70 @@
+// The replayable query log (--query-log-file): one QueryRecord (src/replay/record.ts) per sampled
+// query, as a JSON line, to a size-rotated file. Installed only when asked for, so the query
+// path pays nothing otherwise. Messages without a question (dropped, unparsable) are not
+// written: there is nothing to replay.
+import { rcodeToString, typeToString } from '../wire/format.js';
+import { RECORD_VERSION, type QueryRecord, type Truncation, truncateAddress, truncateSubnet } from '../replay/record.js';
+import type { QueryAnswer } from './answer.js';
+import type { QueryObserver } from './observer.js';
+import { formatSubnet, MAX_LOGGED_NAME } from './query-log.js';
+
+/** Where records go: a RotatingFile, or anything else that takes lines (tests, the HTTP ring). */
+export interface LineSink {
+  writeLine(line: string): void;
+}
+
+export interface QueryRecorderOptions {
+  /** Record one query in this many (default 1). */
+  readonly sampleEvery?: number;
+  /** Cut client addresses and ECS subnets to these prefixes; null keeps them whole. */
+  readonly truncate?: Truncation | null;
+  readonly now?: () => number;
+}
+
+export class QueryRecorder implements QueryObserver {
+  readonly #sink: LineSink;
+  readonly #every: number;
+  readonly #truncate: Truncation | null;
+  readonly #now: () => number;
+  #countdown = 1;
+
+  constructor(sink: LineSink, options: QueryRecorderOptions = {}) {
+    this.#sink = sink;
+    this.#every = Math.max(1, Math.floor(options.sampleEvery ?? 1));
+    this.#truncate = options.truncate ?? null;
+    this.#now = options.now ?? Date.now;
+  }
+
+  observe(answer: QueryAnswer, client: string): void {
+    if (--this.#countdown > 0) return;
+    this.#countdown = this.#every;
+    const record = recordOf(answer, client, this.#now(), this.#every, this.#truncate);
+    if (record !== null) this.#sink.writeLine(JSON.stringify(record));
+  }
+}
+
+/** The record of one answered query; null when it had no question to replay. */
+export function recordOf(answer: QueryAnswer, client: string, ts: number, sample: number, truncate: Truncation | null): QueryRecord | null {
+  const reply = answer.reply;
+  const question = reply?.question ?? null;
+  if (reply === null || question === null || question.qname.length > MAX_LOGGED_NAME) return null;
+  const ecs = answer.query?.edns?.ecs ?? null;
+  const steered = answer.lb !== null;
+  return {
+    v: RECORD_VERSION,
+    ts,
+    transport: answer.transport,
+    resolver: truncateAddress(client, truncate),
+    ecs: ecs === null ? null : truncateSubnet(formatSubnet(ecs), truncate),
+    qname: question.qname,
+    qtype: typeToString(answer.qtype),
+    rcode: rcodeToString(reply.rcode),
+    kind: answer.kind,
+    zone: answer.zone,
+    lb: answer.lb,
+    pool: steered ? answer.pool : null,
+    origins: steered ? answer.origins : [],
+    scope: reply.edns?.ecs?.scopePrefix ?? 0,
+    sample,
+  };
+}

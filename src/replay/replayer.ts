@@ -1,0 +1,196 @@
+// Replays logged queries through a configuration with the server's own code: the query
+// pipeline's resolve step (generic checks → zone match → lookup, which steers through the same
+// DynamicSource and steer() → assemble), against a ServingState built the way the server builds
+// its own. Nothing is re-implemented here, so a feature added to the decision path replays
+// without change. Random steering draws from a seeded generator that the caller reseeds per
+// query, so two configurations see the same draws for the same logged query.
+import { StateHolder, type OriginConfig } from '../config/state.js';
+import type { GeoDatabase } from '../geo/types.js';
+import type { HealthSnapshot } from '../health/types.js';
+import type { PreparedLb } from '../lb/prepare.js';
+import type { QueryAnswer } from '../query/answer.js';
+import { parseClient } from '../query/explain.js';
+import { QueryPipeline } from '../query/pipeline.js';
+import { silentLogger } from '../server/logger.js';
+import { typeFromString } from '../wire/format.js';
+import { RRClass, type ClientSubnet, type Query, type RR } from '../wire/types.js';
+import { parseNameText } from '../zone/name.js';
+import type { QueryRecord } from './record.js';
+
+/** What one configuration decided for one query, reduced to what a comparison needs. */
+export interface Decision {
+  /**
+   * The answer kind (answer, nodata, nxdomain, referral, refused, servfail, ...), or "fallback"
+   * when a load balancer answered from its fallback pool with health ignored (fail open).
+   */
+  readonly outcome: string;
+  readonly rcode: number;
+  /** Zone that answered; null when none did. */
+  readonly zone: string | null;
+  /** Load balancer owner that steered; null for static data. */
+  readonly lb: string | null;
+  readonly pool: string | null;
+  /** Origin names joined with "," (one string keeps comparisons and map keys cheap). */
+  readonly origins: string;
+  readonly scope: number;
+  /** The reply had records in its answer section. */
+  readonly answered: boolean;
+}
+
+/** A small, fast PRNG (mulberry32): the same seed gives the same draws on both sides. */
+export class SeededRandom {
+  #state = 1;
+  seed(n: number): void {
+    this.#state = n >>> 0 || 1;
+  }
+  readonly next = (): number => {
+    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
+    let t = this.#state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A ServingState of `origins`, as the server would build it for `health` and `geo`. */
+export function servingStateOf(origins: ReadonlyMap<string, OriginConfig>, health: HealthSnapshot, geo: GeoDatabase | null): StateHolder {
+  const holder = new StateHolder(health, geo);
+  holder.setOrigins(origins);
+  return holder;
+}
+
+export class Replayer extends QueryPipeline {
+  readonly #random: SeededRandom;
+
+  constructor(state: StateHolder, random = new SeededRandom()) {
+    super({ state, logger: silentLogger(), random: random.next });
+    this.#random = random;
+  }
+
+  get holder(): StateHolder {
+    return this.state;
+  }
+
+  /** Decides `query` as the server would; `seed` fixes the random draws. */
+  replay(query: Query, clientIp: string, transport: 'udp' | 'tcp', seed: number): Decision {
+    const out = this.out;
+    out.reset(transport);
+    out.query = query;
+    out.qtype = query.qtype;
+    this.#random.seed(seed);
+    this.resolve(query, clientIp, out);
+    return decisionOf(out);
+  }
+}
+
+function decisionOf(out: QueryAnswer): Decision {
+  const reply = out.reply!;
+  const steered = out.lb !== null && out.prepared !== null;
+  const first = out.lbAnswer?.[0];
+  const fellBack = steered && first !== undefined && isFailOpen(out.prepared!, first);
+  return {
+    outcome: fellBack ? 'fallback' : out.kind,
+    rcode: reply.rcode,
+    zone: out.zone,
+    lb: out.lb,
+    pool: steered ? out.pool : null,
+    origins: steered ? out.origins.join(',') : '',
+    scope: out.ecsScope,
+    answered: reply.answer.length > 0,
+  };
+}
+
+/** Records each prepared load balancer answers only as the fail-open fallback. */
+const failOpenRecords = new WeakMap<PreparedLb, Set<RR>>();
+
+function isFailOpen(lb: PreparedLb, rr: RR): boolean {
+  let set = failOpenRecords.get(lb);
+  if (set === undefined) {
+    set = new Set();
+    if (lb.fallback >= 0) {
+      const s = lb.pools[lb.fallback]!.failOpen;
+      for (const c of [s.a, s.aaaa, s.cname]) for (const r of c.rrsets) for (const x of r) set.add(x);
+      for (const r of [s.allA, s.allAAAA, s.records]) if (r !== null) for (const x of r) set.add(x);
+    }
+    failOpenRecords.set(lb, set);
+  }
+  return set.has(rr);
+}
+
+/** Turns records into the Query the pipeline decodes from the wire, caching the parsed parts. */
+export class QueryBuilder {
+  readonly #names = new Map<string, string | null>();
+  readonly #subnets = new Map<string, ClientSubnet | null>();
+  /** Whole queries by (name, type, subnet): a log repeats them, and a Query is never changed. */
+  readonly #queries = new Map<string, Query | string>();
+  static readonly #LIMIT = 100_000;
+
+  /** The query of `record`, or a problem (a name or type this server could not have received). */
+  build(record: QueryRecord): Query | string {
+    const key = `${record.qname}\u0000${record.qtype}\u0000${record.ecs ?? ''}`;
+    let query = this.#queries.get(key);
+    if (query === undefined) {
+      query = this.#build(record);
+      if (this.#queries.size >= QueryBuilder.#LIMIT) this.#queries.clear();
+      this.#queries.set(key, query);
+    }
+    return query;
+  }
+
+  #build(record: QueryRecord): Query | string {
+    const qname = this.#name(record.qname);
+    if (qname === null) return `bad qname "${record.qname.slice(0, 80)}"`;
+    const qtype = typeFromString(record.qtype);
+    if (qtype === undefined) return `unknown qtype "${record.qtype.slice(0, 20)}"`;
+    let ecs: ClientSubnet | null = null;
+    if (record.ecs !== null) {
+      ecs = this.#subnet(record.ecs);
+      if (ecs === null) return `bad ecs "${record.ecs.slice(0, 60)}"`;
+    }
+    return Object.freeze({
+      id: 0,
+      opcode: 0,
+      rd: false,
+      cd: false,
+      qname,
+      qnameWire: EMPTY_WIRE,
+      qtype,
+      qclass: RRClass.IN,
+      edns: ecs === null ? null : { version: 0, udpSize: 1232, dnssecOk: false, ecs },
+      size: 0,
+    });
+  }
+
+  #name(text: string): string | null {
+    let name = this.#names.get(text);
+    if (name === undefined) {
+      const parsed = parseNameText(text === '' ? '.' : `${text}.`, '');
+      name = parsed.ok ? parsed.name : null;
+      if (this.#names.size >= QueryBuilder.#LIMIT) this.#names.clear();
+      this.#names.set(text, name);
+    }
+    return name;
+  }
+
+  #subnet(text: string): ClientSubnet | null {
+    let subnet = this.#subnets.get(text);
+    if (subnet === undefined) {
+      try {
+        subnet = parseClient(text).ecs;
+      } catch {
+        subnet = null;
+      }
+      if (this.#subnets.size >= QueryBuilder.#LIMIT) this.#subnets.clear();
+      this.#subnets.set(text, subnet);
+    }
+    return subnet;
+  }
+}
+
+const EMPTY_WIRE = new Uint8Array(0);
+
+/** The resolver address of a record (the network address when the log truncates). */
+export function resolverIp(record: QueryRecord): string {
+  const slash = record.resolver.indexOf('/');
+  return slash < 0 ? record.resolver : record.resolver.slice(0, slash);
+}
