@@ -135,7 +135,8 @@ function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine
     udpIo: parseUdpIo(values['udp-io']),
     rrl: limits.rrl,
     tcp: limits.tcp,
-    identity: checkIdentity('--identity', values.identity ?? os.hostname()),
+    // In a fleet the node name is the identity unless one is given: NSID then says which node answered.
+    identity: checkIdentity('--identity', values.identity ?? fleet.fleet?.node ?? os.hostname()),
     versionString: values['version-string'] === undefined ? null : checkIdentity('--version-string', values['version-string']),
     cookies: parseOnOff('--cookies', values.cookies ?? 'on'),
     cookieSecrets: values['cookie-secret-file'] === undefined ? null : readCookieSecrets(values['cookie-secret-file']),
