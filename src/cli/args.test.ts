@@ -186,6 +186,12 @@ describe('serve --identity, --version-string, --cookies, --cookie-secret-file', 
     expect(() => options(['--version-string', 'a\nb'])).toThrow(/--version-string/);
   });
 
+  it('in a fleet, the node name is the identity unless --identity is given', () => {
+    const fleet = ['--etcd', 'http://127.0.0.1:2379', '--node', 'ns7', '--site', 'a'];
+    expect(options(fleet).identity).toBe('ns7');
+    expect(options([...fleet, '--identity', 'ns7.example.net']).identity).toBe('ns7.example.net');
+  });
+
   it('--cookies is on or off', () => {
     expect(options(['--cookies', 'off']).cookies).toBe(false);
     expect(() => options(['--cookies', 'maybe'])).toThrow(/--cookies maybe: expected on or off/);
