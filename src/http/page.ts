@@ -281,7 +281,7 @@ const SCRIPT = `
         return h('tr', { 'data-zone': z.name },
           h('td', { text: zoneName(z.name) }), h('td', { cls: 'mono', text: String(z.serial) }),
           h('td', { text: String(z.records) }), h('td', { text: String(z.loadBalancers) }),
-          h('td', { text: dnssecText(z.dnssec), title: z.dnssec ? z.dnssec.ds.join('\n') : '' }),
+          h('td', { text: dnssecText(z.dnssec), title: z.dnssec ? z.dnssec.ds.join('\\n') : '' }),
           h('td', { cls: 'muted', text: age(now - z.loadedAt) + ' ago' }));
       }))));
   }

@@ -452,7 +452,7 @@ async function bindPair(
           ? listenUdpBatch(udpIo.addon, addr, pipeline, rrl, { reusePort })
           : await listenUdp(addr, pipeline, logger, rrl);
     } catch (err) {
-      throw steerError('STEER_LISTEN', [`udp ${formatHostPort(addr.host, addr.port)}`, (err as Error).message]);
+      throw steerError('STEER_LISTEN', [`udp ${formatHostPort(addr.host, addr.port)}`, listenFailure(err)]);
     }
     try {
       const tcp = await listenTcp({ ...addr, port: udp.port }, pipeline, logger, tcpOptions, transfers);
@@ -460,9 +460,15 @@ async function bindPair(
     } catch (err) {
       await udp.close();
       if (addr.port === 0 && attempt < 20 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
-      throw steerError('STEER_LISTEN', [`tcp ${formatHostPort(addr.host, udp.port)}`, (err as Error).message]);
+      throw steerError('STEER_LISTEN', [`tcp ${formatHostPort(addr.host, udp.port)}`, listenFailure(err)]);
     }
   }
+}
+
+/** The reason a bind failed, with the errno name an operator greps for (the native path words it as strerror). */
+function listenFailure(err: unknown): string {
+  const { message, code } = err as NodeJS.ErrnoException;
+  return code !== undefined && !message.includes(code) ? `${message} (${code})` : message;
 }
 
 function sumTcpStats(all: readonly TcpStats[]): TcpStats {

@@ -49,9 +49,16 @@ const ZONE = `$TTL 300
 ns IN A 192.0.2.1
 `;
 const LB = `
+notifications:
+  ops: { url: 'http://127.0.0.1:9/steerdns' }
 monitors:
   web: { type: tcp, interval: 1, timeout: 0.3, retries: 0 }
+  feed: { type: external, health_file: t.health }
 pools:
+  fed:
+    monitor: feed
+    origins:
+      - { name: c, address: 192.0.2.31 }
   main:
     monitor: web
     origins:
@@ -72,11 +79,20 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-table-'));
   fs.writeFileSync(path.join(dir, 't.test.zone'), ZONE);
   fs.writeFileSync(path.join(dir, 't.test.lb.yaml'), LB);
+  fs.writeFileSync(path.join(dir, 't.health'), 'c up\n');
   metrics = new SteerMetrics({ defaultMetrics: false });
-  dns = await startTestServer({ zonesDir: dir, watch: false, rrl: { rate: 1000 }, observer: metrics });
+  dns = await startTestServer({
+    zonesDir: dir,
+    watch: false,
+    rrl: { rate: 1000 },
+    observer: metrics,
+    transfer: { zones: { 't.test': { allow: ['127.0.0.1'] } } },
+  });
   metrics.attach(dns.server);
   await dns.server.prober.ready;
   await dns.udp({ name: 'www.t.test', type: 'A' });
+  const axfr = await dns.tcp({ name: 't.test', type: 'AXFR' });
+  expect(axfr.answers.length).toBeGreaterThan(2);
 });
 
 afterAll(async () => {
@@ -98,7 +114,8 @@ describe('the metrics table', () => {
       expect(f, row.name).toBeDefined();
       expect(f!.help, row.name).toEqual([row.help]);
       expect(f!.type, row.name).toEqual([row.type]);
-      // Attached to a server that probed and answered a query, every row has series.
+      // Attached to a server that probed, answered a query and served a transfer, and has a
+      // webhook receiver and a health file, every row has series.
       expect(f!.series.length, row.name).toBeGreaterThan(0);
       if (row.labels.length === 0) expect(f!.series, row.name).toHaveLength(1);
       for (const s of f!.series) {
