@@ -59,8 +59,7 @@ if (process.argv[2] === '--origins') {
   process.on('message', (m) => {
     if (m.t === 'fail') for (const k of m.keys) failing.add(k);
     if (m.t === 'heal') for (const k of m.keys) failing.delete(k);
-    if (m.t === 'counts') process.send({ t: 'counts', id: m.id, counts: Object.fromEntries(bySource) });
-    if (m.t === 'ack') process.send({ t: 'ack', id: m.id });
+    process.send({ t: 'done', id: m.id, counts: m.t === 'counts' ? Object.fromEntries(bySource) : undefined });
   });
   process.send({ t: 'ready' });
   await new Promise(() => undefined);
@@ -271,8 +270,8 @@ const ask = (m) =>
   });
 await new Promise((r) => origins.once('message', r));
 const counts = async () => (await ask({ t: 'counts' })).counts;
-const fail = (keys) => ask({ t: 'fail', keys }).then(() => ask({ t: 'ack' }));
-const heal = (keys) => ask({ t: 'heal', keys }).then(() => ask({ t: 'ack' }));
+const fail = (keys) => ask({ t: 'fail', keys });
+const heal = (keys) => ask({ t: 'heal', keys });
 
 /** Probes per second by source address over `seconds`. */
 async function probeRates(seconds) {
