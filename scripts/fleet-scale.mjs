@@ -302,6 +302,7 @@ const alone = await startNode(zones, [], '127.0.2.1');
 for (const deadline = Date.now() + 120_000; !(await ready(alone)) && Date.now() < deadline; ) await sleep(500);
 await sleep(INTERVAL * 1000);
 result.baselineProbesPerSecond = (await probeRates(WINDOW))['127.0.2.1'] ?? 0;
+log(`baseline: ${result.baselineProbesPerSecond} probes/s`);
 await stopNode(alone);
 
 // 2. the fleet, growing.
@@ -320,8 +321,18 @@ for (const count of NODE_COUNTS) {
     nodes.push({ ...(await startNode(zones, fleetArgs(`n${i + 1}`, site), `127.0.1.${i + 1}`)), site, name: `n${i + 1}` });
   }
   for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(500)) {
-    const views = await Promise.all(nodes.map((n) => fetch(`${n.http}/api/v1/fleet`).then((r) => r.json())));
-    if (views.every((v) => v.members.length === count && v.targets.every((t) => t.known))) break;
+    // A node busy with its first rounds may fail a request: asked again on the next turn.
+    const views = await Promise.all(
+      nodes.map((n) =>
+        fetch(`${n.http}/api/v1/fleet`)
+          .then(
+            (r) => r.json(),
+            () => null,
+          )
+          .catch(() => null),
+      ),
+    );
+    if (views.every((v) => v?.members?.length === count && v.targets.every((t) => t.known))) break;
   }
   await sleep(2 * INTERVAL * 1000); // the new shares settle (handoffs, first rounds)
   const w0 = await etcdWrites(etcd);
