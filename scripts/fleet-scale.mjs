@@ -98,6 +98,7 @@ process.on('exit', () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
 
 // --- etcd ---
 async function startEtcd() {
