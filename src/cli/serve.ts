@@ -125,11 +125,6 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
     return 2;
   }
 
-  if (options.workers > 1 && options.fleet !== null) {
-    // The workers mirror the primary's health table, not fleet verdicts: one process per node.
-    logger.warn({ workers: options.workers }, 'fleet mode runs one process per node; --workers is ignored');
-  } else if (options.workers > 1) return runPrimary(options, logger, httpAddress, token, reloadConfigFile, (c) => (primaryControl = c));
-
   let fleet: Fleet | null = null;
   if (options.fleet !== null) {
     try {
@@ -140,6 +135,7 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
       return 2;
     }
   }
+  if (options.workers > 1) return runPrimary(options, logger, httpAddress, token, reloadConfigFile, (c) => (primaryControl = c), fleet);
 
   // Observers exist only when asked for: with --http off and no --query-log nothing is installed.
   const metrics = httpAddress !== null ? new SteerMetrics({ latencySampleEvery: LATENCY_SAMPLE_EVERY }) : null;
@@ -304,6 +300,7 @@ async function runPrimary(
   token: string | null,
   reloadConfigFile: () => void,
   setControl: (control: RunningServer) => void,
+  fleet: Fleet | null,
 ): Promise<number> {
   // The primary answers no query: its metrics hold configuration, health and reloads, and
   // /metrics adds the workers' query counters to them when scraped.
@@ -326,7 +323,7 @@ async function runPrimary(
     // answer what is in flight and exit; then the primary goes.
     void startup
       .catch(() => 1)
-      .then(() => Promise.all([http?.close(), primary?.close()]))
+      .then(() => Promise.all([http?.close(), primary?.close(), fleet?.close()]))
       .then(
         () => process.exit(0),
         () => process.exit(1),
@@ -350,7 +347,20 @@ async function runPrimary(
 
   startup = (async (): Promise<number> => {
     try {
-      primary = await startClusterPrimary(options.workers, serverOptions(options, logger, null));
+      // A fleet node: the primary is the member (one store session, its probing share, the
+      // verdicts) and its workers serve the verdicts as it serves them.
+      primary = await startClusterPrimary(
+        options.workers,
+        serverOptions(options, logger, null, fleet),
+        fleet === null
+          ? {}
+          : {
+              healthSource: (control) => {
+                fleet.attach(control);
+                return fleet.served;
+              },
+            },
+      );
     } catch (err) {
       if (err instanceof StartupError) {
         reportStartupError(err);
@@ -360,6 +370,7 @@ async function runPrimary(
     }
     setControl(primary.control);
     metrics?.attach(primary.control);
+    if (fleet && metrics) metrics.attachFleet(fleet);
     try {
       const endpoints = await primary.listening;
       logger.info(
@@ -382,6 +393,7 @@ async function runPrimary(
           token,
           logger: logger.child({ component: 'http' }),
           metrics,
+          fleet,
           cluster: clusterView(primary, metrics),
         });
       } catch (err) {

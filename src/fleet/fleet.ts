@@ -14,6 +14,7 @@
 import { EventEmitter } from 'node:events';
 import { TableSnapshot } from '../health/snapshot.js';
 import type { HealthSnapshot, ProbeTarget, TargetHealth } from '../health/types.js';
+import { type HealthSource, snapshotEntries } from '../server/cluster/health-mirror.js';
 import type { Logger } from '../server/logger.js';
 import type { ProbeScope, RunningServer } from '../server/server.js';
 import { fleetVerdict, type Observation, type Verdict } from './quorum.js';
@@ -117,6 +118,18 @@ export class Fleet extends EventEmitter<FleetEvents> {
     },
   };
 
+  /**
+   * The verdicts as this node serves them: what a cluster primary sends its workers, so that
+   * every worker answers exactly like the primary would.
+   */
+  readonly served: HealthSource = {
+    snapshot: () => this.#snapshot,
+    entries: () => snapshotEntries(this.#snapshot, this.#served),
+    onSnapshot: (listener) => {
+      this.on('verdicts', listener);
+    },
+  };
+
   /** Starts talking to the store and serving fleet verdicts; call once the server runs. */
   attach(server: RunningServer): void {
     this.#server = server;
@@ -181,15 +194,20 @@ export class Fleet extends EventEmitter<FleetEvents> {
       site: this.#opts.site,
       version: this.#opts.version,
       fingerprint: this.#server?.fingerprint() ?? '',
-      listen: this.#server?.endpoints.map((e) => (e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`)) ?? [
-        ...this.#opts.listen,
-      ],
+      listen: this.#listen(),
       started: this.#started,
       heartbeat: Date.now(),
       generation: this.#snapshot.generation,
       probing: this.#mine.size,
       degraded: this.#degraded,
     };
+  }
+
+  /** Where this node answers: its sockets, or (a cluster primary has none) --listen. */
+  #listen(): string[] {
+    const endpoints = this.#server?.endpoints ?? [];
+    if (endpoints.length === 0) return [...this.#opts.listen];
+    return endpoints.map((e) => (e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`));
   }
 
   /** Site → its live member names, this node always among its own site's. */

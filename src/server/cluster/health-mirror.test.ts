@@ -4,7 +4,7 @@ import type { TableSnapshot } from '../../health/snapshot.js';
 import { HealthTable } from '../../health/table.js';
 import { target } from '../../../test/support/loopback.js';
 import type { HealthSnapshot } from '../../health/types.js';
-import { applyHealthMessage, HealthBroadcaster, type HealthMessage } from './health-mirror.js';
+import { applyHealthMessage, HealthBroadcaster, type HealthMessage, tableSource } from './health-mirror.js';
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 let clock = 0;
@@ -15,7 +15,7 @@ function setup(ports: number) {
   const targets = Array.from({ length: ports }, (_, i) => target(1000 + i));
   table.setTargets(targets);
   const sent: HealthMessage[] = [];
-  const broadcaster = new HealthBroadcaster(table, (m) => sent.push(m));
+  const broadcaster = new HealthBroadcaster(tableSource(table), (m) => sent.push(m));
   return { table, keys: targets.map((t) => t.key), sent, broadcaster };
 }
 
@@ -89,7 +89,7 @@ describe('cluster health mirror', () => {
           const targets = Array.from({ length: 30 }, (_, i) => target(1000 + i, { consecutive_down: 2 }));
           table.setTargets(targets);
           const workers: { mirror: TableSnapshot | null }[] = [];
-          const broadcaster = new HealthBroadcaster(table, (m) => {
+          const broadcaster = new HealthBroadcaster(tableSource(table), (m) => {
             for (const w of workers) {
               const next = applyHealthMessage(w.mirror, m);
               expect(next).not.toBeNull(); // every delta fits: no worker ever has to ask again

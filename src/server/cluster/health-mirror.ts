@@ -7,6 +7,9 @@
 // whole table once (base null) when it says hello, after a reload changed the target set, or when
 // it asks again because a delta did not fit what it holds. With 10k targets, the first probe
 // round is then a few thousand small messages instead of 10k copies of the whole table.
+//
+// What the primary sends is its *served* health: its own table normally, the fleet verdicts on a
+// fleet node (any HealthSource), so that every worker answers exactly like the primary would.
 import { TableSnapshot } from '../../health/snapshot.js';
 import type { HealthTable } from '../../health/table.js';
 import type { HealthSnapshot, TargetHealth } from '../../health/types.js';
@@ -20,6 +23,36 @@ export interface HealthMessage {
   readonly generation: number;
   readonly base: number | null;
   readonly entries: readonly HealthEntry[];
+}
+
+/** Served health that changes over time: a health table, or a fleet node's verdicts. */
+export interface HealthSource {
+  snapshot(): HealthSnapshot;
+  /** Every entry of the latest snapshot (a worker's whole table). */
+  entries(): HealthEntry[];
+  /** Called after each new snapshot. */
+  onSnapshot(listener: () => void): void;
+}
+
+/** A health table as a source: what a cluster primary outside a fleet serves. */
+export function tableSource(table: HealthTable): HealthSource {
+  return {
+    snapshot: () => table.snapshot(),
+    entries: () => healthEntries(table),
+    onSnapshot: (listener) => {
+      table.on('snapshot', listener);
+    },
+  };
+}
+
+/** The entries `snapshot` holds for `keys`. */
+export function snapshotEntries(snapshot: HealthSnapshot, keys: Iterable<string>): HealthEntry[] {
+  const out: HealthEntry[] = [];
+  for (const key of keys) {
+    const h = snapshot.get(key);
+    if (h !== undefined) out.push(entryOf(key, h));
+  }
+  return out;
 }
 
 export function healthEntries(table: HealthTable): HealthEntry[] {
@@ -63,18 +96,18 @@ export function applyHealthMessage(mirror: TableSnapshot | null, m: HealthMessag
  * asked (hello) the changes since the previous message.
  */
 export class HealthBroadcaster {
-  readonly #table: HealthTable;
+  readonly #source: HealthSource;
   readonly #send: (m: HealthMessage) => void;
   /** The snapshot every subscribed worker holds (the last one sent). */
   #sent: HealthSnapshot;
   #scheduled = false;
 
   /** `send` delivers a message to every subscribed worker. */
-  constructor(table: HealthTable, send: (m: HealthMessage) => void) {
-    this.#table = table;
+  constructor(source: HealthSource, send: (m: HealthMessage) => void) {
+    this.#source = source;
     this.#send = send;
-    this.#sent = table.snapshot();
-    table.on('snapshot', () => {
+    this.#sent = source.snapshot();
+    source.onSnapshot(() => {
       if (this.#scheduled) return;
       this.#scheduled = true;
       setImmediate(() => this.flush());
@@ -84,7 +117,7 @@ export class HealthBroadcaster {
   /** Sends the changes not sent yet, if any (normally at the end of the turn). */
   flush(): void {
     this.#scheduled = false;
-    const now = this.#table.snapshot();
+    const now = this.#source.snapshot();
     if (now === this.#sent) return;
     const message = this.#messageSince(this.#sent, now);
     this.#sent = now;
@@ -112,7 +145,7 @@ export class HealthBroadcaster {
   }
 
   #full(snapshot: HealthSnapshot): HealthMessage {
-    // The table's entries are what its latest snapshot holds (it publishes on every change).
-    return { t: 'health', generation: snapshot.generation, base: null, entries: healthEntries(this.#table) };
+    // The source's entries are what its latest snapshot holds (it publishes on every change).
+    return { t: 'health', generation: snapshot.generation, base: null, entries: this.#source.entries() };
   }
 }

@@ -16,7 +16,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../logger.js';
 import { startServer, type RunningServer, type ServerOptions } from '../server.js';
-import { HealthBroadcaster } from './health-mirror.js';
+import { HealthBroadcaster, type HealthSource, tableSource } from './health-mirror.js';
 import { isToPrimary, OPTIONS_ENV, type ToPrimary, type ToWorker, type WireEndpoint } from './messages.js';
 import { pickFreePorts } from './ports.js';
 
@@ -25,6 +25,11 @@ export interface ClusterPrimaryOptions {
   readonly stageTimeoutMs?: number;
   /** How long a worker gets to finish in-flight work on close before it is killed (default 15 s). */
   readonly stopTimeoutMs?: number;
+  /**
+   * The health the workers serve, given the primary's server once it runs (a fleet node attaches
+   * here and gives its verdicts); absent: the primary's health table.
+   */
+  readonly healthSource?: (control: RunningServer) => HealthSource;
 }
 
 export interface WorkerInfo {
@@ -78,7 +83,8 @@ export async function startClusterPrimary(size: number, server: ServerOptions, o
   const stopTimeoutMs = opts.stopTimeoutMs ?? 15_000;
 
   // Checked before anything starts: what cannot travel to a worker must not be dropped silently.
-  const { logger: _logger, observer: _observer, ...rest } = server;
+  // A probe scope stays with the primary: the workers probe nothing.
+  const { logger: _logger, observer: _observer, probeScope: _scope, ...rest } = server;
   const forwarded = { ...rest, listen: await pickFreePorts(server.listen) };
   if (!isDeepStrictEqual(JSON.parse(JSON.stringify(forwarded)), forwarded)) {
     const bad = Object.entries(forwarded)
@@ -110,7 +116,7 @@ export async function startClusterPrimary(size: number, server: ServerOptions, o
   const listeningWorkers = (): Worker[] => live().filter((w) => listeningIds.has(w.id));
   // Health reaches every worker within one IPC hop of the transition: the changes of one turn in
   // one message, on top of the previous one (health-mirror.ts).
-  const health = new HealthBroadcaster(control.health, (m) => {
+  const health = new HealthBroadcaster(opts.healthSource?.(control) ?? tableSource(control.health), (m) => {
     for (const w of live()) if (helloIds.has(w.id)) sendTo(w, m);
   });
 
