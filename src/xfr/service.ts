@@ -18,6 +18,7 @@ import { appendTsigError, RCODE_NOTAUTH, serverTimeOther, TsigError, type TsigSi
 import { loadKeyFiles, type TsigKey } from './tsig-keys.js';
 import { lbSnapshot } from './lb-snapshot.js';
 import { SnapshotThrottle } from './snapshot-throttle.js';
+import { patchSoaSerials } from './soa-serial-patch.js';
 import { recordKey, serialNewer, transferRecords } from './zone-records.js';
 
 export type TransferKind = 'axfr' | 'ixfr' | 'notify';
@@ -86,6 +87,9 @@ export class TransferService {
   private readonly offered = new Map<string, Offered>();
   private readonly journals = new Map<string, Journal>();
   private readonly throttles = new Map<string, SnapshotThrottle>();
+  /** Zones whose transfer serial is above their file's, with that serial: the SOA queries get. */
+  private raised: ReadonlyMap<string, number> = new Map();
+  private readonly raisedSerial = (owner: string): number | null => this.raised.get(owner) ?? null;
   private readonly counts = new Map<string, number>();
   private readonly notifier: Notifier | null;
   private readonly logger: Logger;
@@ -211,6 +215,24 @@ export class TransferService {
       if (snapshot) this.throttle(origin).ran();
       this.offer(origin, before, { zone, seen: zone, soa: withSerial(zone.soa, serial), lb, records: null }, notify, 'reload');
     }
+    this.refreshRaised(state);
+  }
+
+  private refreshRaised(state: ServingState): void {
+    const raised = new Map<string, number>();
+    for (const [origin, o] of this.offered) {
+      // A signed zone keeps the file's SOA in answers: its RRSIG covers that serial.
+      if (o.soa !== o.zone.soa && !state.origins.get(origin)?.signing) raised.set(origin, soaSerial(o.soa));
+    }
+    this.raised = raised;
+  }
+
+  /**
+   * A query's reply with every SOA of a zone whose transfer serial is above its file's carrying
+   * the transfer serial, so queries and secondaries see one serial; null: nothing to change.
+   */
+  patchReply(reply: Uint8Array): Buffer | null {
+    return this.raised.size === 0 ? null : patchSoaSerials(reply, this.raisedSerial);
   }
 
   /** A snapshot run: a new serial when the default answer of some load-balanced name changed. */
@@ -221,6 +243,7 @@ export class TransferService {
     if (sameRecords(lb, before.lb)) return;
     const serial = (soaSerial(before.soa) + 1) >>> 0;
     this.offer(origin, before, { ...before, soa: withSerial(before.soa, serial), lb, records: null }, true, 'snapshot');
+    this.refreshRaised(this.opts.state.current);
   }
 
   private offer(origin: string, before: Offered, next: Offered, notify: boolean, cause: 'reload' | 'snapshot'): void {
@@ -428,13 +451,6 @@ export class TransferService {
   offeredSerial(origin: string): number | null {
     const o = this.offered.get(origin);
     return o === undefined ? null : soaSerial(o.soa);
-  }
-
-  /** The SOA to answer queries with when it differs from the zone file's (snapshot serials); else null. */
-  servedSoa(origin: string, zone: Zone): RR | null {
-    const o = this.offered.get(origin);
-    if (o === undefined || o.zone !== zone || o.soa === zone.soa) return null;
-    return o.soa;
   }
 }
 
