@@ -42,10 +42,15 @@ describe.skipIf(digPath === null)('lb: snapshot', () => {
   const health = (state: 'up' | 'down'): void => writeFileSync(path.join(dir, 'snap.health'), `p1 ${state}\n`);
   const dig = (...args: string[]): Promise<string> =>
     new Promise((resolve, reject) => {
-      execFile(digPath!, [`@${t.host}`, '-p', String(t.port), '+time=3', '+tries=1', ...args], { timeout: 15_000 }, (err, stdout, stderr) => {
-        if (err && !stdout) reject(new Error(`dig ${args.join(' ')}: ${err.message}\n${stderr}`));
-        else resolve(stdout);
-      });
+      execFile(
+        digPath!,
+        [`@${t.host}`, '-p', String(t.port), '+time=3', '+tries=1', ...args],
+        { timeout: 15_000 },
+        (err, stdout, stderr) => {
+          if (err && !stdout) reject(new Error(`dig ${args.join(' ')}: ${err.message}\n${stderr}`));
+          else resolve(stdout);
+        },
+      );
     });
   const records = (text: string): string[] =>
     text
@@ -72,7 +77,9 @@ describe.skipIf(digPath === null)('lb: snapshot', () => {
   });
 
   it('AXFR holds the load-balanced name with the healthy default answer at the LB TTL', async () => {
-    await eventually('the snapshot has the primary', async () => records(await dig('snap.test', 'AXFR')).includes('www.snap.test. 30 IN A 192.0.2.10'));
+    await eventually('the snapshot has the primary', async () =>
+      records(await dig('snap.test', 'AXFR')).includes('www.snap.test. 30 IN A 192.0.2.10'),
+    );
     const rrs = records(await dig('snap.test', 'AXFR'));
     expect(rrs).toContain('www.snap.test. 300 IN TXT "static beside the load balancer"');
     expect(rrs.filter((r) => r.startsWith('www.snap.test. ') && / IN A /.test(r))).toEqual(['www.snap.test. 30 IN A 192.0.2.10']);
@@ -82,7 +89,9 @@ describe.skipIf(digPath === null)('lb: snapshot', () => {
   });
 
   it('a failover raises the serial, and IXFR from the serial before carries only the changed records', async () => {
-    await eventually('primary in the snapshot', async () => records(await dig('snap.test', 'AXFR')).includes('www.snap.test. 30 IN A 192.0.2.10'));
+    await eventually('primary in the snapshot', async () =>
+      records(await dig('snap.test', 'AXFR')).includes('www.snap.test. 30 IN A 192.0.2.10'),
+    );
     const before = serial();
     health('down');
     await eventually('the serial moves', () => serial() !== before, { timeoutMs: 5000 });
