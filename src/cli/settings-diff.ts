@@ -44,6 +44,7 @@ const FIELD_OF_KEY: Readonly<Record<string, readonly [keyof CliOptions] | readon
   'transfer.journal_bytes': ['transfer', 'journal_bytes'],
   'transfer.notify_retries': ['transfer', 'notify_retries'],
   'transfer.notify_timeout': ['transfer', 'notify_timeout'],
+  'transfer.snapshot_interval': ['transfer', 'snapshot_interval'],
   'transfer.zones': ['transfer', 'zones'],
 };
 

@@ -97,6 +97,7 @@ export const LIVE_KEYS: ReadonlySet<string> = new Set([
   'transfer.journal_bytes',
   'transfer.notify_retries',
   'transfer.notify_timeout',
+  'transfer.snapshot_interval',
   'transfer.zones',
 ]);
 
@@ -107,6 +108,7 @@ export const FILE_ONLY_KEYS: Readonly<Record<string, string>> = {
   'transfer.journal_bytes': 'zone transfer settings are per zone and live in the file',
   'transfer.notify_retries': 'zone transfer settings are per zone and live in the file',
   'transfer.notify_timeout': 'zone transfer settings are per zone and live in the file',
+  'transfer.snapshot_interval': 'zone transfer settings are per zone and live in the file',
   'transfer.zones': 'zone transfer settings are per zone and live in the file',
 };
 

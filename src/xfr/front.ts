@@ -18,10 +18,10 @@ export class TransferFront implements Answerer {
   ) {}
 
   answer(packet: Uint8Array, clientIp: string, transport: Transport): QueryAnswer {
-    if (!needsTransferPath(packet)) return this.inner.answer(packet, clientIp, transport);
+    if (!needsTransferPath(packet)) return this.withServedSerial(this.inner.answer(packet, clientIp, transport));
     let plain: QueryAnswer | null = null;
     const bytes = this.service.answerMessage(packet, clientIp, transport, (unsigned) => {
-      plain = this.inner.answer(unsigned, clientIp, transport);
+      plain = this.withServedSerial(this.inner.answer(unsigned, clientIp, transport));
       return plain.bytes;
     });
     const answered = plain as QueryAnswer | null;
@@ -36,6 +36,14 @@ export class TransferFront implements Answerer {
     out.kind = kindOfRcode(bytes[3]! & 0x0f);
     out.bytes = bytes;
     return out;
+  }
+
+  /** The SOA serial secondaries see, in any SOA of the reply (lb: snapshot raises it above the file's). */
+  private withServedSerial(answer: QueryAnswer): QueryAnswer {
+    if (answer.bytes === null) return answer;
+    const patched = this.service.patchReply(answer.bytes);
+    if (patched !== null) answer.bytes = patched;
+    return answer;
   }
 }
 

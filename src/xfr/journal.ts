@@ -22,19 +22,24 @@ export interface JournalLimits {
 
 /** The difference between two versions of a zone (the SOAs themselves excepted). */
 export function diffZones(before: Zone, after: Zone): JournalStep {
+  return diffRecords(before.soa, transferRecords(before).slice(1), after.soa, transferRecords(after).slice(1));
+}
+
+/** The difference between two offered record lists (SOA excluded from both). */
+export function diffRecords(fromSoa: RR, before: readonly RR[], toSoa: RR, after: readonly RR[]): JournalStep {
   const old = new Map<string, RR>();
-  for (const rr of transferRecords(before).slice(1)) old.set(recordKey(rr), rr);
+  for (const rr of before) old.set(recordKey(rr), rr);
   const added: RR[] = [];
-  for (const rr of transferRecords(after).slice(1)) {
+  for (const rr of after) {
     const key = recordKey(rr);
     if (old.has(key)) old.delete(key);
     else added.push(rr);
   }
   const deleted = [...old.values()];
-  let bytes = recordSize(before.soa) + recordSize(after.soa);
+  let bytes = recordSize(fromSoa) + recordSize(toSoa);
   for (const rr of deleted) bytes += recordSize(rr);
   for (const rr of added) bytes += recordSize(rr);
-  return { fromSoa: before.soa, toSoa: after.soa, deleted, added, bytes };
+  return { fromSoa, toSoa, deleted, added, bytes };
 }
 
 export class Journal {

@@ -9,14 +9,17 @@ import type { Logger } from '../server/logger.js';
 import { Opcode, RRClass, RRType, Rcode, type RR } from '../wire/types.js';
 import type { Zone } from '../zone/types.js';
 import { TransferAcl } from './acl.js';
-import { diffZones, ixfrRecords, Journal, soaSerial, type JournalLimits } from './journal.js';
+import { diffRecords, ixfrRecords, Journal, soaSerial, type JournalLimits } from './journal.js';
 import { chunks, recordsSize, replyMessage } from './messages.js';
 import { Notifier, type NotifyOutcome } from './notify.js';
 import { readSignedRequest, type SignedRequest } from './request.js';
 import { TRANSFER_DEFAULTS, type TransferSettings, type TransferZoneSettings } from './settings.js';
 import { appendTsigError, RCODE_NOTAUTH, serverTimeOther, TsigError, type TsigSigner, verifyRequest } from './tsig.js';
 import { loadKeyFiles, type TsigKey } from './tsig-keys.js';
-import { serialNewer, transferRecords } from './zone-records.js';
+import { lbSnapshot } from './lb-snapshot.js';
+import { SnapshotThrottle } from './snapshot-throttle.js';
+import { patchSoaSerials } from './soa-serial-patch.js';
+import { recordKey, serialNewer, transferRecords } from './zone-records.js';
 
 export type TransferKind = 'axfr' | 'ixfr' | 'notify';
 /**
@@ -45,7 +48,14 @@ export interface ZoneTransferStatus {
 
 /** A version of a zone offered to secondaries. */
 interface Offered {
+  /** The zone file version it is built from. */
   readonly zone: Zone;
+  /** The last zone file version looked at (differs from `zone` after a reload that was not offered). */
+  readonly seen: Zone;
+  /** The SOA secondaries get: the file's, with the transfer serial (above the file's after snapshots). */
+  readonly soa: RR;
+  /** The load-balancer snapshot (lb: snapshot); empty with lb: omit. */
+  readonly lb: readonly RR[];
   records: RR[] | null;
 }
 
@@ -76,6 +86,10 @@ export class TransferService {
   private acls = new Map<string, TransferAcl>();
   private readonly offered = new Map<string, Offered>();
   private readonly journals = new Map<string, Journal>();
+  private readonly throttles = new Map<string, SnapshotThrottle>();
+  /** Zones whose transfer serial is above their file's, with that serial: the SOA queries get. */
+  private raised: ReadonlyMap<string, number> = new Map();
+  private readonly raisedSerial = (owner: string): number | null => this.raised.get(owner) ?? null;
   private readonly counts = new Map<string, number>();
   private readonly notifier: Notifier | null;
   private readonly logger: Logger;
@@ -111,12 +125,15 @@ export class TransferService {
     this.keys = loaded.keys;
     this.acls = acls;
     for (const j of this.journals.values()) j.setLimits(this.limits());
+    for (const t of this.throttles.values()) t.setInterval(this.snapshotIntervalMs());
     return null;
   }
 
   close(): void {
     this.opts.state.off('swap', this.onSwap);
     this.notifier?.close();
+    for (const t of this.throttles.values()) t.close();
+    this.throttles.clear();
   }
 
   private limits(): JournalLimits {
@@ -131,49 +148,120 @@ export class TransferService {
     return null;
   }
 
-  /** After a swap: offer every zone whose serial went up, journal the change and NOTIFY. */
+  private snapshotIntervalMs(): number {
+    return (this.settings.snapshot_interval ?? TRANSFER_DEFAULTS.snapshotIntervalMs / 1000) * 1000;
+  }
+
+  private snapshotMode(origin: string): boolean {
+    return this.zoneSettings(origin)?.lb === 'snapshot';
+  }
+
+  private throttle(origin: string): SnapshotThrottle {
+    let t = this.throttles.get(origin);
+    if (t === undefined) {
+      t = new SnapshotThrottle(this.snapshotIntervalMs(), () => this.snapshot(origin));
+      this.throttles.set(origin, t);
+    }
+    return t;
+  }
+
+  /**
+   * After a swap: offer every zone whose file serial went up, journal the change and NOTIFY. A
+   * swap that leaves the file alone (a health change) may change a snapshot: that is throttled.
+   */
   private sync(state: ServingState, notify = true): void {
     for (const origin of [...this.offered.keys()]) {
       if (!state.origins.has(origin)) {
         this.offered.delete(origin);
         this.journals.delete(origin);
+        this.throttles.get(origin)?.close();
+        this.throttles.delete(origin);
       }
     }
     for (const [origin, config] of state.origins) {
       const zone = config.zone;
       const before = this.offered.get(origin);
+      const snapshot = this.snapshotMode(origin);
       if (before === undefined) {
-        this.offered.set(origin, { zone, records: null });
+        const lb = snapshot ? lbSnapshot(zone, state.lb.get(origin)) : [];
+        this.offered.set(origin, { zone, seen: zone, soa: zone.soa, lb, records: null });
         this.journals.set(origin, new Journal(this.limits()));
+        if (snapshot) this.throttle(origin).ran();
         continue;
       }
-      if (before.zone === zone) continue;
-      const step = diffZones(before.zone, zone);
+      if (before.seen === zone) {
+        if (snapshot) this.throttle(origin).request();
+        continue;
+      }
+      const step = diffRecords(before.zone.soa, transferRecords(before.zone).slice(1), zone.soa, transferRecords(zone).slice(1));
       if (!serialNewer(zone.serial, before.zone.serial)) {
         if (step.added.length === 0 && step.deleted.length === 0 && zone.serial === before.zone.serial) {
-          this.offered.set(origin, { zone, records: before.records }); // reparsed, nothing changed
+          // Reparsed, nothing changed.
+          this.offered.set(origin, { ...before, zone, seen: zone, records: before.records });
+          if (snapshot) this.throttle(origin).request();
           continue;
         }
+        this.offered.set(origin, { ...before, seen: zone });
         const e = steerError('STEER_TRANSFER_SERIAL', [origin, zone.serial, `reload (offered: ${before.zone.serial})`], {
           file: zone.file,
         });
         this.logger.error({ code: e.code, zone: origin, file: zone.file, serial: zone.serial, offered: before.zone.serial }, e.describe());
         continue;
       }
-      this.journals.get(origin)!.add(step);
-      this.offered.set(origin, { zone, records: null });
-      this.logger.info(
-        { zone: origin, serial: zone.serial, previous: before.zone.serial, added: step.added.length, deleted: step.deleted.length },
-        `zone ${origin}: serial ${zone.serial} offered to secondaries`,
-      );
-      const z = this.zoneSettings(origin);
-      if (notify && this.notifier !== null && z?.notify !== undefined && z.notify.length > 0) {
-        const key = z.notify_key === undefined ? null : (this.keys.get(zoneKey(z.notify_key)) ?? null);
-        this.notifier.notify(origin, zone.soa, z.notify, key, {
-          retries: this.settings.notify_retries ?? TRANSFER_DEFAULTS.notifyRetries,
-          timeoutMs: (this.settings.notify_timeout ?? TRANSFER_DEFAULTS.notifyTimeoutMs / 1000) * 1000,
-        });
-      }
+      // The file's serial, unless snapshots already took the transfer serial past it.
+      const offered = soaSerial(before.soa);
+      const serial = serialNewer(zone.serial, offered) ? zone.serial : (offered + 1) >>> 0;
+      const lb = snapshot ? lbSnapshot(zone, state.lb.get(origin)) : [];
+      if (snapshot) this.throttle(origin).ran();
+      this.offer(origin, before, { zone, seen: zone, soa: withSerial(zone.soa, serial), lb, records: null }, notify, 'reload');
+    }
+    this.refreshRaised(state);
+  }
+
+  private refreshRaised(state: ServingState): void {
+    const raised = new Map<string, number>();
+    for (const [origin, o] of this.offered) {
+      // A signed zone keeps the file's SOA in answers: its RRSIG covers that serial.
+      if (o.soa !== o.zone.soa && !state.origins.get(origin)?.signing) raised.set(origin, soaSerial(o.soa));
+    }
+    this.raised = raised;
+  }
+
+  /**
+   * A query's reply with every SOA of a zone whose transfer serial is above its file's carrying
+   * the transfer serial, so queries and secondaries see one serial; null: nothing to change.
+   */
+  patchReply(reply: Uint8Array): Buffer | null {
+    return this.raised.size === 0 ? null : patchSoaSerials(reply, this.raisedSerial);
+  }
+
+  /** A snapshot run: a new serial when the default answer of some load-balanced name changed. */
+  private snapshot(origin: string): void {
+    const before = this.offered.get(origin);
+    if (before === undefined || !this.snapshotMode(origin)) return;
+    const lb = lbSnapshot(before.zone, this.opts.state.current.lb.get(origin));
+    if (sameRecords(lb, before.lb)) return;
+    const serial = (soaSerial(before.soa) + 1) >>> 0;
+    this.offer(origin, before, { ...before, soa: withSerial(before.soa, serial), lb, records: null }, true, 'snapshot');
+    this.refreshRaised(this.opts.state.current);
+  }
+
+  private offer(origin: string, before: Offered, next: Offered, notify: boolean, cause: 'reload' | 'snapshot'): void {
+    const step = diffRecords(before.soa, offeredRecords(before).slice(1), next.soa, offeredRecords(next).slice(1));
+    this.journals.get(origin)!.add(step);
+    this.offered.set(origin, next);
+    const serial = soaSerial(next.soa);
+    this.logger.info(
+      { zone: origin, serial, previous: soaSerial(before.soa), added: step.added.length, deleted: step.deleted.length, cause },
+      `zone ${origin}: serial ${serial} offered to secondaries`,
+    );
+    const z = this.zoneSettings(origin);
+    if (notify && this.notifier !== null && z?.notify !== undefined && z.notify.length > 0) {
+      const key = z.notify_key === undefined ? null : (this.keys.get(zoneKey(z.notify_key)) ?? null);
+      this.notifier.notify(origin, next.soa, z.notify, key, {
+        retries: this.settings.notify_retries ?? TRANSFER_DEFAULTS.notifyRetries,
+        timeoutMs: (this.settings.notify_timeout ?? TRANSFER_DEFAULTS.notifyTimeoutMs / 1000) * 1000,
+      });
     }
   }
 
@@ -205,8 +293,8 @@ export class TransferService {
     const zone = this.admit(request, client, signer, 'udp');
     if ('reply' in zone) return zone.reply;
     if (request.qtype === RRType.AXFR) return sign(replyMessage(request, Rcode.FORMERR, [], true, 512));
-    const soa = zone.offered.zone.soa;
-    if (request.clientSerial !== null && !serialNewer(zone.offered.zone.serial, request.clientSerial)) {
+    const soa = zone.offered.soa;
+    if (request.clientSerial !== null && !serialNewer(soaSerial(soa), request.clientSerial)) {
       this.count(zone.origin, 'ixfr', 'current');
       return sign(replyMessage(request, Rcode.NOERROR, [soa], true, udpLimit));
     }
@@ -261,9 +349,9 @@ export class TransferService {
     const admitted = this.admit(request, client, signer, 'tcp');
     if ('reply' in admitted) return { zone: admitted.origin, kind, outcome: 'refused', signer: null, messages: [admitted.reply] };
     const { origin, offered } = admitted;
-    const soa = offered.zone.soa;
+    const soa = offered.soa;
     if (kind === 'ixfr' && request.clientSerial !== null) {
-      if (!serialNewer(offered.zone.serial, request.clientSerial)) {
+      if (!serialNewer(soaSerial(soa), request.clientSerial)) {
         return { zone: origin, kind, outcome: 'current', signer, messages: [replyMessage(request, Rcode.NOERROR, [soa], true)] };
       }
       const steps = this.journals.get(origin)!.from(request.clientSerial);
@@ -273,8 +361,7 @@ export class TransferService {
     }
     // AXFR, or an IXFR the journal cannot answer: the whole zone, SOA first and last (RFC 5936
     // §2.2, RFC 1995 §4).
-    offered.records ??= transferRecords(offered.zone);
-    const records = offered.records;
+    const records = offeredRecords(offered);
     return { zone: origin, kind, outcome: 'full', signer, messages: messagesOf(request, withTrailingSoa(records)) };
   }
 
@@ -351,7 +438,7 @@ export class TransferService {
       const journal = this.journals.get(origin)!;
       out.push({
         zone: origin,
-        serial: offered.zone.serial,
+        serial: soaSerial(offered.soa),
         journalVersions: journal.versions(),
         journalBytes: journal.size(),
         notify: z.notify ?? [],
@@ -363,7 +450,7 @@ export class TransferService {
   /** The serial offered for `origin` (tests, status). */
   offeredSerial(origin: string): number | null {
     const o = this.offered.get(origin);
-    return o === undefined ? null : soaSerial(o.zone.soa);
+    return o === undefined ? null : soaSerial(o.soa);
   }
 }
 
@@ -376,6 +463,23 @@ const TSIG_ERROR_NAMES: Readonly<Record<number, string>> = {
 
 function zoneKey(text: string): string {
   return text.toLowerCase().replace(/\.$/, '');
+}
+
+/** Everything a full transfer sends but the trailing SOA: the SOA, the static records, the snapshot. */
+function offeredRecords(o: Offered): RR[] {
+  o.records ??= o.lb.length === 0 && o.soa === o.zone.soa ? transferRecords(o.zone) : [o.soa, ...transferRecords(o.zone).slice(1), ...o.lb];
+  return o.records;
+}
+
+function withSerial(soa: RR, serial: number): RR {
+  if (soa.data.kind !== 'soa' || soa.data.serial === serial) return soa;
+  return Object.freeze({ ...soa, data: Object.freeze({ ...soa.data, serial }) });
+}
+
+function sameRecords(a: readonly RR[], b: readonly RR[]): boolean {
+  if (a.length !== b.length) return false;
+  const keys = new Set(a.map(recordKey));
+  return b.every((rr) => keys.has(recordKey(rr)));
 }
 
 function* withTrailingSoa(records: readonly RR[]): Generator<RR> {

@@ -37,8 +37,11 @@ export const transferZoneSchema = z.strictObject({
   notify: z.array(notifyTarget).optional(),
   /** Sign NOTIFY messages with this key. */
   notify_key: keyName.optional(),
-  /** What secondaries get for load-balanced names: nothing (omit). */
-  lb: z.enum(['omit']).optional(),
+  /**
+   * What secondaries get for load-balanced names: nothing (omit), or the answer a client the
+   * server cannot locate gets now, at the load balancer's TTL (snapshot).
+   */
+  lb: z.enum(['omit', 'snapshot']).optional(),
 });
 
 export const transferSchema = z.strictObject({
@@ -52,6 +55,8 @@ export const transferSchema = z.strictObject({
     .optional(),
   notify_retries: z.number().int().min(0).max(20).optional(),
   notify_timeout: z.number().min(0.01).max(60).optional(),
+  /** Seconds between two snapshot serials at most (lb: snapshot); changes in between are coalesced. */
+  snapshot_interval: z.number().min(0.05).max(86_400).optional(),
   zones: z.record(z.string().min(1), transferZoneSchema).optional(),
 });
 
@@ -63,4 +68,5 @@ export const TRANSFER_DEFAULTS = {
   journalBytes: 16 * 1024 * 1024,
   notifyRetries: 5,
   notifyTimeoutMs: 1000,
+  snapshotIntervalMs: 10_000,
 } as const;

@@ -1,7 +1,9 @@
 // Interop: Knot DNS and NSD as secondaries of steerdns. They bootstrap by AXFR with TSIG, take
 // a NOTIFY (signed) for each new serial and serve it within 2 s, fetch a one-record change by
 // IXFR, and then answer the static names exactly as steerdns does; a load-balanced name is not
-// handed to them (`lb: omit`). A request signed with a wrong key gets NOTAUTH and a log line.
+// handed to them (`lb: omit`). In a second zone with `lb: snapshot` they serve the load-balanced
+// name's default answer, and after a failover (an external health report) the new origin within
+// a deadline. A request signed with a wrong key gets NOTAUTH and a log line.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +20,7 @@ import { requireTools } from './tools.js';
 const tools = requireTools(['dig', 'knotd', 'nsd'], 'zone transfer interop');
 
 const ZONE = 'xfr.example';
+const SNAP = 'snap.example';
 const key: SecondaryKey = { name: 'xfr-key', algorithm: 'hmac-sha256', secret: randomBytes(32).toString('base64') };
 
 function zoneText(serial: number, mailAddress: string): string {
@@ -46,6 +49,26 @@ load_balancers:
     fallback_pool: main
 `;
 
+const SNAP_ZONE = `$TTL 300
+@    IN SOA ns1 hostmaster 1 3600 600 86400 300
+@    IN NS  ns1
+ns1  IN A   192.0.2.53
+`;
+
+const SNAP_LB = `monitors:
+  feed: { type: external, expire_to: up, expire_after: 0 }
+pools:
+  primary:
+    monitor: feed
+    origins:
+      - { name: p1, address: 192.0.2.10 }
+  standby:
+    origins:
+      - { name: s1, address: 192.0.2.20 }
+load_balancers:
+  www: { default_pools: [primary, standby], ttl: 30 }
+`;
+
 describe.skipIf(tools === null)('Knot and NSD as secondaries of steerdns', () => {
   const t = tools!;
   let dir = '';
@@ -55,8 +78,14 @@ describe.skipIf(tools === null)('Knot and NSD as secondaries of steerdns', () =>
 
   const settings = (notify: readonly string[]): TransferSettings => ({
     key_files: [path.join(dir, 'xfr.key')],
-    zones: { [ZONE]: { allow: ['127.0.0.0/8'], keys: [key.name], notify: [...notify], notify_key: key.name } },
+    snapshot_interval: 0.2,
+    zones: {
+      [ZONE]: { allow: ['127.0.0.0/8'], keys: [key.name], notify: [...notify], notify_key: key.name },
+      [SNAP]: { allow: ['127.0.0.0/8'], keys: [key.name], notify: [...notify], notify_key: key.name, lb: 'snapshot' },
+    },
   });
+  const addressesAt = async (s: { host: string; port: number }, name: string): Promise<string[]> =>
+    (await dig(t.dig, s.host, s.port, [name, 'A', '+norecurse', '+notcp'])).answer.map((r) => r.rdata).sort();
 
   const serialAt = async (s: { host: string; port: number }): Promise<number | null> => {
     const r = await dig(t.dig, s.host, s.port, [ZONE, 'SOA', '+norecurse', '+notcp']);
@@ -68,10 +97,12 @@ describe.skipIf(tools === null)('Knot and NSD as secondaries of steerdns', () =>
     dir = mkdtempSync(path.join(os.tmpdir(), 'steerdns-xfr-'));
     writeFileSync(path.join(dir, `${ZONE}.zone`), zoneText(1, '192.0.2.25'));
     writeFileSync(path.join(dir, `${ZONE}.lb.yaml`), LB);
+    writeFileSync(path.join(dir, `${SNAP}.zone`), SNAP_ZONE);
+    writeFileSync(path.join(dir, `${SNAP}.lb.yaml`), SNAP_LB);
     writeFileSync(path.join(dir, 'xfr.key'), `key "${key.name}" {\n\talgorithm ${key.algorithm};\n\tsecret "${key.secret}";\n};\n`);
     // The key file is read relative to nothing: settings carry absolute paths, as the config loader makes them.
     steer = await startTestServer({ zonesDir: dir, watch: false, probe: false, logger: log.logger, transfer: settings([]) });
-    const opts = { zones: [ZONE], primaryPort: steer.port, key };
+    const opts = { zones: [ZONE, SNAP], primaryPort: steer.port, key };
     secondaries.push(await startKnotSecondary({ ...opts, binary: t.knotd }), await startNsdSecondary({ ...opts, binary: t.nsd }));
     // NOTIFY targets exist only now that the secondaries have ports: a live settings update.
     expect(steer.server.transfers!.update(settings(secondaries.map((s) => `${s.host}:${s.port}`)))).toBe(true);
@@ -162,6 +193,37 @@ describe.skipIf(tools === null)('Knot and NSD as secondaries of steerdns', () =>
       const theirs = await dig(t.dig, s.host, s.port, [`www.${ZONE}`, 'A', '+norecurse', '+notcp']);
       expect(theirs.status, s.name).toBe('NXDOMAIN');
     }
+  });
+
+  it('lb: snapshot: both serve the default answer, and the new origin within 5 s of a failover', async () => {
+    const www = `www.${SNAP}`;
+    expect(await addressesAt(steer, www)).toEqual(['192.0.2.10']);
+    for (const s of secondaries) {
+      await eventually(`${s.name} to serve the snapshot`, async () => (await addressesAt(s, www)).join() === '192.0.2.10', {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+      }).catch((err: Error) => {
+        throw new Error(`${err.message}\n${s.name} log:\n${s.log()}`);
+      });
+    }
+    expect(steer.server.external.report(SNAP, 'p1', { up: false, reason: 'failover test', ttl: 0 })).not.toBeNull();
+    expect(await addressesAt(steer, www)).toEqual(['192.0.2.20']);
+    await Promise.all(
+      secondaries.map((s) =>
+        eventually(`${s.name} to serve the standby`, async () => (await addressesAt(s, www)).join() === '192.0.2.20', {
+          timeoutMs: 5000,
+          intervalMs: 50,
+        }).catch((err: Error) => {
+          throw new Error(`${err.message}\n${s.name} log:\n${s.log()}`);
+        }),
+      ),
+    );
+    // The secondaries and the primary agree on the serial.
+    for (const s of [steer, ...secondaries]) {
+      const r = await dig(t.dig, s.host, s.port, [SNAP, 'SOA', '+norecurse', '+notcp']);
+      expect(Number(r.answer.find((a) => a.type === 'SOA')?.rdata.split(/\s+/)[2])).toBe(steer.server.transfers!.offeredSerial(SNAP));
+    }
+    expect(steer.server.transfers!.offeredSerial(SNAP)).not.toBe(1);
   });
 
   it('a transfer signed with a wrong key is refused with NOTAUTH and logged', async () => {
