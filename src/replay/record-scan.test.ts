@@ -36,7 +36,9 @@ describe('scanFlatObject', () => {
   });
 
   it('keeps the same records and the same problems through parseRecord', () => {
-    expect(parseRecord(LINE)).toEqual({ record: expect.objectContaining({ qname: 'www.example.com', origins: ['a', 'b'], ts: 1796400000000 }) });
+    expect(parseRecord(LINE)).toEqual({
+      record: expect.objectContaining({ qname: 'www.example.com', origins: ['a', 'b'], ts: 1796400000000 }),
+    });
     expect(parseRecord('{"ts":1.5e12,"resolver":"192.0.2.1","qname":"a\\u0062","qtype":"A"}')).toEqual({
       record: expect.objectContaining({ ts: 1.5e12, qname: 'ab' }),
     });

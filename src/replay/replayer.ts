@@ -157,18 +157,38 @@ function isFailOpen(lb: PreparedLb, rr: RR): boolean {
 export class QueryBuilder {
   readonly #names = new Map<string, string | null>();
   readonly #subnets = new Map<string, ClientSubnet | null>();
-  /** Whole queries by (name, type, subnet): a log repeats them, and a Query is never changed. */
-  readonly #queries = new Map<string, Query | string>();
+  /**
+   * Whole queries by name, type and subnet (nested maps: no key string built per line): a log
+   * repeats them, and a Query is never changed.
+   */
+  readonly #queries = new Map<string, Map<string, Map<string, Query | string>>>();
+  #count = 0;
   static readonly #LIMIT = 100_000;
 
   /** The query of `record`, or a problem (a name or type this server could not have received). */
   build(record: QueryRecord): Query | string {
-    const key = `${record.qname}\u0000${record.qtype}\u0000${record.ecs ?? ''}`;
-    let query = this.#queries.get(key);
+    let byType = this.#queries.get(record.qname);
+    let bySubnet = byType?.get(record.qtype);
+    const subnet = record.ecs ?? '';
+    let query = bySubnet?.get(subnet);
     if (query === undefined) {
       query = this.#build(record);
-      if (this.#queries.size >= QueryBuilder.#LIMIT) this.#queries.clear();
-      this.#queries.set(key, query);
+      if (this.#count >= QueryBuilder.#LIMIT) {
+        this.#queries.clear();
+        this.#count = 0;
+        byType = undefined;
+        bySubnet = undefined;
+      }
+      if (byType === undefined) {
+        byType = new Map();
+        this.#queries.set(record.qname, byType);
+      }
+      if (bySubnet === undefined) {
+        bySubnet = new Map();
+        byType.set(record.qtype, bySubnet);
+      }
+      bySubnet.set(subnet, query);
+      this.#count++;
     }
     return query;
   }
