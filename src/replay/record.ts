@@ -7,7 +7,6 @@ import { isIP } from 'node:net';
 import { normalizeClientIp } from '../net/ip.js';
 import { maskBytesInPlace } from '../net/prefix.js';
 import { formatIp, ipv4Bytes, ipv6Bytes } from '../wire/rdata.js';
-import { scanFlatObject } from './record-scan.js';
 
 export const RECORD_VERSION = 1;
 
@@ -89,13 +88,11 @@ const TRANSPORTS = new Set(['udp', 'tcp']);
  * older or foreign writer still replays.
  */
 export function parseRecord(line: string): RecordParse {
-  let raw: unknown = scanFlatObject(line);
-  if (raw === undefined) {
-    try {
-      raw = JSON.parse(line);
-    } catch {
-      return { problem: 'not valid JSON' };
-    }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return { problem: 'not valid JSON' };
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { problem: 'not a JSON object' };
   const o = raw as Record<string, unknown>;
