@@ -11,39 +11,16 @@
 //   REPLAY_LINES=250000,1000000        log sizes to run
 //   BENCH_SUBNETS=10000                distinct client /24s
 import { spawnSync } from 'node:child_process';
-import { cpSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeLog } from './gen-replay-log.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sizes = (process.env.REPLAY_LINES ?? '250000,1000000').split(',').map(Number);
 const subnets = Number(process.env.BENCH_SUBNETS ?? 10_000);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'steerdns-bench-replay-'));
-
-/** Deterministic public /24s (same generator idea as the DNS bench: no private or reserved space). */
-function subnetList(n) {
-  let x = 0x9e3779b9;
-  const out = [];
-  while (out.length < n) {
-    x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x6a09e667) >>> 0;
-    const a = (x >>> 24) & 0xff;
-    if (a === 0 || a === 10 || a === 127 || a >= 224 || a === 100 || a === 169 || a === 172 || a === 192) continue;
-    out.push(`${a}.${(x >>> 16) & 0xff}.${(x >>> 8) & 0xff}.0/24`);
-  }
-  return out;
-}
-
-async function writeLog(file, lines) {
-  const nets = subnetList(subnets);
-  const out = createWriteStream(file);
-  const t0 = 1_796_400_000_000;
-  for (let i = 0; i < lines; i++) {
-    const line = `{"v":1,"ts":${t0 + Math.floor(i / 10)},"transport":"udp","resolver":"192.0.2.${i % 250}","ecs":"${nets[i % nets.length]}","qname":"geo.lb.bench.example","qtype":"${i % 4 === 3 ? 'AAAA' : 'A'}","rcode":"NOERROR","kind":"answer","zone":"lb.bench.example","lb":"geo.lb.bench.example","pool":"us-east","origins":["a"],"scope":24,"sample":1}\n`;
-    if (!out.write(line)) await new Promise((r) => out.once('drain', r));
-  }
-  await new Promise((r) => out.end(r));
-}
 
 const candidate = path.join(dir, 'candidate');
 cpSync(path.join(repoRoot, 'bench/zones-lb'), candidate, { recursive: true });
@@ -75,7 +52,7 @@ const startup = whatif(empty);
 const rows = [];
 for (const lines of sizes) {
   const log = path.join(dir, `q-${lines}.jsonl`);
-  await writeLog(log, lines);
+  await writeLog(log, lines, subnets);
   const r = whatif(log);
   rows.push({
     lines,

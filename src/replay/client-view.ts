@@ -11,7 +11,9 @@ const CACHE_LIMIT = 100_000;
 export class ClientViews {
   readonly #geo: GeoDatabase | null;
   /** By the address located (the ECS subnet, else the resolver): one entry per client network. */
-  readonly #cache = new Map<string, { readonly network: string; readonly continent: string; readonly country: string }>();
+  readonly #cache = new Map<string, Place>();
+  /** Entries over all places' views (bounds the memory of the whole cache). */
+  #size = 0;
 
   constructor(geo: GeoDatabase | null) {
     this.#geo = geo;
@@ -19,8 +21,8 @@ export class ClientViews {
 
   of(record: QueryRecord): ClientView {
     const key = record.ecs ?? record.resolver;
-    let view = this.#cache.get(key);
-    if (view === undefined) {
+    let place = this.#cache.get(key);
+    if (place === undefined) {
       const resolverIp = record.resolver.split('/')[0]!;
       const network = record.ecs ?? (record.resolver.includes('/') ? record.resolver : truncateAddress(resolverIp, NETWORK_PREFIXES));
       const locateIp = record.ecs !== null ? record.ecs.split('/')[0]! : resolverIp;
@@ -35,12 +37,29 @@ export class ClientViews {
           // not an address the database takes: unknown location
         }
       }
-      view = { network, continent, country };
-      if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
-      this.#cache.set(key, view);
+      if (this.#size >= CACHE_LIMIT) {
+        this.#cache.clear();
+        this.#size = 0;
+      }
+      place = { network, continent, country, views: new Map() };
+      this.#cache.set(key, place);
     }
-    return { network: view.network, resolver: record.resolver, continent: view.continent, country: view.country };
+    // One view per (place, resolver), reused: no object per line.
+    let view = place.views.get(record.resolver);
+    if (view === undefined) {
+      view = Object.freeze({ network: place.network, resolver: record.resolver, continent: place.continent, country: place.country });
+      place.views.set(record.resolver, view);
+      this.#size++;
+    }
+    return view;
   }
+}
+
+interface Place {
+  readonly network: string;
+  readonly continent: string;
+  readonly country: string;
+  readonly views: Map<string, ClientView>;
 }
 
 /**

@@ -40,10 +40,14 @@ export interface Decision {
 /** A small, fast PRNG (mulberry32): the same seed gives the same draws on both sides. */
 export class SeededRandom {
   #state = 1;
+  /** Draws since the last seed: a decision that drew none did not depend on the seed. */
+  draws = 0;
   seed(n: number): void {
     this.#state = n >>> 0 || 1;
+    this.draws = 0;
   }
   readonly next = (): number => {
+    this.draws++;
     this.#state = (this.#state + 0x6d2b79f5) >>> 0;
     let t = this.#state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
@@ -59,8 +63,19 @@ export function servingStateOf(origins: ReadonlyMap<string, OriginConfig>, healt
   return holder;
 }
 
+/** Memoised decisions per replayer; past it the memo starts over (bounded memory). */
+const MEMO_LIMIT = 200_000;
+
 export class Replayer extends QueryPipeline {
   readonly #random: SeededRandom;
+  /**
+   * Decisions by (query, transport, resolver): with the configuration, health and GeoIP data of
+   * a replayer fixed, a decision is a pure function of these, unless it drew random numbers
+   * (random steering), which are never memoised. Query objects are shared by QueryBuilder, so
+   * the query (name, type, ECS subnet) is keyed by identity.
+   */
+  readonly #memo = new Map<Query, Map<string, Decision>>();
+  #memoSize = 0;
 
   constructor(state: StateHolder, random = new SeededRandom()) {
     super({ state, logger: silentLogger(), random: random.next });
@@ -73,6 +88,27 @@ export class Replayer extends QueryPipeline {
 
   /** Decides `query` as the server would; `seed` fixes the random draws. */
   replay(query: Query, clientIp: string, transport: 'udp' | 'tcp', seed: number): Decision {
+    let byClient = this.#memo.get(query);
+    const key = transport === 'udp' ? clientIp : `${clientIp} tcp`;
+    const known = byClient?.get(key);
+    if (known !== undefined) return known;
+    const decision = this.#decide(query, clientIp, transport, seed);
+    if (this.#random.draws > 0) return decision;
+    if (this.#memoSize >= MEMO_LIMIT) {
+      this.#memo.clear();
+      this.#memoSize = 0;
+      byClient = undefined;
+    }
+    if (byClient === undefined) {
+      byClient = new Map();
+      this.#memo.set(query, byClient);
+    }
+    byClient.set(key, decision);
+    this.#memoSize++;
+    return decision;
+  }
+
+  #decide(query: Query, clientIp: string, transport: 'udp' | 'tcp', seed: number): Decision {
     const out = this.out;
     out.reset(transport);
     out.query = query;
@@ -121,18 +157,38 @@ function isFailOpen(lb: PreparedLb, rr: RR): boolean {
 export class QueryBuilder {
   readonly #names = new Map<string, string | null>();
   readonly #subnets = new Map<string, ClientSubnet | null>();
-  /** Whole queries by (name, type, subnet): a log repeats them, and a Query is never changed. */
-  readonly #queries = new Map<string, Query | string>();
+  /**
+   * Whole queries by name, type and subnet (nested maps: no key string built per line): a log
+   * repeats them, and a Query is never changed.
+   */
+  readonly #queries = new Map<string, Map<string, Map<string, Query | string>>>();
+  #count = 0;
   static readonly #LIMIT = 100_000;
 
   /** The query of `record`, or a problem (a name or type this server could not have received). */
   build(record: QueryRecord): Query | string {
-    const key = `${record.qname}\u0000${record.qtype}\u0000${record.ecs ?? ''}`;
-    let query = this.#queries.get(key);
+    let byType = this.#queries.get(record.qname);
+    let bySubnet = byType?.get(record.qtype);
+    const subnet = record.ecs ?? '';
+    let query = bySubnet?.get(subnet);
     if (query === undefined) {
       query = this.#build(record);
-      if (this.#queries.size >= QueryBuilder.#LIMIT) this.#queries.clear();
-      this.#queries.set(key, query);
+      if (this.#count >= QueryBuilder.#LIMIT) {
+        this.#queries.clear();
+        this.#count = 0;
+        byType = undefined;
+        bySubnet = undefined;
+      }
+      if (byType === undefined) {
+        byType = new Map();
+        this.#queries.set(record.qname, byType);
+      }
+      if (bySubnet === undefined) {
+        bySubnet = new Map();
+        byType.set(record.qtype, bySubnet);
+      }
+      bySubnet.set(subnet, query);
+      this.#count++;
     }
     return query;
   }
