@@ -1,12 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientSubnet } from '../wire/types.js';
 import { clientAddress } from './client.js';
+import type { ClientAddress } from './types.js';
 
 const ecs4 = (bytes: number[], sourcePrefix: number): ClientSubnet => ({
   family: 1,
   sourcePrefix,
   scopePrefix: 0,
   address: Uint8Array.from(bytes),
+});
+/** The fields a caller reads (the IPv4 ECS client makes its text on demand). */
+const fields = (c: ClientAddress): object => ({
+  ip: c.ip,
+  family: c.family,
+  sourcePrefix: c.sourcePrefix,
+  fromEcs: c.fromEcs,
+  net24: c.net24,
 });
 const ecs6 = (bytes: number[], sourcePrefix: number): ClientSubnet => ({
   family: 2,
@@ -17,19 +26,32 @@ const ecs6 = (bytes: number[], sourcePrefix: number): ClientSubnet => ({
 
 describe('clientAddress', () => {
   it('uses an IPv4 ECS subnet, padded to a full address', () => {
-    expect(clientAddress(ecs4([198, 51, 100], 24), '127.0.0.1', true)).toEqual({
+    expect(fields(clientAddress(ecs4([198, 51, 100], 24), '127.0.0.1', true))).toEqual({
       ip: '198.51.100.0',
       family: 4,
       sourcePrefix: 24,
       fromEcs: true,
+      net24: (198 << 16) | (51 << 8) | 100,
     });
-    expect(clientAddress(ecs4([10], 7), '127.0.0.1', true)).toEqual({ ip: '10.0.0.0', family: 4, sourcePrefix: 7, fromEcs: true });
-    expect(clientAddress(ecs4([203, 0, 113, 9], 32), '127.0.0.1', true)).toEqual({
+    expect(fields(clientAddress(ecs4([10], 7), '127.0.0.1', true))).toEqual({
+      ip: '10.0.0.0',
+      family: 4,
+      sourcePrefix: 7,
+      fromEcs: true,
+      net24: 10 << 16,
+    });
+    expect(fields(clientAddress(ecs4([203, 0, 113, 9], 32), '127.0.0.1', true))).toEqual({
       ip: '203.0.113.9',
       family: 4,
       sourcePrefix: 32,
       fromEcs: true,
+      net24: (203 << 16) | 113,
     });
+    // The top bit set: the number stays unsigned, the /24 positive.
+    expect(fields(clientAddress(ecs4([223, 255, 255, 1], 32), '127.0.0.1', true))).toMatchObject({ ip: '223.255.255.1', net24: 0xdfffff });
+    // The text is made once and kept.
+    const c = clientAddress(ecs4([192, 0, 2], 24), '127.0.0.1', true);
+    expect(c.ip).toBe(c.ip);
   });
 
   it('uses an IPv6 ECS subnet, padded and compressed', () => {

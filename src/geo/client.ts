@@ -8,9 +8,33 @@ import type { ClientAddress } from './types.js';
 /** Reused for padding ECS IPv6 addresses; formatIp reads it and keeps nothing. */
 const scratch16 = new Uint8Array(16);
 
-function ecsAddressText(ecs: ClientSubnet): string {
+/**
+ * An ECS IPv4 client: the address kept as a number (the option's bytes belong to the packet,
+ * whose buffer is reused), its text made only if something asks (a subnet rule, a hash, a trace,
+ * a GeoIP cache miss): the GeoIP /24 cache is probed by `net24`.
+ */
+class EcsIpv4Client implements ClientAddress {
+  readonly family = 4;
+  readonly fromEcs = true;
+  readonly net24: number;
+  private text: string | null = null;
+
+  constructor(
+    private readonly value: number,
+    readonly sourcePrefix: number,
+  ) {
+    this.net24 = value >>> 8;
+  }
+
+  get ip(): string {
+    const v = this.value;
+    this.text ??= `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+    return this.text;
+  }
+}
+
+function ecsIpv6Text(ecs: ClientSubnet): string {
   const a = ecs.address;
-  if (ecs.family === 1) return `${a[0] ?? 0}.${a[1] ?? 0}.${a[2] ?? 0}.${a[3] ?? 0}`;
   scratch16.fill(0);
   scratch16.set(a.length > 16 ? a.subarray(0, 16) : a);
   return formatIp(scratch16);
@@ -23,7 +47,13 @@ function ecsAddressText(ecs: ClientSubnet): string {
  */
 export function clientAddress(ecs: ClientSubnet | null, resolverIp: string, preferEcs: boolean): ClientAddress {
   if (preferEcs && ecs !== null && ecs.sourcePrefix > 0) {
-    return { ip: ecsAddressText(ecs), family: ecs.family === 1 ? 4 : 6, sourcePrefix: ecs.sourcePrefix, fromEcs: true };
+    if (ecs.family === 1) {
+      const a = ecs.address;
+      // Missing bytes are zero (the option carries only the prefix's bytes).
+      const value = (((a[0] ?? 0) << 24) | ((a[1] ?? 0) << 16) | ((a[2] ?? 0) << 8) | (a[3] ?? 0)) >>> 0;
+      return new EcsIpv4Client(value, ecs.sourcePrefix);
+    }
+    return { ip: ecsIpv6Text(ecs), family: 6, sourcePrefix: ecs.sourcePrefix, fromEcs: true };
   }
   const ip = normalizeClientIp(resolverIp);
   const v6 = ip.indexOf(':') >= 0;

@@ -109,10 +109,24 @@ describe('GeoDatabase over the test fixture', () => {
         for (const ip of ips) {
           const fresh = geoDatabaseFromBuffer(buildTestGeoDb('city'), 'fresh.mmdb');
           expect(cached.lookup(ip)).toEqual(fresh.lookup(ip));
+          // The probe by /24 number, when it knows an answer, gives the answer of a fresh lookup.
+          const byNet24 = cached.cachedNet24?.(ipv4Net24(ip));
+          if (byNet24 !== undefined) expect(byNet24).toEqual(fresh.lookup(ip));
         }
       }),
       { numRuns: 50 },
     );
+  });
+
+  it('knows a /24 by number only after a lookup there found a network of /24 or shorter', () => {
+    const db = geoDatabaseFromBuffer(buildTestGeoDb('city'), 'fresh.mmdb');
+    const net = ipv4Net24('127.0.1.3');
+    expect(db.cachedNet24?.(net)).toBeUndefined();
+    const found = db.lookup('127.0.1.3');
+    expect(db.cachedNet24?.(net)).toBe(found);
+    // 203.0.113.0/25 is longer than a /24: never answered by number.
+    db.lookup('203.0.113.9');
+    expect(db.cachedNet24?.(ipv4Net24('203.0.113.9'))).toBeUndefined();
   });
 
   it('keys IPv4 text by its /24 and leaves anything else to the general path', () => {

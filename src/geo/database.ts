@@ -178,6 +178,10 @@ class MaxMindGeoDatabase implements GeoDatabase {
     return result;
   }
 
+  cachedNet24(net24: number): GeoLocation | undefined {
+    return this.byNet24.get(net24);
+  }
+
   private placeAt(internals: ReaderInternals, pointer: number | null): Place {
     if (pointer === null) return NOWHERE;
     let place = this.byPointer.get(pointer);

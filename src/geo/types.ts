@@ -26,6 +26,12 @@ export interface GeoDatabase {
    * and the prefix length of the empty region around it (still a valid ECS scope).
    */
   lookup(ip: string): GeoLocation;
+  /**
+   * What lookup() would return for any address of the IPv4 /24 `net24` (the address >>> 8), if
+   * that is already known; undefined otherwise. Lets a caller holding the address as bytes skip
+   * the text.
+   */
+  cachedNet24?(net24: number): GeoLocation | undefined;
 }
 
 /** The address a steering decision locates: the ECS subnet or, without one, the resolver. */
@@ -36,6 +42,8 @@ export interface ClientAddress {
   /** ECS source prefix; 32 or 128 when the resolver's own address is used. */
   readonly sourcePrefix: number;
   readonly fromEcs: boolean;
+  /** The IPv4 /24 as a number (address >>> 8) when the address came as bytes: a GeoIP cache key without text. */
+  readonly net24?: number;
 }
 
 /** Where a GeoLite2-ASN style database places an address. */

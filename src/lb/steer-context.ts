@@ -134,7 +134,10 @@ export class SteerCall {
     if (!this.located) {
       this.located = true;
       const geo = this.ctx.geo;
-      this.location = geo === null ? null : geo.lookup(this.ctx.client.ip);
+      const client = this.ctx.client;
+      // The /24 cache by number first: on a hit the client's address is never needed as text.
+      const hit = geo !== null && client.net24 !== undefined ? geo.cachedNet24?.(client.net24) : undefined;
+      this.location = hit ?? (geo === null ? null : geo.lookup(client.ip));
       if (this.trace !== null) this.note('location', describeLocation(this.ctx.client, this.location));
     }
     return this.location;
