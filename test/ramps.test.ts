@@ -1,5 +1,5 @@
-// Weight ramps end to end: the real server answers over real UDP while a canary's weight ramps
-// up on a short clock; a ramp whose origin fails its real probe goes back to its start weight
+// Weight ramps end to end: the real server answers over real UDP while a canary's (and a pool's) weight
+// ramps up on a short clock; a ramp whose origin fails its real probe goes back to its start weight
 // and a real webhook receiver is told.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,14 +31,26 @@ pools:
     monitor: web
     origins:
       - { name: risky, address: ${canary.host}, port: ${canary.port}, weight: 1, ramp: { to: 50, over: 1h, step: 1s } }
+  old-site: { origins: [{ name: o1, address: 192.0.2.30 }] }
+  new-site: { origins: [{ name: n1, address: 192.0.2.40 }] }
 load_balancers:
   www: { default_pools: [up] }
+  mix:
+    steering_policy: random
+    default_pools: [old-site, new-site]
+    random_steering:
+      pool_weights:
+        old-site: 1
+        new-site: { weight: 1, ramp: { to: 1000, over: 1s, step: 250ms } }
   risky: { default_pools: [abort] }
 notifications:
   ops: { url: ${hook.url}, coalesce: 0 }
 `;
 
 interface RampRow {
+  kind: string;
+  pool: string;
+  loadBalancer: string;
   origin: string;
   weight: number;
   state: string;
@@ -72,6 +84,18 @@ describe('weight ramps', () => {
     }
     // Weight 1000 against 1: expected 199.8 of 200; a loose bound still fails at equal weights.
     expect(toCanary).toBeGreaterThan(180);
+  });
+
+  it('ramps a pool weight in a load balancer, and answers follow it', async () => {
+    const mix = async () => (await ramps()).find((r) => r.kind === 'pool');
+    await eventually('pool ramp done', async () => (await mix())?.state === 'done', { timeoutMs: 5000 });
+    expect(await mix()).toMatchObject({ pool: 'new-site', loadBalancer: 'mix.rp.test', origin: '', weight: 1000, from: 1 });
+    let toNew = 0;
+    for (let i = 0; i < 200; i++) {
+      const r = await h.dns.udp({ name: 'mix.rp.test', type: 'A' });
+      if (r.answers.some((a) => a.data === '192.0.2.40')) toNew++;
+    }
+    expect(toNew).toBeGreaterThan(180);
   });
 
   it('goes back to the start weight and notifies when the origin fails its probe', async () => {

@@ -67,7 +67,13 @@ interface Entry {
   /** Smoothed RTT of successful probes (trackRtt targets), null before the first. */
   rttMs: number | null;
   rttSamples: number;
+  /** Times of the latest probes (at most RECENT_PROBES), oldest first, and whether each passed. */
+  recentAt: number[];
+  recentOk: boolean[];
 }
+
+/** Probes per target kept for error rates over a window (a ramp's abort_if). */
+export const RECENT_PROBES = 1000;
 
 const threshold = (n: number): number => (Number.isFinite(n) && n >= 1 ? Math.floor(n) : 1);
 
@@ -116,6 +122,8 @@ export class HealthTable extends EventEmitter<HealthTableEvents> {
         probesPassed: 0,
         probesFailed: 0,
         rttMs: null,
+        recentAt: [],
+        recentOk: [],
         rttSamples: 0,
       });
     }
@@ -136,6 +144,12 @@ export class HealthTable extends EventEmitter<HealthTableEvents> {
     const entry = this.#entries.get(key);
     if (!entry) return false;
     entry.lastResult = result;
+    entry.recentAt.push(result.at);
+    entry.recentOk.push(result.ok);
+    if (entry.recentAt.length > RECENT_PROBES) {
+      entry.recentAt.shift();
+      entry.recentOk.shift();
+    }
     if (result.ok) {
       entry.probesPassed++;
       entry.passStreak++;
@@ -179,6 +193,24 @@ export class HealthTable extends EventEmitter<HealthTableEvents> {
     }
     this.emit('snapshot', this.#published);
     return true;
+  }
+
+  /**
+   * Failed and total probe results of these targets at or after `since` (epoch ms), over the
+   * latest RECENT_PROBES of each. Failures are probe failures (after `invert`), not client errors.
+   */
+  probeCounts(keys: readonly string[], since: number): { failed: number; total: number } {
+    let failed = 0;
+    let total = 0;
+    for (const key of keys) {
+      const entry = this.#entries.get(key);
+      if (entry === undefined) continue;
+      for (let i = entry.recentAt.length - 1; i >= 0 && entry.recentAt[i]! >= since; i--) {
+        total++;
+        if (!entry.recentOk[i]) failed++;
+      }
+    }
+    return { failed, total };
   }
 
   /** The current published snapshot: frozen, never changes; O(1). */

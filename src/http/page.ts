@@ -237,7 +237,15 @@ const SCRIPT = `
         bar,
         h('table', { cls: 'origins' }, h('tbody', null, rows)));
     });
-    return h('article', { cls: 'card', 'data-lb': lb.owner, 'data-state': lb.state }, head, meta, traffic, pools);
+    // Rules in file order, with what each one alone would answer from now.
+    var rules = lb.rules && lb.rules.length ? h('div', { cls: 'pool' },
+      h('div', { cls: 'pool-head' }, h('span', { cls: 'pool-name', text: 'Rules' })),
+      h('table', { cls: 'origins' }, h('tbody', null, lb.rules.map(function (r) {
+        return h('tr', { 'data-rule': r.name },
+          h('td', null, h('div', { text: r.name }), h('div', { cls: 'mono muted', text: r.condition })),
+          h('td', { cls: 'detail', text: (r.continue ? 'continue \u00b7 ' : '') + (r.primaryPool ? 'answers from ' + r.primaryPool : 'no healthy pool') }));
+      })))) : null;
+    return h('article', { cls: 'card', 'data-lb': lb.owner, 'data-state': lb.state }, head, meta, traffic, pools, rules);
   }
 
   function transitionsPanel(data, now) {
@@ -327,10 +335,11 @@ const SCRIPT = `
         h('section', null, h('h2', { text: 'Zones' }), zonesPanel(data, now))));
       if (data.ramps && data.ramps.length) {
         nodes.push(h('section', null, h('h2', { text: 'Weight ramps' }), h('div', { cls: 'panel' }, h('table', null,
-          h('thead', null, h('tr', null, h('th', { text: 'Origin' }), h('th', { text: 'Weight' }), h('th', { text: 'State' }), h('th', { text: 'Why' }))),
+          h('thead', null, h('tr', null, h('th', { text: 'Origin or pool' }), h('th', { text: 'Weight' }), h('th', { text: 'State' }), h('th', { text: 'Why' }))),
           h('tbody', null, data.ramps.map(function (r) {
-            return h('tr', { 'data-ramp': r.zone + '/' + r.pool + '/' + r.origin },
-              h('td', { text: r.pool + '/' + r.origin + ' (' + zoneName(r.zone) + ')' }),
+            var pool = r.kind === 'pool';
+            return h('tr', { 'data-ramp': pool ? r.zone + '/' + r.loadBalancer + '/pool/' + r.pool : r.zone + '/' + r.pool + '/' + r.origin },
+              h('td', { text: (pool ? 'pool ' + r.pool + ' in ' + r.loadBalancer : r.pool + '/' + r.origin + ' (' + zoneName(r.zone) + ')') }),
               h('td', { text: r.weight + ' (' + r.from + ' to ' + r.to + ')' }),
               h('td', null, r.state === 'aborted' ? pill('s-bad', 'ABORTED') : r.state === 'done' ? pill('s-ok', 'DONE') : pill('s-info', 'RUNNING')),
               h('td', { cls: 'detail', text: r.reason + (r.state === 'running' ? ', ends in ' + age(r.endsAt - now) : '') }));

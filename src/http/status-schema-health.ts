@@ -37,8 +37,12 @@ export const HealthFileStatusSchema = z.object({
 
 export const RampStatusSchema = z.object({
   zone: z.string(),
+  kind: z
+    .enum(['origin', 'pool'])
+    .describe("An origin's weight in its pool, or a pool's weight in a load balancer (random_steering.pool_weights)"),
   pool: z.string(),
-  origin: z.string(),
+  origin: z.string().describe("The ramped origin; '' for a pool ramp"),
+  loadBalancer: z.string().describe("Owner name of a pool ramp's load balancer; '' for an origin ramp"),
   from: z.number().nonnegative().describe('Weight the ramp started from (back to it when aborted)'),
   to: z.number().nonnegative(),
   weight: z.number().nonnegative().describe('Weight served now'),

@@ -7,9 +7,10 @@ import { parseAddress, parseNetwork } from '../net/parse.js';
 import { deepFreeze, frozenMap } from './freeze.js';
 import { canonicalHostname, ownerName } from './names.js';
 import { DEFAULT_PORTS, type LbFileInput, type LoadBalancerInput, type MonitorInput, type PoolInput } from './schema.js';
-import type { LbOrigin, LbPool, LbSubnetRule, LbZoneConfig, LoadBalancer } from './types.js';
+import type { LbOrigin, LbPool, LbSubnetRule, LbZoneConfig, LoadBalancer, RampSpec } from './types.js';
 import { stringHash } from './weighted.js';
 import { httpsTemplate, type HttpsTemplateInput } from './https-hints.js';
+import { fileWeight, rampSpec } from './schema-ramp.js';
 import { compileCondition, describeCondition } from './rules/condition.js';
 import type { LbRuleSet } from './types.js';
 import { mergeRules, reachableMasks } from './rules/variants.js';
@@ -161,7 +162,7 @@ function buildPool(
       healthKey,
       data,
       seed: stringHash(`origin:${o.name}`),
-      ...(o.ramp ? { ramp: { to: o.ramp.to, overMs: o.ramp.over * 1000, stepMs: o.ramp.step * 1000, abortIf: o.ramp.abort_if } } : {}),
+      ...(o.ramp ? { ramp: rampSpec(o.ramp) } : {}),
     };
   });
   return {
@@ -197,8 +198,11 @@ function buildLoadBalancer(
     return { cidr: c.cidr, family: c.family, address: c.text, prefix: c.prefix, pools };
   });
   const poolWeights = new Map<string, number>();
+  const poolRamps = new Map<string, RampSpec>();
   for (const pool of lb.default_pools) {
-    poolWeights.set(pool, lb.random_steering.pool_weights[pool] ?? lb.random_steering.default_weight);
+    const entry = lb.random_steering.pool_weights[pool];
+    poolWeights.set(pool, entry === undefined ? lb.random_steering.default_weight : fileWeight(entry));
+    if (entry !== undefined && typeof entry !== 'number') poolRamps.set(pool, rampSpec(entry.ramp));
   }
   return {
     name,
@@ -215,6 +219,7 @@ function buildLoadBalancer(
     countryPools: frozenMap(Object.entries(lb.country_pools)),
     continentPools: frozenMap(Object.entries(lb.continent_pools)),
     poolWeights: frozenMap(poolWeights),
+    poolRamps: frozenMap(poolRamps),
     preferEcs: lb.location_strategy.prefer_ecs,
     maxRecords: lb.max_records,
     https: lb.https === undefined ? null : checkedTemplate(lb.https, origin),

@@ -6,6 +6,7 @@ import { ipFamily, parseNetwork } from '../net/parse.js';
 import { httpsTemplate } from './https-hints.js';
 import { ownerName } from './names.js';
 import { checkHealthSources } from './check-health.js';
+import { checkRamps } from './check-ramps.js';
 import type { LbFileInput, LoadBalancerInput, PoolInput } from './schema.js';
 import { checkRules } from './rules/check.js';
 
@@ -27,6 +28,7 @@ export function checkLbFile(input: LbFileInput, origin: string): ConfigIssue[] {
 
   checkPools(input, report);
   checkHealthSources(input, report);
+  checkRamps(input, report);
   checkLoadBalancers(input, origin, report);
   return issues;
 }

@@ -5,35 +5,8 @@ import type { NotifyEvent } from '../notify/types.js';
 import { healthWithDown, lbConfig } from '../../test/support/lb-fixtures.js';
 import { loadLbText } from './load.js';
 import { rampWeight } from './ramp.js';
-import { RampController, type RampClock } from './ramps.js';
-
-/** A clock the test moves by hand; timers fire when it passes them. */
-function manualClock(): RampClock & { advance(ms: number): void; pending(): number } {
-  let now = 1_000_000;
-  let timers: { at: number; fn: () => void }[] = [];
-  return {
-    now: () => now,
-    setTimer(fn, ms) {
-      const t = { at: now + ms, fn };
-      timers.push(t);
-      return () => {
-        timers = timers.filter((x) => x !== t);
-      };
-    },
-    advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        const due = timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-        if (due === undefined) break;
-        timers = timers.filter((t) => t !== due);
-        now = due.at;
-        due.fn();
-      }
-      now = end;
-    },
-    pending: () => timers.length,
-  };
-}
+import { RampController } from './ramps.js';
+import { manualClock } from '../../test/support/manual-clock.js';
 
 const yaml = (ramp: string, weight = 1): string => `monitors:
   web: { type: http }

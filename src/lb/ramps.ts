@@ -5,15 +5,21 @@
 import type { OriginConfig } from '../config/state.js';
 import type { HealthSnapshot } from '../health/types.js';
 import type { NotifyEvent } from '../notify/types.js';
-import { originWeightKey, rampWeight, withOriginWeights } from './ramp.js';
-import type { LbZoneConfig, RampSpec } from './types.js';
+import { evaluatePool } from './prepare.js';
+import { originWeightKey, poolWeightKey, rampWeight, withOriginWeights, withPoolWeights } from './ramp.js';
+import type { LbPool, LbZoneConfig, RampSpec } from './types.js';
 
 export type RampState = 'running' | 'done' | 'aborted';
 
 export interface RampStatus {
   readonly zone: string;
+  /** An origin's weight in its pool, or a pool's weight in a load balancer. */
+  readonly kind: 'origin' | 'pool';
   readonly pool: string;
+  /** The ramped origin; '' for a pool ramp. */
   readonly origin: string;
+  /** The load balancer (owner name) of a pool ramp; '' for an origin ramp. */
+  readonly loadBalancer: string;
   readonly from: number;
   readonly to: number;
   readonly weight: number;
@@ -39,13 +45,19 @@ const realClock: RampClock = {
 };
 
 interface Ramp {
+  readonly key: string;
   readonly zone: string;
+  readonly kind: 'origin' | 'pool';
   readonly pool: string;
   readonly origin: string;
+  readonly loadBalancer: string;
   readonly spec: RampSpec;
-  /** What the file says (file weight and ramp): a change restarts the ramp. */
+  /** What the file says (file weight, ramp, probed origins): a change restarts the ramp. */
   readonly specId: string;
-  readonly healthKey: string | null;
+  /** Health keys of the ramped origin, or of the pool's origins (error rate). */
+  readonly healthKeys: readonly string[];
+  /** Why the ramped thing is unhealthy now, or null; reset from the served config on every apply. */
+  down: (health: HealthSnapshot) => string | null;
   from: number;
   startedAt: number;
   weight: number;
@@ -59,12 +71,42 @@ export interface RampControllerOptions {
   readonly onTick: () => void;
   /** A ramp finished or was aborted. */
   readonly onEvent: (event: NotifyEvent) => void;
+  /** Failed and total probes of these health keys over the last `windowMs` (the health table's counts). */
+  readonly probeCounts?: (keys: readonly string[], windowMs: number) => { readonly failed: number; readonly total: number };
 }
+
+/** The subject of a ramp: what it moves, and how to tell it went bad. */
+interface RampTarget {
+  readonly key: string;
+  readonly zone: string;
+  readonly kind: 'origin' | 'pool';
+  readonly pool: string;
+  readonly origin: string;
+  readonly loadBalancer: string;
+  readonly fileWeight: number;
+  readonly spec: RampSpec;
+  readonly healthKeys: readonly string[];
+  readonly down: (health: HealthSnapshot) => string | null;
+}
+
+const originDown =
+  (healthKey: string | null) =>
+  (health: HealthSnapshot): string | null =>
+    healthKey !== null && !health.isUp(healthKey) ? `origin unhealthy (${health.get(healthKey)?.reason ?? 'down'})` : null;
+
+const poolDown =
+  (pool: LbPool | undefined) =>
+  (health: HealthSnapshot): string | null => {
+    if (pool === undefined) return null;
+    const h = evaluatePool(pool, health);
+    return h.healthy ? null : `pool unhealthy (${h.upOrigins.length} of ${pool.minimumOrigins} origins up)`;
+  };
 
 export class RampController {
   readonly #clock: RampClock;
   readonly #onTick: () => void;
   readonly #onEvent: (event: NotifyEvent) => void;
+  readonly #probeCounts: RampControllerOptions['probeCounts'];
   #ramps = new Map<string, Ramp>();
   /** Served (ramped) config → the config as loaded, so a reload that kept a zone finds its base. */
   readonly #bases = new WeakMap<LbZoneConfig, LbZoneConfig>();
@@ -74,6 +116,7 @@ export class RampController {
     this.#clock = options.clock ?? realClock;
     this.#onTick = options.onTick;
     this.#onEvent = options.onEvent;
+    this.#probeCounts = options.probeCounts;
   }
 
   /** True while some ramp still runs (health changes may abort it). */
@@ -99,14 +142,51 @@ export class RampController {
       for (const pool of base.pools.values()) {
         for (const origin of pool.origins) {
           if (!origin.ramp) continue;
-          const key = `${base.origin}\u0000${originWeightKey(pool.name, origin.name)}`;
-          seen.add(key);
-          const r = this.#track(key, base.origin, pool.name, origin.name, origin.weight, origin.ramp, origin.healthKey, now);
+          const r = this.#track(
+            {
+              key: `${base.origin}\u0000origin\u0000${originWeightKey(pool.name, origin.name)}`,
+              zone: base.origin,
+              kind: 'origin',
+              pool: pool.name,
+              origin: origin.name,
+              loadBalancer: '',
+              fileWeight: origin.weight,
+              spec: origin.ramp,
+              healthKeys: origin.healthKey === null ? [] : [origin.healthKey],
+              down: originDown(origin.healthKey),
+            },
+            now,
+          );
+          seen.add(r.key);
           this.#advance(r, health, now);
           weights.set(originWeightKey(pool.name, origin.name), r.weight);
         }
       }
-      const served = withOriginWeights(base, weights);
+      const poolWeights = new Map<string, number>();
+      for (const [owner, lb] of base.loadBalancers) {
+        for (const [poolName, spec] of lb.poolRamps) {
+          const pool = base.pools.get(poolName);
+          const r = this.#track(
+            {
+              key: `${base.origin}\u0000pool\u0000${poolWeightKey(owner, poolName)}`,
+              zone: base.origin,
+              kind: 'pool',
+              pool: poolName,
+              origin: '',
+              loadBalancer: owner,
+              fileWeight: lb.poolWeights.get(poolName) ?? 0,
+              spec,
+              healthKeys: (pool?.origins ?? []).filter((o) => o.enabled && o.healthKey !== null).map((o) => o.healthKey!),
+              down: poolDown(pool),
+            },
+            now,
+          );
+          seen.add(r.key);
+          this.#advance(r, health, now);
+          poolWeights.set(poolWeightKey(owner, poolName), r.weight);
+        }
+      }
+      const served = withPoolWeights(withOriginWeights(base, weights), poolWeights);
       if (served !== base) this.#bases.set(served, base);
       if (served !== o.lb) {
         out ??= new Map(origins);
@@ -121,8 +201,10 @@ export class RampController {
   statuses(): RampStatus[] {
     return [...this.#ramps.values()].map((r) => ({
       zone: r.zone,
+      kind: r.kind,
       pool: r.pool,
       origin: r.origin,
+      loadBalancer: r.loadBalancer,
       from: r.from,
       to: r.spec.to,
       weight: r.weight,
@@ -138,46 +220,44 @@ export class RampController {
     this.#cancelTimer = null;
   }
 
-  #track(
-    key: string,
-    zone: string,
-    pool: string,
-    origin: string,
-    fileWeight: number,
-    spec: RampSpec,
-    healthKey: string | null,
-    now: number,
-  ): Ramp {
-    const specId = JSON.stringify([fileWeight, spec.to, spec.overMs, spec.stepMs, spec.abortIf]);
-    const old = this.#ramps.get(key);
-    if (old !== undefined && old.specId === specId && old.healthKey === healthKey) return old;
+  #track(t: RampTarget, now: number): Ramp {
+    const specId = JSON.stringify([t.fileWeight, t.spec.to, t.spec.overMs, t.spec.stepMs, t.spec.abortIf, t.healthKeys]);
+    const old = this.#ramps.get(t.key);
+    if (old !== undefined && old.specId === specId) {
+      old.down = t.down;
+      return old;
+    }
     // A changed ramp restarts from where the old one stood; a new one from the file's weight.
-    const from = old === undefined ? fileWeight : old.weight;
+    const from = old === undefined ? t.fileWeight : old.weight;
     const r: Ramp = {
-      zone,
-      pool,
-      origin,
-      spec,
+      key: t.key,
+      zone: t.zone,
+      kind: t.kind,
+      pool: t.pool,
+      origin: t.origin,
+      loadBalancer: t.loadBalancer,
+      spec: t.spec,
       specId,
-      healthKey,
+      healthKeys: t.healthKeys,
+      down: t.down,
       from,
       startedAt: now,
       weight: from,
       state: 'running',
       reason: 'ramping',
     };
-    this.#ramps.set(key, r);
+    this.#ramps.set(t.key, r);
     return r;
   }
 
   #advance(r: Ramp, health: HealthSnapshot, now: number): void {
     if (r.state !== 'running') return;
-    if (r.spec.abortIf === 'unhealthy' && r.healthKey !== null && !health.isUp(r.healthKey)) {
-      const why = health.get(r.healthKey)?.reason ?? 'down';
+    const why = this.#abortReason(r, health);
+    if (why !== null) {
       const reached = r.weight;
       r.weight = r.from;
       r.state = 'aborted';
-      r.reason = `origin unhealthy (${why}) at weight ${reached}; back to ${r.from}`;
+      r.reason = `${why} at weight ${reached}; back to ${r.from}`;
       this.#emit(r, 'aborted', now);
       return;
     }
@@ -190,11 +270,21 @@ export class RampController {
     }
   }
 
+  /** Why the ramp must stop now, or null. */
+  #abortReason(r: Ramp, health: HealthSnapshot): string | null {
+    const abortIf = r.spec.abortIf;
+    if (abortIf === 'unhealthy') return r.down(health);
+    if (this.#probeCounts === undefined || r.healthKeys.length === 0) return null;
+    const { failed, total } = this.#probeCounts(r.healthKeys, abortIf.windowMs);
+    if (total === 0 || failed / total <= abortIf.errorRateAbove) return null;
+    return `error rate ${failed}/${total} probes over ${abortIf.windowMs / 1000}s above ${abortIf.errorRateAbove}`;
+  }
+
   #emit(r: Ramp, state: RampState, at: number): void {
     this.#onEvent({
       kind: 'ramp',
       zone: r.zone,
-      subject: `${r.pool}/${r.origin}`,
+      subject: r.kind === 'pool' ? `${r.loadBalancer} pool ${r.pool}` : `${r.pool}/${r.origin}`,
       oldState: 'running',
       newState: state,
       reason: r.reason,

@@ -23,7 +23,7 @@ import { looksLikeIp, parseAddress, parseNetwork } from '../net/parse.js';
 import { canonicalHostname } from './names.js';
 import { ruleListSchema } from './rules/schema.js';
 import { notificationsSchema } from './schema-notify.js';
-import { rampSchema } from './schema-ramp.js';
+import { poolWeightSchema, rampSchema } from './schema-ramp.js';
 import {
   CALCULATED_ONLY_KEYS,
   EXTERNAL_ONLY_KEYS,
@@ -239,7 +239,7 @@ const continentKey = z.string().regex(new RegExp(`^(?:${CONTINENTS.join('|')})$`
 const asnKey = z.string().regex(/^\d{1,10}$/, { error: 'asn_pools keys are AS numbers, e.g. 13335 (no "AS" prefix)' });
 
 const randomSteeringShape = {
-  pool_weights: z.record(z.string(), z.number().min(0).max(1_000_000)).default({}),
+  pool_weights: z.record(z.string(), poolWeightSchema).default({}),
   default_weight: z.number().min(0).max(1_000_000).default(1),
 };
 const dynamicSteeringShape = {

@@ -42,8 +42,11 @@ export interface RampSpec {
   readonly to: number;
   readonly overMs: number;
   readonly stepMs: number;
-  readonly abortIf: 'unhealthy';
+  readonly abortIf: RampAbort;
 }
+
+/** Back to the start weight when the origin (or pool) is unhealthy, or fails too many probes. */
+export type RampAbort = 'unhealthy' | { readonly errorRateAbove: number; readonly windowMs: number };
 
 export interface LbPool {
   readonly name: string;
@@ -88,6 +91,8 @@ export interface LoadBalancer {
   readonly continentPools: ReadonlyMap<string, readonly string[]>;
   /** random / hash pool weights for every default pool (listed weight or default_weight). */
   readonly poolWeights: ReadonlyMap<string, number>;
+  /** `pool_weights` entries with a ramp, by pool (load-balancer level only; empty in rule variants). */
+  readonly poolRamps: ReadonlyMap<string, RampSpec>;
   readonly preferEcs: 'always' | 'never';
   readonly maxRecords: number;
   /** The HTTPS record's RDATA without hints (the `https:` key); null: no HTTPS at this name. */

@@ -219,6 +219,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
   const ramps = new RampController({
     onTick: reapplyRamps,
+    probeCounts: (keys, windowMs) => health.probeCounts(keys, Date.now() - windowMs),
     onEvent: (event) => {
       logger.info({ zone: event.zone, subject: event.subject, state: event.newState }, `weight ramp ${event.newState}: ${event.reason}`);
       notifier.emit(event);

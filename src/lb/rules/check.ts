@@ -31,6 +31,18 @@ export function checkRules(
   }
 
   lb.rules.forEach((rule, i) => {
+    // A ramp runs on the load balancer's own pool_weights only; a rule sets a plain weight.
+    const steering = (rule.overrides as OverridesInput).random_steering as { pool_weights?: Record<string, unknown> } | undefined;
+    const poolWeights = steering?.pool_weights ?? {};
+    for (const [poolName, w] of Object.entries(poolWeights)) {
+      if (typeof w !== 'number') {
+        report(
+          'STEER_LB_SCHEMA',
+          [...rulesPath, i, 'overrides', 'random_steering', 'pool_weights', poolName, 'ramp'],
+          "a rule sets plain pool weights; put the ramp on the load balancer's random_steering.pool_weights",
+        );
+      }
+    }
     const weights = (rule.overrides as OverridesInput).origin_weights ?? {};
     for (const [poolName, byOrigin] of Object.entries(weights)) {
       const path = [...rulesPath, i, 'overrides', 'origin_weights', poolName];
