@@ -2,7 +2,8 @@ import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { SteerError } from '../errors.js';
-import { checkToken, isLoopbackHost, parseHttpAddress, type HttpAddress } from '../http/auth.js';
+import { parseTokens } from '../http/tokens.js';
+import { isLoopbackHost, parseHttpAddress, type HttpAddress } from '../http/auth.js';
 import { clusterView, workerReport } from '../http/cluster-view.js';
 import { SteerMetrics } from '../http/metrics.js';
 import { startHttpServer, type RunningHttpServer } from '../http/server.js';
@@ -115,7 +116,7 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
   const token = options.httpToken ?? process.env.STEERDNS_HTTP_TOKEN ?? null;
   try {
     httpAddress = parseHttpAddress(options.http);
-    if (httpAddress !== null && token !== null && token !== '') checkToken(token);
+    if (httpAddress !== null && token !== null && token !== '') parseTokens(token);
     if (httpAddress !== null && (token === null || token === '') && !isLoopbackHost(httpAddress.host)) {
       throw new SteerError('STEER_HTTP_TOKEN_REQUIRED', [formatHostPort(httpAddress.host, httpAddress.port)]);
     }
