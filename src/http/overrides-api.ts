@@ -30,7 +30,12 @@ export function listOverrides(store: OverrideStore): ApiReply {
   return { status: 200, body: { overrides: store.list().map(overrideView) } };
 }
 
-export async function createOverride(req: http.IncomingMessage, dns: RunningServer, store: OverrideStore, author: string): Promise<ApiReply> {
+export async function createOverride(
+  req: http.IncomingMessage,
+  dns: RunningServer,
+  store: OverrideStore,
+  author: string,
+): Promise<ApiReply> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
     req.resume();

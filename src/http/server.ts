@@ -111,7 +111,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     if ((req.method === 'POST' && path === OVERRIDES_PATH) || (req.method === 'DELETE' && path.startsWith(`${OVERRIDES_PATH}/`))) {
       const who = writer(req, res, 'an override');
       if (who === null) return;
-      const r = req.method === 'POST' ? await createOverride(req, dns, dns.overrides, who.name) : deleteOverride(path, dns.overrides, who.name);
+      const r =
+        req.method === 'POST' ? await createOverride(req, dns, dns.overrides, who.name) : deleteOverride(path, dns.overrides, who.name);
       return reply(res, r);
     }
     const whatifPost = req.method === 'POST' && path === '/api/v1/whatif';

@@ -32,7 +32,7 @@ export function applyOverrides(lb: LbZoneConfig, overrides: readonly Override[])
 
 function overridden(origin: LbOrigin, pool: Override['action'] | undefined, own: Override['action'] | undefined): LbOrigin {
   const action = pool === undefined ? own : own === undefined || RANK[pool] >= RANK[own] ? pool : own;
-  if (action === undefined || action === 'drain' && pool === 'drain') return origin;
+  if (action === undefined || (action === 'drain' && pool === 'drain')) return origin;
   if (action === 'drain') return { ...origin, enabled: false };
   return { ...origin, forced: action === 'force-up' ? 'up' : 'down' };
 }

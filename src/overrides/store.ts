@@ -75,7 +75,10 @@ export class OverrideStore {
     return this.#overrides.get(id);
   }
 
-  create(input: { zone: string; target: string; action: OverrideAction; reason: string; forSeconds: number | null }, author: string): Override {
+  create(
+    input: { zone: string; target: string; action: OverrideAction; reason: string; forSeconds: number | null },
+    author: string,
+  ): Override {
     const createdAt = this.#now();
     const o: Override = Object.freeze({
       id: randomBytes(6).toString('hex'),
@@ -122,12 +125,15 @@ export class OverrideStore {
       this.#expire(o);
       return;
     }
-    const timer = setTimeout(() => {
-      this.#timers.delete(o.id);
-      if (this.#overrides.get(o.id) !== o) return;
-      if (o.expiresAt! > this.#now()) this.#arm(o);
-      else this.#expire(o);
-    }, Math.min(delay, MAX_TIMER_MS));
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(o.id);
+        if (this.#overrides.get(o.id) !== o) return;
+        if (o.expiresAt! > this.#now()) this.#arm(o);
+        else this.#expire(o);
+      },
+      Math.min(delay, MAX_TIMER_MS),
+    );
     timer.unref();
     this.#timers.set(o.id, timer);
   }

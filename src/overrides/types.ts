@@ -29,7 +29,8 @@ const MAX_FOR_SECONDS = 31_536_000;
 export function parseDuration(text: string): number | null {
   if (!/^(\d+[smhd])+$/.test(text)) return null;
   let total = 0;
-  for (const m of text.matchAll(/(\d+)([smhd])/g)) total += Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  for (const m of text.matchAll(/(\d+)([smhd])/g))
+    total += Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
   return total > 0 && total <= MAX_FOR_SECONDS ? total : null;
 }
 

@@ -426,7 +426,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       transfers?.close();
       prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
       external.close();
-    overrides.close();
+      overrides.close();
       notifier.close();
       ramps.close();
       geo?.close();
