@@ -58,6 +58,8 @@ function serverOptions(options: CliOptions, logger: Logger, observer: QueryObser
     cookieSecrets: options.cookies ? cookieSecrets(options, logger) : null,
     transfer: options.transfer,
     udpIo: options.udpIo,
+    stateDir: options.stateDir === null ? null : path.resolve(options.stateDir),
+    auditLog: options.auditLog === null ? null : path.resolve(options.auditLog),
   };
 }
 
@@ -351,7 +353,10 @@ async function runPrimary(
 
   startup = (async (): Promise<number> => {
     try {
-      primary = await startClusterPrimary(options.workers, serverOptions(options, logger, null));
+      // Overrides are applied where queries are answered; the workers do not take them (yet), so
+      // a cluster keeps none and its HTTP listener answers the override routes 501.
+      if (options.stateDir !== null || options.auditLog !== null) logger.warn('--state-dir and --audit-log need --workers 1: ignored');
+      primary = await startClusterPrimary(options.workers, { ...serverOptions(options, logger, null), stateDir: null, auditLog: null });
     } catch (err) {
       if (err instanceof StartupError) {
         reportStartupError(err);

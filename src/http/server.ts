@@ -108,7 +108,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       if (reply.status === 200) logger.info({ path: safePath(req.url) }, 'external health report applied');
       return send(res, reply.status, 'application/json', json(reply.body));
     }
-    if ((req.method === 'POST' && path === OVERRIDES_PATH) || (req.method === 'DELETE' && path.startsWith(`${OVERRIDES_PATH}/`))) {
+    const overrideWrite =
+      (req.method === 'POST' && path === OVERRIDES_PATH) || (req.method === 'DELETE' && path.startsWith(`${OVERRIDES_PATH}/`));
+    if (cluster !== null && (overrideWrite || path === OVERRIDES_PATH)) {
+      req.resume();
+      return send(res, 501, 'application/json', json({ error: NO_OVERRIDES }));
+    }
+    if (overrideWrite) {
       const who = writer(req, res, 'an override');
       if (who === null) return;
       const r =
@@ -212,6 +218,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   };
 }
 
+const NO_OVERRIDES = 'operator overrides need --workers 1: the cluster workers do not take them';
 const NO_RECENT = 'this server keeps no recent traffic: the what-if endpoints need --workers 1 and the HTTP listener';
 
 function reply(res: http.ServerResponse, r: { status: number; body: unknown }): void {
