@@ -174,5 +174,9 @@ describe('overrides', () => {
     h = await start();
     expect((await call('GET', '/api/v1/overrides')).body.overrides?.map((o) => o.target)).toEqual(['a']);
     expect(await a('www')).toBe('192.0.2.11');
+    const status = (await call('GET', '/api/v1/status', undefined, READ)).body as {
+      overrides?: { target: string; reason: string; author: string; expiresAt: number | null }[];
+    };
+    expect(status.overrides).toEqual([expect.objectContaining({ target: 'a', reason: 'stays', author: 'ops', expiresAt: null })]);
   }, 20_000);
 });

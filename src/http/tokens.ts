@@ -20,7 +20,8 @@ export interface ApiToken {
 export function parseTokens(text: string, source = 'the token text'): ApiToken[] {
   const trimmed = text.trim();
   if (trimmed === '') return [];
-  if (!/\s/.test(trimmed)) {
+  // One line that is not NAME ROLE TOKEN: a token from before roles (checkToken rejects spaces).
+  if (!trimmed.includes('\n') && !/^\S+\s+(read|write)\s+\S+$/.test(trimmed)) {
     checkToken(trimmed);
     return [token('default', 'write', trimmed)];
   }
