@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './support/eventually.js';
+import { webhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
 import { startHarness, type Harness } from './http/harness.js';
 
 const WRITE = 'overrides-test-write-token-0123456789';
@@ -17,7 +18,9 @@ const ZONE = `$TTL 300
     IN NS  ns
 ns  IN A   192.0.2.1
 `;
-const LB = `
+const lb = (hook: string): string => `
+notifications:
+  ops: { url: ${hook}, events: [override], coalesce: 0 }
 monitors:
   refused: { type: tcp, port: 1, interval: 1, timeout: 0.5, retries: 0 }
 pools:
@@ -41,9 +44,10 @@ load_balancers:
 
 let stateDir: string;
 let h: Harness;
+let hook: WebhookReceiver;
 
 const start = (): Promise<Harness> =>
-  startHarness({ zones: { 'ov.test.zone': ZONE, 'ov.test.lb.yaml': LB }, token: TOKENS, server: { stateDir } });
+  startHarness({ zones: { 'ov.test.zone': ZONE, 'ov.test.lb.yaml': lb(hook.url) }, token: TOKENS, server: { stateDir } });
 
 async function a(name: string): Promise<string> {
   const r = await h.dns.udp({ name: `${name}.ov.test`, type: 'A' });
@@ -82,12 +86,14 @@ const auditLines = (): { event: string; author: string; target: string; reason: 
 };
 
 beforeAll(async () => {
+  hook = await webhookReceiver();
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-overrides-'));
   h = await start();
 }, 20_000);
 
 afterAll(async () => {
   await h?.close();
+  await hook?.close();
   fs.rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -110,6 +116,19 @@ describe('overrides', () => {
       ['removed', 'ops', 'a', 'kernel upgrade'],
     ]);
     expect(audit[0]!.node).toEqual(expect.any(String));
+    await eventually('two override notifications', () => hook.received.length >= 2);
+    const sent = hook.received;
+    expect(sent.map((r) => JSON.parse(r.body))).toEqual([
+      expect.objectContaining({
+        kind: 'override',
+        subject: 'a',
+        old_state: 'none',
+        new_state: 'drain',
+        author: 'ops',
+        reason: 'kernel upgrade',
+      }),
+      expect.objectContaining({ kind: 'override', subject: 'a', old_state: 'drain', new_state: 'removed', author: 'ops' }),
+    ]);
   });
 
   it('drains a pool; force-down and force-up override health', async () => {
@@ -137,6 +156,9 @@ describe('overrides', () => {
     expect(Date.now() - expiresAt).toBeLessThan(1000);
     expect((await call('GET', '/api/v1/overrides')).body.overrides).toEqual([]);
     expect(auditLines().at(-1)).toMatchObject({ event: 'expired', target: 'b' });
+    await eventually('an expired notification', () =>
+      hook.received.some((r) => r.body.includes('"new_state":"expired"') && r.body.includes('"author":"expiry"')),
+    );
   });
 
   it('needs a write token, even on loopback', async () => {

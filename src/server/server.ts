@@ -194,6 +194,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     node: opts.identity?.identity ?? os.hostname(),
     onChange: (list, change, o, by) => {
       state.setOverrides(list);
+      // created: none → the action; removed / expired: the action → removed / expired.
+      notifier.emit({
+        kind: 'override',
+        zone: o.zone,
+        subject: o.target,
+        oldState: change === 'created' ? 'none' : o.action,
+        newState: change === 'created' ? o.action : change,
+        reason: o.reason,
+        author: by,
+        at: Date.now(),
+      });
       logger.info({ id: o.id, zone: o.zone, target: o.target, action: o.action, by, reason: o.reason }, `override ${change}`);
     },
   });
