@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCtl } from '../src/cli/ctl.js';
 import { eventually } from './support/eventually.js';
 import { webhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
 import { startHarness, type Harness } from './http/harness.js';
@@ -188,6 +189,28 @@ describe('overrides', () => {
     expect((await call('DELETE', '/api/v1/overrides/nope')).status).toBe(404);
     expect((await call('GET', '/api/v1/overrides')).body.overrides).toEqual([]);
     expect(await a('www')).toBe('192.0.2.10,192.0.2.11');
+  });
+
+  it('steerdns ctl drains, lists and undrains; HTTP failures are clear errors', async () => {
+    const tokenFile = path.join(stateDir, 'tokens');
+    fs.writeFileSync(tokenFile, TOKENS, { mode: 0o600 });
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const ctl = (...args: string[]) => runCtl([...args, '--server', h.http.url, '--token-file', tokenFile], {});
+      expect(await ctl('drain', 'b', '--zone', 'ov.test', '--reason', 'ctl test', '--for', '30m')).toBe(0);
+      await eventually('b drained by ctl', async () => (await a('www')) === '192.0.2.10', { timeoutMs: 1000 });
+      expect(await ctl('list')).toBe(0);
+      expect(out.mock.calls.map((c) => String(c[0])).join('')).toMatch(/drain b \(ov\.test\) by ops, expires .*: ctl test/);
+      expect(await ctl('undrain', 'b', '--zone', 'ov.test')).toBe(0);
+      await eventually('b back', async () => (await a('www')) === '192.0.2.10,192.0.2.11', { timeoutMs: 1000 });
+      expect(await ctl('drain', 'nope', '--zone', 'ov.test', '--reason', 'r')).toBe(1);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/HTTP 404: zone ov\.test has no pool or origin named "nope"/);
+      expect(await ctl('drain', 'b', '--zone', 'ov.test')).toBe(2); // no --reason
+    } finally {
+      err.mockRestore();
+      out.mockRestore();
+    }
   });
 
   it('keeps overrides across a restart with a state directory', async () => {
