@@ -70,6 +70,8 @@ const catalogue = {
     'the HTTP listener on %s is not a loopback address: set a bearer token with --http-token or STEERDNS_HTTP_TOKEN (or listen on 127.0.0.1)',
   STEER_HTTP_TOKEN: 'the HTTP bearer token %s',
   STEER_COOKIE_SECRET: 'cookie secret file %s: %s',
+  STEER_HTTP_TOKEN_FILE: 'token file %s line %s: %s',
+  STEER_OVERRIDES_FILE: 'overrides state file %s: %s; fix or remove it (the overrides would otherwise be lost)',
 
   // --- zone transfers (src/xfr) ---
   STEER_TSIG_KEY_FILE: 'TSIG key file: %s',

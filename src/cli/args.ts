@@ -37,6 +37,8 @@ export const CLI_FLAGS = {
   ksk: { type: 'boolean' },
   zsk: { type: 'boolean' },
   'udp-io': { type: 'string' },
+  'state-dir': { type: 'string' },
+  'audit-log': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
   ...LIMIT_FLAGS,
@@ -133,6 +135,8 @@ function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine
     zsk: values.zsk ?? false,
     signatureCache: parseSignatureCache(values['signature-cache']),
     udpIo: parseUdpIo(values['udp-io']),
+    stateDir: values['state-dir'] ?? null,
+    auditLog: values['audit-log'] ?? null,
     rrl: limits.rrl,
     tcp: limits.tcp,
     // In a fleet the node name is the identity unless one is given: NSID then says which node answered.

@@ -5,6 +5,7 @@ import { ConfigFileError } from '../config/server-config.js';
 import { parseCli, type ParsedCli } from './args.js';
 import { runCheck } from './check.js';
 import { runDs, runKeygen } from './dnssec.js';
+import { runCtl } from './ctl.js';
 import { runExplain } from './explain.js';
 import { runRecord } from './record.js';
 import { runScenarios } from './scenarios.js';
@@ -14,6 +15,8 @@ import { COMMANDS, usage } from './usage.js';
 import { packageVersion } from './version.js';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // ctl talks to a running server and has flags of its own, none of them a server setting.
+  if (argv[0] === 'ctl') return runCtl(argv.slice(1), env);
   let parsed: ParsedCli;
   try {
     parsed = parseCli(argv, env);

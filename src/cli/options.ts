@@ -44,6 +44,10 @@ export interface CliOptions extends LimitOptions, FleetFlagOptions, QueryLogFile
   readonly zsk: boolean;
   /** serve: UDP I/O path (auto: the batched addon when it loaded, else node:dgram). */
   readonly udpIo: UdpIoMode;
+  /** serve: --state-dir, where operator overrides survive a restart; null: kept in memory only. */
+  readonly stateDir: string | null;
+  /** serve: --audit-log, the overrides audit log; null: audit.log under the state dir, else none. */
+  readonly auditLog: string | null;
   /** whatif / scenarios: what to replay and how to report it. */
   readonly replay: ReplayOptions;
   readonly positionals: readonly string[];

@@ -2,7 +2,8 @@ import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { SteerError } from '../errors.js';
-import { checkToken, isLoopbackHost, parseHttpAddress, type HttpAddress } from '../http/auth.js';
+import { parseTokens } from '../http/tokens.js';
+import { isLoopbackHost, parseHttpAddress, type HttpAddress } from '../http/auth.js';
 import { clusterView, workerReport } from '../http/cluster-view.js';
 import { SteerMetrics } from '../http/metrics.js';
 import { startHttpServer, type RunningHttpServer } from '../http/server.js';
@@ -57,6 +58,8 @@ function serverOptions(options: CliOptions, logger: Logger, observer: QueryObser
     cookieSecrets: options.cookies ? cookieSecrets(options, logger) : null,
     transfer: options.transfer,
     udpIo: options.udpIo,
+    stateDir: options.stateDir === null ? null : path.resolve(options.stateDir),
+    auditLog: options.auditLog === null ? null : path.resolve(options.auditLog),
   };
 }
 
@@ -115,7 +118,7 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
   const token = options.httpToken ?? process.env.STEERDNS_HTTP_TOKEN ?? null;
   try {
     httpAddress = parseHttpAddress(options.http);
-    if (httpAddress !== null && token !== null && token !== '') checkToken(token);
+    if (httpAddress !== null && token !== null && token !== '') parseTokens(token);
     if (httpAddress !== null && (token === null || token === '') && !isLoopbackHost(httpAddress.host)) {
       throw new SteerError('STEER_HTTP_TOKEN_REQUIRED', [formatHostPort(httpAddress.host, httpAddress.port)]);
     }
@@ -348,10 +351,13 @@ async function runPrimary(
   startup = (async (): Promise<number> => {
     try {
       // A fleet node: the primary is the member (one store session, its probing share, the
-      // verdicts) and its workers serve the verdicts as it serves them.
+      // verdicts) and its workers serve the verdicts as it serves them. Overrides are applied
+      // where queries are answered; the workers do not take them, so a cluster keeps none and
+      // its HTTP listener answers the override routes 501.
+      if (options.stateDir !== null || options.auditLog !== null) logger.warn('--state-dir and --audit-log need --workers 1: ignored');
       primary = await startClusterPrimary(
         options.workers,
-        serverOptions(options, logger, null, fleet),
+        { ...serverOptions(options, logger, null, fleet), stateDir: null, auditLog: null },
         fleet === null
           ? {}
           : {

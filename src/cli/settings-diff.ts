@@ -28,6 +28,8 @@ const FIELD_OF_KEY: Readonly<Record<string, readonly [keyof CliOptions] | readon
   keys: ['keys'],
   signature_cache: ['signatureCache'],
   udp_io: ['udpIo'],
+  state_dir: ['stateDir'],
+  audit_log: ['auditLog'],
   'rrl.rate': ['rrl', 'rate'],
   'rrl.burst': ['rrl', 'burst'],
   'rrl.slip': ['rrl', 'slip'],

@@ -8,7 +8,7 @@ const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:P
                    [--query-log [--query-log-sample N]] [--workers N] [--keys DIR]
                    [--query-log-file FILE [--query-log-max-size SIZE] [--query-log-keep N]
                     [--query-log-truncate V4/V6]]
-                   [--udp-io auto|batch|dgram]
+                   [--udp-io auto|batch|dgram] [--state-dir DIR] [--audit-log FILE]
                    [--identity NAME] [--version-string TEXT] [--cookies on|off] [--cookie-secret-file FILE]
                    [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]
                    [--etcd URLS --node NAME --site NAME [--etcd-...] [--fleet-...]] [--probe-source ADDR]`;
@@ -57,6 +57,10 @@ const SERVE_OPTIONS = `  --listen ADDR:PORT   UDP and TCP listen address, repeat
   --cookie-secret-file FILE  the cookie secret: 32 hex digits, and optionally the previous
                        secret on a second line (still accepted). Share it across servers of
                        one name. Default: a random secret per run. chmod 600 it
+  --state-dir DIR      keep operator overrides (drain, force-up, force-down) in DIR/overrides.json
+                       so they survive a restart (default: in memory only)
+  --audit-log FILE     append one JSON line per override created, removed or expired
+                       (default: DIR/audit.log with --state-dir, else none)
   --udp-io auto|batch|dgram  UDP I/O: batch reads and answers datagrams in batches
                        (recvmmsg/sendmmsg, through the native addon npm install builds);
                        dgram uses node:dgram; auto (default) is batch when the addon loaded`;

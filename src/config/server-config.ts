@@ -38,6 +38,8 @@ export const serverConfigSchema = z.strictObject({
   keys: z.string().min(1).optional(),
   signature_cache: whole(1, 100_000_000).optional(),
   udp_io: z.enum(UDP_IO_MODES).optional(),
+  state_dir: z.string().min(1).optional(),
+  audit_log: z.string().min(1).optional(),
   rrl: z
     .strictObject({
       rate: whole(0, 1_000_000).optional(),
@@ -151,6 +153,8 @@ const PATH_KEYS: ReadonlySet<string> = new Set([
   'etcd_cert',
   'etcd_key',
   'query_log_file',
+  'state_dir',
+  'audit_log',
 ]);
 /** --geoip words that are not file names. */
 const GEOIP_WORDS: ReadonlySet<string> = new Set(['off', 'none', 'default']);

@@ -7,6 +7,8 @@ import type { AsnDatabase, GeoDatabase } from '../geo/types.js';
 import type { HealthSnapshot } from '../health/types.js';
 import { prepareLb, prepareLbChanges, type PreparedLbZone } from '../lb/prepare.js';
 import type { LbZoneConfig } from '../lb/types.js';
+import { applyOverrides } from '../overrides/apply.js';
+import type { Override } from '../overrides/types.js';
 import type { ZoneSigning } from '../dnssec/zone-signing.js';
 import type { Zone } from '../zone/types.js';
 import { ZoneSet } from '../zone/zone-set.js';
@@ -36,7 +38,12 @@ export interface ServingState {
   readonly geo: GeoDatabase | null;
   /** GeoLite2-ASN database (--asn-db), or null. */
   readonly asn: AsnDatabase | null;
+  /** Operator overrides in force; the prepared load balancers (`lb`) apply them. */
+  readonly overrides: readonly Override[];
 }
+
+/** The LB configuration to prepare: the loaded one with the overrides in force applied. */
+type Effective = (lb: LbZoneConfig) => LbZoneConfig;
 
 export class StateHolder extends EventEmitter {
   #current: ServingState;
@@ -50,8 +57,21 @@ export class StateHolder extends EventEmitter {
 
   constructor(health: HealthSnapshot, geo: GeoDatabase | null, asn: AsnDatabase | null = null) {
     super();
-    this.#current = buildState(0, 0, new Map(), health, geo, asn);
+    this.#current = buildState(0, 0, new Map(), health, geo, asn, [], this.#effective);
   }
+
+  /** Overridden configurations, one per loaded one, kept while the overrides stay the same. */
+  #memo = new WeakMap<LbZoneConfig, LbZoneConfig>();
+  readonly #effective: Effective = (lb) => {
+    const overrides = this.#current?.overrides ?? [];
+    if (overrides.length === 0) return lb;
+    let out = this.#memo.get(lb);
+    if (out === undefined) {
+      out = applyOverrides(lb, overrides);
+      this.#memo.set(lb, out);
+    }
+    return out;
+  };
 
   /**
    * The state to answer from. A health snapshot handed to setHealth() is always in it: reading
@@ -67,7 +87,7 @@ export class StateHolder extends EventEmitter {
     // Everything is prepared from scratch here, so a pending health snapshot is simply used.
     const health = this.#pendingHealth ?? s.health;
     this.#pendingHealth = null;
-    this.swap(buildState(s.generation + 1, s.configGeneration + 1, origins, health, s.geo, s.asn));
+    this.swap(buildState(s.generation + 1, s.configGeneration + 1, origins, health, s.geo, s.asn, s.overrides, this.#effective));
   }
 
   /**
@@ -91,7 +111,19 @@ export class StateHolder extends EventEmitter {
     this.#pendingHealth = null;
     const s = this.#current;
     if (health === s.health) return;
-    this.swap({ ...s, generation: s.generation + 1, health, lb: prepareChanges(s.origins, s.lb, s.health, health) });
+    this.swap({ ...s, generation: s.generation + 1, health, lb: prepareChanges(s.origins, s.lb, s.health, health, this.#effective) });
+  }
+
+  /** Serve with these overrides from now on: the zones they touch (now or before) are prepared again. */
+  setOverrides(overrides: readonly Override[]): void {
+    this.flush();
+    const s = this.#current;
+    this.#memo = new WeakMap();
+    const next: ServingState = { ...s, generation: s.generation + 1, overrides: Object.freeze([...overrides]) };
+    this.#current = Object.freeze(next);
+    const lb = new Map(s.lb);
+    for (const o of s.origins.values()) if (o.lb) lb.set(o.origin, prepareLb(this.#effective(o.lb), s.health));
+    this.swap({ ...next, lb });
   }
 
   setGeo(geo: GeoDatabase | null): void {
@@ -118,6 +150,8 @@ function buildState(
   health: HealthSnapshot,
   geo: GeoDatabase | null,
   asn: AsnDatabase | null,
+  overrides: readonly Override[],
+  effective: Effective,
 ): ServingState {
   return Object.freeze({
     generation,
@@ -127,16 +161,21 @@ function buildState(
       configGeneration,
     ),
     origins,
-    lb: prepareAll(origins, health),
+    lb: prepareAll(origins, health, effective),
     health,
     geo,
     asn,
+    overrides,
   });
 }
 
-function prepareAll(origins: ReadonlyMap<string, OriginConfig>, health: HealthSnapshot): ReadonlyMap<string, PreparedLbZone> {
+function prepareAll(
+  origins: ReadonlyMap<string, OriginConfig>,
+  health: HealthSnapshot,
+  effective: Effective,
+): ReadonlyMap<string, PreparedLbZone> {
   const out = new Map<string, PreparedLbZone>();
-  for (const o of origins.values()) if (o.lb) out.set(o.origin, prepareLb(o.lb, health));
+  for (const o of origins.values()) if (o.lb) out.set(o.origin, prepareLb(effective(o.lb), health));
   return out;
 }
 
@@ -150,14 +189,16 @@ function prepareChanges(
   prev: ReadonlyMap<string, PreparedLbZone>,
   before: HealthSnapshot,
   health: HealthSnapshot,
+  effective: Effective,
 ): ReadonlyMap<string, PreparedLbZone> {
   const candidates = health.changedSince?.(before) ?? null;
   if (candidates !== null && candidates.length === 0) return prev;
   let out: Map<string, PreparedLbZone> | null = null;
   for (const o of origins.values()) {
     if (!o.lb) continue;
+    const lb = effective(o.lb);
     const old = prev.get(o.origin);
-    const next = old === undefined || old.config !== o.lb ? prepareLb(o.lb, health) : prepareLbChanges(old, before, health, candidates);
+    const next = old === undefined || old.config !== lb ? prepareLb(lb, health) : prepareLbChanges(old, before, health, candidates);
     if (next === old) continue;
     out ??= new Map(prev);
     out.set(o.origin, next);

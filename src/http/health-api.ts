@@ -1,6 +1,6 @@
 // PUT /api/v1/health/{zone}/{origin}: health pushed from outside into `type: external`
-// monitors. The only write the HTTP listener accepts, and only with the bearer token. Bad
-// input gets a 4xx naming the problem and changes nothing.
+// monitors. A write: only with a token of the write role (server.ts checks). Bad input gets a
+// 4xx naming the problem and changes nothing.
 import type http from 'node:http';
 import { z } from 'zod';
 import { canonicalOrigin } from '../lb/names.js';

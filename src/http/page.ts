@@ -345,6 +345,18 @@ const SCRIPT = `
               h('td', { cls: 'detail', text: r.reason + (r.state === 'running' ? ', ends in ' + age(r.endsAt - now) : '') }));
           }))))));
       }
+      if (data.overrides && data.overrides.length) {
+        nodes.push(h('section', null, h('h2', { text: 'Operator overrides' }), h('div', { cls: 'panel' }, h('table', null,
+          h('thead', null, h('tr', null, h('th', { text: 'Target' }), h('th', { text: 'Action' }), h('th', { text: 'Reason' }), h('th', { text: 'Author' }), h('th', { text: 'Expires' }))),
+          h('tbody', null, data.overrides.map(function (o) {
+            return h('tr', { 'data-override': o.id },
+              h('td', { text: o.target + ' (' + zoneName(o.zone) + ')' }),
+              h('td', null, o.action === 'force-up' ? pill('s-ok', 'FORCE-UP') : o.action === 'force-down' ? pill('s-bad', 'FORCE-DOWN') : pill('s-info', 'DRAIN')),
+              h('td', { cls: 'detail', text: o.reason }),
+              h('td', { text: o.author + ', ' + age(now - o.createdAt) + ' ago' }),
+              h('td', { text: o.expiresAt === null ? 'never' : 'in ' + age(o.expiresAt - now) }));
+          }))))));
+      }
       if (data.notifications && data.notifications.length) {
         nodes.push(h('section', null, h('h2', { text: 'Notifications' }), notificationsPanel(data, now)));
       }

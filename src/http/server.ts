@@ -1,7 +1,8 @@
 // The operator's HTTP listener: metrics, liveness/readiness, the status API and page, explain.
-// Read-only (GET and HEAD), loopback by default, and a bearer token for anything else. The
-// files stay the source of truth; the one write is PUT /api/v1/health (health-api.ts), which
-// only feeds `type: external` monitors and always needs the token.
+// Reads (GET and HEAD) are open on loopback and need a token elsewhere. The files stay the
+// source of truth; the writes — PUT /api/v1/health (health-api.ts) for `type: external`
+// monitors and the operator overrides (overrides-api.ts) — always need a token with the
+// `write` role (tokens.ts), even on loopback.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -10,7 +11,9 @@ import { explain, ExplainError } from '../query/explain.js';
 import { formatHostPort } from '../transport/listen-address.js';
 import type { RunningServer } from '../server/server.js';
 import { HEALTH_API_PREFIX, healthReport } from './health-api.js';
-import { bearerMatcher, checkToken, isLoopbackHost, parseHttpAddress, tokenMatcher } from './auth.js';
+import { isLoopbackHost, parseHttpAddress } from './auth.js';
+import { createOverride, deleteOverride, listOverrides, OVERRIDES_PATH } from './overrides-api.js';
+import { parseTokens, tokenOf, type ApiToken } from './tokens.js';
 import type { ClusterView } from './cluster-view.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { buildFleetView, votesView } from './fleet-view.js';
@@ -24,7 +27,7 @@ export interface HttpServerOptions {
   readonly server: RunningServer;
   /** "ADDR:PORT"; port 0 picks a free port. */
   readonly listen: string;
-  /** Bearer token; required when `listen` is not a loopback address. */
+  /** Bearer token(s) (tokens.ts: one token, or NAME ROLE TOKEN lines); required when `listen` is not a loopback address. */
   readonly token: string | null;
   readonly logger: Logger;
   /** null serves /metrics as 404 and the status without traffic. */
@@ -60,13 +63,35 @@ const COMMON_HEADERS = {
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
   const addr = parseHttpAddress(opts.listen);
   if (addr === null) throw steerError('STEER_CLI_USAGE', ['startHttpServer: listen is "off"']);
-  const token = opts.token === '' ? null : opts.token;
-  if (token !== null) checkToken(token);
+  const tokens: readonly ApiToken[] = opts.token === null ? [] : parseTokens(opts.token);
+  const token = tokens.length === 0 ? null : tokens;
   if (token === null && !isLoopbackHost(addr.host)) {
     throw steerError('STEER_HTTP_TOKEN_REQUIRED', [formatHostPort(addr.host, addr.port)]);
   }
-  const headerOk = token === null ? null : bearerMatcher(token);
-  const queryOk = token === null ? null : tokenMatcher(token);
+  const unauthorized = (res: http.ServerResponse): void =>
+    send(res, 401, 'application/json', json({ error: 'a bearer token is required: Authorization: Bearer <token>' }), {
+      'www-authenticate': 'Bearer realm="steerdns"',
+    });
+  /** The token of a write, or null when the reply (401/403) was sent. */
+  const writer = (req: http.IncomingMessage, res: http.ServerResponse, what: string): ApiToken | null => {
+    if (token === null) {
+      req.resume();
+      send(res, 403, 'application/json', json({ error: `${what} needs a bearer token with the write role: start with --http-token-file` }));
+      return null;
+    }
+    const who = tokenOf(tokens, req.headers.authorization);
+    if (who === null) {
+      req.resume();
+      unauthorized(res);
+      return null;
+    }
+    if (who.role !== 'write') {
+      req.resume();
+      send(res, 403, 'application/json', json({ error: `token "${who.name}" is read-only: ${what} needs the write role` }));
+      return null;
+    }
+    return who;
+  };
   const { server: dns, metrics, logger } = opts;
   const cluster = opts.cluster ?? null;
   const fleet = opts.fleet ?? null;
@@ -77,30 +102,39 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     const url = new URL(req.url ?? '/', 'http://steerdns.invalid');
     const path = url.pathname;
     if (req.method === 'PUT' && path.startsWith(HEALTH_API_PREFIX)) {
-      // The one write: never without a token, even on loopback.
-      if (headerOk === null)
-        return send(res, 403, 'application/json', json({ error: 'health reports need a bearer token: start with --http-token' }));
-      if (!headerOk(req.headers.authorization)) {
-        return send(res, 401, 'application/json', json({ error: 'a bearer token is required: Authorization: Bearer <token>' }), {
-          'www-authenticate': 'Bearer realm="steerdns"',
-        });
-      }
+      // A write: never without a write token, even on loopback.
+      if (writer(req, res, 'a health report') === null) return;
       const reply = await healthReport(req, path, dns);
       if (reply.status === 200) logger.info({ path: safePath(req.url) }, 'external health report applied');
       return send(res, reply.status, 'application/json', json(reply.body));
     }
+    const overrideWrite =
+      (req.method === 'POST' && path === OVERRIDES_PATH) || (req.method === 'DELETE' && path.startsWith(`${OVERRIDES_PATH}/`));
+    if (cluster !== null && (overrideWrite || path === OVERRIDES_PATH)) {
+      req.resume();
+      return send(res, 501, 'application/json', json({ error: NO_OVERRIDES }));
+    }
+    if (overrideWrite) {
+      const who = writer(req, res, 'an override');
+      if (who === null) return;
+      const r =
+        req.method === 'POST' ? await createOverride(req, dns, dns.overrides, who.name) : deleteOverride(path, dns.overrides, who.name);
+      return reply(res, r);
+    }
     const whatifPost = req.method === 'POST' && path === '/api/v1/whatif';
     if (req.method !== 'GET' && req.method !== 'HEAD' && !whatifPost) {
-      return send(res, 405, 'text/plain; charset=utf-8', 'read-only: GET and HEAD only (and POST /api/v1/whatif)\n', {
+      return send(res, 405, 'text/plain; charset=utf-8', 'GET and HEAD only (and POST /api/v1/whatif, the writes of /api/v1/overrides)\n', {
         allow: 'GET, HEAD',
       });
     }
     if (path === '/healthz') return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
 
-    if (headerOk !== null && !headerOk(req.headers.authorization) && !(path === '/' && queryOk!(url.searchParams.get('token')))) {
-      return send(res, 401, 'application/json', json({ error: 'a bearer token is required: Authorization: Bearer <token>' }), {
-        'www-authenticate': 'Bearer realm="steerdns"',
-      });
+    if (
+      token !== null &&
+      tokenOf(tokens, req.headers.authorization) === null &&
+      !(path === '/' && tokens.some((t) => t.query(url.searchParams.get('token'))))
+    ) {
+      return unauthorized(res);
     }
 
     if (whatifPost) return whatifRoute(opts.whatif ?? null, token !== null, url.searchParams, req, res);
@@ -137,6 +171,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         return send(res, 200, 'application/schema+json', json(statusJsonSchema()));
       case '/api/v1/explain':
         return explainRoute(url.searchParams, dns, res, fleet);
+      case OVERRIDES_PATH:
+        return reply(res, listOverrides(dns.overrides));
       case '/api/v1/fleet':
         if (fleet === null) return send(res, 404, 'application/json', json({ error: 'not in fleet mode (serve --etcd ...)' }));
         return send(res, 200, 'application/json', json(buildFleetView(fleet, dns)));
@@ -182,6 +218,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   };
 }
 
+const NO_OVERRIDES = 'operator overrides need --workers 1: the cluster workers do not take them';
 const NO_RECENT = 'this server keeps no recent traffic: the what-if endpoints need --workers 1 and the HTTP listener';
 
 function reply(res: http.ServerResponse, r: { status: number; body: unknown }): void {

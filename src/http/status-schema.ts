@@ -2,6 +2,7 @@
 // tests validate against it, and its JSON Schema is served at /api/v1/status/schema and kept
 // in docs/status.schema.json.
 import { z } from 'zod';
+import { OverrideStatusSchema } from './status-schema-overrides.js';
 import { ExternalReportStatusSchema, HealthFileStatusSchema, NotificationStatusSchema, RampStatusSchema } from './status-schema-health.js';
 
 const epochMs = z.number().int().nonnegative().describe('Unix time in milliseconds');
@@ -194,6 +195,7 @@ export const StatusSchema = z
     externalHealth: z
       .object({ reports: z.array(ExternalReportStatusSchema), files: z.array(HealthFileStatusSchema) })
       .describe('Health pushed through the API or health files (type: external monitors)'),
+    overrides: z.array(OverrideStatusSchema).describe('Operator overrides in force (drain, force-up, force-down), oldest first'),
   })
   .meta({ title: 'steerdns status', description: 'GET /api/v1/status of the steerdns HTTP listener' });
 

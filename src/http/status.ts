@@ -112,6 +112,7 @@ export function buildStatus(server: RunningServer, metrics: SteerMetrics | null,
     notifications: server.notifier
       .stats()
       .map((d) => ({ ...d, lastDeliveredAt: d.lastDeliveredAt === null ? null : Math.round(d.lastDeliveredAt) })),
+    overrides: server.overrides.list().map((o) => ({ ...o })),
     externalHealth: {
       reports: server.external.states().map((r) => ({
         target: r.key,

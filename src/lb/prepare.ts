@@ -166,7 +166,9 @@ export function prepareLbChanges(
 
 export function evaluatePool(pool: LbPool, health: HealthSnapshot): PoolHealth {
   const enabledOrigins = pool.origins.filter((o) => o.enabled);
-  const upOrigins = enabledOrigins.filter((o) => o.healthKey === null || health.isUp(o.healthKey));
+  const upOrigins = enabledOrigins.filter((o) =>
+    o.forced !== undefined ? o.forced === 'up' : o.healthKey === null || health.isUp(o.healthKey),
+  );
   const originRtts = upOrigins.map((o) => {
     const h = o.healthKey === null ? undefined : health.get(o.healthKey);
     return { rttMs: h?.rttMs ?? null, samples: h?.rttSamples ?? 0 };

@@ -1,9 +1,9 @@
 // `notifications:` in an LB file: webhook receivers told about origin, pool and load balancer
-// health transitions (and ramp aborts). Defaults: format json · events all · coalesce 10 s ·
+// health transitions (and ramp aborts, operator overrides). Defaults: format json · events all · coalesce 10 s ·
 // retries 5 · backoff 1 s (doubling, at most 60 s) · timeout 5 s.
 import { z } from 'zod';
 
-export const NOTIFY_EVENTS = ['origin', 'pool', 'load_balancer', 'ramp'] as const;
+export const NOTIFY_EVENTS = ['origin', 'pool', 'load_balancer', 'ramp', 'override'] as const;
 
 export const receiverSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'url must be an http:// or https:// URL' }),

@@ -36,6 +36,8 @@ export interface LbOrigin {
   readonly seed: number;
   /** `ramp:` of the origin's weight (ramps.ts); absent without one. */
   readonly ramp?: RampSpec;
+  /** An operator override (src/overrides) in force: its health, whatever the monitor says. */
+  readonly forced?: 'up' | 'down';
 }
 
 export interface RampSpec {

@@ -1,6 +1,6 @@
 // What notifications are about and where they go.
 
-export type NotifyEventKind = 'origin' | 'pool' | 'load_balancer' | 'ramp';
+export type NotifyEventKind = 'origin' | 'pool' | 'load_balancer' | 'ramp' | 'override';
 
 /** One `notifications:` receiver of one zone's LB file, ready to use (the secret read). */
 export interface NotificationReceiver {
@@ -21,11 +21,13 @@ export interface NotificationReceiver {
 export interface NotifyEvent {
   readonly kind: NotifyEventKind;
   readonly zone: string;
-  /** "pool/origin", "pool", the load balancer's owner name, or "pool/origin" of a ramp. */
+  /** "pool/origin", "pool", the load balancer's owner name, "pool/origin" of a ramp, an override's target. */
   readonly subject: string;
   readonly oldState: string;
   readonly newState: string;
   readonly reason: string;
+  /** Who made the change (an override: the token's name, `expiry`); absent for health changes. */
+  readonly author?: string;
   /** Epoch ms. */
   readonly at: number;
 }

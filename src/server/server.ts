@@ -1,5 +1,6 @@
 // Composition root of a serving process: configuration, health, GeoIP, the query pipeline and
 // the transports, wired together. Each part is usable alone; this file only connects them.
+import os from 'node:os';
 import { EventEmitter } from 'node:events';
 import { SteerError, steerError } from '../errors.js';
 import { GeoIpService } from '../geo/service.js';
@@ -22,6 +23,7 @@ import { CachedPipeline } from '../query/cached-pipeline.js';
 import type { QueryPipeline } from '../query/pipeline.js';
 import { Reloader } from '../config/reloader.js';
 import { StateHolder, type OriginConfig } from '../config/state.js';
+import { OverrideStore } from '../overrides/store.js';
 import { listenTcp, type TcpListener, type TcpOptions, type TcpStats } from '../transport/tcp.js';
 import { listenUdp, type UdpListener } from '../transport/udp.js';
 import { listenUdpBatch } from '../transport/udp-batch.js';
@@ -98,6 +100,10 @@ export interface ServerOptions {
   readonly probeScope?: ProbeScope | null;
   /** Local address probes are sent from (--probe-source). */
   readonly probeSource?: string;
+  /** Where operator overrides are kept across restarts (overrides.json); null/absent: memory only. */
+  readonly stateDir?: string | null;
+  /** The overrides audit log; null/absent: audit.log under stateDir, else none. */
+  readonly auditLog?: string | null;
 }
 
 /** Which of the configured targets this process probes; it says when its choice changed. */
@@ -129,6 +135,8 @@ export interface RunningServer {
   readonly notifier: Notifier;
   /** Weight ramps in progress, done or aborted (status API and page). */
   readonly ramps: RampController;
+  /** Operator overrides (drain, force-up, force-down): the /api/v1/overrides routes. */
+  readonly overrides: OverrideStore;
   readonly geo: GeoIpService | null;
   readonly asn: GeoIpService<AsnDatabase> | null;
   readonly pipeline: QueryPipeline;
@@ -179,6 +187,27 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const udpIo = opts.listen.length > 0 ? chooseUdpIo(opts.udpIo ?? 'auto') : null;
   if (udpIo?.io === 'dgram' && opts.udpIo !== 'dgram') logger.warn(`${udpIo.why}; UDP uses node:dgram`);
   const health = new HealthTable();
+  // Read first: a broken state file stops the start before anything listens.
+  const overrides = new OverrideStore({
+    stateDir: opts.stateDir ?? null,
+    auditLog: opts.auditLog ?? null,
+    node: opts.identity?.identity ?? os.hostname(),
+    onChange: (list, change, o, by) => {
+      state.setOverrides(list);
+      // created: none → the action; removed / expired: the action → removed / expired.
+      notifier.emit({
+        kind: 'override',
+        zone: o.zone,
+        subject: o.target,
+        oldState: change === 'created' ? 'none' : o.action,
+        newState: change === 'created' ? o.action : change,
+        reason: o.reason,
+        author: by,
+        at: Date.now(),
+      });
+      logger.info({ id: o.id, zone: o.zone, target: o.target, action: o.action, by, reason: o.reason }, `override ${change}`);
+    },
+  });
   const geo = opts.geoip ? await GeoIpService.open(opts.geoip, logger.child({ component: 'geoip' })) : null;
   let asn: GeoIpService<AsnDatabase> | null = null;
   try {
@@ -238,6 +267,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
   applyOrigins(first.origins);
   logLoad(first, logger);
+  state.setOverrides(overrides.start());
   // Webhooks: once per host, where health is decided (not in a worker that mirrors it).
   if (opts.externalHealth !== true) notifier.attach(state);
 
@@ -330,6 +360,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     rrl?.close();
     transfers?.close();
     external.close();
+    overrides.close();
     notifier.close();
     ramps.close();
     reloader.stop();
@@ -348,6 +379,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     external,
     notifier,
     ramps,
+    overrides,
     geo,
     asn,
     pipeline,
@@ -406,6 +438,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       transfers?.close();
       prober.stop().catch((err: unknown) => logger.warn({ err }, 'prober stop failed'));
       external.close();
+      overrides.close();
       notifier.close();
       ramps.close();
       geo?.close();
