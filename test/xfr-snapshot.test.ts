@@ -106,6 +106,10 @@ describe.skipIf(digPath === null)('lb: snapshot', () => {
   });
 
   it('health flapping faster than snapshot_interval raises the serial at most once per interval', async () => {
+    health('down');
+    await eventually('the standby in the snapshot', async () =>
+      records(await dig('snap.test', 'AXFR')).includes('www.snap.test. 30 IN A 192.0.2.20'),
+    );
     const start = serial();
     const began = Date.now();
     let up = true;
@@ -115,6 +119,11 @@ describe.skipIf(digPath === null)('lb: snapshot', () => {
       up = !up;
       await new Promise((r) => setTimeout(r, 50));
     }
+    // End on the other state than the one the snapshot started from: a bump must follow.
+    health('up');
+    await eventually('the primary back in the snapshot', async () =>
+      records(await dig('snap.test', 'AXFR')).includes('www.snap.test. 30 IN A 192.0.2.10'),
+    );
     const elapsed = Date.now() - began;
     const bumps = (serial() - start) >>> 0;
     expect(bumps).toBeGreaterThan(0);
