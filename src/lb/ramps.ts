@@ -44,7 +44,8 @@ const realClock: RampClock = {
   },
 };
 
-interface Ramp {
+/** What a ramp moves, and where it sits in the configuration. */
+interface RampSubject {
   readonly key: string;
   readonly zone: string;
   readonly kind: 'origin' | 'pool';
@@ -52,10 +53,13 @@ interface Ramp {
   readonly origin: string;
   readonly loadBalancer: string;
   readonly spec: RampSpec;
-  /** What the file says (file weight, ramp, probed origins): a change restarts the ramp. */
-  readonly specId: string;
   /** Health keys of the ramped origin, or of the pool's origins (error rate). */
   readonly healthKeys: readonly string[];
+}
+
+interface Ramp extends RampSubject {
+  /** What the file says (file weight, ramp, probed origins): a change restarts the ramp. */
+  readonly specId: string;
   /** Why the ramped thing is unhealthy now, or null; reset from the served config on every apply. */
   down: (health: HealthSnapshot) => string | null;
   from: number;
@@ -75,17 +79,9 @@ export interface RampControllerOptions {
   readonly probeCounts?: (keys: readonly string[], windowMs: number) => { readonly failed: number; readonly total: number };
 }
 
-/** The subject of a ramp: what it moves, and how to tell it went bad. */
-interface RampTarget {
-  readonly key: string;
-  readonly zone: string;
-  readonly kind: 'origin' | 'pool';
-  readonly pool: string;
-  readonly origin: string;
-  readonly loadBalancer: string;
+/** The subject of a ramp as the file gives it, and how to tell it went bad. */
+interface RampTarget extends RampSubject {
   readonly fileWeight: number;
-  readonly spec: RampSpec;
-  readonly healthKeys: readonly string[];
   readonly down: (health: HealthSnapshot) => string | null;
 }
 

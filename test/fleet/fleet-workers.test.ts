@@ -3,8 +3,6 @@
 // answer with the fleet's verdicts, exactly like a single-process node.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +12,7 @@ import { buildQuery, decode, udpExchange } from '../support/dns-client.js';
 import { startEtcdCluster, type EtcdCluster } from '../support/etcd.js';
 import { eventually } from '../support/eventually.js';
 import { type ServedCli, serveCli } from '../support/serve-cli.js';
+import { regionalBackend, type RegionalBackend } from './regional-backend.js';
 
 const etcdBinary = requireTool('etcd', 'fleet');
 
@@ -34,28 +33,8 @@ load_balancers:
   maj: { default_pools: [maj], fallback_pool: spare }
 `;
 
-/** 503 to probes from the source addresses in `failing`, 200 to the rest. */
-function regionalBackend(): Promise<{ port: number; failing: Set<string>; close(): Promise<void> }> {
-  const failing = new Set<string>();
-  const server = http.createServer((req, res) => {
-    const from = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-    res.statusCode = failing.has(from) ? 503 : 200;
-    res.setHeader('connection', 'close');
-    res.end();
-  });
-  return new Promise((resolve) => {
-    server.listen(0, ORIGIN, () =>
-      resolve({
-        port: (server.address() as AddressInfo).port,
-        failing,
-        close: () => new Promise<void>((r) => server.close(() => r())),
-      }),
-    );
-  });
-}
-
 let etcd: EtcdCluster;
-let backend: Awaited<ReturnType<typeof regionalBackend>>;
+let backend: RegionalBackend;
 let dir: string;
 const nodes: ServedCli[] = [];
 
@@ -121,7 +100,7 @@ async function everyWorkerAnswers(node: ServedCli, address: string, count = 24):
 describe.skipIf(etcdBinary === null)('fleet node with --workers 2', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-fleet-workers-'));
-    [etcd, backend] = await Promise.all([startEtcdCluster(etcdBinary!, 3), regionalBackend()]);
+    [etcd, backend] = await Promise.all([startEtcdCluster(etcdBinary!, 3), regionalBackend(ORIGIN)]);
     const zones = path.join(dir, 'zones');
     fs.mkdirSync(zones);
     fs.writeFileSync(path.join(zones, 'fleet.test.zone'), ZONE);

@@ -3,8 +3,6 @@
 // addresses a test chooses (a regional path failure); answers are read over real UDP.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +11,7 @@ import { buildQuery, decode, udpExchange } from '../support/dns-client.js';
 import { startEtcdCluster, type EtcdCluster } from '../support/etcd.js';
 import { eventually } from '../support/eventually.js';
 import { type ServedCli, serveCli } from '../support/serve-cli.js';
+import { regionalBackend, type RegionalBackend } from './regional-backend.js';
 
 const etcdBinary = requireTool('etcd', 'fleet');
 
@@ -36,26 +35,6 @@ load_balancers:
   any: { default_pools: [any], fallback_pool: spare }
 `;
 
-/** 503 to probes from the source addresses in `failing`, 200 to the rest. */
-function regionalBackend(): Promise<{ port: number; failing: Set<string>; close(): Promise<void> }> {
-  const failing = new Set<string>();
-  const server = http.createServer((req, res) => {
-    const from = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-    res.statusCode = failing.has(from) ? 503 : 200;
-    res.setHeader('connection', 'close');
-    res.end();
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.50', () =>
-      resolve({
-        port: (server.address() as AddressInfo).port,
-        failing,
-        close: () => new Promise<void>((r) => server.close(() => r())),
-      }),
-    );
-  });
-}
-
 interface Node {
   readonly name: string;
   readonly source: string;
@@ -63,7 +42,7 @@ interface Node {
 }
 
 let etcd: EtcdCluster;
-let backend: Awaited<ReturnType<typeof regionalBackend>>;
+let backend: RegionalBackend;
 let dir: string;
 const nodes: Node[] = [];
 
@@ -126,7 +105,7 @@ const everyNodeAnswers = async (name: string, address: string, which = nodes): P
 describe.skipIf(etcdBinary === null)('fleet on etcd', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-fleet-'));
-    [etcd, backend] = await Promise.all([startEtcdCluster(etcdBinary!, 3), regionalBackend()]);
+    [etcd, backend] = await Promise.all([startEtcdCluster(etcdBinary!, 3), regionalBackend('127.0.0.50')]);
     const zones = path.join(dir, 'zones');
     fs.mkdirSync(zones);
     fs.writeFileSync(path.join(zones, 'fleet.test.zone'), ZONE);
