@@ -154,6 +154,8 @@ describe('commands', () => {
     expect(usage('check')).toMatch(/steerdns check/);
     expect(usage('check')).not.toMatch(/steerdns serve/);
     for (const c of COMMANDS) expect(usage()).toContain(`steerdns ${c}`);
+    expect(usage()).toContain('steerdns ctl drain');
+    expect(usage('ctl')).toMatch(/steerdns ctl list/);
   });
 
   it('the version is the one in package.json', () => {

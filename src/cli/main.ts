@@ -52,8 +52,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return 0;
     case 'help': {
       const [topic] = parsed.options.positionals;
-      if (topic !== undefined && !(COMMANDS as readonly string[]).includes(topic)) {
-        process.stderr.write(`steerdns: no help for "${topic}" (commands: ${COMMANDS.join(', ')})\n`);
+      // ctl parses its own flags (it is dispatched before the server settings), so it is not in COMMANDS.
+      if (topic !== undefined && topic !== 'ctl' && !(COMMANDS as readonly string[]).includes(topic)) {
+        process.stderr.write(`steerdns: no help for "${topic}" (commands: ${COMMANDS.join(', ')}, ctl)\n`);
         return 2;
       }
       process.stdout.write(usage(topic));

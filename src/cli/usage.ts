@@ -1,4 +1,5 @@
 // The usage text: the whole of it for `steerdns help`, one command's for `steerdns help COMMAND`.
+import { CTL_USAGE } from './ctl.js';
 import { FLEET_USAGE } from './fleet-options.js';
 import { LIMITS_USAGE } from './limits.js';
 import { QUERY_LOG_FILE_USAGE, RECORD_USAGE, SCENARIOS_USAGE, WHATIF_USAGE } from './replay-flags.js';
@@ -95,6 +96,8 @@ export function usage(command?: string): string {
       return `Usage:\n${EXPLAIN}\n\nThe answer to one query and the steering decision, from the files on disk.\n\nOptions:\n${COMMON}\n${EXPLAIN_OPTIONS}\n`;
     case 'keygen':
       return `Usage:\n${KEYGEN}\n\nWrites a new DNSSEC key pair (mode 0600) into DIR/ZONE/ and prints its base name.\n\nOptions:\n${DNSSEC_OPTIONS}\n`;
+    case 'ctl':
+      return `Usage:\n${CTL_USAGE}\n\nDrains, forces up or down, or lists operator overrides on a running server through its\nHTTP API (docs/operations.md). --server defaults to STEERDNS_SERVER, else\nhttp://127.0.0.1:9153; the token to STEERDNS_HTTP_TOKEN (a write token for changes).\n`;
     case 'ds':
       return `Usage:\n${DS}\n\nPrints the DS (SHA-256) and DNSKEY records of the zone's published KSKs, for the registrar.\n\nOptions:\n${DNSSEC_OPTIONS}\n`;
     default:
@@ -109,6 +112,7 @@ ${DS}
 ${WHATIF}
 ${SCENARIOS}
 ${RECORD}
+${CTL_USAGE}
 ${OTHERS}
 
 Options:
