@@ -1,8 +1,8 @@
 // The server's memory of recent traffic for the what-if API and the status page: one query in
 // `sampleEvery` kept as a QueryRecord in a fixed-size ring (the oldest is overwritten). Installed
-// with the HTTP listener in a one-process server; sampling keeps its cost on the query path to a
-// counter decrement for most queries. A cluster's primary fills it with add() from the batches its
-// workers send (recent-batcher.ts), so records of several workers interleave.
+// with the HTTP listener; sampling keeps its cost on the query path to a counter decrement for
+// most queries. A cluster's primary answers no query: it fills the ring with add() from the
+// batches its workers send (recent-batcher.ts), so records of several workers interleave.
 import type { QueryAnswer } from '../query/answer.js';
 import type { QueryObserver } from '../query/observer.js';
 import { recordOf } from '../query/query-recorder.js';
