@@ -1,5 +1,5 @@
-// steerdns record --from URL: the recent queries a running server kept (one in 16, one-process
-// servers), saved as query record lines on stdout, for whatif and scenarios. The one replay
+// steerdns record --from URL: the recent queries a running server kept (one in 16, from every
+// worker with --workers N), saved as query record lines on stdout, for whatif and scenarios. The one replay
 // command that uses the network; the token comes from STEERDNS_HTTP_TOKEN.
 import type { CliOptions } from './options.js';
 

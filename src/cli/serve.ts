@@ -19,6 +19,7 @@ import type { QueryObserver } from '../query/observer.js';
 import { combineObservers, QueryLog } from '../query/query-log.js';
 import { QueryRecorder } from '../query/query-recorder.js';
 import { RotatingFile } from '../query/rotating-file.js';
+import { RecentBatcher } from '../replay/recent-batcher.js';
 import { RecentQueries } from '../replay/recent-queries.js';
 import { WhatifApi } from '../http/whatif-api.js';
 import { StartupError, startServer, type RunningServer, type ServerOptions } from '../server/server.js';
@@ -308,6 +309,9 @@ async function runPrimary(
   // The primary answers no query: its metrics hold configuration, health and reloads, and
   // /metrics adds the workers' query counters to them when scraped.
   const metrics = httpAddress !== null ? new SteerMetrics({ latencySampleEvery: LATENCY_SAMPLE_EVERY }) : null;
+  // Recent traffic for the what-if endpoints: the workers sample it and send it here in batches.
+  const recent = httpAddress !== null ? new RecentQueries() : null;
+  const warnedDrops = new Map<number, number>();
   let primary: ClusterPrimary | null = null;
   let http: RunningHttpServer | null = null;
   let up = false;
@@ -358,14 +362,28 @@ async function runPrimary(
       primary = await startClusterPrimary(
         options.workers,
         { ...serverOptions(options, logger, null, fleet), stateDir: null, auditLog: null },
-        fleet === null
-          ? {}
-          : {
-              healthSource: (control) => {
-                fleet.attach(control);
-                return fleet.served;
-              },
-            },
+        {
+          ...(fleet === null
+            ? {}
+            : {
+                healthSource: (control: RunningServer) => {
+                  fleet.attach(control);
+                  return fleet.served;
+                },
+              }),
+          recent:
+            recent === null
+              ? undefined
+              : (records, dropped, worker) => {
+                  recent.add(records);
+                  // A worker drops its oldest records when this process reads too slowly; said
+                  // once per thousand lost so the log does not add to the load.
+                  if (dropped >= (warnedDrops.get(worker) ?? 0) + 1000) {
+                    warnedDrops.set(worker, dropped);
+                    logger.warn({ worker, dropped }, 'cluster: a worker dropped recent-query records (the primary read them too slowly)');
+                  }
+                },
+        },
       );
     } catch (err) {
       if (err instanceof StartupError) {
@@ -401,6 +419,7 @@ async function runPrimary(
           metrics,
           fleet,
           cluster: clusterView(primary, metrics),
+          whatif: recent ? new WhatifApi(primary.control.state, recent) : null,
         });
       } catch (err) {
         await primary.close();
@@ -432,6 +451,8 @@ async function runWorker(options: CliOptions, settings: SettingsSource): Promise
     // the primary reported it
   }
   const metrics = httpOn ? new SteerMetrics({ latencySampleEvery: LATENCY_SAMPLE_EVERY, scope: 'queries' }) : null;
+  // The primary's what-if memory (only with its HTTP listener): sampled here, kept there.
+  const recent = httpOn ? new RecentBatcher() : null;
   const queryLog = options.queryLog
     ? new QueryLog(live.pin(logger.child({ component: 'query' }, { level: 'info' })), { sampleEvery: options.queryLogSample })
     : null;
@@ -459,7 +480,8 @@ async function runWorker(options: CliOptions, settings: SettingsSource): Promise
   try {
     running = await startClusterWorker({
       logger,
-      observer: combineObservers(metrics, queryLog, recorder),
+      observer: combineObservers(metrics, queryLog, recorder, recent),
+      recent,
       started: (r) => {
         runningWorker = r;
         observe(r, metrics);

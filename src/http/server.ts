@@ -39,7 +39,7 @@ export interface HttpServerOptions {
   readonly cluster?: ClusterView | null;
   /** Fleet mode: /api/v1/fleet, and the votes in the status document. */
   readonly fleet?: Fleet | null;
-  /** The what-if endpoints over recent traffic; null/absent answers them 501 (cluster mode). */
+  /** The what-if endpoints over recent traffic; null/absent answers them 501 (no recent traffic kept). */
   readonly whatif?: WhatifApi | null;
 }
 
@@ -140,7 +140,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     if (whatifPost) return whatifRoute(opts.whatif ?? null, token !== null, url.searchParams, req, res);
 
     switch (path) {
-      // Without recent traffic (a cluster's primary) these say so with 200: the status page asks
+      // Without recent traffic (no what-if memory given) these say so with 200: the status page asks
       // for them on every server, and a browser logs every error status as a console error.
       case '/api/v1/scenarios':
         if (!opts.whatif) return send(res, 200, 'application/json', json({ available: false, reason: NO_RECENT }));
@@ -219,7 +219,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
 }
 
 const NO_OVERRIDES = 'operator overrides need --workers 1: the cluster workers do not take them';
-const NO_RECENT = 'this server keeps no recent traffic: the what-if endpoints need --workers 1 and the HTTP listener';
+const NO_RECENT = 'this server keeps no recent traffic for the what-if endpoints';
 
 function reply(res: http.ServerResponse, r: { status: number; body: unknown }): void {
   send(res, r.status, 'application/json', json(r.body));

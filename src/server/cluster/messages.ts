@@ -1,4 +1,5 @@
 // What a cluster's primary and its workers say to each other over the IPC channel (JSON).
+import type { QueryRecord } from '../../replay/record.js';
 import type { HealthMessage } from './health-mirror.js';
 
 export interface WireEndpoint {
@@ -25,10 +26,12 @@ export type ToPrimary =
   | { readonly t: 'hello' }
   | { readonly t: 'listening'; readonly endpoints: readonly WireEndpoint[]; readonly fingerprint: string }
   | { readonly t: 'staged'; readonly seq: number; readonly fingerprint: string; readonly errors: number }
-  | { readonly t: 'collected'; readonly seq: number; readonly data: unknown };
+  | { readonly t: 'collected'; readonly seq: number; readonly data: unknown }
+  /** Sampled recent queries for the primary's what-if memory; `dropped`: lost so far (buffer full). */
+  | { readonly t: 'recent'; readonly records: readonly QueryRecord[]; readonly dropped: number };
 
 const TO_WORKER = new Set(['health', 'stage', 'commit', 'abort', 'collect']);
-const TO_PRIMARY = new Set(['hello', 'listening', 'staged', 'collected']);
+const TO_PRIMARY = new Set(['hello', 'listening', 'staged', 'collected', 'recent']);
 
 export function isToWorker(m: unknown): m is ToWorker {
   return typeof m === 'object' && m !== null && TO_WORKER.has((m as { t?: unknown }).t as string);

@@ -15,6 +15,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../logger.js';
+import type { QueryRecord } from '../../replay/record.js';
 import { startServer, type RunningServer, type ServerOptions } from '../server.js';
 import { HealthBroadcaster, type HealthSource, tableSource } from './health-mirror.js';
 import { isToPrimary, OPTIONS_ENV, type ToPrimary, type ToWorker, type WireEndpoint } from './messages.js';
@@ -30,6 +31,8 @@ export interface ClusterPrimaryOptions {
    * here and gives its verdicts); absent: the primary's health table.
    */
   readonly healthSource?: (control: RunningServer) => HealthSource;
+  /** A worker's batch of sampled recent queries; `dropped`: what that worker lost so far. */
+  readonly recent?: (records: readonly QueryRecord[], dropped: number, workerId: number) => void;
 }
 
 export interface WorkerInfo {
@@ -225,6 +228,10 @@ export async function startClusterPrimary(size: number, server: ServerOptions, o
     worker.on('error', (err) => logger.warn({ err, worker: worker.id }, 'cluster: worker channel error'));
     worker.on('message', (m: unknown) => {
       if (!isToPrimary(m)) return;
+      if (m.t === 'recent') {
+        if (Array.isArray(m.records)) opts.recent?.(m.records, m.dropped, worker.id);
+        return;
+      }
       if (m.t === 'hello') {
         // A newcomer, or a worker that lost track of the deltas: the whole table (after the
         // others got what was pending, so the next delta fits what this one holds).

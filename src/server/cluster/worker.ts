@@ -4,6 +4,7 @@
 import cluster from 'node:cluster';
 import type { Logger } from '../logger.js';
 import type { QueryObserver } from '../../query/observer.js';
+import type { RecentBatcher } from '../../replay/recent-batcher.js';
 import { startServer, type RunningServer, type ServerOptions, type StagedReload } from '../server.js';
 import type { TableSnapshot } from '../../health/snapshot.js';
 import { applyHealthMessage } from './health-mirror.js';
@@ -17,6 +18,8 @@ export interface WorkerHooks {
   readonly started?: (running: RunningServer) => void;
   /** What the primary asks for with 'collect' (e.g. metrics); must be JSON. */
   readonly collect?: () => unknown;
+  /** Sampled recent queries (also in `observer`), sent to the primary in batches once listening. */
+  readonly recent?: RecentBatcher | null;
 }
 
 /** The server options the primary forwarded to this worker. */
@@ -124,6 +127,12 @@ export async function startClusterWorker(hooks: WorkerHooks): Promise<RunningSer
     t: 'listening',
     endpoints: running.endpoints.map((e) => ({ address: e.address, port: e.port })),
     fingerprint: running.fingerprint(),
+  });
+  const recent = hooks.recent ?? null;
+  recent?.start((records, done) => {
+    if (!process.connected || process.send === undefined) return false;
+    process.send({ t: 'recent', records, dropped: recent.dropped } satisfies ToPrimary, undefined, {}, () => done());
+    return true;
   });
   return running;
 }
