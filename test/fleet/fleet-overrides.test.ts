@@ -151,7 +151,7 @@ describe.skipIf(etcdBinary === null)('overrides in a fleet on etcd', () => {
     expect(listed.body.overrides?.map((o) => o.id)).toEqual([id]);
 
     const removed = await call(n2, 'DELETE', `/api/v1/overrides/${id}`);
-    expect(removed.status).toBe(200);
+    expect(removed?.status).toBe(200);
     expect(await allAnswer(MAIN, [n2])).toBe(true);
     await eventually('n1 and n3 answer from main again', () => allAnswer(MAIN, [n1, n3]), { timeoutMs: 1000, intervalMs: 20 });
     expect((await call(n1, 'GET', '/api/v1/overrides')).body.overrides).toEqual([]);
@@ -201,10 +201,19 @@ describe.skipIf(etcdBinary === null)('overrides in a fleet on etcd', () => {
     expect((await call(nodes[0]!, 'GET', '/api/v1/overrides')).body.overrides).toEqual([]);
   });
 
-  it('without etcd: the last known overrides keep applying and writes get 503', async () => {
-    const [n1, n2] = nodes as [Node, Node];
+  it('without etcd: the last known overrides keep applying, writes get 503; an expiry meanwhile is audited once etcd is back', async () => {
+    const [n1, n2, n3] = nodes as [Node, Node, Node];
     const created = await drain(n1, 'before the outage');
     expect(created.status).toBe(201);
+    // Changes no answer (the spare origin is up anyway): only its end is watched.
+    const short = await call(n3, 'POST', '/api/v1/overrides', {
+      zone: 'ov.test',
+      target: 's',
+      action: 'force-up',
+      reason: 'brief',
+      for: '2s',
+    });
+    expect(short.status).toBe(201);
     await eventually('every node drains main', () => allAnswer(FALLBACK), { timeoutMs: 1000, intervalMs: 20 });
     await Promise.all(etcd.members.map((_, i) => etcd.kill(i)));
 
@@ -215,8 +224,39 @@ describe.skipIf(etcdBinary === null)('overrides in a fleet on etcd', () => {
     expect((await call(n1, 'DELETE', `/api/v1/overrides/${created.body.id}`)).status).toBe(503);
     // Nothing changed locally either: the drain still applies, and is still listed.
     expect(await allAnswer(FALLBACK)).toBe(true);
-    expect((await call(n2, 'GET', '/api/v1/overrides')).body.overrides?.map((o) => o.id)).toEqual([created.body.id]);
-  }, 30_000);
+    const listed = async (n: Node) => (await call(n, 'GET', '/api/v1/overrides')).body.overrides?.map((o) => o.id);
+    expect(await listed(n2)).toContain(created.body.id);
+    // The short one ends on every node at its expiresAt, etcd or not.
+    await eventually(
+      'the short override ended on every node',
+      async () => (await Promise.all(nodes.map(listed))).every((ids) => ids?.length === 1 && ids[0] === created.body.id),
+      { timeoutMs: Math.max(0, Date.parse(short.body.expiresAt!) - Date.now()) + 1000, intervalMs: 20 },
+    );
+
+    // etcd back: one node deletes the expired key and audits it; every write works again.
+    await Promise.all(etcd.members.map((_, i) => etcd.start(i)));
+    await etcd.healthy();
+    const expiries = await eventually(
+      'the expiry audited',
+      () => {
+        const lines = nodes.flatMap(audit).filter((l) => l.id === short.body.id && l.event === 'expired');
+        return lines.length > 0 ? lines : null;
+      },
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
+    expect(expiries).toHaveLength(1);
+    const removed = await eventually(
+      'a delete through n2 goes through',
+      async () => {
+        const r = await call(n2, 'DELETE', `/api/v1/overrides/${created.body.id}`);
+        return r.status === 200 ? r : null;
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
+    expect(removed?.status).toBe(200);
+    await eventually('every node answers from main again', () => allAnswer(MAIN), { timeoutMs: 1000, intervalMs: 20 });
+    expect(nodes.flatMap(audit).filter((l) => l.id === short.body.id && l.event === 'expired')).toHaveLength(1);
+  }, 60_000);
 });
 
 async function stop(child: ChildProcess): Promise<void> {
