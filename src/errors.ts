@@ -72,6 +72,8 @@ const catalogue = {
   STEER_COOKIE_SECRET: 'cookie secret file %s: %s',
   STEER_HTTP_TOKEN_FILE: 'token file %s line %s: %s',
   STEER_OVERRIDES_FILE: 'overrides state file %s: %s; fix or remove it (the overrides would otherwise be lost)',
+  STEER_FLEET_OVERRIDES_WRITE:
+    'fleet: the override could not be written to etcd (%s); nothing was changed on any node (in a fleet, overrides live only in etcd); retry when etcd is reachable',
 
   // --- zone transfers (src/xfr) ---
   STEER_TSIG_KEY_FILE: 'TSIG key file: %s',

@@ -43,7 +43,8 @@ function serverOptions(options: CliOptions, logger: Logger, observer: QueryObser
     // Only when set: the cluster primary forwards these options whole to its workers, as JSON.
     ...(options.probeSource !== undefined ? { probeSource: options.probeSource } : {}),
     // A fleet node serves the fleet's verdicts; its own table holds only what it probes.
-    ...(fleet !== null ? { probeScope: fleet.probeScope, externalHealth: true } : {}),
+    // Its overrides are the fleet's, in etcd.
+    ...(fleet !== null ? { probeScope: fleet.probeScope, externalHealth: true, sharedOverrides: fleet.sharedOverrides } : {}),
     zonesDir: path.resolve(options.zones),
     keysDir: options.keys === undefined ? null : path.resolve(options.keys),
     signatureCacheSize: options.signatureCache,

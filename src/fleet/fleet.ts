@@ -15,6 +15,7 @@ import { EventEmitter } from 'node:events';
 import { TableSnapshot } from '../health/snapshot.js';
 import type { HealthSnapshot, ProbeTarget, TargetHealth } from '../health/types.js';
 import { type HealthSource, snapshotEntries } from '../server/cluster/health-mirror.js';
+import type { SharedOverrides } from '../overrides/store.js';
 import type { Logger } from '../server/logger.js';
 import type { ProbeScope, RunningServer } from '../server/server.js';
 import { fleetVerdict, type Observation, type Verdict } from './quorum.js';
@@ -130,12 +131,20 @@ export class Fleet extends EventEmitter<FleetEvents> {
     },
   };
 
+  /** The fleet's operator overrides, in etcd (the server's override store writes through this). */
+  readonly sharedOverrides: SharedOverrides = {
+    put: (o) => this.store.putOverride(o),
+    delete: (id) => this.store.deleteOverride(id),
+  };
+
   /** Starts talking to the store and serving fleet verdicts; call once the server runs. */
   attach(server: RunningServer): void {
     this.#server = server;
     this.#lastSnapshot = server.health.snapshot();
     server.health.on('snapshot', (snapshot) => this.#onLocalHealth(snapshot));
     server.events.on('reload', () => this.#queueRecompute());
+    // Every node applies the whole shared set as etcd holds it; without etcd, the last one read.
+    this.store.on('change', () => server.overrides.replace([...this.store.overrides().values()]));
     this.store.start();
     this.#timer = setInterval(() => this.#every(), 250);
     this.#timer.unref();

@@ -4,6 +4,8 @@
 //
 //   <prefix>members/<node>              MemberRecord (JSON)
 //   <prefix>obs/<target key>/<node>     ObservationRecord (JSON): this node's settled state of a target
+//   <prefix>overrides/<id>              Override (JSON, overrides-record.ts): an operator override of the
+//                                       fleet; under no lease (it outlives the node that made it)
 import type { Observation } from './quorum.js';
 
 export interface MemberRecord {
@@ -42,6 +44,9 @@ export interface KeyLayout {
   parseObservation(key: string): { targetKey: string; node: string } | null;
   /** Parses a member key: the node name, or null. */
   parseMember(key: string): string | null;
+  override(id: string): string;
+  /** Parses an override key: the override id, or null. */
+  parseOverride(key: string): string | null;
 }
 
 /** `prefix` ends with "/" (added when missing). Target keys are URI-encoded: they hold ":" and "[". */
@@ -49,6 +54,7 @@ export function keyLayout(prefixText: string): KeyLayout {
   const prefix = prefixText.endsWith('/') ? prefixText : `${prefixText}/`;
   const members = `${prefix}members/`;
   const obs = `${prefix}obs/`;
+  const overrides = `${prefix}overrides/`;
   return {
     prefix,
     member: (node) => `${members}${node}`,
@@ -65,6 +71,8 @@ export function keyLayout(prefixText: string): KeyLayout {
       }
     },
     parseMember: (key) => (key.startsWith(members) && key.length > members.length ? key.slice(members.length) : null),
+    override: (id) => `${overrides}${id}`,
+    parseOverride: (key) => (key.startsWith(overrides) && key.length > overrides.length ? key.slice(overrides.length) : null),
   };
 }
 

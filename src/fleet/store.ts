@@ -8,7 +8,9 @@
 // Observations are written when they change, never per probe.
 import { EventEmitter } from 'node:events';
 import { Etcd3, type IOptions, type Watcher } from 'etcd3';
+import type { Override } from '../overrides/types.js';
 import type { Logger } from '../server/logger.js';
+import { parseOverrideRecord } from './overrides-record.js';
 import type { Observation } from './quorum.js';
 import { type KeyLayout, keyLayout, type MemberRecord, type ObservationRecord, parseMemberRecord, parseObservation } from './records.js';
 
@@ -30,7 +32,7 @@ export interface StoredObservation extends Observation {
 }
 
 export interface StoreEvents {
-  /** The mirror changed (members or observations). */
+  /** The mirror changed (members, observations or overrides). */
   change: [];
   /** The store became reachable or unreachable. */
   reachable: [boolean];
@@ -67,6 +69,7 @@ export class FleetStore extends EventEmitter<StoreEvents> {
 
   readonly #members = new Map<string, MemberRecord>();
   readonly #observations = new Map<string, Map<string, StoredObservation>>();
+  readonly #overrides = new Map<string, Override>();
   #watcher: Watcher | null = null;
   #watchHealthy = false;
   #synced = false;
@@ -136,6 +139,49 @@ export class FleetStore extends EventEmitter<StoreEvents> {
   /** What this node owns (its own observations, written or about to be). */
   own(): ReadonlyMap<string, ObservationRecord> {
     return this.#own;
+  }
+
+  /** The fleet's operator overrides, by id, as last read. */
+  overrides(): ReadonlyMap<string, Override> {
+    return this.#overrides;
+  }
+
+  /** Writes an override (under no lease); resolves once the mirror holds it. Rejects when etcd cannot be written. */
+  async putOverride(o: Override): Promise<void> {
+    await this.#client.put(this.#keys.override(o.id)).value(JSON.stringify(o));
+    this.#writes++;
+    await this.#until(() => this.#overrides.has(o.id));
+  }
+
+  /**
+   * Deletes an override: what this very call deleted (null: it was not there, or another node
+   * deleted it first), once the mirror no longer holds it. Rejects when etcd cannot be written.
+   */
+  async deleteOverride(id: string): Promise<Override | null> {
+    const known = this.#overrides.get(id);
+    const previous = await this.#client.delete().key(this.#keys.override(id)).getPrevious();
+    this.#writes++;
+    const kv = previous[0];
+    if (kv === undefined) return null;
+    await this.#until(() => !this.#overrides.has(id));
+    return known ?? parseOverrideRecord(kv.value.toString(), id);
+  }
+
+  /** Resolves when `done()` holds after a mirror change, or after a second (the watch catches up later). */
+  #until(done: () => boolean): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.off('change', check);
+        resolve();
+      };
+      const check = (): void => {
+        if (done()) finish();
+      };
+      const timer = setTimeout(finish, 1000);
+      this.on('change', check);
+    });
   }
 
   stats(): StoreStats {
@@ -252,6 +298,7 @@ export class FleetStore extends EventEmitter<StoreEvents> {
     const res = await this.#client.getAll().prefix(this.#keys.prefix).exec();
     this.#members.clear();
     this.#observations.clear();
+    this.#overrides.clear();
     for (const kv of res.kvs) this.#apply(kv.key.toString(), kv.value.toString(), Number(kv.mod_revision));
     this.#revision = Number(res.header.revision);
     this.#synced = true;
@@ -296,6 +343,13 @@ export class FleetStore extends EventEmitter<StoreEvents> {
       if (record) this.#members.set(node, record);
       return;
     }
+    const id = this.#keys.parseOverride(key);
+    if (id !== null) {
+      const o = parseOverrideRecord(value, id);
+      if (o) this.#overrides.set(id, o);
+      else this.#log.warn({ key }, 'fleet: an override in the store does not parse; skipped');
+      return;
+    }
     const at = this.#keys.parseObservation(key);
     if (at === null) return;
     const obs = parseObservation(value, at.node, revision);
@@ -312,6 +366,11 @@ export class FleetStore extends EventEmitter<StoreEvents> {
     const node = this.#keys.parseMember(key);
     if (node !== null) {
       this.#members.delete(node);
+      return;
+    }
+    const id = this.#keys.parseOverride(key);
+    if (id !== null) {
+      this.#overrides.delete(id);
       return;
     }
     const at = this.#keys.parseObservation(key);

@@ -2,6 +2,7 @@
 // drain / force-up / force-down (src/overrides). The caller checked the token and its role.
 // Bad input gets a 4xx naming the problem and changes nothing.
 import type http from 'node:http';
+import { steerError } from '../errors.js';
 import { canonicalOrigin } from '../lb/names.js';
 import type { OverrideStore } from '../overrides/store.js';
 import { overrideRequestSchema, parseDuration, type Override } from '../overrides/types.js';
@@ -62,18 +63,33 @@ export async function createOverride(
   const known = pools !== undefined && (pools.has(target) || [...pools.values()].some((p) => p.origins.some((o) => o.name === target)));
   if (!known) return { status: 404, body: { error: `zone ${zone} has no pool or origin named "${target}"` } };
   const forSeconds = parsed.data.for === undefined ? null : parseDuration(parsed.data.for);
-  const o = store.create({ zone, target, action, reason, forSeconds }, author);
-  return { status: 201, body: overrideView(o) };
+  try {
+    const o = await store.create({ zone, target, action, reason, forSeconds }, author);
+    return { status: 201, body: overrideView(o) };
+  } catch (err) {
+    return unavailable(err);
+  }
 }
 
-export function deleteOverride(path: string, store: OverrideStore, by: string): ApiReply {
+/** A fleet's override write that did not reach etcd: nothing changed, anywhere. */
+function unavailable(err: unknown): ApiReply {
+  const e = steerError('STEER_FLEET_OVERRIDES_WRITE', [(err as Error).message]);
+  return { status: 503, body: { error: e.message, code: e.code } };
+}
+
+export async function deleteOverride(path: string, store: OverrideStore, by: string): Promise<ApiReply> {
   let id: string;
   try {
     id = decodeURIComponent(path.slice(OVERRIDES_PATH.length + 1));
   } catch {
     return { status: 400, body: { error: 'bad percent-encoding in the path' } };
   }
-  const o = store.remove(id, by);
+  let o: Override | null;
+  try {
+    o = await store.remove(id, by);
+  } catch (err) {
+    return unavailable(err);
+  }
   if (o === null) return { status: 404, body: { error: `no override with id ${JSON.stringify(id.slice(0, 64))}` } };
   return { status: 200, body: overrideView(o) };
 }

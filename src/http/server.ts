@@ -118,7 +118,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       const who = writer(req, res, 'an override');
       if (who === null) return;
       const r =
-        req.method === 'POST' ? await createOverride(req, dns, dns.overrides, who.name) : deleteOverride(path, dns.overrides, who.name);
+        req.method === 'POST'
+          ? await createOverride(req, dns, dns.overrides, who.name)
+          : await deleteOverride(path, dns.overrides, who.name);
       return reply(res, r);
     }
     const whatifPost = req.method === 'POST' && path === '/api/v1/whatif';

@@ -23,7 +23,7 @@ import { CachedPipeline } from '../query/cached-pipeline.js';
 import type { QueryPipeline } from '../query/pipeline.js';
 import { Reloader } from '../config/reloader.js';
 import { StateHolder, type OriginConfig } from '../config/state.js';
-import { OverrideStore } from '../overrides/store.js';
+import { OverrideStore, type SharedOverrides } from '../overrides/store.js';
 import { listenTcp, type TcpListener, type TcpOptions, type TcpStats } from '../transport/tcp.js';
 import { listenUdp, type UdpListener } from '../transport/udp.js';
 import { listenUdpBatch } from '../transport/udp-batch.js';
@@ -104,6 +104,8 @@ export interface ServerOptions {
   readonly stateDir?: string | null;
   /** The overrides audit log; null/absent: audit.log under stateDir, else none. */
   readonly auditLog?: string | null;
+  /** A fleet's overrides (in etcd): they replace this server's own (overrides.json is not used). */
+  readonly sharedOverrides?: SharedOverrides | null;
 }
 
 /** Which of the configured targets this process probes; it says when its choice changed. */
@@ -192,6 +194,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     stateDir: opts.stateDir ?? null,
     auditLog: opts.auditLog ?? null,
     node: opts.identity?.identity ?? os.hostname(),
+    shared: opts.sharedOverrides ?? null,
+    onApplied: (list) => state.setOverrides(list),
     onChange: (list, change, o, by) => {
       state.setOverrides(list);
       // created: none → the action; removed / expired: the action → removed / expired.

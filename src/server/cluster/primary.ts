@@ -86,8 +86,9 @@ export async function startClusterPrimary(size: number, server: ServerOptions, o
   const stopTimeoutMs = opts.stopTimeoutMs ?? 15_000;
 
   // Checked before anything starts: what cannot travel to a worker must not be dropped silently.
-  // A probe scope stays with the primary: the workers probe nothing.
-  const { logger: _logger, observer: _observer, probeScope: _scope, ...rest } = server;
+  // A probe scope stays with the primary: the workers probe nothing. So do a fleet's shared
+  // overrides: the workers take no overrides.
+  const { logger: _logger, observer: _observer, probeScope: _scope, sharedOverrides: _shared, ...rest } = server;
   const forwarded = { ...rest, listen: await pickFreePorts(server.listen) };
   if (!isDeepStrictEqual(JSON.parse(JSON.stringify(forwarded)), forwarded)) {
     const bad = Object.entries(forwarded)
