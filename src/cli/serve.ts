@@ -356,36 +356,31 @@ async function runPrimary(
   startup = (async (): Promise<number> => {
     try {
       // A fleet node: the primary is the member (one store session, its probing share, the
-      // verdicts) and its workers serve the verdicts as it serves them. Overrides are applied
-      // where queries are answered; the workers do not take them, so a cluster keeps none and
-      // its HTTP listener answers the override routes 501.
-      if (options.stateDir !== null || options.auditLog !== null) logger.warn('--state-dir and --audit-log need --workers 1: ignored');
-      primary = await startClusterPrimary(
-        options.workers,
-        { ...serverOptions(options, logger, null, fleet), stateDir: null, auditLog: null },
-        {
-          ...(fleet === null
-            ? {}
-            : {
-                healthSource: (control: RunningServer) => {
-                  fleet.attach(control);
-                  return fleet.served;
-                },
-              }),
-          recent:
-            recent === null
-              ? undefined
-              : (records, dropped, worker) => {
-                  recent.add(records);
-                  // A worker drops its oldest records when this process reads too slowly; said
-                  // once per thousand lost so the log does not add to the load.
-                  if (dropped >= (warnedDrops.get(worker) ?? 0) + 1000) {
-                    warnedDrops.set(worker, dropped);
-                    logger.warn({ worker, dropped }, 'cluster: a worker dropped recent-query records (the primary read them too slowly)');
-                  }
-                },
-        },
-      );
+      // verdicts, the shared overrides) and its workers serve the verdicts as it serves them.
+      // Overrides, fleet or not, are the primary's (its API, --state-dir, --audit-log, expiry);
+      // every worker serves each list the primary serves.
+      primary = await startClusterPrimary(options.workers, serverOptions(options, logger, null, fleet), {
+        ...(fleet === null
+          ? {}
+          : {
+              healthSource: (control: RunningServer) => {
+                fleet.attach(control);
+                return fleet.served;
+              },
+            }),
+        recent:
+          recent === null
+            ? undefined
+            : (records, dropped, worker) => {
+                recent.add(records);
+                // A worker drops its oldest records when this process reads too slowly; said
+                // once per thousand lost so the log does not add to the load.
+                if (dropped >= (warnedDrops.get(worker) ?? 0) + 1000) {
+                  warnedDrops.set(worker, dropped);
+                  logger.warn({ worker, dropped }, 'cluster: a worker dropped recent-query records (the primary read them too slowly)');
+                }
+              },
+      });
     } catch (err) {
       if (err instanceof StartupError) {
         reportStartupError(err);

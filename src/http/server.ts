@@ -110,10 +110,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     }
     const overrideWrite =
       (req.method === 'POST' && path === OVERRIDES_PATH) || (req.method === 'DELETE' && path.startsWith(`${OVERRIDES_PATH}/`));
-    if (cluster !== null && (overrideWrite || path === OVERRIDES_PATH)) {
-      req.resume();
-      return send(res, 501, 'application/json', json({ error: NO_OVERRIDES }));
-    }
+    // A cluster's primary keeps the overrides (`dns` is its control server) and its workers
+    // mirror every change (src/server/cluster/).
     if (overrideWrite) {
       const who = writer(req, res, 'an override');
       if (who === null) return;
@@ -220,7 +218,6 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   };
 }
 
-const NO_OVERRIDES = 'operator overrides need --workers 1: the cluster workers do not take them';
 const NO_RECENT = 'this server keeps no recent traffic for the what-if endpoints';
 
 function reply(res: http.ServerResponse, r: { status: number; body: unknown }): void {

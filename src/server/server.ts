@@ -24,6 +24,7 @@ import type { QueryPipeline } from '../query/pipeline.js';
 import { Reloader } from '../config/reloader.js';
 import { StateHolder, type OriginConfig } from '../config/state.js';
 import { OverrideStore, type SharedOverrides } from '../overrides/store.js';
+import type { Override } from '../overrides/types.js';
 import { listenTcp, type TcpListener, type TcpOptions, type TcpStats } from '../transport/tcp.js';
 import { listenUdp, type UdpListener } from '../transport/udp.js';
 import { listenUdpBatch } from '../transport/udp-batch.js';
@@ -106,6 +107,12 @@ export interface ServerOptions {
   readonly auditLog?: string | null;
   /** A fleet's overrides (in etcd): they replace this server's own (overrides.json is not used). */
   readonly sharedOverrides?: SharedOverrides | null;
+  /**
+   * Overrides come from elsewhere (a cluster worker mirrors its primary's): serve these from the
+   * first query on, then whatever RunningServer.setOverrides gives. The server keeps none of its
+   * own: no state file, no audit log, no expiry timers (the primary expires them).
+   */
+  readonly initialOverrides?: readonly Override[];
 }
 
 /** Which of the configured targets this process probes; it says when its choice changed. */
@@ -123,6 +130,8 @@ export interface Endpoint {
 export interface ServerEvents {
   /** Every reload attempt after the first load (watcher or SIGHUP), with its outcome and whether every file was reparsed. */
   reload: [LoadOutcome, boolean];
+  /** The overrides served changed (created, removed, expired, or a fleet's new set): the whole list. */
+  overrides: [readonly Override[]];
 }
 
 export interface RunningServer {
@@ -170,6 +179,8 @@ export interface RunningServer {
   isReady(): boolean;
   /** Serve with this health from now on (with externalHealth). */
   setHealth(snapshot: HealthSnapshot): void;
+  /** Serve with these overrides from now on (with initialOverrides: a cluster worker). */
+  setOverrides(overrides: readonly Override[]): void;
   /** New cookie secrets (hex, current first): new cookies use the first, both are accepted. False when cookies are off. */
   setCookieSecrets(secrets: readonly string[]): boolean;
   close(): Promise<void>;
@@ -189,15 +200,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const udpIo = opts.listen.length > 0 ? chooseUdpIo(opts.udpIo ?? 'auto') : null;
   if (udpIo?.io === 'dgram' && opts.udpIo !== 'dgram') logger.warn(`${udpIo.why}; UDP uses node:dgram`);
   const health = new HealthTable();
+  const events = new EventEmitter<ServerEvents>();
+  const serveOverrides = (list: readonly Override[]): void => {
+    state.setOverrides(list);
+    events.emit('overrides', state.current.overrides);
+  };
+  // Mirrored overrides (a cluster worker): its own store stays empty and touches no file.
+  const mirrored = opts.initialOverrides !== undefined;
   // Read first: a broken state file stops the start before anything listens.
   const overrides = new OverrideStore({
-    stateDir: opts.stateDir ?? null,
-    auditLog: opts.auditLog ?? null,
+    stateDir: mirrored ? null : (opts.stateDir ?? null),
+    auditLog: mirrored ? null : (opts.auditLog ?? null),
     node: opts.identity?.identity ?? os.hostname(),
-    shared: opts.sharedOverrides ?? null,
-    onApplied: (list) => state.setOverrides(list),
+    shared: mirrored ? null : (opts.sharedOverrides ?? null),
+    onApplied: serveOverrides,
     onChange: (list, change, o, by) => {
-      state.setOverrides(list);
+      serveOverrides(list);
       // created: none → the action; removed / expired: the action → removed / expired.
       notifier.emit({
         kind: 'override',
@@ -271,7 +289,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
   applyOrigins(first.origins);
   logLoad(first, logger);
-  state.setOverrides(overrides.start());
+  state.setOverrides(opts.initialOverrides ?? overrides.start());
   // Webhooks: once per host, where health is decided (not in a worker that mirrors it).
   if (opts.externalHealth !== true) notifier.attach(state);
 
@@ -296,7 +314,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   let lastOutcome: LoadOutcome = first;
-  const events = new EventEmitter<ServerEvents>();
   const applyOutcome = (outcome: LoadOutcome, force: boolean): void => {
     lastOutcome = outcome;
     if (outcome.loaded.length > 0 || outcome.removed.length > 0) applyOrigins(outcome.origins);
@@ -434,6 +451,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
     isReady: () => opts.probe === false || prober.isReady(),
     setHealth: (snapshot) => state.setHealth(snapshot),
+    setOverrides: serveOverrides,
     setCookieSecrets: (secrets) => pipeline.setCookieSecrets(cookieSecrets(secrets)),
     async close() {
       if (closed) return;

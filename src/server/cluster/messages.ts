@@ -1,4 +1,5 @@
 // What a cluster's primary and its workers say to each other over the IPC channel (JSON).
+import type { Override } from '../../overrides/types.js';
 import type { QueryRecord } from '../../replay/record.js';
 import type { HealthMessage } from './health-mirror.js';
 
@@ -11,6 +12,8 @@ export interface WireEndpoint {
 export type ToWorker =
   /** The primary's health table changed: the whole table (base null) or what changed since `base`. */
   | HealthMessage
+  /** The operator overrides the primary serves now, whole (on every change, and after each 'hello'). */
+  | { readonly t: 'overrides'; readonly overrides: readonly Override[] }
   /** Load what changed (everything with force) and hold it; answer with 'staged'. */
   | { readonly t: 'stage'; readonly seq: number; readonly force: boolean }
   /** Serve what was staged under seq (one synchronous swap). */
@@ -22,7 +25,10 @@ export type ToWorker =
 
 /** Worker → primary. */
 export type ToPrimary =
-  /** The worker runs and waits for its first health message before it opens any socket. */
+  /**
+   * The worker runs and waits for its first health message before it opens any socket; the
+   * primary answers with the overrides in force, then the whole health table.
+   */
   | { readonly t: 'hello' }
   | { readonly t: 'listening'; readonly endpoints: readonly WireEndpoint[]; readonly fingerprint: string }
   | { readonly t: 'staged'; readonly seq: number; readonly fingerprint: string; readonly errors: number }
@@ -30,7 +36,7 @@ export type ToPrimary =
   /** Sampled recent queries for the primary's what-if memory; `dropped`: lost so far (buffer full). */
   | { readonly t: 'recent'; readonly records: readonly QueryRecord[]; readonly dropped: number };
 
-const TO_WORKER = new Set(['health', 'stage', 'commit', 'abort', 'collect']);
+const TO_WORKER = new Set(['health', 'overrides', 'stage', 'commit', 'abort', 'collect']);
 const TO_PRIMARY = new Set(['hello', 'listening', 'staged', 'collected', 'recent']);
 
 export function isToWorker(m: unknown): m is ToWorker {

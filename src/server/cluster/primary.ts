@@ -11,6 +11,10 @@
 //   and serials) with what it read and tells them all to switch ("commit"): one synchronous swap
 //   each, within an IPC hop of each other. A worker that read a different version of a file
 //   (it changed in between) makes the primary abort, reload again and retry.
+// - Overrides: the primary's server owns them (the API writes there; state file, audit log,
+//   expiry timers, a fleet's set in etcd); every list it serves goes to every worker whole, and
+//   a worker serves it with the same code (one state swap). A worker gets the current list
+//   before its health, so it opens no socket without it.
 // - A worker that dies is replaced; the others keep answering on the shared sockets meanwhile.
 import cluster, { type Worker } from 'node:cluster';
 import { isDeepStrictEqual } from 'node:util';
@@ -86,9 +90,17 @@ export async function startClusterPrimary(size: number, server: ServerOptions, o
   const stopTimeoutMs = opts.stopTimeoutMs ?? 15_000;
 
   // Checked before anything starts: what cannot travel to a worker must not be dropped silently.
-  // A probe scope stays with the primary: the workers probe nothing. So do a fleet's shared
-  // overrides: the workers take no overrides.
-  const { logger: _logger, observer: _observer, probeScope: _scope, sharedOverrides: _shared, ...rest } = server;
+  // A probe scope stays with the primary: the workers probe nothing. So do the overrides' homes
+  // (state directory, audit log, a fleet's shared set): the workers mirror the primary's list.
+  const {
+    logger: _logger,
+    observer: _observer,
+    probeScope: _scope,
+    sharedOverrides: _shared,
+    stateDir: _stateDir,
+    auditLog: _auditLog,
+    ...rest
+  } = server;
   const forwarded = { ...rest, listen: await pickFreePorts(server.listen) };
   if (!isDeepStrictEqual(JSON.parse(JSON.stringify(forwarded)), forwarded)) {
     const bad = Object.entries(forwarded)
@@ -121,6 +133,12 @@ export async function startClusterPrimary(size: number, server: ServerOptions, o
   // Health reaches every worker within one IPC hop of the transition: the changes of one turn in
   // one message, on top of the previous one (health-mirror.ts).
   const health = new HealthBroadcaster(opts.healthSource?.(control) ?? tableSource(control.health), (m) => {
+    for (const w of live()) if (helloIds.has(w.id)) sendTo(w, m);
+  });
+  // Overrides likewise: each list the primary serves, whole, to every worker, in one IPC hop.
+  const overridesMessage = (): ToWorker => ({ t: 'overrides', overrides: control.state.current.overrides });
+  control.events.on('overrides', () => {
+    const m = overridesMessage();
     for (const w of live()) if (helloIds.has(w.id)) sendTo(w, m);
   });
 
@@ -234,10 +252,12 @@ export async function startClusterPrimary(size: number, server: ServerOptions, o
         return;
       }
       if (m.t === 'hello') {
-        // A newcomer, or a worker that lost track of the deltas: the whole table (after the
-        // others got what was pending, so the next delta fits what this one holds).
+        // A newcomer, or a worker that lost track of the deltas: the overrides in force, then the
+        // whole table (after the others got what was pending, so the next delta fits what this
+        // one holds). The worker starts serving on the health, with the overrides already held.
         const full = health.full();
         helloIds.add(worker.id);
+        sendTo(worker, overridesMessage());
         sendTo(worker, full);
         return;
       }

@@ -1,8 +1,10 @@
 // Cluster worker: answers queries on the sockets it shares with its siblings; never probes,
 // never watches files. Its server options are the primary's, whole (they arrive as JSON in the
-// environment); health snapshots and reload orders come over the IPC channel.
+// environment); health snapshots, operator overrides and reload orders come over the IPC channel.
 import cluster from 'node:cluster';
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../logger.js';
+import type { Override } from '../../overrides/types.js';
 import type { QueryObserver } from '../../query/observer.js';
 import type { RecentBatcher } from '../../replay/recent-batcher.js';
 import { startServer, type RunningServer, type ServerOptions, type StagedReload } from '../server.js';
@@ -39,6 +41,8 @@ export async function startClusterWorker(hooks: WorkerHooks): Promise<RunningSer
   };
   let running: RunningServer | null = null;
   let health: TableSnapshot | null = null;
+  /** The primary's overrides as last received (it sends them before the first health). */
+  let overrides: readonly Override[] = [];
   let gotHealth!: () => void;
   const firstHealth = new Promise<void>((resolve) => (gotHealth = resolve));
   const staged = new Map<number, StagedReload>();
@@ -60,6 +64,13 @@ export async function startClusterWorker(hooks: WorkerHooks): Promise<RunningSer
       health = next;
       running?.setHealth(health);
       gotHealth();
+      return;
+    }
+    if (m.t === 'overrides') {
+      // Sent again after every 'hello' (a health resync too): an unchanged list costs nothing.
+      if (isDeepStrictEqual(m.overrides, overrides)) return;
+      overrides = m.overrides;
+      running?.setOverrides(overrides);
       return;
     }
     if (running === null) return; // only health is sent before 'listening'
@@ -108,6 +119,7 @@ export async function startClusterWorker(hooks: WorkerHooks): Promise<RunningSer
   await firstHealth;
   clearTimeout(timer);
   const initialHealth = health ?? undefined;
+  const initialOverrides = overrides;
   running = await startServer({
     ...options,
     logger: hooks.logger,
@@ -115,6 +127,8 @@ export async function startClusterWorker(hooks: WorkerHooks): Promise<RunningSer
     probe: false,
     externalHealth: true,
     initialHealth,
+    // The primary owns the overrides (API, state file, audit log, expiry); this one mirrors them.
+    initialOverrides,
     watch: false,
     // The primary sends the NOTIFYs, once for the host.
     sendNotify: false,
@@ -122,6 +136,7 @@ export async function startClusterWorker(hooks: WorkerHooks): Promise<RunningSer
     udpReusePort: true,
   });
   if (health !== null && health !== initialHealth) running.setHealth(health);
+  if (overrides !== initialOverrides) running.setOverrides(overrides);
   hooks.started?.(running);
   send({
     t: 'listening',
