@@ -273,7 +273,8 @@ describe('overrides with serve --workers 2', () => {
     });
     expect(await stopCli(node.child)).toBe(0);
     node = await start();
-    const pids = await eventually('both new workers listening', () => (workerPids(node).length === 2 ? workerPids(node) : null));
+    await eventually('both new workers listening', () => workerPids(node).length === 2);
+    const pids = workerPids(node);
     expect((await call('GET', '/api/v1/overrides')).body.overrides).toEqual([expect.objectContaining({ id: made.id, target: 'b' })]);
     // Every answer, from the first query on, without b; until both workers have answered.
     const rounds: Round[] = [];

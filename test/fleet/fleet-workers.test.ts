@@ -1,6 +1,6 @@
 // Fleet mode with --workers: a real 3-member etcd cluster, three steerdns nodes in three sites,
 // the one in site a running two workers. The primary is the fleet member; both workers must
-// answer with the fleet's verdicts, exactly like a single-process node.
+// answer with the fleet's verdicts and overrides, exactly like a single-process node.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +23,8 @@ ns  IN A   192.0.2.1
 `;
 const ORIGIN = '127.0.0.51';
 const FALLBACK = '192.0.2.99';
+const TOKEN = 'fleet-workers-test-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}` };
 
 const lbYaml = (port: number): string => `monitors:
   maj: { type: http, port: ${port}, path: /health, interval: 1, timeout: 0.5, retries: 0, quorum: majority }
@@ -46,6 +48,8 @@ function startNode(name: string, site: string, source: string, zones: string, wo
       String(workers),
       '--http',
       '127.0.0.1:0',
+      '--http-token',
+      TOKEN,
       '--etcd',
       etcd.urls,
       '--node',
@@ -76,7 +80,7 @@ const answer = async (port: number): Promise<string[]> => {
 /** UDP queries answered so far by each worker pid of a node (from its /metrics). */
 async function perWorker(node: ServedCli): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const s of parsePrometheus(await (await fetch(`${node.httpUrl}/metrics`)).text()))
+  for (const s of parsePrometheus(await (await fetch(`${node.httpUrl}/metrics`, { headers: auth })).text()))
     if (s.name === 'steerdns_cluster_worker_queries_total') out.set(s.labels.pid!, s.value);
   return out;
 }
@@ -115,7 +119,7 @@ describe.skipIf(etcdBinary === null)('fleet node with --workers 2', () => {
     await eventually(
       'the worker node sees three members and the origin up with three votes',
       async () => {
-        const v = (await (await fetch(`${nodes[0]!.httpUrl}/api/v1/fleet`)).json()) as {
+        const v = (await (await fetch(`${nodes[0]!.httpUrl}/api/v1/fleet`, { headers: auth })).json()) as {
           members: unknown[];
           targets: { up: boolean; known: boolean; votes: { sites: unknown[] } }[];
         };
@@ -132,7 +136,7 @@ describe.skipIf(etcdBinary === null)('fleet node with --workers 2', () => {
   });
 
   it('is one fleet member: the primary probes its share, the workers probe nothing', async () => {
-    const v = (await (await fetch(`${nodes[0]!.httpUrl}/api/v1/fleet`)).json()) as {
+    const v = (await (await fetch(`${nodes[0]!.httpUrl}/api/v1/fleet`, { headers: auth })).json()) as {
       members: { node: string; probing: number }[];
       targets: { probedHere: boolean }[];
     };
@@ -158,6 +162,39 @@ describe.skipIf(etcdBinary === null)('fleet node with --workers 2', () => {
       timeoutMs: 4000,
       intervalMs: 50,
     });
+  });
+
+  it("a drain on the worker node reaches both of its workers and another node within a second; the other node's delete reaches them too", async () => {
+    const [w1, w2] = nodes as [ServedCli, ServedCli];
+    const overrides = (n: ServedCli, method: string, urlPath: string, body?: unknown): Promise<Response> =>
+      fetch(`${n.httpUrl}/api/v1/overrides${urlPath}`, {
+        method,
+        headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const bothServe = async (address: string): Promise<number> => {
+      const [workers, other] = await Promise.all([everyWorkerAnswers(w1, address), answer(w2.dnsPort)]);
+      return workers && other.length === 1 && other[0] === address ? Date.now() : 0;
+    };
+
+    const t0 = Date.now();
+    const made = await overrides(w1, 'POST', '', { zone: 'fleet.test', target: 'o', action: 'drain', reason: 'fleet with workers' });
+    expect(made.status).toBe(201);
+    const { id } = (await made.json()) as { id: string };
+    const drained = await eventually('both workers and w2 answer from the spare pool', () => bothServe(FALLBACK), {
+      timeoutMs: 2000,
+      intervalMs: 0,
+    });
+    expect(drained - t0).toBeLessThan(1000);
+
+    // Removed through w2: etcd → w1's primary → its workers.
+    const t1 = Date.now();
+    expect((await overrides(w2, 'DELETE', `/${id}`)).status).toBe(200);
+    const back = await eventually('both workers and w2 answer with the origin again', () => bothServe(ORIGIN), {
+      timeoutMs: 2000,
+      intervalMs: 0,
+    });
+    expect(back - t1).toBeLessThan(1000);
   });
 });
 
