@@ -4,6 +4,7 @@
 // most lines straight from the bytes. Files ending in .gz are decompressed on the fly.
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { SteerError } from '../errors.js';
 
@@ -84,8 +85,25 @@ class Splitter {
   /** buf[0, len), left over at the end of the input, as the last line. */
   last(buf: Buffer, len: number): void {
     // Only a last "\r" can be left over with a line end in it.
-    this.each(buf, 0, buf[len - 1] === CR ? len - 1 : len, ++this.line);
+    if (buf[len - 1] === CR) {
+      this.each(buf, 0, len - 1, ++this.line);
+      return;
+    }
+    // Nothing left once the unfinished character is dropped: readline has no last line then.
+    const end = len - unfinishedUtf8(buf, len);
+    if (end > 0) this.each(buf, 0, end, ++this.line);
   }
+}
+
+/**
+ * Bytes at the end of buf[0, len) that readline's decoder keeps waiting for the rest of a UTF-8
+ * character with, and drops at the end of the input (it never flushes): 0 to 3.
+ */
+function unfinishedUtf8(buf: Buffer, len: number): number {
+  if (buf[len - 1]! < 0x80) return 0;
+  const text = new StringDecoder('utf8').write(buf.subarray(0, len));
+  for (let k = 0; k <= 3 && k <= len; k++) if (buf.toString('utf8', 0, len - k) === text) return k;
+  return 0;
 }
 
 /** indexOf within buf[from, len): the buffer may hold stale bytes past len. */
