@@ -12,7 +12,7 @@ import type { ClientView, WhatifTally } from './whatif-report.js';
 /** Largest sample a grouped line may have: 2^20 per line keeps sums exact for 2^33 lines. */
 export const MAX_GROUPED_SAMPLE = 2 ** 20;
 /** Groups held before they go to the tally (bounds the memory; any flush gives the same report). */
-const MAX_GROUPS = 100_000;
+const MAX_GROUPS = 20_000;
 /** Groups per key: more (decisions differing query by query) and the groups go to the tally first. */
 const MAX_GROUPS_PER_KEY = 32;
 /** Distinct decisions made canonical (see canonical()). */
