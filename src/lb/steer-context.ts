@@ -5,7 +5,7 @@ import type { AsnDatabase, AsnLocation, ClientAddress, GeoDatabase, GeoLocation 
 import { parseIpWords } from '../net/ip.js';
 import { maskInPlace } from '../net/prefix.js';
 import type { SteerTrace, SteerTraceStage } from './trace.js';
-import { subnetHash } from './weighted.js';
+import { subnetHash, weightedPick } from './weighted.js';
 
 export interface SteerContext {
   /**
@@ -26,6 +26,12 @@ export interface SteerContext {
    * resolver's address and whether the query carried ECS. Absent → `client` is all there is.
    */
   readonly clientFor?: (preferEcs: boolean) => ClientAddress;
+  /**
+   * Told of every weighted random pick that drew: the cumulative weights drawn against and the
+   * index drawn. Steering never reads it back; a replay uses it to remember a decision per index
+   * picked rather than per draw.
+   */
+  readonly onPick?: (cumulative: Float64Array, count: number, index: number) => void;
 }
 
 export class SteerCall {
@@ -141,6 +147,13 @@ export class SteerCall {
       if (this.trace !== null) this.note('location', describeLocation(this.ctx.client, this.location));
     }
     return this.location;
+  }
+
+  /** weightedPick with this call's random source; the pick is told to ctx.onPick when it drew. */
+  pick(cumulative: Float64Array, count: number): number {
+    const i = weightedPick(cumulative, count, this.ctx.random);
+    if (i >= 0) this.ctx.onPick?.(cumulative, count, i);
+    return i;
   }
 
   widenScope(prefix: number): void {

@@ -3,7 +3,7 @@
 // decision is recorded in the query's QueryAnswer (which load balancer, which RRset).
 import { clientAddress } from '../geo/client.js';
 import type { ClientAddress } from '../geo/types.js';
-import { steer, type SteerTrace } from '../lb/steer.js';
+import { steer, type SteerContext, type SteerTrace } from '../lb/steer.js';
 import type { Query } from '../wire/types.js';
 import type { DynamicAnswer, DynamicBinding, DynamicSource } from '../zone/types.js';
 import type { ServingState } from '../config/state.js';
@@ -28,7 +28,10 @@ export class QueryDynamicSource implements DynamicSource {
    * `random`: the uniform [0, 1) source of random steering (a replay passes a seeded one);
    * without one, Math.random as it is at each query (tests replace it).
    */
-  constructor(private readonly random: (() => number) | null = null) {}
+  constructor(
+    private readonly random: (() => number) | null = null,
+    private readonly onPick: SteerContext['onPick'] = undefined,
+  ) {}
 
   /** Steering decisions are recorded in `out`; `trace` is for explain: the steps are appended to it. */
   bind(
@@ -71,6 +74,7 @@ export class QueryDynamicSource implements DynamicSource {
       random: this.random ?? Math.random,
       trace: this.trace,
       clientFor: this.clientFor,
+      onPick: this.onPick,
     });
     if (answer !== null) {
       answer.lbAnswer = out.rrset;

@@ -43,6 +43,8 @@ export interface PipelineOptions {
   readonly signatureCacheSize?: number;
   /** Uniform [0, 1) source for random steering (default Math.random; a replay seeds its own). */
   readonly random?: () => number;
+  /** Told of each weighted random pick steering makes (a replay's memo; see SteerContext.onPick). */
+  readonly onPick?: (cumulative: Float64Array, count: number, index: number) => void;
 }
 
 /** Without an identity given: the host name, and version queries refused. */
@@ -70,7 +72,7 @@ export class QueryPipeline {
     this.chaos = new ChaosResponder(identity);
     this.extras = new EdnsExtras(opts.cookies ?? null, Buffer.from(identity.identity, 'utf8'));
     this.signer = new Signer(opts.signatureCacheSize ?? DEFAULT_SIGNATURE_CACHE);
-    this.dynamic = new QueryDynamicSource(opts.random ?? null);
+    this.dynamic = new QueryDynamicSource(opts.random ?? null, opts.onPick);
   }
 
   /**

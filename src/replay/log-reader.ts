@@ -25,6 +25,13 @@ export class LogStats {
   firstTs = Number.POSITIVE_INFINITY;
   lastTs = Number.NEGATIVE_INFINITY;
 
+  /** A record read, at `ts`. */
+  noteRecord(ts: number): void {
+    this.records++;
+    if (ts < this.firstTs) this.firstTs = ts;
+    if (ts > this.lastTs) this.lastTs = ts;
+  }
+
   noteBad(file: string, line: number, problem: string): void {
     this.bad++;
     if (this.badLines.length < MAX_BAD_LINES_KEPT) this.badLines.push({ file, line, problem });
@@ -57,26 +64,36 @@ export async function readRecords(
     const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
     let n = 0;
     try {
-      for await (const text of lines) {
-        n++;
-        if (text.length === 0 || text.trim() === '') continue;
-        stats.lines++;
-        const parsed = parseRecord(text);
-        if ('problem' in parsed) {
-          if (strict) throw new SteerError('STEER_REPLAY_BAD_LINE', [parsed.problem], { file, line: n });
-          stats.noteBad(file, n, parsed.problem);
-          continue;
-        }
-        const r = parsed.record;
-        stats.records++;
-        if (r.ts < stats.firstTs) stats.firstTs = r.ts;
-        if (r.ts > stats.lastTs) stats.lastTs = r.ts;
-        each(r, file, n);
-      }
+      for await (const text of lines) takeLine(text, file, ++n, stats, strict, each);
     } catch (err) {
       raw.destroy();
       if (err instanceof SteerError) throw err;
       throw new SteerError('STEER_REPLAY_LOG', [file, (err as Error).message]);
     }
   }
+}
+
+/**
+ * One line of a log as text: skipped when blank, else counted, parsed and handed to `each` as
+ * a record, or noted as bad (thrown when `strict`).
+ */
+export function takeLine(
+  text: string,
+  file: string,
+  line: number,
+  stats: LogStats,
+  strict: boolean,
+  each: (record: QueryRecord, file: string, line: number) => void,
+): void {
+  if (text.length === 0 || text.trim() === '') return;
+  stats.lines++;
+  const parsed = parseRecord(text);
+  if ('problem' in parsed) {
+    if (strict) throw new SteerError('STEER_REPLAY_BAD_LINE', [parsed.problem], { file, line });
+    stats.noteBad(file, line, parsed.problem);
+    return;
+  }
+  const r = parsed.record;
+  stats.noteRecord(r.ts);
+  each(r, file, line);
 }

@@ -78,6 +78,11 @@ export function truncateSubnet(subnet: string, truncation: Truncation | null): s
   return `${formatIp(bytes)}/${prefix}`;
 }
 
+/** A record's "resolver": an address, or "ADDR/PREFIX" when the log truncates. */
+export function isResolverText(resolver: string): boolean {
+  return isIP(resolver.split('/')[0] ?? '') !== 0;
+}
+
 export type RecordParse = { readonly record: QueryRecord } | { readonly problem: string };
 
 const TRANSPORTS = new Set(['udp', 'tcp']);
@@ -99,7 +104,7 @@ export function parseRecord(line: string): RecordParse {
   if (typeof o.v === 'number' && o.v > RECORD_VERSION)
     return { problem: `record version ${o.v} is newer than this steerdns reads (${RECORD_VERSION})` };
   if (typeof o.ts !== 'number' || !Number.isFinite(o.ts)) return { problem: 'missing or bad "ts" (epoch milliseconds)' };
-  if (typeof o.resolver !== 'string' || isIP(o.resolver.split('/')[0] ?? '') === 0) return { problem: 'missing or bad "resolver"' };
+  if (typeof o.resolver !== 'string' || !isResolverText(o.resolver)) return { problem: 'missing or bad "resolver"' };
   if (typeof o.qname !== 'string') return { problem: 'missing "qname"' };
   if (typeof o.qtype !== 'string' || o.qtype === '') return { problem: 'missing "qtype"' };
   if (o.ecs !== undefined && o.ecs !== null && (typeof o.ecs !== 'string' || !o.ecs.includes('/'))) {

@@ -15,6 +15,7 @@ import { silentLogger } from '../server/logger.js';
 import { typeFromString } from '../wire/format.js';
 import { RRClass, type ClientSubnet, type Query, type RR } from '../wire/types.js';
 import { parseNameText } from '../zone/name.js';
+import { weightedPick } from '../lb/weighted.js';
 import type { QueryRecord } from './record.js';
 
 /** What one configuration decided for one query, reduced to what a comparison needs. */
@@ -66,20 +67,67 @@ export function servingStateOf(origins: ReadonlyMap<string, OriginConfig>, healt
 /** Memoised decisions per replayer; past it the memo starts over (bounded memory). */
 const MEMO_LIMIT = 200_000;
 
+/**
+ * A decision that drew random numbers only through weighted picks (steering's `random` pool
+ * and origin draws, `dynamic` shares): what it came to for each index picked at this table, the
+ * next pick's node or the decision. The draws themselves differ per seed; the indexes they land
+ * on repeat.
+ */
+export class PickNode {
+  readonly children: (PickNode | Decision | undefined)[] = [];
+  constructor(
+    readonly cumulative: Float64Array,
+    readonly count: number,
+  ) {}
+}
+
+/** A (query, transport, resolver) whose decision drew other than by a weighted pick: decided per query. */
+const UNMEMOISABLE = Symbol('unmemoisable');
+
+/**
+ * What a replayer remembers for one (query, transport, resolver). With the configuration,
+ * health and GeoIP data of a replayer fixed, a decision is a pure function of these and of the
+ * random draws; a weighted pick reads its draw only through the index it lands on, so a
+ * decision that drew only through picks is a pure function of the indexes.
+ */
+export class DecisionSlot {
+  memo: Decision | PickNode | typeof UNMEMOISABLE | undefined = undefined;
+
+  /** True once a decision drew other than through weighted picks: every query is decided afresh. */
+  get decidedPerQuery(): boolean {
+    return this.memo === UNMEMOISABLE;
+  }
+}
+
+/** The weighted picks one decision made (told by steering through onPick). */
+class PickLog {
+  count = 0;
+  readonly tables: Float64Array[] = [];
+  readonly counts: number[] = [];
+  readonly indexes: number[] = [];
+  readonly note = (cumulative: Float64Array, count: number, index: number): void => {
+    const k = this.count++;
+    this.tables[k] = cumulative;
+    this.counts[k] = count;
+    this.indexes[k] = index;
+  };
+}
+
 export class Replayer extends QueryPipeline {
   readonly #random: SeededRandom;
+  readonly #picks: PickLog;
   /**
-   * Decisions by (query, transport, resolver): with the configuration, health and GeoIP data of
-   * a replayer fixed, a decision is a pure function of these, unless it drew random numbers
-   * (random steering), which are never memoised. Query objects are shared by QueryBuilder, so
+   * Slots by query, then transport and resolver. Query objects are shared by QueryBuilder, so
    * the query (name, type, ECS subnet) is keyed by identity.
    */
-  readonly #memo = new Map<Query, Map<string, Decision>>();
+  readonly #memo = new Map<Query, Map<string, DecisionSlot>>();
   #memoSize = 0;
 
   constructor(state: StateHolder, random = new SeededRandom()) {
-    super({ state, logger: silentLogger(), random: random.next });
+    const picks = new PickLog();
+    super({ state, logger: silentLogger(), random: random.next, onPick: picks.note });
     this.#random = random;
+    this.#picks = picks;
   }
 
   get holder(): StateHolder {
@@ -90,22 +138,75 @@ export class Replayer extends QueryPipeline {
   replay(query: Query, clientIp: string, transport: 'udp' | 'tcp', seed: number): Decision {
     let byClient = this.#memo.get(query);
     const key = transport === 'udp' ? clientIp : `${clientIp} tcp`;
-    const known = byClient?.get(key);
-    if (known !== undefined) return known;
+    let slot = byClient?.get(key);
+    if (slot === undefined) {
+      if (this.#memoSize >= MEMO_LIMIT) {
+        this.#memo.clear();
+        this.#memoSize = 0;
+        byClient = undefined;
+      }
+      if (byClient === undefined) {
+        byClient = new Map();
+        this.#memo.set(query, byClient);
+      }
+      slot = new DecisionSlot();
+      byClient.set(key, slot);
+      this.#memoSize++;
+    }
+    return this.decide(slot, query, clientIp, transport, seed);
+  }
+
+  /**
+   * Decides `query` for the caller's slot of (query, transport, client): from what the slot
+   * remembers when it can (re-drawing the seed's picks), else by running the pipeline.
+   */
+  decide(slot: DecisionSlot, query: Query, clientIp: string, transport: 'udp' | 'tcp', seed: number): Decision {
+    const memo = slot.memo;
+    if (memo instanceof PickNode) {
+      const random = this.#random;
+      random.seed(seed);
+      let node = memo;
+      for (;;) {
+        const next = node.children[weightedPick(node.cumulative, node.count, random.next)];
+        if (next === undefined) break;
+        if (!(next instanceof PickNode)) return next;
+        node = next;
+      }
+    } else if (memo !== undefined && memo !== UNMEMOISABLE) {
+      return memo;
+    }
     const decision = this.#decide(query, clientIp, transport, seed);
-    if (this.#random.draws > 0) return decision;
-    if (this.#memoSize >= MEMO_LIMIT) {
-      this.#memo.clear();
-      this.#memoSize = 0;
-      byClient = undefined;
-    }
-    if (byClient === undefined) {
-      byClient = new Map();
-      this.#memo.set(query, byClient);
-    }
-    byClient.set(key, decision);
-    this.#memoSize++;
+    if (memo !== UNMEMOISABLE) slot.memo = this.#remember(memo, decision);
     return decision;
+  }
+
+  /** The slot's memo with `decision` (just decided) in it, or UNMEMOISABLE when it cannot hold it. */
+  #remember(memo: Decision | PickNode | undefined, decision: Decision): Decision | PickNode | typeof UNMEMOISABLE {
+    const draws = this.#random.draws;
+    const picks = this.#picks;
+    if (draws === 0) return memo === undefined ? decision : UNMEMOISABLE;
+    // Every draw must be one pick's: anything else reads the draw's value, not an index.
+    if (draws !== picks.count || (memo !== undefined && !(memo instanceof PickNode))) return UNMEMOISABLE;
+    const root = memo ?? new PickNode(picks.tables[0]!, picks.counts[0]!);
+    let node = root;
+    for (let k = 0; k < picks.count; k++) {
+      if (node.cumulative !== picks.tables[k] || node.count !== picks.counts[k]) return UNMEMOISABLE;
+      const index = picks.indexes[k]!;
+      const next = node.children[index];
+      if (k === picks.count - 1) {
+        if (next !== undefined) return UNMEMOISABLE;
+        node.children[index] = decision;
+      } else if (next === undefined) {
+        const child = new PickNode(picks.tables[k + 1]!, picks.counts[k + 1]!);
+        node.children[index] = child;
+        node = child;
+      } else if (next instanceof PickNode) {
+        node = next;
+      } else {
+        return UNMEMOISABLE;
+      }
+    }
+    return root;
   }
 
   #decide(query: Query, clientIp: string, transport: 'udp' | 'tcp', seed: number): Decision {
@@ -114,6 +215,7 @@ export class Replayer extends QueryPipeline {
     out.query = query;
     out.qtype = query.qtype;
     this.#random.seed(seed);
+    this.#picks.count = 0;
     this.resolve(query, clientIp, out);
     return decisionOf(out);
   }

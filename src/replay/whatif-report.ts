@@ -148,7 +148,8 @@ export class WhatifTally {
   #widened = 0;
   #narrowed = 0;
 
-  add(client: ClientView, before: Decision, after: Decision, n: number): void {
+  /** `n` queries of `lines` log lines (the lines count the networks past the tracking cap). */
+  add(client: ClientView, before: Decision, after: Decision, n: number, lines = 1): void {
     this.#queries += n;
     const differs =
       before.outcome !== after.outcome || before.rcode !== after.rcode || before.pool !== after.pool || before.origins !== after.origins;
@@ -173,7 +174,7 @@ export class WhatifTally {
           after: originLabel(after),
           queries: n,
         });
-      else this.#untracked++;
+      else this.#untracked += lines;
     }
   }
 

@@ -7,7 +7,6 @@
 // not depend on the client: ECS scope 0.
 import type { SteerCall } from '../steer-context.js';
 import type { PreparedLb } from '../prepare.js';
-import { weightedPick } from '../weighted.js';
 import { listState } from './describe.js';
 
 export function chooseDynamic(p: PreparedLb, call: SteerCall): number {
@@ -19,7 +18,7 @@ export function chooseDynamic(p: PreparedLb, call: SteerCall): number {
     }
     return p.firstHealthyDefault;
   }
-  const k = n === 1 ? 0 : weightedPick(p.dynamicCumulative, n, call.ctx.random);
+  const k = n === 1 ? 0 : call.pick(p.dynamicCumulative, n);
   const chosen = p.dynamic[Math.max(k, 0)]!;
   if (call.trace !== null) {
     call.note('rule', p.dynamicNote);

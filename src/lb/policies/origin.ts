@@ -11,7 +11,7 @@ import { RRType, type RR, type RRset } from '../../wire/types.js';
 import type { AnswerSet, CandidateSet } from '../answer-sets.js';
 import type { SteerCall } from '../steer-context.js';
 import type { PreparedPool } from '../prepare.js';
-import { fmix32, rendezvousPick, weightedPick } from '../weighted.js';
+import { fmix32, rendezvousPick } from '../weighted.js';
 
 /** Keeps origin hashing independent of pool hashing for the same client. */
 const ORIGIN_SALT = 0x2545f491;
@@ -33,7 +33,7 @@ export function chooseRecords(pool: PreparedPool, set: AnswerSet, qtype: number,
 }
 
 function drawOne(pool: PreparedPool, c: CandidateSet, call: SteerCall): RRset | null {
-  const i = weightedPick(c.cumulative, c.count, call.ctx.random);
+  const i = call.pick(c.cumulative, c.count);
   if (call.trace !== null) {
     if (i < 0) call.note('origin', `${pool.name}: no origin for this type`);
     else

@@ -2,11 +2,10 @@
 // weight 0 is a standby: used (in default order) only when no weighted pool is healthy.
 import type { SteerCall } from '../steer-context.js';
 import type { PreparedLb } from '../prepare.js';
-import { weightedPick } from '../weighted.js';
 import { listState } from './describe.js';
 
 export function chooseRandom(p: PreparedLb, call: SteerCall): number {
-  const i = weightedPick(p.weightedCumulative, p.weighted.length, call.ctx.random);
+  const i = call.pick(p.weightedCumulative, p.weighted.length);
   if (i >= 0) {
     if (call.trace !== null) {
       const total = p.weightedCumulative[p.weighted.length - 1]!;
