@@ -390,7 +390,13 @@ export class Fleet extends EventEmitter<FleetEvents> {
       // array while unchanged: preparation compares it by reference).
       const computed = siteRtts(list, locations, this.#opts.site);
       const sites = sameSiteRtts(before?.sites, computed) ? before?.sites : computed;
-      if (before && before.up === verdict.up && before.known === verdict.known && before.reason === verdict.reason && before.sites === sites)
+      if (
+        before &&
+        before.up === verdict.up &&
+        before.known === verdict.known &&
+        before.reason === verdict.reason &&
+        before.sites === sites
+      )
         continue;
       const transition = before !== undefined && before.up !== verdict.up;
       changes.set(

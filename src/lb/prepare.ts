@@ -10,6 +10,9 @@ import { parseIpWords } from '../net/ip.js';
 import type { LbOrigin, LbPool, LbRecordType, LbZoneConfig, LoadBalancer, OriginSteeringPolicy, SteeringPolicy } from './types.js';
 import { cumulativeOf, stringHash } from './weighted.js';
 import { haversine } from './haversine.js';
+import type { DynamicSite } from './dynamic-site.js';
+
+export type { DynamicSite } from './dynamic-site.js';
 import type { LbRule } from './types.js';
 
 export interface PoolHealth {
@@ -23,29 +26,6 @@ export interface PoolHealth {
   readonly originRtts: readonly { readonly rttMs: number | null; readonly samples: number }[];
   /** Fleet mode: each of upOrigins' RTTs as the sites measure them (undefined: none), same order. */
   readonly originSites: readonly (readonly SiteRtt[] | undefined)[];
-}
-
-/**
- * Fleet mode: one site's comparison of a `dynamic` load balancer's pools, from the RTTs that
- * site's probers publish (src/fleet/site-rtts.ts). Pool health is the fleet's, the same for all.
- */
-export interface DynamicSite {
-  readonly site: string;
-  /** The site of the node serving this state. */
-  readonly own: boolean;
-  /** Degrees; null when the site has no location. */
-  readonly latitude: number | null;
-  readonly longitude: number | null;
-  readonly latitudeRad: number;
-  readonly longitudeRad: number;
-  readonly cosLatitude: number;
-  /** As PreparedLb.dynamic, from this site's RTTs: empty when no healthy pool has min_samples here. */
-  readonly dynamic: readonly number[];
-  readonly dynamicCumulative: Float64Array;
-  /** The comparison in words, for the trace. */
-  readonly note: string;
-  /** Each healthy default pool's RTT from this site (null: too few samples), in default order. */
-  readonly rtts: readonly { readonly pool: string; readonly rttMs: number | null }[];
 }
 
 export interface PreparedPool {
@@ -412,7 +392,12 @@ export function poolRttAt(pool: PreparedPool, site: string, minSamples: number):
 }
 
 /** The healthy default pools compared by `rttOf`: the fastest and those within the tolerance. */
-function compareRtts(lb: LoadBalancer, pools: readonly PreparedPool[], defaultOrder: readonly number[], rttOf: (p: PreparedPool) => number | null) {
+function compareRtts(
+  lb: LoadBalancer,
+  pools: readonly PreparedPool[],
+  defaultOrder: readonly number[],
+  rttOf: (p: PreparedPool) => number | null,
+) {
   const { rttToleranceMs, minSamples } = lb.dynamicSteering;
   const measured = defaultOrder.filter((i) => pools[i]!.healthy).map((i) => ({ i, rtt: rttOf(pools[i]!) }));
   const known = measured.filter((m): m is { i: number; rtt: number } => m.rtt !== null);
@@ -442,7 +427,8 @@ function prepareDynamic(lb: LoadBalancer, pools: readonly PreparedPool[], defaul
   const healthy = defaultOrder.filter((i) => pools[i]!.healthy).map((i) => pools[i]!);
   // Fleet mode: the sites that measured some origin of these pools, each with where it is.
   const known = new Map<string, SiteRtt>();
-  for (const pool of healthy) for (const sites of pool.health.originSites) for (const s of sites ?? []) if (!known.has(s.site)) known.set(s.site, s);
+  for (const pool of healthy)
+    for (const sites of pool.health.originSites) for (const s of sites ?? []) if (!known.has(s.site)) known.set(s.site, s);
   if (known.size === 0) {
     const own = compareRtts(lb, pools, defaultOrder, (p) => poolRtt(p, minSamples));
     return { ...NOT_DYNAMIC, dynamic: own.dynamic, dynamicCumulative: own.dynamicCumulative, dynamicNote: own.note };

@@ -4,7 +4,7 @@
 import type { AsnDatabase, AsnLocation, ClientAddress, GeoDatabase, GeoLocation } from '../geo/types.js';
 import { parseIpWords } from '../net/ip.js';
 import { maskInPlace } from '../net/prefix.js';
-import type { DynamicSite } from './prepare.js';
+import type { DynamicSite } from './dynamic-site.js';
 import type { SteerTrace, SteerTraceStage } from './trace.js';
 import { subnetHash } from './weighted.js';
 

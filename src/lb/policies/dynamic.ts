@@ -29,7 +29,8 @@ export function chooseDynamic(p: PreparedLb, call: SteerCall): number {
       dynamic = site.dynamic;
       cumulative = site.dynamicCumulative;
       note = `site ${site.site}: ${site.note}`;
-      if (call.trace !== null) call.note('rule', `nearest site with RTT data: ${site.site} (${distances(p.dynamicLocated, loc.latitude, loc.longitude)})`);
+      if (call.trace !== null)
+        call.note('rule', `nearest site with RTT data: ${site.site} (${distances(p.dynamicLocated, loc.latitude, loc.longitude)})`);
     } else if (call.trace !== null) call.note('rule', 'client coordinates unknown: the home site');
   } else if (site !== null && call.trace !== null && p.dynamicLocated.length > 0) {
     call.note('rule', 'every site with RTT data chooses alike: client location not needed');
