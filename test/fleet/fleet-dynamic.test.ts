@@ -189,7 +189,7 @@ describe.skipIf(etcdBinary === null)('dynamic steering by site in a fleet', () =
     ]);
   });
 
-  it("follows a site's RTT when its path gets slower, without waiting for a refresh", async () => {
+  it("follows a site's RTT when its path gets slower", async () => {
     // From ams, eu becomes slow and us fast: the move is far above the publish threshold.
     eu.delays.set(AMS_SOURCE, SLOW + 100);
     us.delays.set(AMS_SOURCE, FAST);
