@@ -52,6 +52,11 @@ export const OriginStatusSchema = z.object({
               up: z.boolean(),
               reason: z.string(),
               rttMs: z.number(),
+              smoothed: z
+                .object({ rttMs: z.number(), samples: count })
+                .nullable()
+                .optional()
+                .describe('Dynamic steering: the smoothed RTT this prober last published (written when it moves, not per probe)'),
               revision: z.number().describe('etcd revision of the write'),
             }),
           ),
