@@ -288,6 +288,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
     if (this.#handoff.has(key)) return;
     if (health === undefined || !health.known || !this.#mine.has(key)) {
       this.store.setObservation(key, null);
+      this.#rttWrittenAt.delete(key);
       return;
     }
     const record: ObservationRecord = {
