@@ -114,6 +114,23 @@ async function everyNodeMapsClientsToTheirSite(euNearAms = true): Promise<boolea
   return true;
 }
 
+interface DynamicStatus {
+  home: string;
+  byLocation: boolean;
+  sites: { site: string; own: boolean; chosen: string[]; rtts: { pool: string; rttMs: number | null }[] }[];
+}
+const dynamicStatus = async (node: Node): Promise<DynamicStatus> => {
+  const status = (await (await fetch(`${node.served.httpUrl}/api/v1/status`)).json()) as {
+    loadBalancers: { name: string; dynamic: DynamicStatus }[];
+  };
+  return status.loadBalancers.find((l) => l.name === 'www')!.dynamic;
+};
+/** Every site's comparison on `node` holds both pools with an RTT. */
+const bothSitesMeasured = async (node: Node): Promise<boolean> => {
+  const d = await dynamicStatus(node);
+  return d.sites.length === 2 && d.sites.every((s) => s.rtts.length === 2 && s.rtts.every((r) => r.rttMs !== null));
+};
+
 describe.skipIf(etcdBinary === null)('dynamic steering by site in a fleet', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steerdns-fleet-dynamic-'));
@@ -140,7 +157,16 @@ describe.skipIf(etcdBinary === null)('dynamic steering by site in a fleet', () =
   });
 
   it('maps each ECS client to the nearest site and answers with the pool fastest from there, on every node', async () => {
-    // Registration, one probe per second per site, min_samples 2, the writes through etcd.
+    // Registration, one probe per second per site, min_samples 2, the writes through etcd: until
+    // every node holds both sites' RTTs of both pools, a site may compare one pool only.
+    await eventually(
+      'every node holds both RTTs of both sites',
+      async () => (await Promise.all(nodes.map(bothSitesMeasured))).every(Boolean),
+      {
+        timeoutMs: 20_000,
+        intervalMs: 200,
+      },
+    );
     await eventually('every node maps both clients to their site', () => everyNodeMapsClientsToTheirSite(), {
       timeoutMs: 20_000,
       intervalMs: 200,
@@ -174,13 +200,7 @@ describe.skipIf(etcdBinary === null)('dynamic steering by site in a fleet', () =
     expect(text).toMatch(/nearest site with RTT data: iad \(ams \d+ km, iad \d+ km\)/);
     expect(text).toMatch(/site iad: RTT us \d+\.\d ms, eu \d+\.\d ms; within 40 ms of the fastest: us/);
 
-    const status = (await (await fetch(`${nodes[1]!.served.httpUrl}/api/v1/status`)).json()) as {
-      loadBalancers: {
-        name: string;
-        dynamic: { home: string; byLocation: boolean; sites: { site: string; own: boolean; chosen: string[] }[] };
-      }[];
-    };
-    const dyn = status.loadBalancers.find((l) => l.name === 'www')!.dynamic;
+    const dyn = await dynamicStatus(nodes[1]!);
     expect(dyn.home).toBe('iad');
     expect(dyn.byLocation).toBe(true);
     expect(dyn.sites.map((s) => [s.site, s.own, s.chosen])).toEqual([
