@@ -194,6 +194,15 @@ describe('serve --identity, --version-string, --cookies, --cookie-secret-file', 
     expect(options([...fleet, '--identity', 'ns7.example.net']).identity).toBe('ns7.example.net');
   });
 
+  it('--site-location is LAT,LON in degrees, only in a fleet', () => {
+    const fleet = ['--etcd', 'http://127.0.0.1:2379', '--node', 'ns7', '--site', 'a'];
+    expect(options(fleet).fleet?.location).toBeNull();
+    expect(options([...fleet, '--site-location', '50.11,-8.5']).fleet?.location).toEqual({ latitude: 50.11, longitude: -8.5 });
+    expect(() => options([...fleet, '--site-location', '91,0'])).toThrow(/--site-location 91,0: expected LAT,LON/);
+    expect(() => options([...fleet, '--site-location', 'fra'])).toThrow(/--site-location fra/);
+    expect(() => options(['--site-location', '50,8'])).toThrow(/--site-location needs --etcd/);
+  });
+
   it('--cookies is on or off', () => {
     expect(options(['--cookies', 'off']).cookies).toBe(false);
     expect(() => options(['--cookies', 'maybe'])).toThrow(/--cookies maybe: expected on or off/);

@@ -9,6 +9,7 @@ export const FLEET_FLAGS = {
   etcd: { type: 'string' },
   node: { type: 'string' },
   site: { type: 'string' },
+  'site-location': { type: 'string' },
   'etcd-prefix': { type: 'string' },
   'etcd-ca': { type: 'string' },
   'etcd-cert': { type: 'string' },
@@ -27,6 +28,8 @@ Fleet mode (several nameservers, one health truth, on etcd v3; see docs/fleet.md
   --etcd URL[,URL...]  etcd client URLs; turns fleet mode on
   --node NAME          this node's name, unique in the fleet (required with --etcd)
   --site NAME          where it probes from; sites vote on health (required with --etcd)
+  --site-location LAT,LON  where the site is (degrees): dynamic steering maps each client
+                       to the nearest site's RTTs (every node of a site gives the same)
   --etcd-prefix P      key prefix in etcd (default /steerdns/)
   --etcd-ca FILE       CA bundle for https:// etcd URLs; --etcd-cert FILE and
   --etcd-key FILE      a client certificate. User and password: the STEERDNS_ETCD_USER and
@@ -44,6 +47,8 @@ export interface FleetCliOptions {
   readonly hosts: readonly string[];
   readonly node: string;
   readonly site: string;
+  /** --site-location, degrees; null when not given. */
+  readonly location: { readonly latitude: number; readonly longitude: number } | null;
   readonly prefix: string;
   readonly probersPerSite: number;
   readonly leaseTtl: number;
@@ -104,6 +109,7 @@ export function parseFleetFlags(values: FlagValues, env: NodeJS.ProcessEnv): Fle
       hosts,
       node,
       site,
+      location: parseSiteLocation(values['site-location']),
       prefix: prefix.endsWith('/') ? prefix : `${prefix}/`,
       probersPerSite,
       leaseTtl,
@@ -130,6 +136,18 @@ export function readFleetTls(tls: FleetCliOptions['tls']): { ca: Buffer; cert?: 
     cert: tls.cert === undefined ? undefined : read(tls.cert),
     key: tls.key === undefined ? undefined : read(tls.key),
   };
+}
+
+/** "LAT,LON" in degrees (e.g. "50.11,8.68"), or undefined → null. */
+export function parseSiteLocation(text: string | undefined): { latitude: number; longitude: number } | null {
+  if (text === undefined) return null;
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/.exec(text);
+  const latitude = Number(m?.[1]);
+  const longitude = Number(m?.[2]);
+  if (m === null || Math.abs(latitude) > 90 || Math.abs(longitude) > 180) {
+    throw new Error(`--site-location ${text}: expected LAT,LON in degrees (latitude -90 to 90, longitude -180 to 180)`);
+  }
+  return { latitude, longitude };
 }
 
 function whole(text: string | undefined, flag: string, min: number, max: number, fallback: number): number {

@@ -246,6 +246,7 @@ function startFleet(options: CliOptions, f: FleetCliOptions, logger: Logger): Fl
     prefix: f.prefix,
     node: f.node,
     site: f.site,
+    location: f.location,
     probersPerSite: f.probersPerSite,
     leaseTtl: f.leaseTtl,
     graceMs: f.graceMs,

@@ -55,6 +55,7 @@ const FLEET_VALUE_OF_KEY: Readonly<Record<string, (o: CliOptions) => unknown>> =
   etcd: (o) => o.fleet?.hosts,
   node: (o) => o.fleet?.node,
   site: (o) => o.fleet?.site,
+  site_location: (o) => o.fleet?.location,
   etcd_prefix: (o) => o.fleet?.prefix,
   etcd_ca: (o) => o.fleet?.tls?.ca,
   etcd_cert: (o) => o.fleet?.tls?.cert,

@@ -64,6 +64,7 @@ export const serverConfigSchema = z.strictObject({
   etcd: z.string().min(1).optional(),
   node: z.string().min(1).optional(),
   site: z.string().min(1).optional(),
+  site_location: z.string().min(1).optional(),
   etcd_prefix: z.string().min(1).optional(),
   etcd_ca: z.string().min(1).optional(),
   etcd_cert: z.string().min(1).optional(),

@@ -18,9 +18,11 @@ import { type HealthSource, snapshotEntries } from '../server/cluster/health-mir
 import type { SharedOverrides } from '../overrides/store.js';
 import type { Logger } from '../server/logger.js';
 import type { ProbeScope, RunningServer } from '../server/server.js';
-import { fleetVerdict, type Observation, type Verdict } from './quorum.js';
-import type { MemberRecord, ObservationRecord } from './records.js';
+import { fleetVerdict, type Observation, type SmoothedRtt, type Verdict } from './quorum.js';
+import type { MemberRecord, ObservationRecord, SiteLocation } from './records.js';
 import { probersFor } from './rendezvous.js';
+import { rttPublishDue } from './rtt-publish.js';
+import { sameSiteRtts, siteLocations, siteRtts } from './site-rtts.js';
 import { FleetStore, type StoreOptions } from './store.js';
 
 export interface FleetOptions {
@@ -28,6 +30,8 @@ export interface FleetOptions {
   readonly prefix: string;
   readonly node: string;
   readonly site: string;
+  /** Where this node's site is (--site-location): dynamic steering maps clients to the nearest site. */
+  readonly location?: SiteLocation | null;
   /** Live members of a site that probe each target (1 or more). */
   readonly probersPerSite: number;
   /** Lease TTL, seconds. */
@@ -77,6 +81,8 @@ export class Fleet extends EventEmitter<FleetEvents> {
   #served = new Set<string>();
   #recomputeQueued = false;
   #timer: NodeJS.Timeout | null = null;
+  /** Target key → when this node last wrote its smoothed RTT (rtt-publish.ts). */
+  readonly #rttWrittenAt = new Map<string, number>();
 
   constructor(opts: FleetOptions) {
     super();
@@ -209,7 +215,15 @@ export class Fleet extends EventEmitter<FleetEvents> {
       generation: this.#snapshot.generation,
       probing: this.#mine.size,
       degraded: this.#degraded,
+      location: this.#opts.location ?? null,
     };
+  }
+
+  /** The store's members with this node's own record current. */
+  #liveMembers(): Map<string, MemberRecord> {
+    const all = new Map(this.store.members());
+    all.set(this.#opts.node, this.#memberRecord());
+    return all;
   }
 
   /** Where this node answers: its sockets, or (a cluster primary has none) --listen. */
@@ -274,6 +288,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
     if (this.#handoff.has(key)) return;
     if (health === undefined || !health.known || !this.#mine.has(key)) {
       this.store.setObservation(key, null);
+      this.#rttWrittenAt.delete(key);
       return;
     }
     const record: ObservationRecord = {
@@ -282,8 +297,20 @@ export class Fleet extends EventEmitter<FleetEvents> {
       reason: health.reason,
       rttMs: health.lastResult?.durationMs ?? 0,
       at: health.lastResult?.at ?? health.since,
+      smoothed: this.#smoothedToWrite(key, health),
     };
     this.store.setObservation(key, record);
+  }
+
+  /** The smoothed RTT the observation carries: the new one when rtt-publish.ts says so, else the one written. */
+  #smoothedToWrite(key: string, health: TargetHealth): SmoothedRtt | null {
+    const written = this.store.own().get(key)?.smoothed ?? null;
+    const samples = health.rttSamples ?? 0;
+    const current = health.rttMs === undefined || health.rttMs === null || samples === 0 ? null : { rttMs: health.rttMs, samples };
+    const now = Date.now();
+    if (!rttPublishDue(written, this.#rttWrittenAt.get(key) ?? 0, current, now)) return written;
+    this.#rttWrittenAt.set(key, now);
+    return current;
   }
 
   /** Drops handed-off observations once a site peer reports the target, or at their deadline. */
@@ -337,11 +364,20 @@ export class Fleet extends EventEmitter<FleetEvents> {
     const next = new Map<string, Verdict>();
     const own = this.store.own();
     const all = this.store.observations();
+    const locations = siteLocations(this.#liveMembers().values());
     for (const key of this.#targets.keys()) {
       const list: Observation[] = [];
       const ownRecord = own.get(key);
       const ownObservation: Observation | null = ownRecord
-        ? { node: this.#opts.node, site: ownRecord.site, up: ownRecord.up, reason: ownRecord.reason, rttMs: ownRecord.rttMs, revision: 0 }
+        ? {
+            node: this.#opts.node,
+            site: ownRecord.site,
+            up: ownRecord.up,
+            reason: ownRecord.reason,
+            rttMs: ownRecord.rttMs,
+            revision: 0,
+            smoothed: ownRecord.smoothed ?? null,
+          }
         : null;
       if (this.#degraded && ownObservation) list.push(ownObservation);
       else {
@@ -351,7 +387,18 @@ export class Fleet extends EventEmitter<FleetEvents> {
       const verdict = fleetVerdict(list, this.#targets.get(key)?.monitor.quorum ?? 'majority');
       next.set(key, verdict);
       const before = this.#snapshot.get(key);
-      if (before && before.up === verdict.up && before.known === verdict.known && before.reason === verdict.reason) continue;
+      // Each site's RTT as its probers published it, for dynamic steering (kept as the same
+      // array while unchanged: preparation compares it by reference).
+      const computed = siteRtts(list, locations, this.#opts.site);
+      const sites = sameSiteRtts(before?.sites, computed) ? before?.sites : computed;
+      if (
+        before &&
+        before.up === verdict.up &&
+        before.known === verdict.known &&
+        before.reason === verdict.reason &&
+        before.sites === sites
+      )
+        continue;
       const transition = before !== undefined && before.up !== verdict.up;
       changes.set(
         key,
@@ -361,6 +408,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
           since: transition || !before ? Date.now() : before.since,
           reason: verdict.reason,
           lastResult: null,
+          ...(sites === undefined ? {} : { sites }),
         }),
       );
       if (transition) {

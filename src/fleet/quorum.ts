@@ -24,6 +24,14 @@ export interface Observation {
   readonly rttMs: number;
   /** The store's revision of the write: ordering without trusting any node's clock. */
   readonly revision: number;
+  /** The prober's smoothed RTT of the target, as last published (rtt-publish.ts); absent or null: none. */
+  readonly smoothed?: SmoothedRtt | null;
+}
+
+/** A prober's EWMA of successful probe RTTs (health table) and the successful probes behind it. */
+export interface SmoothedRtt {
+  readonly rttMs: number;
+  readonly samples: number;
 }
 
 export interface SiteVote {

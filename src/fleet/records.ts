@@ -6,7 +6,7 @@
 //   <prefix>obs/<target key>/<node>     ObservationRecord (JSON): this node's settled state of a target
 //   <prefix>overrides/<id>              Override (JSON, overrides-record.ts): an operator override of the
 //                                       fleet; under no lease (it outlives the node that made it)
-import type { Observation } from './quorum.js';
+import type { Observation, SmoothedRtt } from './quorum.js';
 
 export interface MemberRecord {
   readonly node: string;
@@ -25,6 +25,14 @@ export interface MemberRecord {
   readonly probing: number;
   /** The node could not reach the store for a while and decides alone (see fleet.ts). */
   readonly degraded: boolean;
+  /** Where the node's site is (--site-location), for dynamic steering; null when not given. */
+  readonly location: SiteLocation | null;
+}
+
+/** Degrees, WGS 84 as GeoIP gives them. */
+export interface SiteLocation {
+  readonly latitude: number;
+  readonly longitude: number;
 }
 
 export interface ObservationRecord {
@@ -34,6 +42,11 @@ export interface ObservationRecord {
   readonly rttMs: number;
   /** Epoch ms of the probe, as the prober's clock says (display only: ordering uses revisions). */
   readonly at: number;
+  /**
+   * Targets of dynamic load balancers: the smoothed RTT as last published. Refreshed under the
+   * rule of rtt-publish.ts, not per probe; absent from older nodes and for other targets.
+   */
+  readonly smoothed?: SmoothedRtt | null;
 }
 
 export interface KeyLayout {
@@ -94,6 +107,7 @@ export function parseMemberRecord(text: string): MemberRecord | null {
       generation: Number(v.generation) || 0,
       probing: Number(v.probing) || 0,
       degraded: v.degraded === true,
+      location: parseLocation(v.location),
     };
   } catch {
     return null;
@@ -104,8 +118,33 @@ export function parseObservation(text: string, node: string, revision: number): 
   try {
     const v = JSON.parse(text) as Partial<ObservationRecord>;
     if (typeof v.site !== 'string' || typeof v.up !== 'boolean') return null;
-    return { node, site: v.site, up: v.up, reason: String(v.reason ?? ''), rttMs: Number(v.rttMs) || 0, at: Number(v.at) || 0, revision };
+    return {
+      node,
+      site: v.site,
+      up: v.up,
+      reason: String(v.reason ?? ''),
+      rttMs: Number(v.rttMs) || 0,
+      at: Number(v.at) || 0,
+      revision,
+      smoothed: parseSmoothed(v.smoothed),
+    };
   } catch {
     return null;
   }
+}
+
+function parseLocation(v: unknown): SiteLocation | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const { latitude, longitude } = v as Partial<SiteLocation>;
+  if (typeof latitude !== 'number' || typeof longitude !== 'number') return null;
+  if (!(Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180)) return null;
+  return { latitude, longitude };
+}
+
+function parseSmoothed(v: unknown): SmoothedRtt | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const { rttMs, samples } = v as Partial<SmoothedRtt>;
+  if (typeof rttMs !== 'number' || !Number.isFinite(rttMs) || rttMs < 0) return null;
+  if (typeof samples !== 'number' || !Number.isInteger(samples) || samples < 1) return null;
+  return { rttMs, samples };
 }

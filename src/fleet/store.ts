@@ -5,7 +5,7 @@
 // the store unreachable, and the mirror keeps the last data seen. A heartbeat loop (a third of
 // the lease TTL) keeps the lease alive, rewrites the member record, re-grants a lost lease and
 // then rewrites everything this node owns, and re-syncs the mirror after the watch was lost.
-// Observations are written when they change, never per probe.
+// Observations are written when they change, never per probe (a smoothed RTT: see rtt-publish.ts).
 import { EventEmitter } from 'node:events';
 import { Etcd3, type IOptions, type Watcher } from 'etcd3';
 import type { Override } from '../overrides/types.js';
@@ -113,14 +113,25 @@ export class FleetStore extends EventEmitter<StoreEvents> {
     this.#member = record;
   }
 
-  /** This node's settled state of a target (null: it no longer probes it). Written on change only. */
+  /**
+   * This node's settled state of a target (null: it no longer probes it). Written on change only:
+   * the state, or the smoothed RTT (which fleet.ts changes only under rtt-publish.ts's rule).
+   */
   setObservation(targetKey: string, record: ObservationRecord | null): void {
     const before = this.#own.get(targetKey);
     if (record === null) {
       if (before === undefined) return;
       this.#own.delete(targetKey);
     } else {
-      if (before && before.up === record.up && before.reason === record.reason && before.site === record.site) return;
+      if (
+        before &&
+        before.up === record.up &&
+        before.reason === record.reason &&
+        before.site === record.site &&
+        before.smoothed?.rttMs === record.smoothed?.rttMs &&
+        before.smoothed?.samples === record.smoothed?.samples
+      )
+        return;
       this.#own.set(targetKey, record);
     }
     this.#dirty.add(targetKey);

@@ -84,6 +84,24 @@ export interface TargetHealth {
   readonly rttMs?: number | null;
   /** Successful probes the RTT is smoothed over (since the target was added). */
   readonly rttSamples?: number;
+  /**
+   * Fleet mode: the smoothed RTT of this target as each site's probers measure it, by site
+   * name; absent outside a fleet or when no site has published one (src/fleet/site-rtts.ts).
+   */
+  readonly sites?: readonly SiteRtt[];
+}
+
+/** One site's view of a target's RTT, with where the site is (for dynamic steering). */
+export interface SiteRtt {
+  readonly site: string;
+  /** Degrees; null when the site's nodes publish no location. */
+  readonly latitude: number | null;
+  readonly longitude: number | null;
+  /** The site of the node serving this health. */
+  readonly own: boolean;
+  /** Smoothed RTT in ms over the site's probers, and the successful probes behind it. */
+  readonly rttMs: number;
+  readonly samples: number;
 }
 
 /** An immutable view of every target's health at one generation. */

@@ -15,7 +15,14 @@ export function votesView(v: Verdict): VotesView {
     sites: v.sites.map((s) => ({
       site: s.site,
       up: s.up,
-      observations: s.observations.map((o) => ({ node: o.node, up: o.up, reason: o.reason, rttMs: o.rttMs, revision: o.revision })),
+      observations: s.observations.map((o) => ({
+        node: o.node,
+        up: o.up,
+        reason: o.reason,
+        rttMs: o.rttMs,
+        smoothed: o.smoothed ?? null,
+        revision: o.revision,
+      })),
     })),
   };
 }

@@ -52,6 +52,11 @@ export const OriginStatusSchema = z.object({
               up: z.boolean(),
               reason: z.string(),
               rttMs: z.number(),
+              smoothed: z
+                .object({ rttMs: z.number(), samples: count })
+                .nullable()
+                .optional()
+                .describe('Dynamic steering: the smoothed RTT this prober last published (written when it moves, not per probe)'),
               revision: z.number().describe('etcd revision of the write'),
             }),
           ),
@@ -99,6 +104,32 @@ export const LoadBalancerStatusSchema = z.object({
     bucketStarts: z.array(epochMs).describe('Start of each bucket, oldest first; the last one is still filling'),
   }),
   pools: z.array(PoolStatusSchema),
+  dynamic: z
+    .object({
+      comparison: z.string().describe('What an unlocatable client gets, in words: the RTTs compared and the pools within the tolerance'),
+      home: z
+        .string()
+        .nullable()
+        .describe("Fleet mode: the site an unlocatable client's answer comes from; null alone or when no site has RTT data"),
+      byLocation: z.boolean().describe("Fleet mode: sites choose differently, so the answer depends on the client's GeoIP location"),
+      sites: z
+        .array(
+          z.object({
+            site: z.string(),
+            own: z.boolean().describe("This node's site"),
+            latitude: z.number().nullable(),
+            longitude: z.number().nullable(),
+            chosen: z.array(z.string()).describe('Pools within rtt_tolerance_ms of the fastest from this site; empty: no data'),
+            rtts: z
+              .array(z.object({ pool: z.string(), rttMs: z.number().nullable() }))
+              .describe('Healthy default pools, null: too few samples'),
+          }),
+        )
+        .describe('Fleet mode: each site that published RTTs for these pools'),
+    })
+    .nullable()
+    .optional()
+    .describe('steering_policy dynamic only (null otherwise)'),
   rules: z
     .array(
       z.object({

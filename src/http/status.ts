@@ -88,6 +88,7 @@ export function buildStatus(server: RunningServer, metrics: SteerMetrics | null,
           bucketStarts: traffic ? [...traffic.bucketStarts] : [],
         },
         pools,
+        dynamic: dynamicOf(p),
         rules: rulesOf(p),
       });
     }
@@ -142,6 +143,24 @@ export function buildStatus(server: RunningServer, metrics: SteerMetrics | null,
       zones: server.transfers.status().map((z) => ({ ...z, notify: [...z.notify] })),
       counts: server.transfers.counters(),
     },
+  };
+}
+
+/** steering_policy dynamic: the comparison, and in a fleet each site's. */
+function dynamicOf(p: PreparedLb): LoadBalancerStatus['dynamic'] {
+  if (p.policy !== 'dynamic') return null;
+  return {
+    comparison: p.dynamicNote,
+    home: p.dynamicHome?.site ?? null,
+    byLocation: p.dynamicByLocation,
+    sites: p.dynamicSites.map((s) => ({
+      site: s.site,
+      own: s.own,
+      latitude: s.latitude,
+      longitude: s.longitude,
+      chosen: s.dynamic.map((i) => p.pools[i]!.name),
+      rtts: s.rtts.map((r) => ({ ...r })),
+    })),
   };
 }
 

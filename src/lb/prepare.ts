@@ -4,11 +4,15 @@
 // random / hash / proximity. A query then does a map lookup, a match and an index pick.
 // After a health change only the load balancers that can answer from a pool whose origins went
 // up or down are prepared again (prepareLbChanges); everything else is reused.
-import type { HealthSnapshot } from '../health/types.js';
+import type { HealthSnapshot, SiteRtt } from '../health/types.js';
 import { buildAnswerSet, type AnswerSet } from './answer-sets.js';
 import { parseIpWords } from '../net/ip.js';
 import type { LbOrigin, LbPool, LbRecordType, LbZoneConfig, LoadBalancer, OriginSteeringPolicy, SteeringPolicy } from './types.js';
 import { cumulativeOf, stringHash } from './weighted.js';
+import { haversine } from './haversine.js';
+import type { DynamicSite } from './dynamic-site.js';
+
+export type { DynamicSite } from './dynamic-site.js';
 import type { LbRule } from './types.js';
 
 export interface PoolHealth {
@@ -20,6 +24,8 @@ export interface PoolHealth {
   readonly minimumOrigins: number;
   /** Smoothed probe RTT (ms, null: none yet) and sample count of each of upOrigins, same order. */
   readonly originRtts: readonly { readonly rttMs: number | null; readonly samples: number }[];
+  /** Fleet mode: each of upOrigins' RTTs as the sites measure them (undefined: none), same order. */
+  readonly originSites: readonly (readonly SiteRtt[] | undefined)[];
 }
 
 export interface PreparedPool {
@@ -95,6 +101,22 @@ export interface PreparedLb {
   readonly dynamic: readonly number[];
   readonly dynamicCumulative: Float64Array;
   readonly dynamicNote: string;
+  /**
+   * Fleet mode, dynamic: every site holding an RTT for some origin of the healthy default pools,
+   * by name; empty outside a fleet or before any site published one (then `dynamic` is this
+   * server's own comparison, as on a single server).
+   */
+  readonly dynamicSites: readonly DynamicSite[];
+  /** The sites a located client can be mapped to: with a location and a non-empty comparison. */
+  readonly dynamicLocated: readonly DynamicSite[];
+  /**
+   * The site whose comparison `dynamic` holds, for clients that cannot be located: this node's
+   * site when it has data, else the site nearest to it (or the first by name) that has; null
+   * when no site has data.
+   */
+  readonly dynamicHome: DynamicSite | null;
+  /** Some located site chooses otherwise than dynamicHome: the answer depends on the client's location. */
+  readonly dynamicByLocation: boolean;
   /** `rules:` with every reachable combination prepared; null without rules. */
   readonly rules: PreparedRuleSet | null;
 }
@@ -146,7 +168,9 @@ export function prepareLbChanges(
   for (const key of candidates ?? config.poolsByHealthKey.keys()) {
     const pools = config.poolsByHealthKey.get(key);
     if (pools === undefined) continue;
-    if (before.isUp(key) === health.isUp(key) && before.get(key)?.rttMs === health.get(key)?.rttMs) continue;
+    const was = before.get(key);
+    const now = health.get(key);
+    if (before.isUp(key) === health.isUp(key) && was?.rttMs === now?.rttMs && was?.sites === now?.sites) continue;
     for (const pool of pools) changedPools.add(pool);
   }
   const owners = new Set<string>();
@@ -173,8 +197,10 @@ export function evaluatePool(pool: LbPool, health: HealthSnapshot): PoolHealth {
     const h = o.healthKey === null ? undefined : health.get(o.healthKey);
     return { rttMs: h?.rttMs ?? null, samples: h?.rttSamples ?? 0 };
   });
+  const originSites = upOrigins.map((o) => (o.healthKey === null ? undefined : health.get(o.healthKey)?.sites));
   return {
     originRtts,
+    originSites,
     enabled: pool.enabled,
     healthy: pool.enabled && upOrigins.length >= pool.minimumOrigins,
     upOrigins,
@@ -337,14 +363,43 @@ export function poolRtt(pool: PreparedPool, minSamples: number): number | null {
   return weight > 0 ? sum / weight : null;
 }
 
-function prepareDynamic(
+type DynamicFields = Pick<
+  PreparedLb,
+  'dynamic' | 'dynamicCumulative' | 'dynamicNote' | 'dynamicSites' | 'dynamicLocated' | 'dynamicHome' | 'dynamicByLocation'
+>;
+
+const NOT_DYNAMIC: DynamicFields = {
+  dynamic: [],
+  dynamicCumulative: new Float64Array(0),
+  dynamicNote: '',
+  dynamicSites: [],
+  dynamicLocated: [],
+  dynamicHome: null,
+  dynamicByLocation: false,
+};
+
+/** One site's RTT of a pool: as poolRtt, over the origins' RTTs as `site` measures them. */
+export function poolRttAt(pool: PreparedPool, site: string, minSamples: number): number | null {
+  let sum = 0;
+  let weight = 0;
+  pool.health.upOrigins.forEach((o, i) => {
+    const r = pool.health.originSites[i]?.find((s) => s.site === site);
+    if (r === undefined || r.samples < minSamples) return;
+    sum += r.rttMs * o.weight;
+    weight += o.weight;
+  });
+  return weight > 0 ? sum / weight : null;
+}
+
+/** The healthy default pools compared by `rttOf`: the fastest and those within the tolerance. */
+function compareRtts(
   lb: LoadBalancer,
   pools: readonly PreparedPool[],
   defaultOrder: readonly number[],
-): Pick<PreparedLb, 'dynamic' | 'dynamicCumulative' | 'dynamicNote'> {
-  if (lb.steeringPolicy !== 'dynamic') return { dynamic: [], dynamicCumulative: new Float64Array(0), dynamicNote: '' };
+  rttOf: (p: PreparedPool) => number | null,
+) {
   const { rttToleranceMs, minSamples } = lb.dynamicSteering;
-  const measured = defaultOrder.filter((i) => pools[i]!.healthy).map((i) => ({ i, rtt: poolRtt(pools[i]!, minSamples) }));
+  const measured = defaultOrder.filter((i) => pools[i]!.healthy).map((i) => ({ i, rtt: rttOf(pools[i]!) }));
   const known = measured.filter((m): m is { i: number; rtt: number } => m.rtt !== null);
   const best = known.length === 0 ? 0 : Math.min(...known.map((m) => m.rtt));
   const chosen = known.filter((m) => m.rtt <= best + rttToleranceMs).map((m) => m.i);
@@ -358,7 +413,89 @@ function prepareDynamic(
   const weights = chosen.map((i) => lb.poolWeights.get(pools[i]!.name) ?? 0);
   // Pools weighted 0 still share when all are 0: RTT alone decided, so split evenly.
   const shares = weights.every((w) => w === 0) ? chosen.map(() => 1) : weights;
-  return { dynamic: chosen, dynamicCumulative: cumulativeOf(shares), dynamicNote: note };
+  return {
+    dynamic: chosen,
+    dynamicCumulative: cumulativeOf(shares),
+    note,
+    rtts: measured.map(({ i, rtt }) => ({ pool: pools[i]!.name, rttMs: rtt })),
+  };
+}
+
+function prepareDynamic(lb: LoadBalancer, pools: readonly PreparedPool[], defaultOrder: readonly number[]): DynamicFields {
+  if (lb.steeringPolicy !== 'dynamic') return NOT_DYNAMIC;
+  const { minSamples } = lb.dynamicSteering;
+  const healthy = defaultOrder.filter((i) => pools[i]!.healthy).map((i) => pools[i]!);
+  // Fleet mode: the sites that measured some origin of these pools, each with where it is.
+  const known = new Map<string, SiteRtt>();
+  for (const pool of healthy)
+    for (const sites of pool.health.originSites) for (const s of sites ?? []) if (!known.has(s.site)) known.set(s.site, s);
+  if (known.size === 0) {
+    const own = compareRtts(lb, pools, defaultOrder, (p) => poolRtt(p, minSamples));
+    return { ...NOT_DYNAMIC, dynamic: own.dynamic, dynamicCumulative: own.dynamicCumulative, dynamicNote: own.note };
+  }
+  const sites: DynamicSite[] = [...known.values()]
+    .sort((a, b) => (a.site < b.site ? -1 : a.site > b.site ? 1 : 0))
+    .map((s) => ({
+      site: s.site,
+      own: s.own,
+      latitude: s.latitude,
+      longitude: s.longitude,
+      latitudeRad: (s.latitude ?? 0) * DEG,
+      longitudeRad: (s.longitude ?? 0) * DEG,
+      cosLatitude: Math.cos((s.latitude ?? 0) * DEG),
+      ...compareRtts(lb, pools, defaultOrder, (p) => poolRttAt(p, s.site, minSamples)),
+    }));
+  const withData = sites.filter((s) => s.dynamic.length > 0);
+  const located = withData.filter((s) => s.latitude !== null && s.longitude !== null);
+  const own = sites.find((s) => s.own);
+  let home = withData.find((s) => s.own);
+  let why = "this node's site";
+  if (home === undefined && own !== undefined && own.latitude !== null && own.longitude !== null && located.length > 0) {
+    home = nearestSite(located, own.latitude, own.longitude);
+    why = "nearest with RTT data to this node's site";
+  }
+  if (home === undefined && withData.length > 0) {
+    home = withData[0]!;
+    why = 'first site by name with RTT data';
+  }
+  if (home === undefined) {
+    return {
+      ...NOT_DYNAMIC,
+      dynamicNote: `no site has ${minSamples} RTT sample(s) for a healthy pool yet (sites ${sites.map((s) => s.site).join(', ')}): default_pools in order`,
+      dynamicSites: sites,
+    };
+  }
+  const chosenBy = home;
+  return {
+    dynamic: home.dynamic,
+    dynamicCumulative: home.dynamicCumulative,
+    dynamicNote: `site ${home.site} (${why}): ${home.note}`,
+    dynamicSites: sites,
+    dynamicLocated: located,
+    dynamicHome: home,
+    dynamicByLocation: located.some((s) => !sameIndices(s.dynamic, chosenBy.dynamic)),
+  };
+}
+
+/** The site of `sites` nearest to (latitude, longitude) in degrees (ties: the earlier one); `sites` is not empty. */
+export function nearestSite(sites: readonly DynamicSite[], latitude: number, longitude: number): DynamicSite {
+  const lat = latitude * DEG;
+  const lon = longitude * DEG;
+  const cosLat = Math.cos(lat);
+  let best = sites[0]!;
+  let bestHav = Infinity;
+  for (const s of sites) {
+    const hav = haversine(lat, lon, cosLat, s.latitudeRad, s.longitudeRad, s.cosLatitude);
+    if (hav < bestHav) {
+      bestHav = hav;
+      best = s;
+    }
+  }
+  return best;
+}
+
+function sameIndices(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** Every rule variant prepared like a load balancer of its own, reusing unchanged pools of its previous preparation. */

@@ -4,6 +4,7 @@
 import type { AsnDatabase, AsnLocation, ClientAddress, GeoDatabase, GeoLocation } from '../geo/types.js';
 import { parseIpWords } from '../net/ip.js';
 import { maskInPlace } from '../net/prefix.js';
+import type { DynamicSite } from './dynamic-site.js';
 import type { SteerTrace, SteerTraceStage } from './trace.js';
 import { subnetHash, weightedPick } from './weighted.js';
 
@@ -50,6 +51,8 @@ export class SteerCall {
   private asnLocated = false;
   /** The query type being steered (rule conditions on qtype). */
   qtype = 0;
+  /** Fleet mode, dynamic steering: the site whose RTTs chose (null: this server's own, or none). */
+  site: DynamicSite | null = null;
   /** True once a decision looked at an ECS subnet, so the ECS scope is worth returning. */
   usedEcs = false;
   readonly resolverWords = new Uint32Array(4);
@@ -68,6 +71,7 @@ export class SteerCall {
     this.asnLocation = null;
     this.resolverParsed = false;
     this.usedEcs = ctx.client.fromEcs;
+    this.site = null;
   }
 
   /**

@@ -24,7 +24,7 @@ import { chooseRecords, describeRecord } from './policies/origin.js';
 import { chooseProximity } from './policies/proximity.js';
 import { chooseRandom } from './policies/random.js';
 import { httpsAnswer } from './https-hints.js';
-import type { PreparedLb, PreparedLbZone, PreparedPool, PreparedRuleSet } from './prepare.js';
+import type { DynamicSite, PreparedLb, PreparedLbZone, PreparedPool, PreparedRuleSet } from './prepare.js';
 
 export type { SteerContext } from './steer-context.js';
 export type { SteerTrace, SteerTraceStep, SteerTraceStage } from './trace.js';
@@ -40,6 +40,8 @@ export interface SteerOutcome {
   readonly prepared?: PreparedLb;
   /** Names of the rules that matched, in order, joined with "+"; null when none did. */
   readonly rule?: string | null;
+  /** Fleet mode, dynamic steering: the site whose RTTs chose the pool. */
+  readonly site?: DynamicSite | null;
 }
 
 const call = new SteerCall();
@@ -164,7 +166,7 @@ function finish(p: PreparedLb, rrset: RRset | null, rule: string | null): SteerO
     const what = rrset === null ? 'NODATA' : rrset.map((rr) => `${typeName(rr.type)} ${describeRecord(rr)}`).join(', ');
     call.note('answer', `${what}; ttl ${p.ttl}; ECS scope /${scope}${call.usedEcs ? '' : ' (no ECS from the client)'}`);
   }
-  return { rrset, scope, ttl: p.ttl, prepared: p, rule };
+  return { rrset, scope, ttl: p.ttl, prepared: p, rule, site: call.site };
 }
 
 function answers(p: PreparedLb, qtype: number): boolean {

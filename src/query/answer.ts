@@ -1,7 +1,7 @@
 // What answering one message did, as a value: the reply and the decisions behind it. The
 // pipeline fills it; the transports send its bytes, RRL classifies it, and the observers
 // (metrics, traffic, the query log) read it. Nothing downstream re-parses the encoded reply.
-import type { PreparedLb } from '../lb/prepare.js';
+import type { DynamicSite, PreparedLb } from '../lb/prepare.js';
 import type { Query, Reply, RRset } from '../wire/types.js';
 import { sourceOf } from './attribution.js';
 import type { Transport } from './transport.js';
@@ -73,6 +73,8 @@ export class QueryAnswer {
   prepared: PreparedLb | null = null;
   /** The rule(s) of the last load balancer that matched ("a+b" with continue), or null. */
   rule: string | null = null;
+  /** Fleet mode, dynamic steering: the site whose RTTs chose the pool, or null. */
+  site: DynamicSite | null = null;
 
   /** Clears every field for the next message. */
   reset(transport: Transport): void {
@@ -96,6 +98,7 @@ export class QueryAnswer {
     this.bytes = null;
     this.prepared = null;
     this.rule = null;
+    this.site = null;
   }
 
   /** The pool the load balancer chose, or null (no steering, or it answered nothing). */

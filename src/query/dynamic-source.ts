@@ -60,6 +60,7 @@ export class QueryDynamicSource implements DynamicSource {
       answer.lbAnswer = null;
       answer.prepared = null;
       answer.rule = null;
+      answer.site = null;
     }
     const state = this.state;
     if (state === null) return NO_ANSWER;
@@ -80,6 +81,7 @@ export class QueryDynamicSource implements DynamicSource {
       answer.lbAnswer = out.rrset;
       answer.prepared = out.prepared ?? one;
       answer.rule = out.rule ?? null;
+      answer.site = out.site ?? null;
     }
     // steer() returns scope 0 unless the decision looked at the client's ECS subnet.
     return { rrset: out.rrset, scope: out.scope };

@@ -38,6 +38,11 @@ export interface ExplainResult {
     readonly rule: string | null;
     readonly pool: string | null;
     readonly origins: readonly string[];
+    /**
+     * Fleet mode, dynamic steering: the site whose RTTs were compared and the RTT of each healthy
+     * default pool from there (ms; null: fewer than min_samples); null otherwise.
+     */
+    readonly site: { readonly name: string; readonly rtts: readonly { readonly pool: string; readonly rttMs: number | null }[] } | null;
   } | null;
   readonly steps: readonly SteerTraceStep[];
   readonly healthGeneration: number;
@@ -108,7 +113,16 @@ export function explain(state: ServingState, req: ExplainRequest): ExplainResult
     additional: text('additional' in result ? result.additional : []),
     ecsScope: ecs ? result.scope : null,
     wildcard: result.wildcard,
-    steered: answer.lb === null ? null : { lb: answer.lb, rule: answer.rule, pool: answer.pool, origins: answer.origins },
+    steered:
+      answer.lb === null
+        ? null
+        : {
+            lb: answer.lb,
+            rule: answer.rule,
+            pool: answer.pool,
+            origins: answer.origins,
+            site: answer.site === null ? null : { name: answer.site.site, rtts: answer.site.rtts.map((r) => ({ ...r })) },
+          },
     steps: trace.steps,
   };
 }

@@ -5,9 +5,9 @@
 import type { SteerCall } from '../steer-context.js';
 import type { PreparedLb } from '../prepare.js';
 import { listState } from './describe.js';
+import { haversine, km } from '../haversine.js';
 
 const DEG = Math.PI / 180;
-const EARTH_RADIUS_KM = 6371.0088;
 
 export function chooseProximity(p: PreparedLb, call: SteerCall): number {
   const candidates = p.proximity;
@@ -47,18 +47,4 @@ export function chooseProximity(p: PreparedLb, call: SteerCall): number {
   return best;
 }
 
-/** The haversine term (monotonic in great-circle distance; comparing it avoids the trig of the full formula). */
-function haversine(lat1: number, lon1: number, cos1: number, lat2: number, lon2: number, cos2: number): number {
-  const dLat = Math.sin((lat2 - lat1) / 2);
-  const dLon = Math.sin((lon2 - lon1) / 2);
-  return dLat * dLat + cos1 * cos2 * dLon * dLon;
-}
-
-function km(hav: number): number {
-  return Math.round(2 * EARTH_RADIUS_KM * Math.asin(Math.sqrt(Math.min(1, hav))));
-}
-
-/** Great-circle distance in km between two points in degrees (exported for tests and explain). */
-export function greatCircleKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
-  return km(haversine(lat1 * DEG, lon1 * DEG, Math.cos(lat1 * DEG), lat2 * DEG, lon2 * DEG, Math.cos(lat2 * DEG)));
-}
+export { greatCircleKm } from '../haversine.js';

@@ -1,10 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { TableSnapshot } from '../../health/snapshot.js';
 import { HealthTable } from '../../health/table.js';
 import { target } from '../../../test/support/loopback.js';
 import type { HealthSnapshot } from '../../health/types.js';
-import { applyHealthMessage, HealthBroadcaster, type HealthMessage, tableSource } from './health-mirror.js';
+import { TableSnapshot } from '../../health/snapshot.js';
+import {
+  applyHealthMessage,
+  HealthBroadcaster,
+  type HealthMessage,
+  mirroredSnapshot,
+  snapshotEntries,
+  tableSource,
+} from './health-mirror.js';
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 let clock = 0;
@@ -117,5 +124,21 @@ describe('cluster health mirror', () => {
       ),
       { numRuns: 60 },
     );
+  });
+  it("carries a fleet's per-site RTTs to the workers, through JSON as IPC does", () => {
+    const sites = [
+      { site: 'ams', latitude: 52.37, longitude: 4.9, own: true, rttMs: 5.5, samples: 4 },
+      { site: 'iad', latitude: null, longitude: null, own: false, rttMs: 150, samples: 3 },
+    ];
+    const served = TableSnapshot.of(3, [
+      ['fleet', { up: true, known: true, since: 1, reason: 'up', lastResult: null, sites }],
+      ['alone', { up: true, known: true, since: 1, reason: 'up', lastResult: null, rttMs: 7, rttSamples: 2 }],
+      ['plain', { up: false, known: true, since: 2, reason: 'down', lastResult: null }],
+    ]);
+    const overIpc = JSON.parse(JSON.stringify(snapshotEntries(served, ['fleet', 'alone', 'plain'])));
+    const mirror = mirroredSnapshot(3, overIpc);
+    expect(mirror.get('fleet')).toEqual({ up: true, known: true, since: 1, reason: 'up', lastResult: null, sites });
+    expect(mirror.get('alone')).toEqual({ up: true, known: true, since: 1, reason: 'up', lastResult: null, rttMs: 7, rttSamples: 2 });
+    expect(mirror.get('plain')).toEqual({ up: false, known: true, since: 2, reason: 'down', lastResult: null });
   });
 });

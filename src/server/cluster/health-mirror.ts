@@ -12,10 +12,13 @@
 // fleet node (any HealthSource), so that every worker answers exactly like the primary would.
 import { TableSnapshot } from '../../health/snapshot.js';
 import type { HealthTable } from '../../health/table.js';
-import type { HealthSnapshot, TargetHealth } from '../../health/types.js';
+import type { HealthSnapshot, SiteRtt, TargetHealth } from '../../health/types.js';
 
-/** [key, up, known, since, reason, rttMs?, rttSamples?] (the RTT only for targets that track it) */
-export type HealthEntry = readonly [string, boolean, boolean, number, string, (number | null)?, number?];
+/**
+ * [key, up, known, since, reason, rttMs?, rttSamples?, sites?]: the RTT only for targets that
+ * track it (rttSamples null when only the sites are there), the sites' RTTs only in a fleet.
+ */
+export type HealthEntry = readonly [string, boolean, boolean, number, string, (number | null)?, (number | null)?, (readonly SiteRtt[])?];
 
 /** Whole table (base null) or the entries changed since generation `base`. */
 export interface HealthMessage {
@@ -63,16 +66,23 @@ export function healthEntries(table: HealthTable): HealthEntry[] {
   });
 }
 
-const entryOf = (key: string, h: TargetHealth): HealthEntry =>
-  h.rttSamples === undefined
+const entryOf = (key: string, h: TargetHealth): HealthEntry => {
+  if (h.sites !== undefined) return [key, h.up, h.known, h.since, h.reason, h.rttMs ?? null, h.rttSamples ?? null, h.sites];
+  return h.rttSamples === undefined
     ? [key, h.up, h.known, h.since, h.reason]
     : [key, h.up, h.known, h.since, h.reason, h.rttMs ?? null, h.rttSamples];
-const healthOf = ([, up, known, since, reason, rttMs, rttSamples]: HealthEntry): TargetHealth =>
-  Object.freeze(
-    rttSamples === undefined
-      ? { up, known, since, reason, lastResult: null }
-      : { up, known, since, reason, lastResult: null, rttMs, rttSamples },
-  );
+};
+const healthOf = ([, up, known, since, reason, rttMs, rttSamples, sites]: HealthEntry): TargetHealth =>
+  Object.freeze({
+    up,
+    known,
+    since,
+    reason,
+    lastResult: null,
+    // IPC carries JSON: an absent RTT arrives as null.
+    ...(rttSamples === undefined || rttSamples === null ? {} : { rttMs: rttMs ?? null, rttSamples }),
+    ...(sites === undefined || sites === null ? {} : { sites }),
+  });
 
 export function mirroredSnapshot(generation: number, entries: readonly HealthEntry[]): TableSnapshot {
   return TableSnapshot.of(
