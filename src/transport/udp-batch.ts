@@ -19,6 +19,8 @@ export interface UdpBatchOptions {
   /** SO_REUSEPORT: several processes (cluster workers) each bind their own socket to the port. */
   readonly reusePort?: boolean;
   readonly batch?: number;
+  /** SO_SNDBUF (default UDP_SOCKET_BUFFER): how many reply bytes may wait in the kernel before sendmmsg meets EAGAIN. */
+  readonly sendBufferSize?: number;
 }
 
 /** Binds synchronously; throws the bind error (with its errno code, e.g. EADDRINUSE). */
@@ -74,7 +76,7 @@ export function listenUdpBatch(
       reusePort: options.reusePort === true,
       batch: options.batch ?? DEFAULT_UDP_BATCH,
       recvBufferSize: UDP_SOCKET_BUFFER,
-      sendBufferSize: UDP_SOCKET_BUFFER,
+      sendBufferSize: options.sendBufferSize ?? UDP_SOCKET_BUFFER,
     },
     onBatch,
   );

@@ -24,13 +24,14 @@ export function listenUdp(
   pipeline: Answerer,
   logger: Logger,
   rrl: ResponseRateLimiter | null = null,
+  sendBufferSize: number = UDP_SOCKET_BUFFER,
 ): Promise<UdpListener> {
   const socket = dgram.createSocket({
     type: addr.family === 6 ? 'udp6' : 'udp4',
     ipv6Only: addr.family === 6,
     // Large buffers absorb bursts (and a reload) without kernel drops.
     recvBufferSize: UDP_SOCKET_BUFFER,
-    sendBufferSize: UDP_SOCKET_BUFFER,
+    sendBufferSize,
   });
   socket.on('message', (msg, rinfo) => {
     const out = udpReply(pipeline, rrl, msg, rinfo.address);
