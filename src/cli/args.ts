@@ -8,7 +8,14 @@ import { steerError } from '../errors.js';
 import { ConfigFileError, configKeyOfFlag, configValue, type LoadedServerConfig, loadServerConfig } from '../config/server-config.js';
 import { FLEET_FLAGS, parseFleetFlags } from './fleet-options.js';
 import { LIMIT_FLAGS, parseLimitFlags } from './limits.js';
-import { parseQueryLogFileFlags, parseReplayFlags, parseSize, QUERY_LOG_FILE_FLAGS, REPLAY_FLAG_ONLY, REPLAY_FLAGS } from './replay-flags.js';
+import {
+  parseQueryLogFileFlags,
+  parseReplayFlags,
+  parseSize,
+  QUERY_LOG_FILE_FLAGS,
+  REPLAY_FLAG_ONLY,
+  REPLAY_FLAGS,
+} from './replay-flags.js';
 import type { CliOptions } from './options.js';
 import { UDP_IO_MODES, type UdpIoMode } from '../transport/udp-io.js';
 import { UDP_SOCKET_BUFFER } from '../transport/udp.js';
