@@ -9,6 +9,7 @@
 //   PIPELINE_QUERIES=2000000   queries per mix    PIPELINE_MIXES=static,geo-ecs
 //   BENCH_SUBNETS=10000        distinct ECS /24s (geo-ecs)
 //   PIPELINE_DIST=dir          another build to measure (default: dist/ of this checkout)
+//   PIPELINE_CLIENT=6          queries from an IPv6 client (2001:db8::1) instead of 127.0.0.1
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -24,6 +25,8 @@ const { SteerMetrics } = await dist('http/metrics.js');
 const total = Number(process.env.PIPELINE_QUERIES ?? 2_000_000);
 const subnets = Number(process.env.BENCH_SUBNETS ?? 10_000);
 const mixes = (process.env.PIPELINE_MIXES ?? 'static,geo-ecs').split(',');
+const clientFamily = process.env.PIPELINE_CLIENT === '6' ? 6 : 4;
+const clientBytes = clientFamily === 6 ? [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1] : [127, 0, 0, 1];
 
 function qname(name) {
   const parts = name.split('.').flatMap((l) => [l.length, ...Buffer.from(l, 'ascii')]);
@@ -59,12 +62,12 @@ function workload(mix) {
     const qs = [];
     for (let i = 0; i < 300; i++) {
       const host = `host${String(i).padStart(3, '0')}.bench.example`;
-      qs.push({ packet: query(host, 1, null), client: [127, 0, 0, 1] });
-      qs.push({ packet: query(host, 28, null), client: [127, 0, 0, 1] });
+      qs.push({ packet: query(host, 1, null), client: clientBytes });
+      qs.push({ packet: query(host, 28, null), client: clientBytes });
     }
     return { zonesDir: 'bench/zones', geoip: null, queries: qs };
   }
-  const qs = subnetList(subnets).map((s) => ({ packet: query('geo.lb.bench.example', 1, s), client: [127, 0, 0, 1] }));
+  const qs = subnetList(subnets).map((s) => ({ packet: query('geo.lb.bench.example', 1, s), client: clientBytes }));
   return { zonesDir: 'bench/zones-lb', geoip: defaultGeoIpPath(), queries: qs };
 }
 
@@ -107,7 +110,7 @@ async function measure(mix) {
           input.set(q.packet, i * socket.slotStride);
           const m = i * socket.metaInts;
           meta[m] = q.packet.length;
-          meta[m + 1] = 4;
+          meta[m + 1] = clientFamily;
           meta[m + 2] = 0;
           metaBytes.set(q.client, (m + 4) * 4);
           outLen[i] = 0;
@@ -128,5 +131,5 @@ async function measure(mix) {
 
 for (const mix of mixes) {
   const us = await measure(mix);
-  console.log(`${mix}\t${us.toFixed(3)} µs CPU/query`);
+  console.log(`${mix}${clientFamily === 6 ? ' (IPv6 client)' : ''}\t${us.toFixed(3)} µs CPU/query`);
 }

@@ -26,6 +26,20 @@ describe('serve --workers', () => {
   });
 });
 
+describe('serve --udp-send-buffer', () => {
+  const sendBuffer = (argv: string[]): number => parseCli(['serve', ...argv], {}).options.udpSendBuffer;
+
+  it('defaults to 8 MiB and takes bytes or K, M, G from 4096 to 1G', () => {
+    expect(sendBuffer([])).toBe(8 * 1024 * 1024);
+    expect(sendBuffer(['--udp-send-buffer', '4096'])).toBe(4096);
+    expect(sendBuffer(['--udp-send-buffer', '64k'])).toBe(65_536);
+    expect(sendBuffer(['--udp-send-buffer', '1G'])).toBe(1024 ** 3);
+    for (const bad of ['4095', '2G', '1.5M', 'big', '']) {
+      expect(() => sendBuffer([`--udp-send-buffer=${bad}`])).toThrow(/^--udp-send-buffer /);
+    }
+  });
+});
+
 describe('flags, config file, defaults', () => {
   let dir: string;
   beforeAll(() => {

@@ -8,9 +8,17 @@ import { steerError } from '../errors.js';
 import { ConfigFileError, configKeyOfFlag, configValue, type LoadedServerConfig, loadServerConfig } from '../config/server-config.js';
 import { FLEET_FLAGS, parseFleetFlags } from './fleet-options.js';
 import { LIMIT_FLAGS, parseLimitFlags } from './limits.js';
-import { parseQueryLogFileFlags, parseReplayFlags, QUERY_LOG_FILE_FLAGS, REPLAY_FLAG_ONLY, REPLAY_FLAGS } from './replay-flags.js';
+import {
+  parseQueryLogFileFlags,
+  parseReplayFlags,
+  parseSize,
+  QUERY_LOG_FILE_FLAGS,
+  REPLAY_FLAG_ONLY,
+  REPLAY_FLAGS,
+} from './replay-flags.js';
 import type { CliOptions } from './options.js';
 import { UDP_IO_MODES, type UdpIoMode } from '../transport/udp-io.js';
+import { UDP_SOCKET_BUFFER } from '../transport/udp.js';
 
 /** parseArgs specs of every flag. No defaults here: an absent flag lets the config file speak. */
 export const CLI_FLAGS = {
@@ -37,6 +45,7 @@ export const CLI_FLAGS = {
   ksk: { type: 'boolean' },
   zsk: { type: 'boolean' },
   'udp-io': { type: 'string' },
+  'udp-send-buffer': { type: 'string' },
   'state-dir': { type: 'string' },
   'audit-log': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -135,6 +144,7 @@ function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine
     zsk: values.zsk ?? false,
     signatureCache: parseSignatureCache(values['signature-cache']),
     udpIo: parseUdpIo(values['udp-io']),
+    udpSendBuffer: parseUdpSendBuffer(values['udp-send-buffer']),
     stateDir: values['state-dir'] ?? null,
     auditLog: values['audit-log'] ?? null,
     rrl: limits.rrl,
@@ -264,6 +274,15 @@ function readCookieSecrets(file: string): string[] {
   }
   if (secrets.length === 0 || secrets.length > 2) fail(`expected one or two secrets (current, then previous), found ${secrets.length}`);
   return secrets;
+}
+
+/** --udp-send-buffer: SO_SNDBUF of every UDP socket, in bytes or with K, M or G (default 8M). */
+function parseUdpSendBuffer(text: string | undefined): number {
+  if (text === undefined) return UDP_SOCKET_BUFFER;
+  const bytes = parseSize('udp-send-buffer', text);
+  // setsockopt takes an int; the kernel doubles the value and caps it at net.core.wmem_max anyway.
+  if (bytes > 1024 ** 3) throw new Error(`--udp-send-buffer ${text}: expected at most 1G`);
+  return bytes;
 }
 
 /** --udp-io: auto (default), batch or dgram. */

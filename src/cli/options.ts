@@ -44,6 +44,8 @@ export interface CliOptions extends LimitOptions, FleetFlagOptions, QueryLogFile
   readonly zsk: boolean;
   /** serve: UDP I/O path (auto: the batched addon when it loaded, else node:dgram). */
   readonly udpIo: UdpIoMode;
+  /** serve: SO_SNDBUF asked for on every UDP socket, in bytes. */
+  readonly udpSendBuffer: number;
   /** serve: --state-dir, where operator overrides survive a restart; null: kept in memory only. */
   readonly stateDir: string | null;
   /** serve: --audit-log, the overrides audit log; null: audit.log under the state dir, else none. */

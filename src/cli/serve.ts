@@ -60,6 +60,7 @@ function serverOptions(options: CliOptions, logger: Logger, observer: QueryObser
     cookieSecrets: options.cookies ? cookieSecrets(options, logger) : null,
     transfer: options.transfer,
     udpIo: options.udpIo,
+    udpSendBuffer: options.udpSendBuffer,
     stateDir: options.stateDir === null ? null : path.resolve(options.stateDir),
     auditLog: options.auditLog === null ? null : path.resolve(options.auditLog),
   };

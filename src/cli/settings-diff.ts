@@ -28,6 +28,7 @@ const FIELD_OF_KEY: Readonly<Record<string, readonly [keyof CliOptions] | readon
   keys: ['keys'],
   signature_cache: ['signatureCache'],
   udp_io: ['udpIo'],
+  udp_send_buffer: ['udpSendBuffer'],
   state_dir: ['stateDir'],
   audit_log: ['auditLog'],
   'rrl.rate': ['rrl', 'rate'],

@@ -9,7 +9,8 @@ const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:P
                    [--query-log [--query-log-sample N]] [--workers N] [--keys DIR]
                    [--query-log-file FILE [--query-log-max-size SIZE] [--query-log-keep N]
                     [--query-log-truncate V4/V6]]
-                   [--udp-io auto|batch|dgram] [--state-dir DIR] [--audit-log FILE]
+                   [--udp-io auto|batch|dgram] [--udp-send-buffer SIZE] [--state-dir DIR]
+                   [--audit-log FILE]
                    [--identity NAME] [--version-string TEXT] [--cookies on|off] [--cookie-secret-file FILE]
                    [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]
                    [--etcd URLS --node NAME --site NAME [--etcd-...] [--fleet-...]] [--probe-source ADDR]`;
@@ -64,7 +65,9 @@ const SERVE_OPTIONS = `  --listen ADDR:PORT   UDP and TCP listen address, repeat
                        (default: DIR/audit.log with --state-dir, else none)
   --udp-io auto|batch|dgram  UDP I/O: batch reads and answers datagrams in batches
                        (recvmmsg/sendmmsg, through the native addon npm install builds);
-                       dgram uses node:dgram; auto (default) is batch when the addon loaded`;
+                       dgram uses node:dgram; auto (default) is batch when the addon loaded
+  --udp-send-buffer SIZE  SO_SNDBUF of each UDP socket: bytes, or with K, M or G (default 8M;
+                       the kernel caps it at net.core.wmem_max)`;
 
 const EXPLAIN_OPTIONS = '  --client IP[/LEN]    the client (as ECS when a prefix is given)';
 const DNSSEC_OPTIONS = `  --keys DIR           DNSSEC keys, one directory per zone (DIR/<zone>/K<zone>.+013+<tag>.key

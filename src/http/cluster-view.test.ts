@@ -1,5 +1,6 @@
 // The cluster primary's view of its workers' metrics and traffic, without processes: a fake
 // primary hands out what real SteerMetrics registries report.
+import { clientIpOf } from '../net/client-ip.js';
 import { describe, expect, it } from 'vitest';
 import type { ClusterPrimary, Collected, WorkerInfo } from '../server/cluster/primary.js';
 import type { Reply } from '../wire/types.js';
@@ -28,9 +29,9 @@ describe('clusterView', () => {
     const primaryMetrics = new SteerMetrics({ defaultMetrics: false });
     const w1 = new SteerMetrics({ defaultMetrics: false, scope: 'queries' });
     const w2 = new SteerMetrics({ defaultMetrics: false, scope: 'queries' });
-    for (let i = 0; i < 3; i++) w1.observe(answered('a.test', reply, 'udp', 1), '192.0.2.1', -1);
-    for (let i = 0; i < 5; i++) w2.observe(answered('a.test', reply, 'udp', 1), '192.0.2.1', -1);
-    w2.observe(answered('a.test', reply, 'tcp', 1), '192.0.2.1', -1);
+    for (let i = 0; i < 3; i++) w1.observe(answered('a.test', reply, 'udp', 1), clientIpOf('192.0.2.1'), -1);
+    for (let i = 0; i < 5; i++) w2.observe(answered('a.test', reply, 'udp', 1), clientIpOf('192.0.2.1'), -1);
+    w2.observe(answered('a.test', reply, 'tcp', 1), clientIpOf('192.0.2.1'), -1);
     const workers = new Map([
       [1, w1],
       [2, w2],
@@ -54,7 +55,7 @@ describe('clusterView', () => {
     expect(view.answering().ready).toBe(false);
     workers.set(3, w3);
     primary.restartsCount = 1;
-    w3.observe(answered('a.test', reply, 'udp', 1), '192.0.2.1', -1);
+    w3.observe(answered('a.test', reply, 'udp', 1), clientIpOf('192.0.2.1'), -1);
     m = parsePrometheus(await view.metrics());
     expect(metricValue(m, 'steerdns_queries_total', { zone: 'a.test', transport: 'udp' })).toBe(9);
     expect(metricValue(m, 'steerdns_queries_total', { zone: 'a.test', transport: 'tcp' })).toBe(1);

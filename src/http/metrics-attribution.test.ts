@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { clientIpOf } from '../net/client-ip.js';
 import { describe, expect, it } from 'vitest';
 import { HealthTable } from '../health/table.js';
 import { steer } from '../lb/steer.js';
@@ -61,7 +62,7 @@ function answer(metrics: SteerMetrics, state: StateHolder, owner: string): void 
   const reply = { rcode: 0, answer: [rrset], authority: [], additional: [] } as unknown as Reply;
   metrics.observe(
     queryAnswer({ kind: 'answer', zone: ORIGIN, reply, transport: 'udp', qtype: RRType.A, steerings: 1, lbAnswer: rrset }),
-    '192.0.2.1',
+    clientIpOf('192.0.2.1'),
     -1,
   );
 }

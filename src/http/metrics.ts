@@ -7,6 +7,7 @@
 // are seen by wrapping HealthTable.report, the one place every probe result passes through.
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { LoadOutcome } from '../config/config-loader.js';
+import type { ClientIp } from '../net/client-ip.js';
 import type { QueryObserver } from '../query/observer.js';
 import type { QueryAnswer } from '../query/answer.js';
 import type { RunningServer } from '../server/server.js';
@@ -178,7 +179,7 @@ export class SteerMetrics implements QueryObserver {
 
   // --- QueryObserver (called by the transports for every message, with sampled timing) ---
 
-  observe(answer: QueryAnswer, _client: string, seconds: number): void {
+  observe(answer: QueryAnswer, _client: ClientIp, seconds: number): void {
     const transport = answer.transport;
     if (seconds >= 0) this.#latency.observe(this.#latencyCells[transport], seconds);
     const reply = answer.reply;

@@ -3,6 +3,7 @@
 //  - plain load-balanced answers: steering still runs (the choice is per client), the hit skips
 //    encoding.
 // Either way the QueryAnswer says what the reply is, as if it had been built for this query.
+import type { ClientIp } from '../net/client-ip.js';
 import { Opcode, RRClass, type Query, type RRset } from '../wire/types.js';
 import type { QueryAnswer } from './answer.js';
 import { isTruncated, QueryPipeline } from './pipeline.js';
@@ -13,12 +14,12 @@ export class CachedPipeline extends QueryPipeline {
   private readonly cache = new ReplyCache();
   private readonly steered = new SteeredReplyCache();
 
-  override answer(packet: Uint8Array, clientIp: string, transport: Transport): QueryAnswer {
+  override answer(packet: Uint8Array, client: ClientIp, transport: Transport): QueryAnswer {
     const out = this.out;
     out.reset(transport);
     const query = this.decode(packet, out);
     if (query === null) return out;
-    if (this.beginExtras(query, clientIp, out)) this.answerQuery(query, clientIp, transport, out);
+    if (this.beginExtras(query, client, out)) this.answerQuery(query, client, transport, out);
     this.finishExtras(out);
     return out;
   }
@@ -27,7 +28,7 @@ export class CachedPipeline extends QueryPipeline {
    * Cache or lookup, into out. Room for the COOKIE and NSID options is kept free, so a reply
    * cached for one client serves the next, whose options are added afterwards.
    */
-  private answerQuery(query: Query, clientIp: string, transport: Transport, out: QueryAnswer): void {
+  private answerQuery(query: Query, client: ClientIp, transport: Transport, out: QueryAnswer): void {
     const sizeLimit = this.sizeLimit(query, transport) - this.extras.length;
     const shape = this.staticShape(query, sizeLimit, transport);
     if (shape >= 0) {
@@ -46,7 +47,7 @@ export class CachedPipeline extends QueryPipeline {
       }
     }
 
-    this.resolve(query, clientIp, out);
+    this.resolve(query, client, out);
 
     const rrset = this.steeredAnswer(out);
     if (rrset !== null) {

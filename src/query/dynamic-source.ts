@@ -3,6 +3,7 @@
 // decision is recorded in the query's QueryAnswer (which load balancer, which RRset).
 import { clientAddress } from '../geo/client.js';
 import type { ClientAddress } from '../geo/types.js';
+import { clientIpOf, type ClientIp } from '../net/client-ip.js';
 import { steer, type SteerContext, type SteerTrace } from '../lb/steer.js';
 import type { Query } from '../wire/types.js';
 import type { DynamicAnswer, DynamicBinding, DynamicSource } from '../zone/types.js';
@@ -10,12 +11,13 @@ import type { ServingState } from '../config/state.js';
 import type { QueryAnswer } from './answer.js';
 
 const NO_ANSWER: DynamicAnswer = Object.freeze({ rrset: null, scope: 0 });
+const NO_CLIENT: ClientIp = clientIpOf('');
 
 export class QueryDynamicSource implements DynamicSource {
   private state: ServingState | null = null;
   private origin = '';
   private query: Query | null = null;
-  private clientIp = '';
+  private resolver: ClientIp = NO_CLIENT;
   // Computed lazily: most queries never reach a load balancer.
   private byEcs: ClientAddress | null = null;
   private byResolver: ClientAddress | null = null;
@@ -38,7 +40,7 @@ export class QueryDynamicSource implements DynamicSource {
     state: ServingState,
     origin: string,
     query: Query,
-    clientIp: string,
+    resolver: ClientIp,
     out: QueryAnswer | null,
     trace: SteerTrace | null = null,
   ): void {
@@ -47,7 +49,7 @@ export class QueryDynamicSource implements DynamicSource {
     this.trace = trace;
     this.origin = origin;
     this.query = query;
-    this.clientIp = clientIp;
+    this.resolver = resolver;
     this.byEcs = null;
     this.byResolver = null;
   }
@@ -90,10 +92,10 @@ export class QueryDynamicSource implements DynamicSource {
   private client(preferEcs: boolean): ClientAddress {
     const ecs = this.query?.edns?.ecs ?? null;
     if (preferEcs && ecs !== null && ecs.sourcePrefix > 0) {
-      this.byEcs ??= clientAddress(ecs, this.clientIp, true);
+      this.byEcs ??= clientAddress(ecs, this.resolver, true);
       return this.byEcs;
     }
-    this.byResolver ??= clientAddress(null, this.clientIp, false);
+    this.byResolver ??= clientAddress(null, this.resolver, false);
     return this.byResolver;
   }
 }

@@ -2,6 +2,7 @@
 // RFC 9018) and NSID (RFC 5001). They depend on the client, not on the question, so they are
 // added to the encoded reply last: cached replies stay shareable, and a query without these
 // options never reaches this code.
+import type { ClientIp } from '../net/client-ip.js';
 import { EdnsOption, Rcode, RRType, type Query, type Reply } from '../wire/types.js';
 import type { QueryAnswer } from './answer.js';
 import { type CookieSecrets, CookieVerdict, type ServerCookies } from './cookies/server-cookies.js';
@@ -36,7 +37,7 @@ export class EdnsExtras {
    * server cookie we did not make, over UDP (§5.2.3 and §5.2.4, as BIND and Knot answer) — or
    * NOERROR to go on. Sets out.cookieValid for a valid server cookie (RRL lets it through).
    */
-  begin(query: Query, clientIp: string, transport: Transport, out: QueryAnswer): number {
+  begin(query: Query, client: ClientIp, transport: Transport, out: QueryAnswer): number {
     this.cookie = null;
     this.nsid = false;
     this.length = 0;
@@ -46,10 +47,10 @@ export class EdnsExtras {
     const cookie = edns.cookie ?? null;
     let rcode: number = Rcode.NOERROR;
     if (cookie !== null && cookies !== null) {
-      const verdict = cookies.verdict(cookie, clientIp);
+      const verdict = cookies.verdict(cookie, client);
       if (verdict === CookieVerdict.MALFORMED) return Rcode.FORMERR;
       out.cookieValid = verdict === CookieVerdict.VALID;
-      this.cookie = cookies.replyCookie(cookie, clientIp, verdict);
+      this.cookie = cookies.replyCookie(cookie, client, verdict);
       this.length += OPTION_HEADER + this.cookie.length;
       // Over TCP the source address is proven: a stale cookie is only replaced (§5.2.3).
       if (verdict === CookieVerdict.INVALID && transport === 'udp') rcode = Rcode.BADCOOKIE;

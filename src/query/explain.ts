@@ -1,6 +1,7 @@
 // "Why did this client get this answer?" — runs the same lookup and steering code as the query
 // path, with a trace, and returns the answer plus the decision steps. Used by the CLI and the
 // HTTP API.
+import { clientIpOf } from '../net/client-ip.js';
 import { isIP } from 'node:net';
 import { ipv4Bytes, ipv6Bytes } from '../wire/rdata.js';
 import { rcodeToString, rrToText, typeFromString, typeToString } from '../wire/format.js';
@@ -97,7 +98,7 @@ export function explain(state: ServingState, req: ExplainRequest): ExplainResult
   const answer = new QueryAnswer();
   answer.zone = zone.origin;
   const source = new QueryDynamicSource();
-  source.bind(state, zone.origin, query, ip, answer, trace);
+  source.bind(state, zone.origin, query, clientIpOf(ip), answer, trace);
   const result = lookup(zone, qname, qtype, source);
   const text = (sets: readonly (readonly Parameters<typeof rrToText>[0][])[]): string[] => sets.flatMap((s) => s.map(rrToText));
   const rcode = NEGATIVE_RCODES[result.kind] ?? Rcode.NOERROR;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { clientIpOf } from '../net/client-ip.js';
 import { Writable } from 'node:stream';
 import dnsPacket from 'dns-packet';
 import { pino } from 'pino';
@@ -32,7 +33,7 @@ describe('query pipeline', () => {
     Object.defineProperty(state, 'current', { get: () => ({ ...real, zones }) });
     const p = new QueryPipeline({ state, logger });
     const q = encodeQuery({ id: 9, qname: 'www.example.com', qtype: 1, rd: true });
-    const r = dnsPacket.decode(Buffer.from(p.answer(q, '127.0.0.1', 'udp').bytes!)) as unknown as { id: number; rcode: string };
+    const r = dnsPacket.decode(Buffer.from(p.answer(q, clientIpOf('127.0.0.1'), 'udp').bytes!)) as unknown as { id: number; rcode: string };
     expect(r.id).toBe(9);
     expect(r.rcode).toBe('SERVFAIL');
     expect(lines).toHaveLength(1);
@@ -40,7 +41,7 @@ describe('query pipeline', () => {
     expect(logged.msg).toBe('query failed');
     expect(logged.err.message).toBe('boom at www.example.com');
     broken = false;
-    const again = dnsPacket.decode(Buffer.from(p.answer(q, '127.0.0.1', 'udp').bytes!)) as unknown as { rcode: string };
+    const again = dnsPacket.decode(Buffer.from(p.answer(q, clientIpOf('127.0.0.1'), 'udp').bytes!)) as unknown as { rcode: string };
     expect(again.rcode, lines.join('')).toBe('REFUSED');
   });
 });

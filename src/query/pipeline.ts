@@ -3,6 +3,7 @@
 // is recorded in a QueryAnswer (answer.ts) that the transports send and their observers read.
 // Everything here is synchronous: a UDP datagram is answered within one turn of the event loop.
 // This class is the plain path; cached-pipeline.ts wraps it with the reply caches.
+import type { ClientIp } from '../net/client-ip.js';
 import { hostname } from 'node:os';
 import { decodeQuery } from '../wire/decode.js';
 import { encodeReply } from '../wire/encode.js';
@@ -79,13 +80,13 @@ export class QueryPipeline {
    * Answer one DNS message. The result is this pipeline's one QueryAnswer, refilled by the next
    * call; its `bytes` are null when the message is dropped unanswered.
    */
-  answer(packet: Uint8Array, clientIp: string, transport: Transport): QueryAnswer {
+  answer(packet: Uint8Array, client: ClientIp, transport: Transport): QueryAnswer {
     const out = this.out;
     out.reset(transport);
     const query = this.decode(packet, out);
     if (query === null) return out;
-    if (this.beginExtras(query, clientIp, out)) {
-      this.resolve(query, clientIp, out);
+    if (this.beginExtras(query, client, out)) {
+      this.resolve(query, client, out);
       this.encode(out, this.sizeLimit(query, transport) - this.extras.length);
     }
     this.finishExtras(out);
@@ -101,13 +102,13 @@ export class QueryPipeline {
    * COOKIE and NSID (edns-extras.ts). False when the query ends here: out then holds the
    * encoded FORMERR or BADCOOKIE. A query without those options costs one check.
    */
-  protected beginExtras(query: Query, clientIp: string, out: QueryAnswer): boolean {
+  protected beginExtras(query: Query, client: ClientIp, out: QueryAnswer): boolean {
     const edns = query.edns;
     if (edns === null || (edns.cookie == null && edns.nsid !== true)) {
       this.extras.length = 0;
       return true;
     }
-    const rcode = this.extras.begin(query, clientIp, out.transport, out);
+    const rcode = this.extras.begin(query, client, out.transport, out);
     if (rcode === Rcode.NOERROR) return true;
     this.fail(query, rcode, out);
     this.encode(out, this.sizeLimit(query, out.transport) - this.extras.length);
@@ -154,7 +155,7 @@ export class QueryPipeline {
   }
 
   /** Generic checks → zone match → lookup/steer → assemble, into out.reply. A bug costs one SERVFAIL. */
-  protected resolve(query: Query, clientIp: string, out: QueryAnswer): void {
+  protected resolve(query: Query, client: ClientIp, out: QueryAnswer): void {
     try {
       const refusal = this.genericCheck(query, out.transport);
       if (refusal !== null) {
@@ -172,7 +173,7 @@ export class QueryPipeline {
         return;
       }
       out.zone = zone.origin;
-      this.dynamic.bind(state, zone.origin, query, clientIp, out);
+      this.dynamic.bind(state, zone.origin, query, client, out);
       const signing = state.origins.get(zone.origin)?.signing ?? null;
       let result = lookup(zone, query.qname, query.qtype, this.dynamic);
       if (signing !== null) result = withApexKeys(result, zone, query.qname, query.qtype, signing, Date.now());

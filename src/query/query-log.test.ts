@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { clientIpOf } from '../net/client-ip.js';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { RRType, Rcode, type Query, type Reply } from '../wire/types.js';
@@ -53,8 +54,8 @@ describe('QueryLog', () => {
     const log = new QueryLog(logger);
     const ecs = { family: 1 as const, sourcePrefix: 24, scopePrefix: 0, address: new Uint8Array([198, 51, 100]) };
     const q = query('www.example.com', { version: 0, udpSize: 1232, dnssecOk: false, ecs });
-    log.observe(answered('example.com', reply(q, Rcode.NOERROR, 2), 'udp', RRType.A, q), '192.0.2.53');
-    log.observe(answered(null, reply(query('x.other'), Rcode.REFUSED, 0), 'tcp', RRType.A, query('x.other')), '2001:db8::53');
+    log.observe(answered('example.com', reply(q, Rcode.NOERROR, 2), 'udp', RRType.A, q), clientIpOf('192.0.2.53'));
+    log.observe(answered(null, reply(query('x.other'), Rcode.REFUSED, 0), 'tcp', RRType.A, query('x.other')), clientIpOf('2001:db8::53'));
     expect(lines()).toMatchObject([
       {
         msg: 'query',
@@ -76,9 +77,9 @@ describe('QueryLog', () => {
     const log = new QueryLog(logger, { sampleEvery: 4 });
     for (let i = 0; i < 12; i++) {
       const q = query(`q${i}.example.com`);
-      log.observe(answered('example.com', reply(q, Rcode.NOERROR, 1), 'udp', RRType.A, q), '192.0.2.1');
+      log.observe(answered('example.com', reply(q, Rcode.NOERROR, 1), 'udp', RRType.A, q), clientIpOf('192.0.2.1'));
     }
-    log.observe(dropped('message of 3 bytes, shorter than a header', 'udp'), '192.0.2.1');
+    log.observe(dropped('message of 3 bytes, shorter than a header', 'udp'), clientIpOf('192.0.2.1'));
     expect(
       lines()
         .filter((l) => l.msg === 'query')
@@ -95,7 +96,7 @@ describe('QueryLog', () => {
     const log = new QueryLog(logger);
     const nasty = `${'\\010\\"'.repeat(100)}x\n{"fake":1}`;
     const q = query(nasty);
-    log.observe(answered('example.com', reply(q, Rcode.NXDOMAIN, 0), 'udp', RRType.A, q), '192.0.2.1');
+    log.observe(answered('example.com', reply(q, Rcode.NXDOMAIN, 0), 'udp', RRType.A, q), clientIpOf('192.0.2.1'));
     const [line] = lines();
     expect(lines()).toHaveLength(1);
     expect((line!.qname as string).length).toBe(MAX_LOGGED_NAME + 1);
@@ -115,13 +116,13 @@ describe('combineObservers', () => {
     expect(combineObservers(null, undefined)).toBeNull();
     const calls: string[] = [];
     const make = (name: string): QueryObserver => ({
-      observe: (answer, client) => calls.push(`${name} ${answer.kind} ${answer.zone} ${client}`),
+      observe: (answer, client) => calls.push(`${name} ${answer.kind} ${answer.zone} ${client.text()}`),
     });
     const one = make('a');
     expect(combineObservers(null, one)).toBe(one);
     const both = combineObservers(make('a'), null, make('b'))!;
-    both.observe(answered('z', reply(query('q'), 0, 0), 'udp', 1), '192.0.2.1', -1);
-    both.observe(dropped('r', 'tcp'), '192.0.2.2', -1);
+    both.observe(answered('z', reply(query('q'), 0, 0), 'udp', 1), clientIpOf('192.0.2.1'), -1);
+    both.observe(dropped('r', 'tcp'), clientIpOf('192.0.2.2'), -1);
     expect(calls).toEqual(['a nodata z 192.0.2.1', 'b nodata z 192.0.2.1', 'a dropped null 192.0.2.2', 'b dropped null 192.0.2.2']);
   });
 });

@@ -4,6 +4,7 @@
 // Client-controlled text (the query name) reaches the log only as a JSON string, which pino
 // escapes, and capped in length. The client address is handed over by the transport with the
 // answer (see answerer.ts).
+import type { ClientIp } from '../net/client-ip.js';
 import type { Logger } from 'pino';
 import { rcodeToString, typeToString } from '../wire/format.js';
 import { formatIp } from '../wire/rdata.js';
@@ -29,8 +30,9 @@ export class QueryLog implements QueryObserver {
     this.#every = Math.max(1, Math.floor(options.sampleEvery ?? 1));
   }
 
-  observe(answer: QueryAnswer, client: string): void {
+  observe(answer: QueryAnswer, clientIp: ClientIp): void {
     if (!this.#sample()) return;
+    const client = clientIp.text();
     const transport = answer.transport;
     const reply = answer.reply;
     if (reply === null) {

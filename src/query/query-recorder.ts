@@ -2,6 +2,7 @@
 // query, as a JSON line, to a size-rotated file. Installed only when asked for, so the query
 // path pays nothing otherwise. Messages without a question (dropped, unparsable) are not
 // written: there is nothing to replay.
+import type { ClientIp } from '../net/client-ip.js';
 import { rcodeToString, typeToString } from '../wire/format.js';
 import { RECORD_VERSION, type QueryRecord, type Truncation, truncateAddress, truncateSubnet } from '../replay/record.js';
 import type { QueryAnswer } from './answer.js';
@@ -35,10 +36,10 @@ export class QueryRecorder implements QueryObserver {
     this.#now = options.now ?? Date.now;
   }
 
-  observe(answer: QueryAnswer, client: string): void {
+  observe(answer: QueryAnswer, client: ClientIp): void {
     if (--this.#countdown > 0) return;
     this.#countdown = this.#every;
-    const record = recordOf(answer, client, this.#now(), this.#every, this.#truncate);
+    const record = recordOf(answer, client.text(), this.#now(), this.#every, this.#truncate);
     if (record !== null) this.#sink.writeLine(JSON.stringify(record));
   }
 }

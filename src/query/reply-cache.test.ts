@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { clientIpOf } from '../net/client-ip.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -39,7 +40,7 @@ www IN A ${addr}
 `;
 
 const ask = (p: QueryPipeline, qname: string, id: number, rd: boolean) =>
-  dnsPacket.decode(Buffer.from(p.answer(encodeQuery({ id, qname, qtype: 1, rd }), '127.0.0.1', 'udp').bytes!)) as unknown as {
+  dnsPacket.decode(Buffer.from(p.answer(encodeQuery({ id, qname, qtype: 1, rd }), clientIpOf('127.0.0.1'), 'udp').bytes!)) as unknown as {
     id: number;
     flag_rd: boolean;
     questions: { name: string }[];
@@ -107,7 +108,9 @@ describe('reply cache', () => {
       ['nope.cache.test', 8],
     ] as const) {
       const q = encodeQuery({ id, qname, qtype: 1, rd: true, edns: { udpSize: 4096 } });
-      expect(Buffer.from(cached.answer(q, '127.0.0.1', 'udp').bytes!)).toEqual(Buffer.from(plain.answer(q, '127.0.0.1', 'udp').bytes!));
+      expect(Buffer.from(cached.answer(q, clientIpOf('127.0.0.1'), 'udp').bytes!)).toEqual(
+        Buffer.from(plain.answer(q, clientIpOf('127.0.0.1'), 'udp').bytes!),
+      );
     }
   });
 });
@@ -220,9 +223,9 @@ load_balancers:
           const random = vi.spyOn(Math, 'random');
           try {
             random.mockImplementation(seededRandom(q.seed));
-            const a = cached.answer(packet, q.resolver, 'udp');
+            const a = cached.answer(packet, clientIpOf(q.resolver), 'udp');
             random.mockImplementation(seededRandom(q.seed));
-            const b = plain.answer(packet, q.resolver, 'udp');
+            const b = plain.answer(packet, clientIpOf(q.resolver), 'udp');
             expect(Buffer.from(a.bytes!)).toEqual(Buffer.from(b.bytes!));
             // The cached path reports the same answer as the plain one, not just the same bytes.
             expect(facts(a)).toEqual(facts(b));

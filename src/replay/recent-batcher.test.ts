@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { clientIpOf } from '../net/client-ip.js';
 import { queryAnswer } from '../../test/support/query-answer.js';
 import { eventually } from '../../test/support/eventually.js';
 import type { Reply } from '../wire/types.js';
@@ -27,7 +28,7 @@ describe('RecentBatcher', () => {
       done();
       return true;
     });
-    for (let i = 0; i < 12; i++) batcher.observe(answer(`q${i}.example.com`), '192.0.2.1');
+    for (let i = 0; i < 12; i++) batcher.observe(answer(`q${i}.example.com`), clientIpOf('192.0.2.1'));
     await eventually('the full batch sent', () => batches.length === 1);
     expect(batches[0]!.map((r) => r.qname)).toEqual(['q0.example.com', 'q4.example.com', 'q8.example.com']);
     expect(batches[0]![0]).toMatchObject({ sample: 4, resolver: '192.0.2.1', rcode: 'NOERROR' });
@@ -42,9 +43,9 @@ describe('RecentBatcher', () => {
       release = done;
       return true;
     });
-    batcher.observe(answer('a.example.com'), '192.0.2.1');
+    batcher.observe(answer('a.example.com'), clientIpOf('192.0.2.1'));
     await eventually('the first batch sent by the timer', () => batches.length === 1);
-    batcher.observe(answer('b.example.com'), '192.0.2.1');
+    batcher.observe(answer('b.example.com'), clientIpOf('192.0.2.1'));
     // The first batch has not left yet: the second waits, whatever the timer says.
     batcher.flush();
     expect(batches.length).toBe(1);
@@ -65,10 +66,10 @@ describe('RecentBatcher', () => {
       else done();
       return true;
     });
-    batcher.observe(answer('q0.example.com'), '192.0.2.1');
-    batcher.observe(answer('q1.example.com'), '192.0.2.1');
+    batcher.observe(answer('q0.example.com'), clientIpOf('192.0.2.1'));
+    batcher.observe(answer('q1.example.com'), clientIpOf('192.0.2.1'));
     await eventually('the first batch in flight', () => batches.length === 1);
-    for (let i = 2; i < 12; i++) batcher.observe(answer(`q${i}.example.com`), '192.0.2.1');
+    for (let i = 2; i < 12; i++) batcher.observe(answer(`q${i}.example.com`), clientIpOf('192.0.2.1'));
     expect(batcher.pending).toBe(4);
     expect(batcher.dropped).toBe(6);
     slow = false;

@@ -4,6 +4,7 @@
 // leaves every `flushMs` or once `batchSize` records wait, whichever comes first, and only one is
 // in flight at a time: while the primary is slow to read, records wait in a bounded buffer and
 // the oldest are dropped (counted) rather than piling up in the channel.
+import type { ClientIp } from '../net/client-ip.js';
 import type { QueryAnswer } from '../query/answer.js';
 import type { QueryObserver } from '../query/observer.js';
 import { recordOf } from '../query/query-recorder.js';
@@ -58,10 +59,10 @@ export class RecentBatcher implements QueryObserver {
     return this.#buf.length - this.#start;
   }
 
-  observe(answer: QueryAnswer, client: string): void {
+  observe(answer: QueryAnswer, client: ClientIp): void {
     if (--this.#countdown > 0) return;
     this.#countdown = this.sampleEvery;
-    const record = recordOf(answer, client, this.#now(), this.sampleEvery, null);
+    const record = recordOf(answer, client.text(), this.#now(), this.sampleEvery, null);
     if (record === null) return;
     if (this.pending >= this.#capacity) {
       this.#start++;

@@ -3,6 +3,7 @@
 // with the HTTP listener; sampling keeps its cost on the query path to a counter decrement for
 // most queries. A cluster's primary answers no query: it fills the ring with add() from the
 // batches its workers send (recent-batcher.ts), so records of several workers interleave.
+import type { ClientIp } from '../net/client-ip.js';
 import type { QueryAnswer } from '../query/answer.js';
 import type { QueryObserver } from '../query/observer.js';
 import { recordOf } from '../query/query-recorder.js';
@@ -29,10 +30,10 @@ export class RecentQueries implements QueryObserver {
     this.#now = options.now ?? Date.now;
   }
 
-  observe(answer: QueryAnswer, client: string): void {
+  observe(answer: QueryAnswer, client: ClientIp): void {
     if (--this.#countdown > 0) return;
     this.#countdown = this.sampleEvery;
-    const record = recordOf(answer, client, this.#now(), this.sampleEvery, null);
+    const record = recordOf(answer, client.text(), this.#now(), this.sampleEvery, null);
     if (record === null) return;
     this.#ring[this.#next] = record;
     this.#next = (this.#next + 1) % this.#ring.length;

@@ -4,6 +4,7 @@
 // its own. Nothing is re-implemented here, so a feature added to the decision path replays
 // without change. Random steering draws from a seeded generator that the caller reseeds per
 // query, so two configurations see the same draws for the same logged query.
+import { TextClientIp } from '../net/client-ip.js';
 import { StateHolder, type OriginConfig } from '../config/state.js';
 import type { GeoDatabase } from '../geo/types.js';
 import type { HealthSnapshot } from '../health/types.js';
@@ -122,6 +123,8 @@ export class Replayer extends QueryPipeline {
    */
   readonly #memo = new Map<Query, Map<string, DecisionSlot>>();
   #memoSize = 0;
+  /** The logged resolver address of the query being replayed (text, as the log has it). */
+  readonly #client = new TextClientIp();
 
   constructor(state: StateHolder, random = new SeededRandom()) {
     const picks = new PickLog();
@@ -216,7 +219,7 @@ export class Replayer extends QueryPipeline {
     out.qtype = query.qtype;
     this.#random.seed(seed);
     this.#picks.count = 0;
-    this.resolve(query, clientIp, out);
+    this.resolve(query, this.#client.set(clientIp), out);
     return decisionOf(out);
   }
 }

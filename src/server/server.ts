@@ -26,7 +26,7 @@ import { StateHolder, type OriginConfig } from '../config/state.js';
 import { OverrideStore, type SharedOverrides } from '../overrides/store.js';
 import type { Override } from '../overrides/types.js';
 import { listenTcp, type TcpListener, type TcpOptions, type TcpStats } from '../transport/tcp.js';
-import { listenUdp, type UdpListener } from '../transport/udp.js';
+import { listenUdp, UDP_SOCKET_BUFFER, type UdpListener } from '../transport/udp.js';
 import { listenUdpBatch } from '../transport/udp-batch.js';
 import { addUdpIoStats, chooseUdpIo, emptyUdpIoStats, type UdpIoChoice, type UdpIoMode, type UdpIoStats } from '../transport/udp-io.js';
 import { ResponseRateLimiter, resolveRrlOptions, type RrlOptions } from '../transport/rrl.js';
@@ -90,6 +90,8 @@ export interface ServerOptions {
   readonly sendNotify?: boolean;
   /** UDP I/O path (udp-io.ts): auto (default) batches through the native addon when it loaded. */
   readonly udpIo?: UdpIoMode;
+  /** SO_SNDBUF asked for on every UDP socket (default UDP_SOCKET_BUFFER, 8 MiB). */
+  readonly udpSendBuffer?: number;
   /**
    * Batched path only: bind with SO_REUSEPORT so that every cluster worker owns a socket on the
    * shared port and the kernel spreads datagrams over them (set by the worker, never by a user).
@@ -367,7 +369,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     for (const text of opts.listen) {
       const addr = parseListenAddress(text);
-      const pair = await bindPair(addr, answerer, logger, opts.tcp ?? {}, rrl, udpIo!, opts.udpReusePort === true, streamer);
+      const udpOptions = { reusePort: opts.udpReusePort === true, sendBufferSize: opts.udpSendBuffer ?? UDP_SOCKET_BUFFER };
+      const pair = await bindPair(addr, answerer, logger, opts.tcp ?? {}, rrl, udpIo!, udpOptions, streamer);
       udp.push(pair.udp);
       tcp.push(pair.tcp);
       endpoints.push({ address: pair.udp.address, port: pair.udp.port });
@@ -497,7 +500,7 @@ async function bindPair(
   tcpOptions: Partial<TcpOptions>,
   rrl: ResponseRateLimiter | null,
   udpIo: UdpIoChoice,
-  reusePort: boolean,
+  udpOptions: { readonly reusePort: boolean; readonly sendBufferSize: number },
   transfers: TransferStreamer | null = null,
 ): Promise<{ udp: UdpListener; tcp: TcpListener }> {
   for (let attempt = 0; ; attempt++) {
@@ -505,8 +508,8 @@ async function bindPair(
     try {
       udp =
         udpIo.io === 'batch'
-          ? listenUdpBatch(udpIo.addon, addr, pipeline, rrl, { reusePort })
-          : await listenUdp(addr, pipeline, logger, rrl);
+          ? listenUdpBatch(udpIo.addon, addr, pipeline, rrl, udpOptions)
+          : await listenUdp(addr, pipeline, logger, rrl, udpOptions.sendBufferSize);
     } catch (err) {
       throw steerError('STEER_LISTEN', [`udp ${formatHostPort(addr.host, addr.port)}`, listenFailure(err)]);
     }

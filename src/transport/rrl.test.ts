@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { clientIpOf } from '../net/client-ip.js';
 import dnsPacket from 'dns-packet';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -40,7 +41,7 @@ function limiter(opts: Partial<RrlOptions> = {}): { rrl: ResponseRateLimiter; cl
 /** How many of `n` responses in a row go out in full. */
 function sends(rrl: ResponseRateLimiter, ip: string, reply: RrlResponse, n: number): number {
   let sent = 0;
-  for (let i = 0; i < n; i++) if (rrl.check(ip, reply) === RrlVerdict.SEND) sent++;
+  for (let i = 0; i < n; i++) if (rrl.check(clientIpOf(ip), reply) === RrlVerdict.SEND) sent++;
   return sent;
 }
 
@@ -70,8 +71,8 @@ describe('token bucket', () => {
   ])('slip %i: every slip-th limited response goes out as TC', (slip, pattern) => {
     const { rrl } = limiter({ rate: 1, slip });
     const r = positive();
-    expect(rrl.check('192.0.2.1', r)).toBe(RrlVerdict.SEND);
-    const got = pattern.map(() => ['send', 'S', 'D'][rrl.check('192.0.2.1', r)]);
+    expect(rrl.check(clientIpOf('192.0.2.1'), r)).toBe(RrlVerdict.SEND);
+    const got = pattern.map(() => ['send', 'S', 'D'][rrl.check(clientIpOf('192.0.2.1'), r)]);
     expect(got).toEqual(pattern);
     const s = rrl.stats();
     expect(s.responses).toBe(7);
@@ -118,7 +119,7 @@ describe('bucket keys', () => {
   it('answers synthesised from a wildcard are limited per wildcard owner, apart from positive answers', () => {
     const { rrl } = limiter({ rate: 4 });
     let sent = 0;
-    for (let i = 0; i < 50; i++) if (rrl.check('192.0.2.1', fromWildcard(`r${i}.example.com`)) === RrlVerdict.SEND) sent++;
+    for (let i = 0; i < 50; i++) if (rrl.check(clientIpOf('192.0.2.1'), fromWildcard(`r${i}.example.com`)) === RrlVerdict.SEND) sent++;
     expect(sent).toBe(4);
     // Another wildcard is another bucket; a name that exists keeps its own positive bucket.
     expect(sends(rrl, '192.0.2.1', fromWildcard('x.sub.example.com', '*.sub.example.com'), 10)).toBe(4);
@@ -129,12 +130,12 @@ describe('bucket keys', () => {
   it('NXDOMAIN and NODATA are limited per zone, so random names share one bucket', () => {
     const { rrl } = limiter({ rate: 5 });
     let sent = 0;
-    for (let i = 0; i < 50; i++) if (rrl.check('192.0.2.1', nxdomain(`r${i}.example.com`)) === RrlVerdict.SEND) sent++;
+    for (let i = 0; i < 50; i++) if (rrl.check(clientIpOf('192.0.2.1'), nxdomain(`r${i}.example.com`)) === RrlVerdict.SEND) sent++;
     expect(sent).toBe(5);
     // Another zone is another bucket, and so is NODATA in the first zone.
     expect(sends(rrl, '192.0.2.1', nxdomain('x.example.net', 'example.net'), 10)).toBe(5);
     let nd = 0;
-    for (let i = 0; i < 50; i++) if (rrl.check('192.0.2.1', nodata(`n${i}.example.com`)) === RrlVerdict.SEND) nd++;
+    for (let i = 0; i < 50; i++) if (rrl.check(clientIpOf('192.0.2.1'), nodata(`n${i}.example.com`)) === RrlVerdict.SEND) nd++;
     expect(nd).toBe(5);
   });
 
@@ -162,7 +163,7 @@ describe('bucket keys', () => {
     const referral = (name: string): RrlResponse =>
       response('referral', name, 'example.com', { reply: { authority: [ns] } as unknown as Reply });
     let sent = 0;
-    for (let i = 0; i < 20; i++) if (rrl.check('192.0.2.1', referral(`h${i}.sub.example.com`)) === RrlVerdict.SEND) sent++;
+    for (let i = 0; i < 20; i++) if (rrl.check(clientIpOf('192.0.2.1'), referral(`h${i}.sub.example.com`)) === RrlVerdict.SEND) sent++;
     expect(sent).toBe(3);
     const other = { reply: { authority: [[{ name: 'other.example.com' }]] } as unknown as Reply };
     expect(sends(rrl, '192.0.2.1', response('referral', 'a.other.example.com', 'example.com', other), 10)).toBe(3);
@@ -193,7 +194,7 @@ describe('table', () => {
     const { rrl, clock } = limiter({ rate: 2, tableSize: 64 });
     const r = positive();
     for (let i = 0; i < 5000; i++) {
-      rrl.check(`10.${(i >> 8) & 255}.${i & 255}.1`, r);
+      rrl.check(clientIpOf(`10.${(i >> 8) & 255}.${i & 255}.1`), r);
       clock.now += 0.01;
     }
     const s = rrl.stats();
@@ -209,7 +210,7 @@ describe('table', () => {
     const r = positive();
     // Each network asks once, then stays quiet long enough for its bucket to refill.
     for (let i = 0; i < 200; i++) {
-      rrl.check(`10.0.${i}.1`, r);
+      rrl.check(clientIpOf(`10.0.${i}.1`), r);
       clock.now += 1000;
     }
     expect(rrl.stats().evicted).toBe(0);

@@ -30,7 +30,7 @@
 // keeps the amplification factor low. Internet-facing deployments should turn it on;
 // RRL_RECOMMENDED_RATE (NSD's 200/s, slip 2) is the suggested starting point.
 import { steerError } from '../errors.js';
-import { parseClientIpInto } from '../net/ip.js';
+import type { ClientIp } from '../net/client-ip.js';
 import { type IpNetwork, parseNetwork } from '../net/parse.js';
 import { bytesInPrefix } from '../net/prefix.js';
 import type { QueryAnswer } from '../query/answer.js';
@@ -212,11 +212,11 @@ export class ResponseRateLimiter {
     this.limitedRun = new Uint32Array(size);
   }
 
-  /** Decide the fate of one UDP response to `clientIp`, from what the pipeline said it is. */
-  check(clientIp: string, response: RrlResponse): RrlVerdict {
+  /** Decide the fate of one UDP response to `client`, from what the pipeline said it is. */
+  check(client: ClientIp, response: RrlResponse): RrlVerdict {
     this.responses++;
     if (this.rate <= 0) return RrlVerdict.SEND;
-    const family = parseClientIpInto(clientIp, this.addr);
+    const family = client.into(this.addr);
     // An address we cannot read cannot be keyed; Node only hands us well-formed ones.
     if (family === 0) return RrlVerdict.SEND;
     if (response.cookieValid === true || (this.exempts.length > 0 && this.isExempt(family))) {

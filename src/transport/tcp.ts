@@ -14,6 +14,7 @@
 // A message that arrives in pieces is copied into one buffer of its announced length, so a client
 // sending tiny segments costs linear, not quadratic, copying. Shutdown is graceful: stop
 // accepting, answer what has arrived, flush, close.
+import { clientIpOf, type ClientIp } from '../net/client-ip.js';
 import net from 'node:net';
 import type { ListenAddress } from './listen-address.js';
 import type { Answerer } from '../query/answerer.js';
@@ -238,6 +239,8 @@ class TcpConnection {
   private batchEnd = 0;
   /** A zone transfer is being written: nothing else is read until it ends. */
   private transferring = false;
+  /** The peer as the query path takes it, made once per connection. */
+  private readonly clientIp: ClientIp;
 
   constructor(
     private readonly socket: net.Socket,
@@ -249,6 +252,7 @@ class TcpConnection {
     private readonly release: () => void,
     private readonly transfers: TransferStreamer | null,
   ) {
+    this.clientIp = clientIpOf(client);
     socket.setTimeout(opts.idleTimeoutMs, () => {
       counters.idleTimeouts++;
       this.close('idle timeout');
@@ -383,7 +387,7 @@ class TcpConnection {
       this.startTransfer(message);
       return;
     }
-    const out = message.length === 0 ? null : this.pipeline.answer(message, this.client, 'tcp').bytes;
+    const out = message.length === 0 ? null : this.pipeline.answer(message, this.clientIp, 'tcp').bytes;
     if (out !== null) this.queue(out);
     if (this.answered >= this.opts.maxQueriesPerConnection) {
       this.flush();

@@ -1,9 +1,9 @@
 // UDP transport through the native addon (native/udp_batch.c): the addon drains the socket with
 // recvmmsg into shared slots and calls onBatch once per batch; each datagram is answered here by
 // the same udpReply as on the dgram path, its reply copied into the matching output slot, and the
-// addon sends the whole batch with one sendmmsg. No object per datagram but the packet's view and
-// the client address text the pipeline takes.
-import { formatIp } from '../net/ip.js';
+// addon sends the whole batch with one sendmmsg. No object per datagram but the packet's view: the
+// client address is read in place from the addon's metadata (a string only if something asks).
+import { BytesClientIp } from '../net/client-ip.js';
 import type { Answerer } from '../query/answerer.js';
 import type { ListenAddress } from './listen-address.js';
 import type { ResponseRateLimiter } from './rrl.js';
@@ -19,6 +19,8 @@ export interface UdpBatchOptions {
   /** SO_REUSEPORT: several processes (cluster workers) each bind their own socket to the port. */
   readonly reusePort?: boolean;
   readonly batch?: number;
+  /** SO_SNDBUF (default UDP_SOCKET_BUFFER): how many reply bytes may wait in the kernel before sendmmsg meets EAGAIN. */
+  readonly sendBufferSize?: number;
 }
 
 /** Binds synchronously; throws the bind error (with its errno code, e.g. EADDRINUSE). */
@@ -40,6 +42,7 @@ export function listenUdpBatch(
   let metaInts = 0;
   let truncated = 0;
   let oversized = 0;
+  const client = new BytesClientIp();
 
   const onBatch = (count: number): void => {
     for (let i = 0; i < count; i++) {
@@ -49,11 +52,7 @@ export function listenUdpBatch(
         truncated++;
         continue;
       }
-      const at = (m + 4) * 4;
-      const client =
-        meta[m + 1] === 4
-          ? `${metaBytes[at]}.${metaBytes[at + 1]}.${metaBytes[at + 2]}.${metaBytes[at + 3]}`
-          : formatIp(metaBytes.subarray(at, at + 16));
+      client.set(metaBytes, (m + 4) * 4, meta[m + 1] === 4 ? 4 : 6);
       const start = i * stride;
       const reply = udpReply(pipeline, rrl, input.subarray(start, start + meta[m]!), client);
       if (reply === null) continue;
@@ -74,7 +73,7 @@ export function listenUdpBatch(
       reusePort: options.reusePort === true,
       batch: options.batch ?? DEFAULT_UDP_BATCH,
       recvBufferSize: UDP_SOCKET_BUFFER,
-      sendBufferSize: UDP_SOCKET_BUFFER,
+      sendBufferSize: options.sendBufferSize ?? UDP_SOCKET_BUFFER,
     },
     onBatch,
   );

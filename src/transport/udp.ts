@@ -2,6 +2,7 @@
 // synchronously. Response rate limiting (rrl.ts) applies to UDP only: TCP is where a limited
 // client gets its answers. The batched path (udp-batch.ts) answers through the same udpReply.
 import dgram from 'node:dgram';
+import { TextClientIp } from '../net/client-ip.js';
 import type { ListenAddress } from './listen-address.js';
 import type { Answerer } from '../query/answerer.js';
 import type { Logger } from '../server/logger.js';
@@ -24,16 +25,19 @@ export function listenUdp(
   pipeline: Answerer,
   logger: Logger,
   rrl: ResponseRateLimiter | null = null,
+  sendBufferSize: number = UDP_SOCKET_BUFFER,
 ): Promise<UdpListener> {
   const socket = dgram.createSocket({
     type: addr.family === 6 ? 'udp6' : 'udp4',
     ipv6Only: addr.family === 6,
     // Large buffers absorb bursts (and a reload) without kernel drops.
     recvBufferSize: UDP_SOCKET_BUFFER,
-    sendBufferSize: UDP_SOCKET_BUFFER,
+    sendBufferSize,
   });
+  // One per socket, set to each datagram's sender: dgram reports the address as text already.
+  const client = new TextClientIp();
   socket.on('message', (msg, rinfo) => {
-    const out = udpReply(pipeline, rrl, msg, rinfo.address);
+    const out = udpReply(pipeline, rrl, msg, client.set(rinfo.address));
     if (out !== null) socket.send(out, rinfo.port, rinfo.address);
   });
   return new Promise((resolve, reject) => {

@@ -2,6 +2,7 @@
 // messages that are transfers or carry TSIG go to the transfer service; every other message
 // goes straight on after one cheap look at its header and question. Without transfer settings
 // this is not installed and the query path pays nothing.
+import type { ClientIp } from '../net/client-ip.js';
 import type { Answerer } from '../query/answerer.js';
 import { QueryAnswer, type AnswerKind } from '../query/answer.js';
 import type { Transport } from '../query/transport.js';
@@ -17,15 +18,15 @@ export class TransferFront implements Answerer {
     private readonly service: TransferService,
   ) {}
 
-  answer(packet: Uint8Array, clientIp: string, transport: Transport): QueryAnswer {
-    if (!needsTransferPath(packet)) return this.withServedSerial(this.inner.answer(packet, clientIp, transport));
+  answer(packet: Uint8Array, client: ClientIp, transport: Transport): QueryAnswer {
+    if (!needsTransferPath(packet)) return this.withServedSerial(this.inner.answer(packet, client, transport));
     let plain: QueryAnswer | null = null;
-    const bytes = this.service.answerMessage(packet, clientIp, transport, (unsigned) => {
-      plain = this.withServedSerial(this.inner.answer(unsigned, clientIp, transport));
+    const bytes = this.service.answerMessage(packet, client.text(), transport, (unsigned) => {
+      plain = this.withServedSerial(this.inner.answer(unsigned, client, transport));
       return plain.bytes;
     });
     const answered = plain as QueryAnswer | null;
-    if (bytes === null) return answered ?? this.inner.answer(packet, clientIp, transport);
+    if (bytes === null) return answered ?? this.inner.answer(packet, client, transport);
     if (answered !== null) {
       // A signed query: the pipeline's answer, with our TSIG record appended.
       answered.bytes = bytes;

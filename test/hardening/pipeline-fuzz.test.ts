@@ -2,6 +2,7 @@
 // damaged queries: it never throws, drops only what must be dropped, and every reply is a
 // readable DNS response that echoes the ID and fits the transport's limit. `npm run soak` does
 // the same at scale over real sockets; this is its in-process, reproducible counterpart.
+import { clientIpOf } from '../../src/net/client-ip.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -148,7 +149,7 @@ describe('the query path under damaged queries', () => {
       fc.property(query, fc.array(mutation, { minLength: 0, maxLength: 4 }), (seed, mutations) => {
         let packet = seed.packet;
         for (const m of mutations) packet = mutate(packet, m);
-        const out = server.pipeline.answer(packet, '198.51.100.7', transport).bytes;
+        const out = server.pipeline.answer(packet, clientIpOf('198.51.100.7'), transport).bytes;
         if (out === null) {
           expect(packet.length < 12 || (packet[2]! & 0x80) !== 0).toBe(true);
           return;

@@ -224,11 +224,15 @@ describe('the shipped rate limiter', () => {
       import v8 from 'node:v8';
       import { PerformanceObserver, performance } from 'node:perf_hooks';
       import { ResponseRateLimiter } from ${JSON.stringify(path.join(path.dirname(cli), '../transport/rrl.js'))};
+      import { BytesClientIp, TextClientIp } from ${JSON.stringify(path.join(path.dirname(cli), '../net/client-ip.js'))};
       // What the pipeline reports for a positive answer (RRL classifies that, not the bytes).
       const reply = { kind: 'answer', query: { qname: 'www.example.com' }, zone: 'example.com', wildcard: null, reply: null };
-      const ips = ['192.0.2.1', '2001:db8::1', '::ffff:198.51.100.4', '10.9.1.1', '198.51.100.9'];
+      // Clients as node:dgram reports them (text) and as the batched path does (bytes in place).
+      const texts = ['192.0.2.1', '2001:db8::1', '::ffff:198.51.100.4', '10.9.1.1', '198.51.100.9'].map((t) => new TextClientIp(t));
+      const meta = Uint8Array.from([203, 0, 113, 7, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9]);
+      const ips = [...texts, new BytesClientIp().set(meta, 0, 4), new BytesClientIp().set(meta, 4, 6)];
       const rrl = new ResponseRateLimiter({ rate: 100, slip: 2, ipv4Prefix: 24, ipv6Prefix: 56, exempt: ['10.9.0.0/16'] });
-      const run = (n) => { for (let i = 0; i < n; i++) rrl.check(ips[i % 5], reply); };
+      const run = (n) => { for (let i = 0; i < n; i++) rrl.check(ips[i % ips.length], reply); };
       let keep = null;
       const control = (n) => { for (let i = 0; i < n; i++) keep = [i, keep === null]; };
       const newSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_used_size;

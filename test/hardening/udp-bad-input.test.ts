@@ -2,6 +2,7 @@
 // runs (vitest.config.ts runs this file on the batched path and on node:dgram): truncated queries,
 // datagrams of the largest UDP size, a flood of junk. Each gets exactly what the query pipeline
 // gives that packet (a reply or nothing), in order, and the server keeps answering.
+import { clientIpOf } from '../../src/net/client-ip.js';
 import dgram from 'node:dgram';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,7 +65,7 @@ async function exchange(packets: readonly Uint8Array[]): Promise<Buffer[]> {
 function expected(packets: readonly Uint8Array[]): Buffer[] {
   const out: Buffer[] = [];
   for (const p of packets) {
-    const bytes = t.server.pipeline.answer(p, '127.0.0.1', 'udp').bytes;
+    const bytes = t.server.pipeline.answer(p, clientIpOf('127.0.0.1'), 'udp').bytes;
     if (bytes !== null) out.push(Buffer.from(bytes));
   }
   return out;

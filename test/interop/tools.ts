@@ -27,6 +27,8 @@ const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   dnsperf: 'dnsperf',
   mmdblookup: 'mmdb-bin',
   cc: 'gcc',
+  ip: 'iproute2',
+  tc: 'iproute2',
 };
 
 // sbin directories are searched too: knotd and nsd live there and a non-root PATH often lacks them.

@@ -2,6 +2,7 @@
 // previous secret stay valid while new ones are made with the new secret; once the previous
 // secret leaves the file, its cookies get BADCOOKIE. With --workers 2 every worker follows, and
 // every worker answers with the --identity given.
+import { clientIpOf } from '../../src/net/client-ip.js';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,7 +42,7 @@ describe('cookie secret rotation on SIGHUP', () => {
         );
       const oldCookie = new ServerCookies({ current: Buffer.from(OLD, 'hex'), previous: null }).make(
         Uint8Array.from([1, 1, 2, 3, 5, 8, 13, 21]),
-        '127.0.0.1',
+        clientIpOf('127.0.0.1'),
         Math.floor(Date.now() / 1000),
       );
       expect((await ask(oldCookie)).rcode).toBe(Rcode.NOERROR);
@@ -60,7 +61,7 @@ describe('cookie secret rotation on SIGHUP', () => {
         for (let i = 0; i < 6; i++) {
           const r = await ask(Uint8Array.from([9, 9, 9, 9, 9, 9, 9, i]));
           const fresh = r.options?.find((o) => o.code === COOKIE)?.data;
-          if (fresh === undefined || withNew.verdict(fresh, '127.0.0.1') !== CookieVerdict.VALID) return false;
+          if (fresh === undefined || withNew.verdict(fresh, clientIpOf('127.0.0.1')) !== CookieVerdict.VALID) return false;
         }
         return true;
       });

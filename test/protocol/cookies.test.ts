@@ -1,5 +1,6 @@
 // DNS Cookies end to end (RFC 7873, RFC 9018 server cookies): the real server on loopback,
 // queried over UDP and TCP with hand-built COOKIE options.
+import { clientIpOf } from '../../src/net/client-ip.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +49,7 @@ describe('DNS cookies over UDP and TCP', () => {
 
   it('accepts a cookie made with the previous secret and replies with one of the current secret', async () => {
     const old = new ServerCookies({ current: Buffer.from(PREVIOUS, 'hex'), previous: null });
-    const cookie = old.make(CLIENT_COOKIE, '127.0.0.1', Math.floor(Date.now() / 1000));
+    const cookie = old.make(CLIENT_COOKIE, clientIpOf('127.0.0.1'), Math.floor(Date.now() / 1000));
     const reply = await udp(cookie);
     expect(reply.rcode).toBe(Rcode.NOERROR);
     const renewed = cookieOf(reply)!;

@@ -2,7 +2,7 @@
 // Version 1 | Reserved (3) | Timestamp (4, seconds) | Hash (8), where
 // Hash = SipHash-2-4(Client Cookie | Version | Reserved | Timestamp | Client IP, secret).
 // Any server of an anycast set or a fleet that shares the secret accepts the others' cookies.
-import { parseClientIpInto } from '../../net/ip.js';
+import type { ClientIp } from '../../net/client-ip.js';
 import { sipHash24 } from './siphash.js';
 
 export const CLIENT_COOKIE_LENGTH = 8;
@@ -65,8 +65,8 @@ export class ServerCookies {
     this.secrets = secrets;
   }
 
-  /** The verdict on a COOKIE option's data from `clientIp`. */
-  verdict(cookie: Uint8Array, clientIp: string): CookieVerdict {
+  /** The verdict on a COOKIE option's data from `client`. */
+  verdict(cookie: Uint8Array, client: ClientIp): CookieVerdict {
     this.validUnderCurrent = false;
     const length = cookie.length;
     if (length === CLIENT_COOKIE_LENGTH) return CookieVerdict.CLIENT_ONLY;
@@ -76,7 +76,7 @@ export class ServerCookies {
     if (length !== REPLY_COOKIE_LENGTH || cookie[CLIENT_COOKIE_LENGTH] !== 1) return CookieVerdict.INVALID;
     const stamp = readU32(cookie, CLIENT_COOKIE_LENGTH + 4);
     if (!usable(stamp, this.clock())) return CookieVerdict.INVALID;
-    const ipLength = this.prepare(cookie, clientIp);
+    const ipLength = this.prepare(cookie, client);
     if (ipLength === 0) return CookieVerdict.INVALID;
     // Only the Hash is computed here: version, reserved and timestamp are the client's own.
     if (this.matches(this.secrets.current, cookie, ipLength)) {
@@ -93,29 +93,29 @@ export class ServerCookies {
    * with a server cookie of ours. A valid cookie of the current secret less than half an hour
    * old is echoed (RFC 9018 §4.3); any other gets a fresh one.
    */
-  replyCookie(cookie: Uint8Array, clientIp: string, verdict: CookieVerdict): Uint8Array {
+  replyCookie(cookie: Uint8Array, client: ClientIp, verdict: CookieVerdict): Uint8Array {
     const now = this.clock();
     if (verdict === CookieVerdict.VALID && this.validUnderCurrent && !worn(readU32(cookie, CLIENT_COOKIE_LENGTH + 4), now)) {
       return cookie.slice(0, REPLY_COOKIE_LENGTH);
     }
-    return this.make(cookie.subarray(0, CLIENT_COOKIE_LENGTH), clientIp, now);
+    return this.make(cookie.subarray(0, CLIENT_COOKIE_LENGTH), client, now);
   }
 
-  /** A fresh client + server cookie for `clientCookie` from `clientIp` at `now` (seconds). */
-  make(clientCookie: Uint8Array, clientIp: string, now: number): Uint8Array {
+  /** A fresh client + server cookie for `clientCookie` from `client` at `now` (seconds). */
+  make(clientCookie: Uint8Array, client: ClientIp, now: number): Uint8Array {
     const out = new Uint8Array(REPLY_COOKIE_LENGTH);
     out.set(clientCookie.subarray(0, CLIENT_COOKIE_LENGTH), 0);
     out[CLIENT_COOKIE_LENGTH] = 1; // version; the 3 reserved bytes stay 0
     writeU32(out, CLIENT_COOKIE_LENGTH + 4, now >>> 0);
-    const ipLength = this.prepare(out, clientIp);
+    const ipLength = this.prepare(out, client);
     if (ipLength === 0) return out.subarray(0, CLIENT_COOKIE_LENGTH); // cannot happen with a socket's address
     sipHash24(this.secrets.current, this.input, CLIENT_COOKIE_LENGTH + 8 + ipLength, out, CLIENT_COOKIE_LENGTH + 8);
     return out;
   }
 
   /** Fills the hash input from a cookie's first 16 bytes and the client's address; returns the address length (0: unreadable). */
-  private prepare(cookie: Uint8Array, clientIp: string): number {
-    const family = parseClientIpInto(clientIp, this.addr);
+  private prepare(cookie: Uint8Array, client: ClientIp): number {
+    const family = client.into(this.addr);
     if (family === 0) return 0;
     const input = this.input;
     for (let i = 0; i < CLIENT_COOKIE_LENGTH + 8; i++) input[i] = cookie[i]!;
