@@ -20,6 +20,9 @@ const zonesDir = path.join(here, '../fixtures/conformance');
 const OLD = '0f0e0d0c0b0a09080706050403020100';
 const NEW = 'a0a1a2a3a4a5a6a7a8a9aaabacadaeaf';
 const COOKIE = 10;
+// A SIGHUP reloads every worker (two phases over IPC); on a loaded 2-core CI machine with the
+// rest of the suite running, that and a two-worker start can take many seconds.
+const RELOAD_DEADLINE = { timeoutMs: 15_000 };
 
 describe('cookie secret rotation on SIGHUP', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'steerdns-rotate-'));
@@ -31,7 +34,7 @@ describe('cookie secret rotation on SIGHUP', () => {
     chmodSync(secretFile, 0o600);
   };
 
-  it.each([1, 2])('with --workers %i', async (workers) => {
+  it.each([1, 2])('with --workers %i', { timeout: 90_000 }, async (workers) => {
     writeSecrets(OLD);
     writeFileSync(config, 'cookie_secret_file: cookie-secret\n');
     const cli = await serveCli(zonesDir, ['--config', config, '--http', 'off', '--workers', String(workers), '--identity', 'node-a']);
@@ -57,19 +60,23 @@ describe('cookie secret rotation on SIGHUP', () => {
       cli.child.kill('SIGHUP');
       const withNew = new ServerCookies({ current: Buffer.from(NEW, 'hex'), previous: null });
       // Every worker has the new secret once a fresh cookie from each verifies under it.
-      await eventually('fresh cookies made with the new secret', async () => {
-        for (let i = 0; i < 6; i++) {
-          const r = await ask(Uint8Array.from([9, 9, 9, 9, 9, 9, 9, i]));
-          const fresh = r.options?.find((o) => o.code === COOKIE)?.data;
-          if (fresh === undefined || withNew.verdict(fresh, clientIpOf('127.0.0.1')) !== CookieVerdict.VALID) return false;
-        }
-        return true;
-      });
+      await eventually(
+        'fresh cookies made with the new secret',
+        async () => {
+          for (let i = 0; i < 6; i++) {
+            const r = await ask(Uint8Array.from([9, 9, 9, 9, 9, 9, 9, i]));
+            const fresh = r.options?.find((o) => o.code === COOKIE)?.data;
+            if (fresh === undefined || withNew.verdict(fresh, clientIpOf('127.0.0.1')) !== CookieVerdict.VALID) return false;
+          }
+          return true;
+        },
+        RELOAD_DEADLINE,
+      );
       expect((await ask(oldCookie)).rcode).toBe(Rcode.NOERROR);
 
       writeSecrets(NEW);
       cli.child.kill('SIGHUP');
-      await eventually('the old secret is gone', async () => (await ask(oldCookie)).rcode === Rcode.BADCOOKIE);
+      await eventually('the old secret is gone', async () => (await ask(oldCookie)).rcode === Rcode.BADCOOKIE, RELOAD_DEADLINE);
       expect(cli.lines.some((l) => String(l.msg).includes('setting cookie_secret_file changed: applied'))).toBe(true);
       expect(JSON.stringify(cli.lines)).not.toContain(NEW);
     } finally {
