@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { CookieVerdict, ServerCookies } from '../../src/query/cookies/server-cookies.js';
 import { Rcode, RRType } from '../../src/wire/types.js';
 import { udpExchange } from '../support/dns-client.js';
@@ -37,7 +37,20 @@ describe('cookie secret rotation on SIGHUP', () => {
   it.each([1, 2])('with --workers %i', { timeout: 90_000 }, async (workers) => {
     writeSecrets(OLD);
     writeFileSync(config, 'cookie_secret_file: cookie-secret\n');
+    // On a failure the report says which step was reached when, and what the server logged.
+    const started = Date.now();
+    const steps: string[] = [];
+    const step = (what: string): void => void steps.push(`${Date.now() - started} ms: ${what}`);
+    let logged: readonly Record<string, unknown>[] = [];
+    onTestFailed(() => {
+      console.error(`cookie rotation, --workers ${workers}, steps:\n${steps.join('\n')}`);
+      const tail = logged.slice(-40).map((l) => JSON.stringify(l));
+      console.error(`server log (last 40 lines):\n${tail.join('\n')}`);
+    });
+    step('start');
     const cli = await serveCli(zonesDir, ['--config', config, '--http', 'off', '--workers', String(workers), '--identity', 'node-a']);
+    logged = cli.lines;
+    step('listening');
     try {
       const ask = async (cookie: Uint8Array) =>
         readEdnsReply(
@@ -57,6 +70,7 @@ describe('cookie secret rotation on SIGHUP', () => {
       expect(Buffer.from(chaos.options?.[0]?.data ?? []).toString()).toBe('node-a');
 
       writeSecrets(NEW, OLD);
+      step('first SIGHUP');
       cli.child.kill('SIGHUP');
       const withNew = new ServerCookies({ current: Buffer.from(NEW, 'hex'), previous: null });
       // Every worker has the new secret once a fresh cookie from each verifies under it.
@@ -75,12 +89,15 @@ describe('cookie secret rotation on SIGHUP', () => {
       expect((await ask(oldCookie)).rcode).toBe(Rcode.NOERROR);
 
       writeSecrets(NEW);
+      step('second SIGHUP');
       cli.child.kill('SIGHUP');
       await eventually('the old secret is gone', async () => (await ask(oldCookie)).rcode === Rcode.BADCOOKIE, RELOAD_DEADLINE);
       expect(cli.lines.some((l) => String(l.msg).includes('setting cookie_secret_file changed: applied'))).toBe(true);
       expect(JSON.stringify(cli.lines)).not.toContain(NEW);
     } finally {
+      step('SIGTERM');
       await stopCli(cli.child);
+      step('exited');
     }
   });
 });

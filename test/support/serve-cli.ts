@@ -53,10 +53,23 @@ export function serveCli(zones: string, args: readonly string[], opts: ServeCliO
   });
 }
 
-/** SIGTERM, then the exit code (at once if it already exited; null if a signal killed it). */
+/** How long `serve` may take to exit after SIGTERM before a test calls it a hang. */
+const STOP_DEADLINE_MS = 30_000;
+
+/**
+ * SIGTERM, then the exit code (at once if it already exited; null if a signal killed it). A
+ * server still running after the deadline is killed and the call rejects: a hang on stop is a bug.
+ */
 export async function stopCli(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
-  return exited;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'hang'>((resolve) => (timer = setTimeout(() => resolve('hang'), STOP_DEADLINE_MS)));
+  const first = await Promise.race([exited, deadline]);
+  clearTimeout(timer);
+  if (first !== 'hang') return first;
+  child.kill('SIGKILL');
+  await exited;
+  throw new Error(`serve (pid ${child.pid}) did not exit within ${STOP_DEADLINE_MS} ms of SIGTERM`);
 }
