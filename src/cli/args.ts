@@ -19,6 +19,7 @@ import {
 import type { CliOptions } from './options.js';
 import { UDP_IO_MODES, type UdpIoMode } from '../transport/udp-io.js';
 import { UDP_SOCKET_BUFFER } from '../transport/udp.js';
+import { DEFAULT_PACKET_CACHE_SIZE } from '../query/packet-cache.js';
 
 /** parseArgs specs of every flag. No defaults here: an absent flag lets the config file speak. */
 export const CLI_FLAGS = {
@@ -41,6 +42,7 @@ export const CLI_FLAGS = {
   'cookie-secret-file': { type: 'string' },
   keys: { type: 'string' },
   'signature-cache': { type: 'string' },
+  'packet-cache': { type: 'string' },
   algorithm: { type: 'string' },
   ksk: { type: 'boolean' },
   zsk: { type: 'boolean' },
@@ -143,6 +145,7 @@ function checkedOptions(values: FlagValues, given: FlagValues, line: CommandLine
     ksk: values.ksk ?? false,
     zsk: values.zsk ?? false,
     signatureCache: parseSignatureCache(values['signature-cache']),
+    packetCache: parsePacketCache(values['packet-cache']),
     udpIo: parseUdpIo(values['udp-io']),
     udpSendBuffer: parseUdpSendBuffer(values['udp-send-buffer']),
     stateDir: values['state-dir'] ?? null,
@@ -305,6 +308,14 @@ function parseWorkers(flag: string | undefined, env: string | undefined, file: s
   if (text === null) return Math.max(1, os.availableParallelism());
   const n = Number(text);
   if (!/^\d+$/.test(text) || n < 1 || n > 1024) throw new Error(`${source} ${text}: expected a whole number from 1 to 1024`);
+  return n;
+}
+
+/** --packet-cache: UDP replies kept by query message (default 100000; 0: none). */
+function parsePacketCache(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_PACKET_CACHE_SIZE;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 100_000_000) throw new Error(`--packet-cache ${text}: expected a whole number from 0 to 100000000`);
   return n;
 }
 

@@ -36,6 +36,8 @@ export interface CliOptions extends LimitOptions, FleetFlagOptions, QueryLogFile
   readonly keys: string | undefined;
   /** Most RRsets whose DNSSEC signatures are kept. */
   readonly signatureCache: number;
+  /** Most UDP replies the packet cache keeps; 0: no packet cache. */
+  readonly packetCache: number;
   /** keygen: 13 (ECDSAP256SHA256, the default) or 15 (ED25519). */
   readonly algorithm: string | undefined;
   /** keygen: a key-signing key (SEP flag; also what a lone key, a CSK, is). */

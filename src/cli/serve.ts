@@ -48,6 +48,7 @@ function serverOptions(options: CliOptions, logger: Logger, observer: QueryObser
     zonesDir: path.resolve(options.zones),
     keysDir: options.keys === undefined ? null : path.resolve(options.keys),
     signatureCacheSize: options.signatureCache,
+    packetCacheSize: options.packetCache,
     listen: options.listen,
     geoip: resolveGeoIpOption(options.geoip),
     asnDb: options.asnDb === undefined ? null : path.resolve(options.asnDb),

@@ -27,6 +27,7 @@ const FIELD_OF_KEY: Readonly<Record<string, readonly [keyof CliOptions] | readon
   cookie_secret_file: ['cookieSecrets'],
   keys: ['keys'],
   signature_cache: ['signatureCache'],
+  packet_cache: ['packetCache'],
   udp_io: ['udpIo'],
   udp_send_buffer: ['udpSendBuffer'],
   state_dir: ['stateDir'],

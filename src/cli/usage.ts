@@ -9,7 +9,7 @@ const SERVE = `  steerdns serve   [--config FILE] [--zones DIR] [--listen ADDR:P
                    [--query-log [--query-log-sample N]] [--workers N] [--keys DIR]
                    [--query-log-file FILE [--query-log-max-size SIZE] [--query-log-keep N]
                     [--query-log-truncate V4/V6]]
-                   [--udp-io auto|batch|dgram] [--udp-send-buffer SIZE] [--state-dir DIR]
+                   [--udp-io auto|batch|dgram] [--udp-send-buffer SIZE] [--packet-cache N] [--state-dir DIR]
                    [--audit-log FILE]
                    [--identity NAME] [--version-string TEXT] [--cookies on|off] [--cookie-secret-file FILE]
                    [--rrl-rate N [--rrl-burst N] [--rrl-slip N] [--rrl-exempt CIDR]...] [--tcp-... N]
@@ -67,7 +67,9 @@ const SERVE_OPTIONS = `  --listen ADDR:PORT   UDP and TCP listen address, repeat
                        (recvmmsg/sendmmsg, through the native addon npm install builds);
                        dgram uses node:dgram; auto (default) is batch when the addon loaded
   --udp-send-buffer SIZE  SO_SNDBUF of each UDP socket: bytes, or with K, M or G (default 8M;
-                       the kernel caps it at net.core.wmem_max)`;
+                       the kernel caps it at net.core.wmem_max)
+  --packet-cache N     most UDP replies kept by query message, per process (default 100000,
+                       about 0.3 KB each; 0: none)`;
 
 const EXPLAIN_OPTIONS = '  --client IP[/LEN]    the client (as ECS when a prefix is given)';
 const DNSSEC_OPTIONS = `  --keys DIR           DNSSEC keys, one directory per zone (DIR/<zone>/K<zone>.+013+<tag>.key

@@ -37,6 +37,7 @@ export const serverConfigSchema = z.strictObject({
   cookie_secret_file: z.string().min(1).optional(),
   keys: z.string().min(1).optional(),
   signature_cache: whole(1, 100_000_000).optional(),
+  packet_cache: whole(0, 100_000_000).optional(),
   udp_io: z.enum(UDP_IO_MODES).optional(),
   udp_send_buffer: z.union([z.string().min(1), z.number().int()]).optional(),
   state_dir: z.string().min(1).optional(),

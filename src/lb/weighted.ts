@@ -60,13 +60,18 @@ export function rendezvousPick(clientHash: number, seeds: Uint32Array, weights: 
 
 /**
  * Index drawn with probability weight / total, from a cumulative-weight table
- * (cumulative[i] = sum of weights[0..i]). -1 when the table is empty or sums to 0.
+ * (cumulative[i] = sum of weights[0..i]). -1 when the table is empty or sums to 0 (nothing is drawn then).
  */
 export function weightedPick(cumulative: Float64Array, count: number, random: () => number): number {
   if (count === 0) return -1;
   const total = cumulative[count - 1]!;
   if (!(total > 0)) return -1;
-  const r = random() * total;
+  return indexAt(cumulative, count, random());
+}
+
+/** The index weightedPick gives when its draw is `u` (uniform in [0, 1)); the table must sum above 0. */
+export function indexAt(cumulative: Float64Array, count: number, u: number): number {
+  const r = u * cumulative[count - 1]!;
   let lo = 0;
   let hi = count - 1;
   while (lo < hi) {

@@ -26,7 +26,7 @@ export type AnswerKind =
   | 'dropped';
 
 /** Where the bytes came from: built for this query, or a cached encoding patched for it. */
-export type AnswerSource = 'built' | 'reply-cache' | 'steered-cache';
+export type AnswerSource = 'built' | 'packet-cache' | 'reply-cache' | 'steered-cache';
 
 const NO_ORIGINS: readonly string[] = Object.freeze([]);
 

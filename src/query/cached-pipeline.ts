@@ -1,4 +1,6 @@
-// The query pipeline with its two reply caches around the plain path (pipeline.ts):
+// The query pipeline with its reply caches around the plain path (pipeline.ts):
+//  - whole UDP replies keyed by the query message (packet-cache.ts): a hit skips everything,
+//    decoding included; what it may not keep takes the paths below;
 //  - static replies (no load balancer, no ECS): a hit skips everything after decode;
 //  - plain load-balanced answers: steering still runs (the choice is per client), the hit skips
 //    encoding.
@@ -7,21 +9,72 @@ import type { ClientIp } from '../net/client-ip.js';
 import { Opcode, RRClass, type Query, type RRset } from '../wire/types.js';
 import type { QueryAnswer } from './answer.js';
 import { isTruncated, QueryPipeline } from './pipeline.js';
+import { indexAt } from '../lb/weighted.js';
+import { DEFAULT_PACKET_CACHE_SIZE, PacketCache } from './packet-cache.js';
+import type { PipelineOptions } from './pipeline.js';
 import { patchReply, patchSteeredReply, ReplyCache, SteeredReplyCache } from './reply-cache.js';
 import type { Transport } from './transport.js';
 
 export class CachedPipeline extends QueryPipeline {
+  private readonly packets: PacketCache;
   private readonly cache = new ReplyCache();
   private readonly steered = new SteeredReplyCache();
+
+  constructor(opts: PipelineOptions) {
+    super(opts);
+    this.packets = new PacketCache(opts.packetCacheSize ?? DEFAULT_PACKET_CACHE_SIZE);
+  }
 
   override answer(packet: Uint8Array, client: ClientIp, transport: Transport): QueryAnswer {
     const out = this.out;
     out.reset(transport);
+    // Over UDP the message itself may be a key; TCP replies are few and framed differently.
+    const state = transport === 'udp' ? this.state.current : null;
+    const dynamic = this.dynamic;
+    if (state !== null) {
+      const entry = this.packets.find(packet, client, state);
+      let index = 0;
+      if (entry !== null && entry.cumulative !== null) {
+        // Drawn as steering draws; on a miss steering gets this same number (the odds stay steering's).
+        const r = dynamic.uniform();
+        index = indexAt(entry.cumulative, entry.count, r);
+        dynamic.presetDraw(r);
+      }
+      if (this.packets.answer(entry, index, packet, out)) {
+        dynamic.presetDraw(-1);
+        return out;
+      }
+    }
     const query = this.decode(packet, out);
-    if (query === null) return out;
-    if (this.beginExtras(query, client, out)) this.answerQuery(query, client, transport, out);
-    this.finishExtras(out);
+    if (query !== null) {
+      if (this.beginExtras(query, client, out)) {
+        this.answerQuery(query, client, transport, out);
+        if (state !== null && this.extras.length === 0) {
+          const signed = out.zone !== null && (state.origins.get(out.zone)?.signing ?? null) !== null;
+          // Only a query that steered bound the dynamic source: the others read nothing of it.
+          const steered = out.steerings > 0;
+          const pick = steered ? dynamic.onlyPick() : null;
+          this.packets.store(
+            packet,
+            client,
+            state,
+            out,
+            steered && dynamic.readResolver(),
+            steered ? dynamic.drawCount() : 0,
+            pick,
+            signed,
+          );
+        }
+      }
+      this.finishExtras(out);
+    }
+    dynamic.presetDraw(-1);
     return out;
+  }
+
+  /** The packet cache's entries and probes (for /metrics). */
+  packetCacheStats(): ReturnType<PacketCache['stats']> {
+    return this.packets.stats();
   }
 
   /**

@@ -25,6 +25,32 @@ export class QueryDynamicSource implements DynamicSource {
   private out: QueryAnswer | null = null;
   /** Bound once: steering asks for the client as another prefer_ecs sees it (rules, resolver_subnet). */
   private readonly clientFor = (preferEcs: boolean): ClientAddress => this.client(preferEcs);
+  /** Random numbers steering drew since bind(), and the last weighted pick among them. */
+  private draws = 0;
+  private picks = 0;
+  private pickCumulative: Float64Array | null = null;
+  private pickCount = 0;
+  private pickIndex = -1;
+  /** A number the next draw returns instead of a fresh one (the packet cache drew it already); -1: none. */
+  private preset = -1;
+  /** Bound once: the random source, counting draws. */
+  private readonly draw = (): number => {
+    this.draws++;
+    const r = this.preset;
+    if (r >= 0) {
+      this.preset = -1;
+      return r;
+    }
+    return (this.random ?? Math.random)();
+  };
+  /** Bound once: notes each weighted pick, then tells the caller's hook (a replay's memo). */
+  private readonly picked = (cumulative: Float64Array, count: number, index: number): void => {
+    this.picks++;
+    this.pickCumulative = cumulative;
+    this.pickCount = count;
+    this.pickIndex = index;
+    this.onPick?.(cumulative, count, index);
+  };
 
   /**
    * `random`: the uniform [0, 1) source of random steering (a replay passes a seeded one);
@@ -52,6 +78,40 @@ export class QueryDynamicSource implements DynamicSource {
     this.resolver = resolver;
     this.byEcs = null;
     this.byResolver = null;
+    this.draws = 0;
+    this.picks = 0;
+    this.pickCumulative = null;
+  }
+
+  /** The uniform number the next draw returns (`r` in [0, 1)), or -1: a fresh one. */
+  presetDraw(r: number): void {
+    this.preset = r;
+  }
+
+  /** A draw of this source's kind (the caller's random, else Math.random as it is now). */
+  uniform(): number {
+    return (this.random ?? Math.random)();
+  }
+
+  /**
+   * What the decisions since bind() read besides the question and the serving state: the
+   * resolver's address (no usable ECS, a prefer_ecs that ignores it, a resolver_subnet rule),
+   * and random draws. The packet cache keys on the first; of the second it keeps only an answer
+   * that drew once, for a weighted pick (one kept answer per index).
+   */
+  readResolver(): boolean {
+    return this.byResolver !== null;
+  }
+
+  /** Random numbers drawn since bind(). */
+  drawCount(): number {
+    return this.draws;
+  }
+
+  /** The one weighted pick since bind() (its table and index), or null when there was not exactly one. */
+  onlyPick(): { readonly cumulative: Float64Array; readonly count: number; readonly index: number } | null {
+    if (this.picks !== 1 || this.pickCumulative === null) return null;
+    return { cumulative: this.pickCumulative, count: this.pickCount, index: this.pickIndex };
   }
 
   resolve(owner: string, _binding: DynamicBinding, qtype: number): DynamicAnswer {
@@ -74,10 +134,10 @@ export class QueryDynamicSource implements DynamicSource {
       client,
       geo: state.geo,
       asn: state.asn,
-      random: this.random ?? Math.random,
+      random: this.draw,
       trace: this.trace,
       clientFor: this.clientFor,
-      onPick: this.onPick,
+      onPick: this.picked,
     });
     if (answer !== null) {
       answer.lbAnswer = out.rrset;

@@ -46,6 +46,8 @@ export interface PipelineOptions {
   readonly random?: () => number;
   /** Told of each weighted random pick steering makes (a replay's memo; see SteerContext.onPick). */
   readonly onPick?: (cumulative: Float64Array, count: number, index: number) => void;
+  /** Most UDP replies the packet cache keeps (cached-pipeline.ts); 0: no packet cache. */
+  readonly packetCacheSize?: number;
 }
 
 /** Without an identity given: the host name, and version queries refused. */
@@ -58,7 +60,7 @@ export class QueryPipeline {
   private readonly logger: Logger;
   private readonly udpLimit: number;
   // Reused per query: the pipeline is synchronous, so one instance serves every query in turn.
-  private readonly dynamic: QueryDynamicSource;
+  protected readonly dynamic: QueryDynamicSource;
   protected readonly out = new QueryAnswer();
   private readonly chaos: ChaosResponder;
   protected readonly extras: EdnsExtras;

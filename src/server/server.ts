@@ -54,6 +54,8 @@ export interface ServerOptions {
   readonly keysDir?: string | null;
   /** Most RRsets whose signatures are kept (default 100000). */
   readonly signatureCacheSize?: number;
+  /** Most UDP replies the packet cache keeps (default 100000; 0: none). */
+  readonly packetCacheSize?: number;
   readonly listen: readonly string[];
   /** GeoIP2/GeoLite2 mmdb file; null serves without geolocation. */
   readonly geoip: string | null;
@@ -340,6 +342,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     identity: opts.identity,
     cookies: opts.cookieSecrets ? serverCookies(opts.cookieSecrets) : null,
     signatureCacheSize: opts.signatureCacheSize,
+    packetCacheSize: opts.packetCacheSize,
   });
   const observed = observedAnswerer(pipeline, opts.observer ?? null, { timeEvery: opts.timeEvery });
   let transfers: TransferService | null = null;
