@@ -21,6 +21,7 @@
 //   BENCH_SUBNETS=10000                distinct client /24s (ECS) in the load-balanced mixes
 //   BENCH_UDP_IO=dgram,batch           steerdns UDP paths to run side by side (also: --udp-io dgram,batch);
 //                                      batch needs the native addon (node scripts/build-native.mjs)
+//   BENCH_NO_PACKET_CACHE=1            also run the batch path with --packet-cache 0 (steerdns-batch-nopc)
 //   BENCH_SYSCALLS=0                   skip the perf run that counts system calls per query
 //
 // Besides qps and CPU per query, each server gets (when perf can count tracepoints) a separate
@@ -181,6 +182,10 @@ if (UDP_IO.includes('batch') && !existsSync(path.join(repoRoot, 'native/build/Re
 const SERVERS = [
   { name: 'bare-node', bare: true },
   ...UDP_IO.map((io) => ({ name: `steerdns-${io}`, bare: false, udpIo: io })),
+  // The packet cache's share, in the same run: the batch path once more without it.
+  ...(process.env.BENCH_NO_PACKET_CACHE === '1' && UDP_IO.includes('batch')
+    ? [{ name: 'steerdns-batch-nopc', bare: false, udpIo: 'batch', serverArgs: ['--packet-cache', '0'] }]
+    : []),
   { name: 'gdnsd', bare: false },
 ];
 
@@ -853,6 +858,7 @@ async function main() {
               '--http',
               `${HOST}:${await otherFreePort(port)}`,
               ...(mix.serverArgs ?? ['--geoip', 'off']),
+              ...(spec.serverArgs ?? []),
               ...keyArgs,
             ],
             probeName,

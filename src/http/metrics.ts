@@ -17,6 +17,7 @@ import type { RR, Reply } from '../wire/types.js';
 import { recordsOf, type RecordSource } from '../query/attribution.js';
 import type { Cell } from './cell-counter.js';
 import type { HistogramCell } from './cell-histogram.js';
+import { CACHE_ROWS } from './metrics/cache-metrics.js';
 import { DNSSEC_ROWS } from './metrics/dnssec-metrics.js';
 import { HEALTH_ROWS } from './metrics/health-metrics.js';
 import { NOTIFY_ROWS } from './metrics/notify-metrics.js';
@@ -126,6 +127,7 @@ export class SteerMetrics implements QueryObserver {
       ...registerTable(r, TRANSPORT_ROWS, server),
       ...registerTable(r, TRANSFER_ROWS, server),
       ...registerTable(r, DNSSEC_ROWS, server),
+      ...registerTable(r, CACHE_ROWS, server),
     ];
     // A cluster worker stops here: its primary reports configuration, health and reloads.
     if (options.scope !== 'queries') {

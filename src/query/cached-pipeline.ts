@@ -72,8 +72,7 @@ export class CachedPipeline extends QueryPipeline {
     return out;
   }
 
-  /** The packet cache's entries and probes (for /metrics). */
-  packetCacheStats(): ReturnType<PacketCache['stats']> {
+  override packetCacheStats(): ReturnType<PacketCache['stats']> {
     return this.packets.stats();
   }
 

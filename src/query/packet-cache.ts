@@ -115,6 +115,7 @@ export class PacketCache {
    * when that answer is not kept yet. `packet` gives the ID, RD/CD bits and spelling.
    */
   answer(entry: PacketEntry | null, index: number, packet: Uint8Array, out: QueryAnswer): boolean {
+    if (this.capacity <= 0) return false;
     const a = entry?.answers[index];
     if (a === undefined) {
       this.misses++;

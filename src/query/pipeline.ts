@@ -28,6 +28,7 @@ export const SERVER_UDP_LIMIT = 1232;
 const NO_EDNS_UDP_LIMIT = 512;
 const TCP_LIMIT = 65535;
 const EMPTY: readonly RRset[] = [];
+const NO_PACKET_CACHE = Object.freeze({ entries: 0, hits: 0, misses: 0 });
 /** RFC 6672 §2.2: a DNAME rewrite that would exceed 255 octets. */
 const RCODE_YXDOMAIN = 6;
 
@@ -93,6 +94,11 @@ export class QueryPipeline {
     }
     this.finishExtras(out);
     return out;
+  }
+
+  /** The packet cache's answers kept and lookups (cached-pipeline.ts); this plain path has none. */
+  packetCacheStats(): { readonly entries: number; readonly hits: number; readonly misses: number } {
+    return NO_PACKET_CACHE;
   }
 
   /** Rotates the cookie secrets (SIGHUP with a new cookie secret file); false when cookies are off. */
