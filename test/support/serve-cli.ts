@@ -12,6 +12,8 @@ export interface ServedCli {
   lines: Record<string, unknown>[];
   dnsPort: number;
   httpUrl: string | null;
+  /** Everything written to stderr so far. */
+  stderr(): string;
 }
 
 export interface ServeCliOptions {
@@ -43,7 +45,7 @@ export function serveCli(zones: string, args: readonly string[], opts: ServeCliO
       if (msg.startsWith('http listening')) httpUrl = `http://127.0.0.1:${Number(entry.port)}`;
       if (dnsPort && (httpUrl || !opts.expectHttp)) {
         clearTimeout(timer);
-        resolve({ child, drained, lines, dnsPort, httpUrl });
+        resolve({ child, drained, lines, dnsPort, httpUrl, stderr: () => stderr });
       }
     });
     child.once('exit', (code) => {
