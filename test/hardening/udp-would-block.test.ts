@@ -6,7 +6,8 @@
 // charged to the server's socket, the socket fills and sendmmsg returns EAGAIN. A client in the
 // other namespace sends a burst of queries, each once; every one must get its reply, and the
 // metrics must show that replies waited for the socket to drain (deferred > 0) and that the
-// wait ended (pending back to 0, everything received was sent, nothing dropped).
+// wait ended (pending back to 0, everything received was sent, nothing dropped). Over IPv4, then
+// over IPv6 on the same link (a unique local prefix the test gives the namespaces).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -21,6 +22,7 @@ const zones = path.join(repoRoot, 'test/fixtures/conformance');
 const flooder = path.join(repoRoot, 'test/support/udp-flood.mjs');
 /** Addresses of the namespaces this test makes (never the host's). */
 const PREFIX = '10.213.0';
+const PREFIX6 = 'fd00:213:0:1';
 const QUERIES = 3000;
 /** Unanswered queries at a time: far more replies than 4 KiB of send buffer holds, far less than a receive buffer. */
 const WINDOW = 64;
@@ -42,11 +44,12 @@ describe.skipIf(!ready)('batched UDP: replies that meet a full socket (EAGAIN) w
   let link: VethLink | null = null;
   let server: ChildProcess | null = null;
   let httpPort = 0;
-  let dnsPort = 0;
+  /** The server's UDP port per address (one listener each). */
+  const dnsPorts = new Map<string, number>();
   const namespaces = [`sdns-wb${process.pid}-srv`, `sdns-wb${process.pid}-cli`];
 
   beforeAll(async () => {
-    link = makeVethLink(`wb${process.pid}`, PREFIX);
+    link = makeVethLink(`wb${process.pid}`, PREFIX, PREFIX6);
     // Slow egress with a queue long enough to hold every reply: the socket's send buffer, not the
     // queue, is what fills (a full tbf queue would drop replies silently, which UDP allows).
     iproute('ip', [
@@ -77,6 +80,8 @@ describe.skipIf(!ready)('batched UDP: replies that meet a full socket (EAGAIN) w
       'off',
       '--listen',
       `${link.serverAddress}:0`,
+      '--listen',
+      `[${link.serverAddress6}]:0`,
       '--http',
       '127.0.0.1:0',
       '--workers',
@@ -96,11 +101,13 @@ describe.skipIf(!ready)('batched UDP: replies that meet a full socket (EAGAIN) w
       'the server in its namespace to listen',
       () => {
         if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}: ${stderr}`);
-        const dns = lines.find((l) => String(l.msg).startsWith('listening'));
+        const dns = lines.filter((l) => String(l.msg).startsWith('listening'));
         const http = lines.find((l) => String(l.msg).startsWith('http listening'));
-        if (!dns || !http) return false;
-        expect(dns.udpIo).toBe('batch');
-        dnsPort = Number(dns.port);
+        if (dns.length < 2 || !http) return false;
+        for (const l of dns) {
+          expect(l.udpIo).toBe('batch');
+          dnsPorts.set(String(l.address), Number(l.port));
+        }
         httpPort = Number(http.port);
         return true;
       },
@@ -126,12 +133,14 @@ describe.skipIf(!ready)('batched UDP: replies that meet a full socket (EAGAIN) w
     return parsePrometheus(r.stdout);
   }
 
-  function flood(count: number): Promise<FloodResult> {
+  function flood(address: string, count: number): Promise<FloodResult> {
+    const port = dnsPorts.get(address);
+    if (port === undefined) throw new Error(`no listener on ${address}: ${JSON.stringify([...dnsPorts])}`);
     const [cmd, args] = inNamespace(link!.client, [
       process.execPath,
       flooder,
-      link!.serverAddress,
-      String(dnsPort),
+      address,
+      String(port),
       'www.example.com',
       String(count),
       String(WINDOW),
@@ -148,29 +157,36 @@ describe.skipIf(!ready)('batched UDP: replies that meet a full socket (EAGAIN) w
     });
   }
 
-  it('every query of a burst is answered, and the replies the kernel refused for a full socket went out once it drained', async () => {
-    const before = scrape();
-    expect(metricValue(before, 'steerdns_udp_batch_replies_total', { outcome: 'deferred' })).toBe(0);
+  const total = (samples: Sample[], name: string, labels: Record<string, string> = {}): number => metricValue(samples, name, labels);
 
-    const result = await flood(QUERIES);
-    expect(result.missing).toEqual([]);
-    expect(result).toMatchObject({ sent: QUERIES, answered: QUERIES, duplicates: 0, bad: [] });
+  it.each(['IPv4', 'IPv6'] as const)(
+    'over %s every query of a burst is answered, and the replies the kernel refused for a full socket went out once it drained',
+    async (family) => {
+      const address = family === 'IPv4' ? link!.serverAddress : link!.serverAddress6!;
+      const before = scrape();
+      expect(total(before, 'steerdns_udp_batch_pending')).toBe(0);
 
-    // Replies met EAGAIN (the only way a reply is deferred) and the queue drained.
-    const after = (await eventually('the deferred replies to drain', () => {
-      const s = scrape();
-      return metricValue(s, 'steerdns_udp_batch_pending') === 0 ? s : null;
-    }))!;
-    expect(metricValue(after, 'steerdns_udp_batch_replies_total', { outcome: 'deferred' })).toBeGreaterThan(0);
-    expect(metricValue(after, 'steerdns_udp_batch_replies_total', { outcome: 'dropped' })).toBe(0);
-    expect(metricValue(after, 'steerdns_udp_batch_datagrams_total', { direction: 'received' })).toBe(QUERIES);
-    expect(metricValue(after, 'steerdns_udp_batch_datagrams_total', { direction: 'sent' })).toBe(QUERIES);
-    // Each wait ends with another sendmmsg once the socket is writable: more calls than batches.
-    expect(metricValue(after, 'steerdns_udp_batch_syscalls_total', { syscall: 'sendmmsg' })).toBeGreaterThan(
-      metricValue(after, 'steerdns_udp_batches_total'),
-    );
-    // The slow queue itself dropped nothing: the socket, not the queue, was what filled.
-    const qdisc = iproute('ip', ['netns', 'exec', link!.server, 'tc', '-s', 'qdisc', 'show', 'dev', link!.serverDevice]);
-    expect(qdisc).toMatch(/dropped 0[,\s]/);
-  }, 60_000);
+      const result = await flood(address, QUERIES);
+      expect(result.missing).toEqual([]);
+      expect(result).toMatchObject({ sent: QUERIES, answered: QUERIES, duplicates: 0, bad: [] });
+
+      // Replies met EAGAIN (the only way a reply is deferred) and the queue drained. The counters
+      // add up every socket of the server: this burst's share is what they grew by.
+      const after = (await eventually('the deferred replies to drain', () => {
+        const s = scrape();
+        return total(s, 'steerdns_udp_batch_pending') === 0 ? s : null;
+      }))!;
+      const grew = (name: string, labels: Record<string, string> = {}) => total(after, name, labels) - total(before, name, labels);
+      expect(grew('steerdns_udp_batch_replies_total', { outcome: 'deferred' })).toBeGreaterThan(0);
+      expect(grew('steerdns_udp_batch_replies_total', { outcome: 'dropped' })).toBe(0);
+      expect(grew('steerdns_udp_batch_datagrams_total', { direction: 'received' })).toBe(QUERIES);
+      expect(grew('steerdns_udp_batch_datagrams_total', { direction: 'sent' })).toBe(QUERIES);
+      // Each wait ends with another sendmmsg once the socket is writable: more calls than batches.
+      expect(grew('steerdns_udp_batch_syscalls_total', { syscall: 'sendmmsg' })).toBeGreaterThan(grew('steerdns_udp_batches_total'));
+      // The slow queue itself dropped nothing: the socket, not the queue, was what filled.
+      const qdisc = iproute('ip', ['netns', 'exec', link!.server, 'tc', '-s', 'qdisc', 'show', 'dev', link!.serverDevice]);
+      expect(qdisc).toMatch(/dropped 0[,\s]/);
+    },
+    60_000,
+  );
 });

@@ -60,19 +60,25 @@ export interface VethLink {
   readonly serverDevice: string;
   readonly serverAddress: string;
   readonly clientAddress: string;
+  /** IPv6 on the same link (`prefix6`::1 server, ::2 client), when asked for; else null. */
+  readonly serverAddress6: string | null;
+  readonly clientAddress6: string | null;
 }
 
 /**
- * Two namespaces joined by a veth pair on a /30 (`prefix`.1 server, `prefix`.2 client), loopback
- * up in both. `tag` keeps the names of parallel runs apart.
+ * Two namespaces joined by a veth pair on a /30 (`prefix`.1 server, `prefix`.2 client), and with
+ * `prefix6` on a /64 too (a unique local prefix such as "fd00:213:0:1"), loopback up in both.
+ * `tag` keeps the names of parallel runs apart.
  */
-export function makeVethLink(tag: string, prefix: string): VethLink {
+export function makeVethLink(tag: string, prefix: string, prefix6: string | null = null): VethLink {
   const link: VethLink = {
     server: `sdns-${tag}-srv`,
     client: `sdns-${tag}-cli`,
     serverDevice: 'veth-srv',
     serverAddress: `${prefix}.1`,
     clientAddress: `${prefix}.2`,
+    serverAddress6: prefix6 === null ? null : `${prefix6}::1`,
+    clientAddress6: prefix6 === null ? null : `${prefix6}::2`,
   };
   removeNamespaces([link.server, link.client]);
   iproute('ip', ['netns', 'add', link.server]);
@@ -80,6 +86,11 @@ export function makeVethLink(tag: string, prefix: string): VethLink {
   iproute('ip', ['-n', link.server, 'link', 'add', link.serverDevice, 'type', 'veth', 'peer', 'name', 'veth-cli', 'netns', link.client]);
   iproute('ip', ['-n', link.server, 'addr', 'add', `${link.serverAddress}/30`, 'dev', link.serverDevice]);
   iproute('ip', ['-n', link.client, 'addr', 'add', `${link.clientAddress}/30`, 'dev', 'veth-cli']);
+  if (link.serverAddress6 !== null && link.clientAddress6 !== null) {
+    // nodad: usable at once, without the seconds of duplicate address detection.
+    iproute('ip', ['-n', link.server, '-6', 'addr', 'add', `${link.serverAddress6}/64`, 'dev', link.serverDevice, 'nodad']);
+    iproute('ip', ['-n', link.client, '-6', 'addr', 'add', `${link.clientAddress6}/64`, 'dev', 'veth-cli', 'nodad']);
+  }
   for (const [ns, dev] of [
     [link.server, link.serverDevice],
     [link.client, 'veth-cli'],
