@@ -84,6 +84,21 @@ function applyTransfer(running: RunningServer | null, next: CliOptions): void {
   if (running?.transfers && next.transfer !== null) running.transfers.update(next.transfer);
 }
 
+/**
+ * A server that comes up after a SIGHUP changed live settings (it was started with the command
+ * line's, and the signal found no server to give them to) gets them now: nothing a SIGHUP
+ * applied is lost to startup.
+ */
+function catchUpLiveSettings(server: RunningServer, started: CliOptions, current: CliOptions, logger: Logger): void {
+  if (current !== started) applyLiveSettings(server, current, logger);
+}
+
+/** The live settings of `next` that live in the server (cookie secrets, transfer settings). */
+function applyLiveSettings(server: RunningServer, next: CliOptions, logger: Logger): void {
+  rotateCookieSecrets(server, next, logger);
+  applyTransfer(server, next);
+}
+
 /** Refused configuration: every error with file:line, then one summary line. */
 function reportStartupError(err: StartupError): void {
   for (const e of err.errors) process.stderr.write(`${e.describe()}\n`);
@@ -142,7 +157,13 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
       return 2;
     }
   }
-  if (options.workers > 1) return runPrimary(options, logger, httpAddress, token, reloadConfigFile, (c) => (primaryControl = c), fleet);
+  if (options.workers > 1) {
+    const setControl = (control: RunningServer): void => {
+      primaryControl = control;
+      catchUpLiveSettings(control, options, current, logger);
+    };
+    return runPrimary(options, logger, httpAddress, token, reloadConfigFile, setControl, fleet);
+  }
 
   // Observers exist only when asked for: with --http off and no --query-log nothing is installed.
   const metrics = httpAddress !== null ? new SteerMetrics({ latencySampleEvery: LATENCY_SAMPLE_EVERY }) : null;
@@ -226,6 +247,7 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
       }
     }
     running = server;
+    catchUpLiveSettings(server, options, current, logger);
     if (reloadAsked && !stopping) {
       logger.info('SIGHUP (during startup): reloading every zone');
       void server.reload(true);
@@ -342,11 +364,17 @@ async function runPrimary(
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  // Workers a SIGHUP could not reach yet: they may have read the file before it changed, so they
+  // get the signal the moment they say hello (a second read of an unchanged file changes nothing).
+  const owedSighup = new Set<number>();
   process.on('SIGHUP', () => {
     reloadConfigFile();
     // Each worker re-reads the file for its own live settings (runWorker). One still loading
-    // its code has no handler yet (the signal would kill it) and reads the file as it starts.
-    for (const w of primary?.workers() ?? []) if (w.running && w.pid > 0) process.kill(w.pid, 'SIGHUP');
+    // its code has no handler yet (the signal would kill it): it gets one when it says hello.
+    for (const w of primary?.workers() ?? []) {
+      if (w.running && w.pid > 0) process.kill(w.pid, 'SIGHUP');
+      else owedSighup.add(w.id);
+    }
     if (!up || primary === null) {
       reloadAsked = true; // once every worker listens
       return;
@@ -371,6 +399,9 @@ async function runPrimary(
                 return fleet.served;
               },
             }),
+        hello: (w) => {
+          if (owedSighup.delete(w.id) && w.pid > 0) process.kill(w.pid, 'SIGHUP');
+        },
         recent:
           recent === null
             ? undefined
@@ -483,6 +514,10 @@ async function runWorker(options: CliOptions, settings: SettingsSource): Promise
       recent,
       started: (r) => {
         runningWorker = r;
+        // The server runs on the primary's options as they were when it started this worker; the
+        // live settings this worker read itself (at start, and at any SIGHUP since) are as new or
+        // newer: they apply from the first query.
+        applyLiveSettings(r, current, logger);
         observe(r, metrics);
       },
       collect: metrics ? () => workerReport(metrics) : undefined,

@@ -23,6 +23,8 @@ const COOKIE = 10;
 // A SIGHUP reloads every worker (two phases over IPC); on a loaded 2-core CI machine with the
 // rest of the suite running, that and a two-worker start can take many seconds.
 const RELOAD_DEADLINE = { timeoutMs: 15_000 };
+/** One UDP exchange on that machine: a reply can wait seconds behind a busy worker. */
+const ASK_TIMEOUT = 5000;
 
 describe('cookie secret rotation on SIGHUP', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'steerdns-rotate-'));
@@ -34,7 +36,7 @@ describe('cookie secret rotation on SIGHUP', () => {
     chmodSync(secretFile, 0o600);
   };
 
-  it.each([1, 2])('with --workers %i', { timeout: 90_000 }, async (workers) => {
+  it.each([1, 2])('with --workers %i', { timeout: 150_000 }, async (workers) => {
     writeSecrets(OLD);
     writeFileSync(config, 'cookie_secret_file: cookie-secret\n');
     // On a failure the report says which step was reached when, and what the server logged.
@@ -51,10 +53,19 @@ describe('cookie secret rotation on SIGHUP', () => {
     const cli = await serveCli(zonesDir, ['--config', config, '--http', 'off', '--workers', String(workers), '--identity', 'node-a']);
     logged = cli.lines;
     step('listening');
+    // Every worker up before the rotation starts (a SIGHUP during startup has its own case below).
+    if (workers > 1)
+      await eventually('every worker answering', () => cli.lines.some((l) => String(l.msg).includes('workers answering')), RELOAD_DEADLINE);
+    step('every worker answering');
     try {
       const ask = async (cookie: Uint8Array) =>
         readEdnsReply(
-          await udpExchange('127.0.0.1', cli.dnsPort, ednsQuery('www.example.com', RRType.A, [{ code: COOKIE, data: cookie }])),
+          await udpExchange(
+            '127.0.0.1',
+            cli.dnsPort,
+            ednsQuery('www.example.com', RRType.A, [{ code: COOKIE, data: cookie }]),
+            ASK_TIMEOUT,
+          ),
         );
       const oldCookie = new ServerCookies({ current: Buffer.from(OLD, 'hex'), previous: null }).make(
         Uint8Array.from([1, 1, 2, 3, 5, 8, 13, 21]),
@@ -64,7 +75,12 @@ describe('cookie secret rotation on SIGHUP', () => {
       expect((await ask(oldCookie)).rcode).toBe(Rcode.NOERROR);
       // The identity reaches every process too (NSID and CHAOS).
       const chaos = readEdnsReply(
-        await udpExchange('127.0.0.1', cli.dnsPort, ednsQuery('id.server', RRType.TXT, [{ code: 3, data: new Uint8Array(0) }], 3)),
+        await udpExchange(
+          '127.0.0.1',
+          cli.dnsPort,
+          ednsQuery('id.server', RRType.TXT, [{ code: 3, data: new Uint8Array(0) }], 3),
+          ASK_TIMEOUT,
+        ),
       );
       expect(chaos.answers.map((a) => String(a.data))).toEqual(['node-a']);
       expect(Buffer.from(chaos.options?.[0]?.data ?? []).toString()).toBe('node-a');
@@ -98,6 +114,51 @@ describe('cookie secret rotation on SIGHUP', () => {
       step('SIGTERM');
       await stopCli(cli.child);
       step('exited');
+    }
+  });
+
+  // The first worker logs "listening" while its sibling may still be starting: a SIGHUP then must
+  // reach the sibling too, whether it already read the file (it gets the signal once it says
+  // hello) or is past that but not serving yet (it takes the new settings when it starts serving).
+  it('with --workers 2, a SIGHUP while the workers start reaches every worker', { timeout: 150_000 }, async () => {
+    writeSecrets(OLD);
+    writeFileSync(config, 'cookie_secret_file: cookie-secret\n');
+    const cli = await serveCli(zonesDir, ['--config', config, '--http', 'off', '--workers', '2']);
+    onTestFailed(() =>
+      console.error(
+        `server log (last 40 lines):\n${cli.lines
+          .slice(-40)
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
+      ),
+    );
+    try {
+      writeSecrets(NEW);
+      cli.child.kill('SIGHUP');
+      await eventually('both workers answering', () => cli.lines.some((l) => String(l.msg).includes('workers answering')), RELOAD_DEADLINE);
+      const withNew = new ServerCookies({ current: Buffer.from(NEW, 'hex'), previous: null });
+      // Fresh cookies from many client sockets (the kernel spreads them over both workers) all verify under NEW.
+      await eventually(
+        'fresh cookies made with the new secret by every worker',
+        async () => {
+          for (let i = 0; i < 16; i++) {
+            const r = readEdnsReply(
+              await udpExchange(
+                '127.0.0.1',
+                cli.dnsPort,
+                ednsQuery('www.example.com', RRType.A, [{ code: COOKIE, data: Uint8Array.from([7, 7, 7, 7, 7, 7, 7, i]) }]),
+                ASK_TIMEOUT,
+              ),
+            );
+            const fresh = r.options?.find((o) => o.code === COOKIE)?.data;
+            if (fresh === undefined || withNew.verdict(fresh, clientIpOf('127.0.0.1')) !== CookieVerdict.VALID) return false;
+          }
+          return true;
+        },
+        RELOAD_DEADLINE,
+      );
+    } finally {
+      await stopCli(cli.child);
     }
   });
 });

@@ -37,6 +37,8 @@ export interface ClusterPrimaryOptions {
   readonly healthSource?: (control: RunningServer) => HealthSource;
   /** A worker's batch of sampled recent queries; `dropped`: what that worker lost so far. */
   readonly recent?: (records: readonly QueryRecord[], dropped: number, workerId: number) => void;
+  /** A worker said hello: from now on it handles signals (its SIGHUP handler is installed). */
+  readonly hello?: (worker: WorkerInfo) => void;
 }
 
 export interface WorkerInfo {
@@ -256,9 +258,11 @@ export async function startClusterPrimary(size: number, server: ServerOptions, o
         // whole table (after the others got what was pending, so the next delta fits what this
         // one holds). The worker starts serving on the health, with the overrides already held.
         const full = health.full();
+        const first = !helloIds.has(worker.id);
         helloIds.add(worker.id);
         sendTo(worker, overridesMessage());
         sendTo(worker, full);
+        if (first) opts.hello?.({ id: worker.id, pid: worker.process.pid ?? 0, running: true, listening: listeningIds.has(worker.id) });
         return;
       }
       if (m.t === 'listening') {
