@@ -311,7 +311,7 @@ function parseWorkers(flag: string | undefined, env: string | undefined, file: s
   return n;
 }
 
-/** --packet-cache: UDP replies kept by query message (default 100000; 0: none). */
+/** --packet-cache: UDP replies kept by query message (default 50000; 0: none). */
 function parsePacketCache(text: string | undefined): number {
   if (text === undefined) return DEFAULT_PACKET_CACHE_SIZE;
   const n = Number(text);

@@ -68,8 +68,8 @@ const SERVE_OPTIONS = `  --listen ADDR:PORT   UDP and TCP listen address, repeat
                        dgram uses node:dgram; auto (default) is batch when the addon loaded
   --udp-send-buffer SIZE  SO_SNDBUF of each UDP socket: bytes, or with K, M or G (default 8M;
                        the kernel caps it at net.core.wmem_max)
-  --packet-cache N     most UDP replies kept by query message, per process (default 100000,
-                       about 0.3 KB each; 0: none)`;
+  --packet-cache N     most UDP replies kept by query message, per process (default 50000,
+                       about 1.6 KB each; 0: none)`;
 
 const EXPLAIN_OPTIONS = '  --client IP[/LEN]    the client (as ECS when a prefix is given)';
 const DNSSEC_OPTIONS = `  --keys DIR           DNSSEC keys, one directory per zone (DIR/<zone>/K<zone>.+013+<tag>.key

@@ -24,8 +24,8 @@ import type { ClientIp } from '../net/client-ip.js';
 import type { Query, Reply } from '../wire/types.js';
 import type { AnswerKind, QueryAnswer } from './answer.js';
 
-/** Default bound on kept answers (about 0.3 KiB each; see docs/performance.md). */
-export const DEFAULT_PACKET_CACHE_SIZE = 100_000;
+/** Default bound on kept answers (about 1.6 KB each with what observers read; see docs/performance.md). */
+export const DEFAULT_PACKET_CACHE_SIZE = 50_000;
 
 /** One answer as a hit restores it into a QueryAnswer (everything the transports and observers read). */
 interface PacketAnswer {
@@ -56,8 +56,11 @@ export interface PacketPick {
 /** A question, and its answer — or, when steering drew one weighted pick, its answer per index drawn. */
 export interface PacketEntry {
   readonly hash: number;
-  /** The message from byte 2 on, normalised (see the file comment). */
-  readonly key: Uint8Array;
+  /**
+   * The message from byte 2 on, normalised (see the file comment), one character per byte: a
+   * string is a single compact heap object, where a Uint8Array would cost a buffer of its own.
+   */
+  readonly key: string;
   /** Family byte then 16 address bytes, when the answer read the resolver's address; else null. */
   readonly resolver: Uint8Array | null;
   /** The pick's cumulative weights (a hit draws against them, as steering would), or null: no draw. */
@@ -192,12 +195,12 @@ export class PacketCache {
     if (entry.answers[index] !== undefined) return;
     // The message's bytes may be a view of a receive ring the socket reuses: what the entry keeps
     // of the query (its name, its ECS address) is copied out of it.
-    const kept = ownQuery(query);
+    const kept = ownQuery(query, bytes);
     entry.answers[index] = {
       bytes,
       kind: out.kind,
       query: kept,
-      reply: ownReply(reply, kept),
+      reply: ownReply(reply, kept, bytes),
       zone: out.zone,
       wildcard: out.wildcard,
       cname: out.cname,
@@ -285,22 +288,22 @@ function mix(h: number, w: number): number {
   return x ^ (x >>> 15);
 }
 
-function normalised(packet: Uint8Array, end: number): Uint8Array {
+function normalised(packet: Uint8Array, end: number): string {
   // A copy: the message may be a Buffer, whose slice() would be a view of it.
   const key = new Uint8Array(packet.subarray(2));
   key[0] = packet[2]! & 0xfe;
   key[1] = packet[3]! & 0xef;
   for (let i = HEADER; i < end; i++) key[i - 2] = LOWER[packet[i]!]!;
-  return key;
+  return Buffer.from(key.buffer, key.byteOffset, key.length).toString('latin1');
 }
 
-function sameMessage(packet: Uint8Array, end: number, key: Uint8Array): boolean {
+function sameMessage(packet: Uint8Array, end: number, key: string): boolean {
   const n = packet.length;
   if (n - 2 !== key.length) return false;
-  if ((packet[2]! & 0xfe) !== key[0] || (packet[3]! & 0xef) !== key[1]) return false;
-  for (let i = 4; i < HEADER; i++) if (packet[i] !== key[i - 2]) return false;
-  for (let i = HEADER; i < end; i++) if (LOWER[packet[i]!] !== key[i - 2]) return false;
-  for (let i = end; i < n; i++) if (packet[i] !== key[i - 2]) return false;
+  if ((packet[2]! & 0xfe) !== key.charCodeAt(0) || (packet[3]! & 0xef) !== key.charCodeAt(1)) return false;
+  for (let i = 4; i < HEADER; i++) if (packet[i] !== key.charCodeAt(i - 2)) return false;
+  for (let i = HEADER; i < end; i++) if (LOWER[packet[i]!] !== key.charCodeAt(i - 2)) return false;
+  for (let i = end; i < n; i++) if (packet[i] !== key.charCodeAt(i - 2)) return false;
   return true;
 }
 
@@ -323,29 +326,46 @@ function patched(kept: Buffer, packet: Uint8Array, end: number): Buffer {
   return out;
 }
 
-function ownQuery(query: Query): Query {
+function ownQuery(query: Query, reply: Uint8Array): Query {
   const edns = query.edns;
-  if (edns === null) return { ...query, qnameWire: copyOf(query.qnameWire) };
+  const qnameWire = echoed(reply, HEADER, query.qnameWire);
+  if (edns === null) return { ...query, qnameWire };
   const ecs = edns.ecs;
   return {
     ...query,
-    qnameWire: copyOf(query.qnameWire),
+    qnameWire,
     edns: {
       ...edns,
-      ecs: ecs === null ? null : { ...ecs, address: copyOf(ecs.address) },
+      ecs: ecs === null ? null : { ...ecs, address: echoedTail(reply, ecs.address) },
       cookie: edns.cookie == null ? null : copyOf(edns.cookie),
     },
   };
 }
 
-function ownReply(reply: Reply, query: Query): Reply {
+function ownReply(reply: Reply, query: Query, bytes: Uint8Array): Reply {
   const edns = reply.edns;
   const ecs = edns?.ecs ?? null;
   return {
     ...reply,
     question: reply.question === null ? null : query,
-    edns: edns === null ? null : { ...edns, ecs: ecs === null ? null : { ...ecs, address: copyOf(ecs.address) } },
+    edns: edns === null ? null : { ...edns, ecs: ecs === null ? null : { ...ecs, address: echoedTail(bytes, ecs.address) } },
   };
+}
+
+/**
+ * `value` as a view of the kept reply where the reply holds the same bytes at `at` (the question
+ * name at 12), else a copy: a view costs no buffer of its own, and the reply is kept anyway.
+ */
+function echoed(reply: Uint8Array, at: number, value: Uint8Array): Uint8Array {
+  const n = value.length;
+  if (at + n > reply.length) return copyOf(value);
+  for (let i = 0; i < n; i++) if (reply[at + i] !== value[i]) return copyOf(value);
+  return reply.subarray(at, at + n);
+}
+
+/** The ECS address as a view of the reply's last bytes (its ECS echo ends the message), else a copy. */
+function echoedTail(reply: Uint8Array, address: Uint8Array): Uint8Array {
+  return echoed(reply, reply.length - address.length, address);
 }
 
 /** A copy that owns its memory (a Buffer's slice() would be a view of the same bytes). */

@@ -54,7 +54,7 @@ export interface ServerOptions {
   readonly keysDir?: string | null;
   /** Most RRsets whose signatures are kept (default 100000). */
   readonly signatureCacheSize?: number;
-  /** Most UDP replies the packet cache keeps (default 100000; 0: none). */
+  /** Most UDP replies the packet cache keeps (default 50000; 0: none). */
   readonly packetCacheSize?: number;
   readonly listen: readonly string[];
   /** GeoIP2/GeoLite2 mmdb file; null serves without geolocation. */
