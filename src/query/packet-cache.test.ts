@@ -153,6 +153,25 @@ describe('packet cache', () => {
     expect(sources.filter((s) => s !== 'packet-cache').length).toBeLessThanOrEqual(3);
   });
 
+  it("never lets resolvers share an answer that read one resolver's address behind a draw", () => {
+    // An entry made by an answer that read no resolver address is shared; an answer for another
+    // index of the same draw that did read it must not join that entry.
+    const state = stateFor().current;
+    const cache = new PacketCache(10);
+    const packet = query('geo.pc.test', { edns: { udpSize: 1232, ecs: ecs(127, 0, 0) } });
+    const out = new QueryPipeline({ state: stateFor(), logger: silentLogger() }).answer(packet, RESOLVER, 'udp');
+    const cumulative = Float64Array.from([1, 2]);
+    const a = clientIpOf('127.0.0.1');
+    const b = clientIpOf('127.0.9.9');
+    cache.find(packet, a, state);
+    cache.store(packet, a, state, out, false, 1, { cumulative, count: 2, index: 0 }, false);
+    cache.store(packet, a, state, out, true, 1, { cumulative, count: 2, index: 1 }, false);
+    const entry = cache.find(packet, b, state);
+    expect(entry?.answers[0]).toBeDefined();
+    expect(entry?.answers[1]).toBeUndefined();
+    expect(cache.stats().entries).toBe(1);
+  });
+
   it('serves nothing from a previous serving state: a health change shows in the next answer', () => {
     const state = stateFor();
     const cached = new CachedPipeline({ state, logger: silentLogger() });

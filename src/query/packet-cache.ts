@@ -172,6 +172,9 @@ export class PacketCache {
     if (readResolver && this.readResolver(client) === 0) return;
     if (this.count >= this.capacity) this.clear(state);
     let entry = this.find(packet, client, state);
+    // An entry every resolver shares cannot take an answer that read this one's address (another
+    // index drawn, another path): that answer is built each time it is drawn.
+    if (entry !== null && entry.resolver === null && readResolver) return;
     if (entry === null) {
       const hash = hashMessage(packet, end);
       entry = {
