@@ -10,6 +10,7 @@ import { Opcode, RRClass, type Query, type RRset } from '../wire/types.js';
 import type { QueryAnswer } from './answer.js';
 import { isTruncated, QueryPipeline } from './pipeline.js';
 import { indexAt } from '../lb/weighted.js';
+import { NO_READS } from './dynamic-source.js';
 import { DEFAULT_PACKET_CACHE_SIZE, PacketCache } from './packet-cache.js';
 import type { PipelineOptions } from './pipeline.js';
 import { patchReply, patchSteeredReply, ReplyCache, SteeredReplyCache } from './reply-cache.js';
@@ -31,8 +32,8 @@ export class CachedPipeline extends QueryPipeline {
     // Over UDP the message itself may be a key; TCP replies are few and framed differently.
     const state = transport === 'udp' ? this.state.current : null;
     const dynamic = this.dynamic;
+    const entry = state === null ? null : this.packets.find(packet, client, state);
     if (state !== null) {
-      const entry = this.packets.find(packet, client, state);
       let index = 0;
       if (entry !== null && entry.cumulative !== null) {
         // Drawn as steering draws; on a miss steering gets this same number (the odds stay steering's).
@@ -52,18 +53,8 @@ export class CachedPipeline extends QueryPipeline {
         if (state !== null && this.extras.length === 0) {
           const signed = out.zone !== null && (state.origins.get(out.zone)?.signing ?? null) !== null;
           // Only a query that steered bound the dynamic source: the others read nothing of it.
-          const steered = out.steerings > 0;
-          const pick = steered ? dynamic.onlyPick() : null;
-          this.packets.store(
-            packet,
-            client,
-            state,
-            out,
-            steered && dynamic.readResolver(),
-            steered ? dynamic.drawCount() : 0,
-            pick,
-            signed,
-          );
+          const reads = out.steerings > 0 ? dynamic.reads() : NO_READS;
+          this.packets.store(entry, packet, client, state, out, reads, signed);
         }
       }
       this.finishExtras(out);

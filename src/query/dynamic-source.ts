@@ -11,6 +11,26 @@ import type { ServingState } from '../config/state.js';
 import type { QueryAnswer } from './answer.js';
 
 const NO_ANSWER: DynamicAnswer = Object.freeze({ rrset: null, scope: 0 });
+
+/** A weighted pick steering made: the cumulative weights drawn against and the index drawn. */
+export interface WeightedPick {
+  readonly cumulative: Float64Array;
+  readonly count: number;
+  readonly index: number;
+}
+
+/** What steering read for one query besides the question and the serving state (see reads()). */
+export interface SteeringReads {
+  /** The resolver's address. */
+  readonly resolver: boolean;
+  /** Random numbers drawn. */
+  readonly draws: number;
+  /** The one weighted pick, when there was exactly one; else null. */
+  readonly pick: WeightedPick | null;
+}
+
+/** A query that did not steer read nothing. */
+export const NO_READS: SteeringReads = Object.freeze({ resolver: false, draws: 0, pick: null });
 const NO_CLIENT: ClientIp = clientIpOf('');
 
 export class QueryDynamicSource implements DynamicSource {
@@ -99,19 +119,12 @@ export class QueryDynamicSource implements DynamicSource {
    * and random draws. The packet cache keys on the first; of the second it keeps only an answer
    * that drew once, for a weighted pick (one kept answer per index).
    */
-  readResolver(): boolean {
-    return this.byResolver !== null;
-  }
-
-  /** Random numbers drawn since bind(). */
-  drawCount(): number {
-    return this.draws;
-  }
-
-  /** The one weighted pick since bind() (its table and index), or null when there was not exactly one. */
-  onlyPick(): { readonly cumulative: Float64Array; readonly count: number; readonly index: number } | null {
-    if (this.picks !== 1 || this.pickCumulative === null) return null;
-    return { cumulative: this.pickCumulative, count: this.pickCount, index: this.pickIndex };
+  reads(): SteeringReads {
+    const pick =
+      this.picks === 1 && this.pickCumulative !== null
+        ? { cumulative: this.pickCumulative, count: this.pickCount, index: this.pickIndex }
+        : null;
+    return { resolver: this.byResolver !== null, draws: this.draws, pick };
   }
 
   resolve(owner: string, _binding: DynamicBinding, qtype: number): DynamicAnswer {

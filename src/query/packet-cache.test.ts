@@ -13,6 +13,7 @@ import { BytesClientIp, clientIpOf, type ClientIp } from '../net/client-ip.js';
 import { silentLogger } from '../server/logger.js';
 import { encodeQuery, type QueryOptions } from '../wire/encode-query.js';
 import { CachedPipeline } from './cached-pipeline.js';
+import { NO_READS } from './dynamic-source.js';
 import { PacketCache, questionEnd } from './packet-cache.js';
 import { QueryPipeline } from './pipeline.js';
 import { ServerCookies } from './cookies/server-cookies.js';
@@ -163,9 +164,24 @@ describe('packet cache', () => {
     const cumulative = Float64Array.from([1, 2]);
     const a = clientIpOf('127.0.0.1');
     const b = clientIpOf('127.0.9.9');
-    cache.find(packet, a, state);
-    cache.store(packet, a, state, out, false, 1, { cumulative, count: 2, index: 0 }, false);
-    cache.store(packet, a, state, out, true, 1, { cumulative, count: 2, index: 1 }, false);
+    cache.store(
+      cache.find(packet, a, state),
+      packet,
+      a,
+      state,
+      out,
+      { resolver: false, draws: 1, pick: { cumulative, count: 2, index: 0 } },
+      false,
+    );
+    cache.store(
+      cache.find(packet, a, state),
+      packet,
+      a,
+      state,
+      out,
+      { resolver: true, draws: 1, pick: { cumulative, count: 2, index: 1 } },
+      false,
+    );
     const entry = cache.find(packet, b, state);
     expect(entry?.answers[0]).toBeDefined();
     expect(entry?.answers[1]).toBeUndefined();
@@ -216,8 +232,7 @@ describe('packet cache', () => {
     const fill = (cache: PacketCache, packet: Buffer, client: ClientIp, signed: boolean) => {
       const plain = new QueryPipeline({ state: stateFor(), logger: silentLogger() });
       const out = plain.answer(packet, client, 'udp');
-      cache.find(packet, client, state);
-      cache.store(packet, client, state, out, false, 0, null, signed);
+      cache.store(cache.find(packet, client, state), packet, client, state, out, NO_READS, signed);
     };
     const signed = new PacketCache(10);
     fill(signed, query('www.pc.test'), RESOLVER, true);

@@ -23,6 +23,7 @@ import type { ServingState } from '../config/state.js';
 import type { ClientIp } from '../net/client-ip.js';
 import type { Query, Reply } from '../wire/types.js';
 import type { AnswerKind, QueryAnswer } from './answer.js';
+import type { SteeringReads } from './dynamic-source.js';
 
 /** Default bound on kept answers (about 1.6 KB each with what observers read; see docs/performance.md). */
 export const DEFAULT_PACKET_CACHE_SIZE = 50_000;
@@ -44,13 +45,6 @@ interface PacketAnswer {
   readonly prepared: QueryAnswer['prepared'];
   readonly rule: string | null;
   readonly site: QueryAnswer['site'];
-}
-
-/** The weighted pick an answer depended on: its cumulative weights (from the serving state) and the index drawn. */
-export interface PacketPick {
-  readonly cumulative: Float64Array;
-  readonly count: number;
-  readonly index: number;
 }
 
 /** A question, and its answer — or, when steering drew one weighted pick, its answer per index drawn. */
@@ -146,21 +140,21 @@ export class PacketCache {
   }
 
   /**
-   * Keeps the answer just built for `packet` from `state`, if it may be kept. What its steering
-   * read (QueryDynamicSource): `readResolver`, `draws` random numbers, `pick` the one weighted
-   * pick; `signed`: its zone signs.
+   * Keeps the answer just built for `packet` from `state`, if it may be kept. `found`: what
+   * find() gave for this packet before it was answered; `reads`: what its steering read
+   * (QueryDynamicSource); `signed`: its zone signs.
    */
   store(
+    found: PacketEntry | null,
     packet: Uint8Array,
     client: ClientIp,
     state: ServingState,
     out: QueryAnswer,
-    readResolver: boolean,
-    draws: number,
-    pick: PacketPick | null,
+    reads: SteeringReads,
     signed: boolean,
   ): void {
     if (this.capacity <= 0 || signed || state !== this.state) return;
+    const { resolver: readResolver, draws, pick } = reads;
     // No draw, or one for a weighted pick: one answer per index. Anything else is not kept.
     if (draws > 1 || (draws === 1 && pick === null)) return;
     const bytes = out.bytes;
@@ -170,8 +164,11 @@ export class PacketCache {
     const end = questionEnd(packet);
     if (end < 0) return;
     if (readResolver && this.readResolver(client) === 0) return;
-    if (this.count >= this.capacity) this.clear(state);
-    let entry = this.find(packet, client, state);
+    let entry = found;
+    if (this.count >= this.capacity) {
+      this.clear(state);
+      entry = null;
+    }
     // An entry every resolver shares cannot take an answer that read this one's address (another
     // index drawn, another path): that answer is built each time it is drawn.
     if (entry !== null && entry.resolver === null && readResolver) return;
