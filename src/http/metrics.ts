@@ -13,7 +13,7 @@ import type { QueryAnswer } from '../query/answer.js';
 import type { RunningServer } from '../server/server.js';
 import type { ServingState } from '../config/state.js';
 import { rcodeToString, typeToString } from '../wire/format.js';
-import type { RR, Reply } from '../wire/types.js';
+import type { RR, RRset } from '../wire/types.js';
 import { recordsOf, type RecordSource } from '../query/attribution.js';
 import type { Cell } from './cell-counter.js';
 import type { HistogramCell } from './cell-histogram.js';
@@ -200,23 +200,22 @@ export class SteerMetrics implements QueryObserver {
     }
     const qtype = answer.qtype;
     const t = qtype >= 0 && qtype < 65536 && QTYPE_KNOWN[qtype] ? qtype : 0;
-    const key = ((t * 4096 + (reply.rcode & 0xfff)) << 1) | (transport === 'tcp' ? 1 : 0);
+    const key = ((t * 4096 + (answer.rcode & 0xfff)) << 1) | (transport === 'tcp' ? 1 : 0);
     let cell = cells.get(key);
     if (cell === undefined) {
-      cell = this.#queries.cell({ zone: z, qtype: t === 0 ? 'other' : qtypeLabel(t), rcode: rcodeToString(reply.rcode), transport });
+      cell = this.#queries.cell({ zone: z, qtype: t === 0 ? 'other' : qtypeLabel(t), rcode: rcodeToString(answer.rcode), transport });
       cells.set(key, cell);
     }
     cell.value++;
 
-    const ecs = answer.query?.edns?.ecs;
-    if (ecs) (ecs.family === 1 ? this.#ecsCells.v4 : this.#ecsCells.v6).value++;
+    const ecs = answer.ecsFamily;
+    if (ecs !== 0) (ecs === 1 ? this.#ecsCells.v4 : this.#ecsCells.v6).value++;
 
     // Only steered answers hold load-balancer records.
-    if (answer.steerings > 0 && this.#hasAttribution) this.#attribute(reply);
+    if (answer.steerings > 0 && this.#hasAttribution) this.#attribute(answer.answerSets);
   }
 
-  #attribute(reply: Reply): void {
-    const answer = reply.answer;
+  #attribute(answer: readonly RRset[]): void {
     for (let i = 0; i < answer.length; i++) {
       const rrset = answer[i]!;
       const first = rrset[0];

@@ -29,6 +29,7 @@ export type AnswerKind =
 export type AnswerSource = 'built' | 'packet-cache' | 'reply-cache' | 'steered-cache';
 
 const NO_ORIGINS: readonly string[] = Object.freeze([]);
+const NO_SETS: readonly RRset[] = Object.freeze([]);
 
 /**
  * One query's answer. A pipeline reuses one instance for every query it answers (it is
@@ -40,12 +41,16 @@ export class QueryAnswer {
   kind: AnswerKind = 'dropped';
   /** Why the message was dropped (kind "dropped"); null otherwise. */
   dropReason: string | null = null;
-  /** The decoded query; null when the message was dropped or not a well-formed query. */
-  query: Query | null = null;
+  #query: Query | null = null;
+  /** The query's ECS family (1 IPv4, 2 IPv6), 0 without ECS: set with `query`. */
+  ecsFamily = 0;
   /** The question's type (0 when there was no question). */
   qtype = 0;
-  /** The reply: sections, rcode, flags, EDNS. null only when dropped. */
-  reply: Reply | null = null;
+  #reply: Reply | null = null;
+  /** The reply's rcode (0 when dropped): set with `reply`. */
+  rcode = 0;
+  /** The reply's answer section (empty when dropped): set with `reply`. */
+  answerSets: readonly RRset[] = NO_SETS;
   /** Origin of the zone that answered; null when no zone did. */
   zone: string | null = null;
   /** Owner of the wildcard the answer was synthesised from ("*.example.com"), or null. */
@@ -67,8 +72,15 @@ export class QueryAnswer {
   source: AnswerSource = 'built';
   /** The reply carries DNSSEC signatures that must be made again from this moment (ms); Infinity: none. */
   signedUntil = Number.POSITIVE_INFINITY;
-  /** The message to send; null when dropped. */
-  bytes: Buffer | null = null;
+  #bytes: Buffer | null = null;
+  /**
+   * Set when #bytes is a reply kept for another query of the same question (the packet cache):
+   * this query's message, whose ID, RD/CD bits and spelling of the name the reply must echo.
+   * The kept bytes are shared, so they are patched only in a copy: writeTo's target, or the
+   * Buffer `bytes` makes on first read (the batched transport never needs one).
+   */
+  #echo: Uint8Array | null = null;
+  #echoEnd = 0;
   /** The load balancer itself (the rule variant when a rule matched), for pool/origins (resolved only when someone asks). */
   prepared: PreparedLb | null = null;
   /** The rule(s) of the last load balancer that matched ("a+b" with continue), or null. */
@@ -81,9 +93,12 @@ export class QueryAnswer {
     this.transport = transport;
     this.kind = 'dropped';
     this.dropReason = null;
-    this.query = null;
+    this.#query = null;
+    this.ecsFamily = 0;
     this.qtype = 0;
-    this.reply = null;
+    this.#reply = null;
+    this.rcode = 0;
+    this.answerSets = NO_SETS;
     this.zone = null;
     this.wildcard = null;
     this.cname = false;
@@ -95,10 +110,97 @@ export class QueryAnswer {
     this.cookieValid = false;
     this.source = 'built';
     this.signedUntil = Number.POSITIVE_INFINITY;
-    this.bytes = null;
+    this.#bytes = null;
+    this.#echo = null;
     this.prepared = null;
     this.rule = null;
     this.site = null;
+  }
+
+  // `query` and `reply` come with the few facts of theirs that observers read on every query
+  // (metrics): those are copied here, so a reply from the packet cache, whose objects are cold in
+  // memory, is counted without touching them.
+
+  /** The decoded query; null when the message was dropped or not a well-formed query. */
+  get query(): Query | null {
+    return this.#query;
+  }
+
+  set query(query: Query | null) {
+    this.#query = query;
+    this.ecsFamily = query?.edns?.ecs?.family ?? 0;
+  }
+
+  /** The reply: sections, rcode, flags, EDNS. null only when dropped. */
+  get reply(): Reply | null {
+    return this.#reply;
+  }
+
+  set reply(reply: Reply | null) {
+    this.#reply = reply;
+    this.rcode = reply === null ? 0 : reply.rcode;
+    this.answerSets = reply === null ? NO_SETS : reply.answer;
+  }
+
+  /** Sets `query` and `reply` with their facts as they were read when kept (the packet cache). */
+  restore(query: Query, ecsFamily: number, reply: Reply, rcode: number, answerSets: readonly RRset[]): void {
+    this.#query = query;
+    this.ecsFamily = ecsFamily;
+    this.#reply = reply;
+    this.rcode = rcode;
+    this.answerSets = answerSets;
+  }
+
+  /** The message to send; null when dropped. */
+  get bytes(): Buffer | null {
+    if (this.#echo !== null) {
+      const out = Buffer.allocUnsafe(this.#bytes!.length);
+      this.#echoInto(out, 0);
+      this.#bytes = out;
+      this.#echo = null;
+    }
+    return this.#bytes;
+  }
+
+  set bytes(bytes: Buffer | null) {
+    this.#bytes = bytes;
+    this.#echo = null;
+  }
+
+  /** Length of the message to send; 0 when dropped. */
+  get byteLength(): number {
+    return this.#bytes === null ? 0 : this.#bytes.length;
+  }
+
+  /**
+   * The reply is `kept` (not to be modified: it is shared) with this query's ID, RD and CD bits
+   * and question name: `packet` is the query, `end` the offset just past its question name.
+   */
+  setEchoed(kept: Buffer, packet: Uint8Array, end: number): void {
+    this.#bytes = kept;
+    this.#echo = packet;
+    this.#echoEnd = end;
+  }
+
+  /** Writes the message to send at target[offset] (the caller checked there is room) and returns its length; 0 when dropped. */
+  writeTo(target: Uint8Array, offset: number): number {
+    const bytes = this.#bytes;
+    if (bytes === null) return 0;
+    if (this.#echo === null) target.set(bytes, offset);
+    else this.#echoInto(target, offset);
+    return bytes.length;
+  }
+
+  #echoInto(target: Uint8Array, at: number): void {
+    const packet = this.#echo!;
+    // TypedArray set: a plain memory copy (Buffer#copy goes through more checks per call).
+    target.set(this.#bytes!, at);
+    target[at] = packet[0]!;
+    target[at + 1] = packet[1]!;
+    target[at + 2] = (target[at + 2]! & 0xfe) | (packet[2]! & 0x01);
+    target[at + 3] = (target[at + 3]! & 0xef) | (packet[3]! & 0x10);
+    // The question section starts at 12 in both; the answers' owners point there.
+    for (let i = 12, end = this.#echoEnd; i < end; i++) target[at + i] = packet[i]!;
   }
 
   /** The pool the load balancer chose, or null (no steering, or it answered nothing). */

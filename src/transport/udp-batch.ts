@@ -1,6 +1,6 @@
 // UDP transport through the native addon (native/udp_batch.c): the addon drains the socket with
 // recvmmsg into shared slots and calls onBatch once per batch; each datagram is answered here by
-// the same udpReply as on the dgram path, its reply copied into the matching output slot, and the
+// the same code as on the dgram path (udp-answer.ts), its reply written into the matching output slot, and the
 // addon sends the whole batch with one sendmmsg. No object per datagram but the packet's view: the
 // client address is read in place from the addon's metadata (a string only if something asks).
 import { BytesClientIp } from '../net/client-ip.js';
@@ -8,7 +8,7 @@ import type { Answerer } from '../query/answerer.js';
 import type { ListenAddress } from './listen-address.js';
 import type { ResponseRateLimiter } from './rrl.js';
 import { UDP_SOCKET_BUFFER, type UdpListener } from './udp.js';
-import { udpReply } from './udp-answer.js';
+import { REPLY_TOO_LONG, udpReplyInto } from './udp-answer.js';
 import type { UdpBatchAddon } from './udp-batch-addon.js';
 import type { UdpIoStats } from './udp-io.js';
 
@@ -54,14 +54,9 @@ export function listenUdpBatch(
       }
       client.set(metaBytes, (m + 4) * 4, meta[m + 1] === 4 ? 4 : 6);
       const start = i * stride;
-      const reply = udpReply(pipeline, rrl, input.subarray(start, start + meta[m]!), client);
-      if (reply === null) continue;
-      if (reply.length > slotSize) {
-        oversized++;
-        continue;
-      }
-      output.set(reply, start);
-      outLen[i] = reply.length;
+      const length = udpReplyInto(pipeline, rrl, input.subarray(start, start + meta[m]!), client, output, start, slotSize);
+      if (length === REPLY_TOO_LONG) oversized++;
+      else outLen[i] = length;
     }
   };
 
