@@ -74,11 +74,15 @@ export class QueryAnswer {
   signedUntil = Number.POSITIVE_INFINITY;
   #bytes: Buffer | null = null;
   /**
-   * Set when #bytes is a reply kept for another query of the same question (the packet cache):
-   * this query's message, whose ID, RD/CD bits and spelling of the name the reply must echo.
-   * The kept bytes are shared, so they are patched only in a copy: writeTo's target, or the
-   * Buffer `bytes` makes on first read (the batched transport never needs one).
+   * Set when the reply is one kept for another query of the same question (the packet cache):
+   * its bytes are #kept[#keptAt, #keptAt + #keptLength), shared and never modified here, and
+   * #echo is this query's message, whose ID, RD/CD bits and spelling of the name the reply must
+   * echo. It is patched only in a copy: writeTo's target, or the Buffer `bytes` makes on first
+   * read (the batched transport never needs one).
    */
+  #kept: Uint8Array | null = null;
+  #keptAt = 0;
+  #keptLength = 0;
   #echo: Uint8Array | null = null;
   #echoEnd = 0;
   /** The load balancer itself (the rule variant when a rule matched), for pool/origins (resolved only when someone asks). */
@@ -111,6 +115,7 @@ export class QueryAnswer {
     this.source = 'built';
     this.signedUntil = Number.POSITIVE_INFINITY;
     this.#bytes = null;
+    this.#kept = null;
     this.#echo = null;
     this.prepared = null;
     this.rule = null;
@@ -153,10 +158,11 @@ export class QueryAnswer {
 
   /** The message to send; null when dropped. */
   get bytes(): Buffer | null {
-    if (this.#echo !== null) {
-      const out = Buffer.allocUnsafe(this.#bytes!.length);
-      this.#echoInto(out, 0);
+    if (this.#kept !== null) {
+      const out = Buffer.allocUnsafe(this.#keptLength);
+      this.#writeKept(out, 0);
       this.#bytes = out;
+      this.#kept = null;
       this.#echo = null;
     }
     return this.#bytes;
@@ -164,37 +170,47 @@ export class QueryAnswer {
 
   set bytes(bytes: Buffer | null) {
     this.#bytes = bytes;
+    this.#kept = null;
     this.#echo = null;
   }
 
   /** Length of the message to send; 0 when dropped. */
   get byteLength(): number {
+    if (this.#kept !== null) return this.#keptLength;
     return this.#bytes === null ? 0 : this.#bytes.length;
   }
 
   /**
-   * The reply is `kept` (not to be modified: it is shared) with this query's ID, RD and CD bits
-   * and question name: `packet` is the query, `end` the offset just past its question name.
+   * The reply is kept[at, at + length) (shared: not to be modified) with this query's ID, RD and
+   * CD bits and question name: `packet` is the query, `end` the offset just past its name.
    */
-  setEchoed(kept: Buffer, packet: Uint8Array, end: number): void {
-    this.#bytes = kept;
+  setEchoed(kept: Uint8Array, at: number, length: number, packet: Uint8Array, end: number): void {
+    this.#bytes = null;
+    this.#kept = kept;
+    this.#keptAt = at;
+    this.#keptLength = length;
     this.#echo = packet;
     this.#echoEnd = end;
   }
 
   /** Writes the message to send at target[offset] (the caller checked there is room) and returns its length; 0 when dropped. */
   writeTo(target: Uint8Array, offset: number): number {
+    if (this.#kept !== null) {
+      this.#writeKept(target, offset);
+      return this.#keptLength;
+    }
     const bytes = this.#bytes;
     if (bytes === null) return 0;
-    if (this.#echo === null) target.set(bytes, offset);
-    else this.#echoInto(target, offset);
+    target.set(bytes, offset);
     return bytes.length;
   }
 
-  #echoInto(target: Uint8Array, at: number): void {
+  #writeKept(target: Uint8Array, at: number): void {
     const packet = this.#echo!;
-    // TypedArray set: a plain memory copy (Buffer#copy goes through more checks per call).
-    target.set(this.#bytes!, at);
+    const kept = this.#kept!;
+    const from = this.#keptAt;
+    const n = this.#keptLength;
+    target.set(kept.subarray(from, from + n), at);
     target[at] = packet[0]!;
     target[at + 1] = packet[1]!;
     target[at + 2] = (target[at + 2]! & 0xfe) | (packet[2]! & 0x01);

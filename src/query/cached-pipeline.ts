@@ -32,13 +32,14 @@ export class CachedPipeline extends QueryPipeline {
     // Over UDP the message itself may be a key; TCP replies are few and framed differently.
     const state = transport === 'udp' ? this.state.current : null;
     const dynamic = this.dynamic;
-    const entry = state === null ? null : this.packets.find(packet, client, state);
+    const entry = state === null ? 0 : this.packets.find(packet, client, state);
     if (state !== null) {
       let index = 0;
-      if (entry !== null && entry.cumulative !== null) {
+      const pick = entry === 0 ? null : this.packets.pickOf(entry);
+      if (pick !== null) {
         // Drawn as steering draws; on a miss steering gets this same number (the odds stay steering's).
         const r = dynamic.uniform();
-        index = indexAt(entry.cumulative, entry.count, r);
+        index = indexAt(pick.cumulative, pick.count, r);
         dynamic.presetDraw(r);
       }
       if (this.packets.answer(entry, index, packet, out)) {

@@ -2,6 +2,13 @@
 // skips decoding, the zone lookup, steering and encoding, and costs a hash of the message, one
 // comparison and a patched copy of the reply.
 //
+// Memory layout, for the hit path's sake: the keys and the replies live in one typed-array arena
+// and the index is an open-addressing table of integers, so a hit reads a table slot, then one
+// contiguous record (its key, then its reply) — a few cache lines, where a Map of objects costs a
+// dozen scattered ones (on a busy server every one of them is a cache miss). What observers read
+// of an answer (its kind, zone, load balancer...) is one object shared by every answer alike (the
+// thousands of client subnets one pool answers share it), so it stays in the CPU's cache too.
+//
 // Why a message can stand for its answer: the pipeline is a function of the message, the serving
 // state (zones, load balancers, health, overrides, GeoIP/ASN databases: one frozen object per
 // version), and — only for some answers — the resolver's address and the random source. So:
@@ -28,18 +35,12 @@ import type { SteeringReads } from './dynamic-source.js';
 /** Default bound on kept answers (about 1.6 KB each with what observers read; see docs/performance.md). */
 export const DEFAULT_PACKET_CACHE_SIZE = 50_000;
 
-/** One answer as a hit restores it into a QueryAnswer (everything the transports and observers read). */
-interface PacketAnswer {
-  readonly bytes: Buffer;
+/** Longest message kept as a key: a plain query is 30–80 bytes; a longer one is answered uncached. */
+export const MAX_KEY_BYTES = 512;
+
+/** The facts of an answer that observers read on every query: shared by every answer alike. */
+interface PacketFacts {
   readonly kind: AnswerKind;
-  readonly query: Query;
-  /** The query's type and the offset just past its name: read here, the query object stays cold. */
-  readonly qtype: number;
-  readonly end: number;
-  readonly ecsFamily: number;
-  readonly reply: Reply;
-  readonly rcode: number;
-  readonly answerSets: readonly RRset[];
   readonly zone: string | null;
   readonly wildcard: string | null;
   readonly cname: boolean;
@@ -51,25 +52,16 @@ interface PacketAnswer {
   readonly prepared: QueryAnswer['prepared'];
   readonly rule: string | null;
   readonly site: QueryAnswer['site'];
+  readonly qtype: number;
+  readonly ecsFamily: number;
+  readonly rcode: number;
+  readonly answerSets: readonly RRset[];
 }
 
-/** A question, and its answer — or, when steering drew one weighted pick, its answer per index drawn. */
-export interface PacketEntry {
-  readonly hash: number;
-  /**
-   * The message from byte 2 on, normalised (see the file comment), one character per byte: a
-   * string is a single compact heap object, where a Uint8Array would cost a buffer of its own.
-   */
-  readonly key: string;
-  /** Family byte then 16 address bytes, when the answer read the resolver's address; else null. */
-  readonly resolver: Uint8Array | null;
-  /** The pick's cumulative weights (a hit draws against them, as steering would), or null: no draw. */
-  cumulative: Float64Array | null;
-  count: number;
-  /** Without a pick, [0] only; with one, the answer for each index drawn so far. */
-  answers: (PacketAnswer | undefined)[];
-  /** Another entry with the same hash (a collision, or the same message from another resolver). */
-  next: PacketEntry | null;
+/** A weighted pick an entry's answers depend on: a hit draws against the same cumulative weights. */
+interface Pick {
+  readonly cumulative: Float64Array;
+  readonly count: number;
 }
 
 /** Answer kinds worth keeping: what a lookup gives, and REFUSED (a zone we do not serve). */
@@ -78,70 +70,109 @@ const KEPT: ReadonlySet<AnswerKind> = new Set<AnswerKind>(['answer', 'nodata', '
 const HEADER = 12;
 const MAX_NAME = 255;
 
+// An entry (one question, from any resolver or from one) in the arena, in 32-bit words:
+const E_HASH = 0; //          its hash, as in the table
+const E_LENGTH = 1; //        the message's length in bytes
+const E_FAMILY = 2; //        0: any resolver; 4 or 6: only the resolver whose address follows
+const E_ADDRESS = 3; //       4 words: that address
+const E_PICK = 7; //          index in `picks`, or -1: no draw
+const E_COUNT = 8; //         answer slots: the pick's count, or 1
+const E_ANSWERS = 9; //       that many words: where each answer is, 0 while not kept yet
+//                            then the normalised message, padded to whole words.
+// An answer, wherever it was appended:
+const A_LENGTH = 0; //        the reply's length in bytes
+const A_FACTS = 1; //         index in `facts`
+const A_OBJECTS = 2; //       index of its query and reply in `objects` (two slots each)
+const A_END = 3; //           offset just past the question name
+const A_BYTES = 4; //         the reply, padded to whole words
+
+const FIRST_TABLE_SLOTS = 1024;
+const FIRST_ARENA_WORDS = 16_384;
+/** The arena's bound (128 MiB): past it the cache starts over, as when full. */
+const MAX_ARENA_WORDS = 1 << 25;
+
 export class PacketCache {
-  private readonly table = new Map<number, PacketEntry>();
+  /** Pairs (hash + 1, entry's word offset); 0 marks a free slot. Never more than half full. */
+  private table = new Int32Array(0);
+  private mask = 0;
+  private entries = 0;
+  private words = new Int32Array(0);
+  private bytes = new Uint8Array(0);
+  /** Words in use; 0 is never an entry or an answer (offset 0 means none). */
+  private used = 1;
   private count = 0;
+  private facts: PacketFacts[] = [];
+  private readonly factsBySets = new Map<readonly RRset[], number[]>();
+  private picks: Pick[] = [];
+  private readonly pickIds = new Map<Float64Array, number>();
+  private objects: (Query | Reply)[] = [];
+  private readonly sections = new SectionInterner();
   private state: ServingState | null = null;
+  // The message being looked up, normalised (see the file comment), in whole words.
+  private readonly keyWords = new Int32Array(MAX_KEY_BYTES / 4);
+  private readonly keyBytes = new Uint8Array(this.keyWords.buffer);
   private readonly resolverScratch = new Uint8Array(17);
+  private readonly resolverWords = new Int32Array(4);
+  private readonly resolverBytes = new Uint8Array(this.resolverWords.buffer);
   private hits = 0;
   private misses = 0;
-  private readonly sections = new SectionInterner();
 
   /** `capacity`: most answers kept; when full the cache starts over empty (a flood of distinct questions cannot grow it). */
   constructor(readonly capacity: number = DEFAULT_PACKET_CACHE_SIZE) {}
 
-  /** The entry for `packet` from this client under `state`, or null. A new state empties the cache first. */
-  find(packet: Uint8Array, client: ClientIp, state: ServingState): PacketEntry | null {
-    if (this.capacity <= 0) return null;
+  /**
+   * The entry for `packet` from this client under `state` (its offset), or 0 for none. A new
+   * state empties the cache first.
+   */
+  find(packet: Uint8Array, client: ClientIp, state: ServingState): number {
+    if (this.capacity <= 0) return 0;
     if (state !== this.state) {
       this.clear(state);
-      return null;
+      return 0;
     }
-    const end = questionEnd(packet);
-    if (end < 0) return null;
-    let resolverRead = false;
-    for (let e = this.table.get(hashMessage(packet, end)) ?? null; e !== null; e = e.next) {
-      if (!sameMessage(packet, end, e.key)) continue;
-      if (e.resolver !== null) {
-        if (!resolverRead) {
-          resolverRead = true;
-          this.readResolver(client);
-        }
-        if (!sameBytes(this.resolverScratch, e.resolver)) continue;
-      }
-      return e;
-    }
-    return null;
+    if (this.entries === 0) return 0;
+    const hash = this.normalise(packet);
+    if (hash < 0) return 0;
+    return this.lookup(hash, packet.length, client);
+  }
+
+  /** The cumulative weights of the pick the entry's answers depend on, or null: no draw. */
+  pickOf(entry: number): Pick | null {
+    const pick = this.words[entry + E_PICK]!;
+    return pick < 0 ? null : this.picks[pick]!;
   }
 
   /**
    * Fills `out` from the entry's answer at `index` (0 without a pick) and returns true; false
    * when that answer is not kept yet. `packet` gives the ID, RD/CD bits and spelling.
    */
-  answer(entry: PacketEntry | null, index: number, packet: Uint8Array, out: QueryAnswer): boolean {
+  answer(entry: number, index: number, packet: Uint8Array, out: QueryAnswer): boolean {
     if (this.capacity <= 0) return false;
-    const a = entry?.answers[index];
-    if (a === undefined) {
+    const words = this.words;
+    const at = entry === 0 ? 0 : words[entry + E_ANSWERS + index]!;
+    if (at === 0) {
       this.misses++;
       return false;
     }
     this.hits++;
-    out.kind = a.kind;
-    out.restore(a.query, a.ecsFamily, a.reply, a.rcode, a.answerSets);
-    out.qtype = a.qtype;
-    out.zone = a.zone;
-    out.wildcard = a.wildcard;
-    out.cname = a.cname;
-    out.truncated = a.truncated;
-    out.steerings = a.steerings;
-    out.lb = a.lb;
-    out.lbAnswer = a.lbAnswer;
-    out.ecsScope = a.ecsScope;
-    out.prepared = a.prepared;
-    out.rule = a.rule;
-    out.site = a.site;
+    const f = this.facts[words[at + A_FACTS]!]!;
+    const objects = words[at + A_OBJECTS]! * 2;
+    out.kind = f.kind;
+    out.restore(this.objects[objects] as Query, f.ecsFamily, this.objects[objects + 1] as Reply, f.rcode, f.answerSets);
+    out.qtype = f.qtype;
+    out.zone = f.zone;
+    out.wildcard = f.wildcard;
+    out.cname = f.cname;
+    out.truncated = f.truncated;
+    out.steerings = f.steerings;
+    out.lb = f.lb;
+    out.lbAnswer = f.lbAnswer;
+    out.ecsScope = f.ecsScope;
+    out.prepared = f.prepared;
+    out.rule = f.rule;
+    out.site = f.site;
     out.source = 'packet-cache';
-    out.setEchoed(a.bytes, packet, a.end);
+    out.setEchoed(this.bytes, (at + A_BYTES) * 4, words[at + A_LENGTH]!, packet, words[at + A_END]!);
     return true;
   }
 
@@ -151,7 +182,7 @@ export class PacketCache {
    * (QueryDynamicSource); `signed`: its zone signs.
    */
   store(
-    found: PacketEntry | null,
+    found: number,
     packet: Uint8Array,
     client: ClientIp,
     state: ServingState,
@@ -167,52 +198,191 @@ export class PacketCache {
     const query = out.query;
     const reply = out.reply;
     if (bytes === null || query === null || reply === null || out.cookieValid || !KEPT.has(out.kind)) return;
-    const end = questionEnd(packet);
-    if (end < 0) return;
+    const hash = this.normalise(packet);
+    if (hash < 0) return;
     if (readResolver && this.readResolver(client) === 0) return;
-    let entry = found;
-    if (this.count >= this.capacity) {
-      this.clear(state);
-      entry = null;
-    }
-    // An entry every resolver shares cannot take an answer that read this one's address (another
-    // index drawn, another path): that answer is built each time it is drawn.
-    if (entry !== null && entry.resolver === null && readResolver) return;
-    if (entry === null) {
-      const hash = hashMessage(packet, end);
-      entry = {
-        hash,
-        key: normalised(packet, end),
-        resolver: readResolver ? this.resolverScratch.slice() : null,
-        cumulative: null,
-        count: 0,
-        answers: [],
-        next: this.table.get(hash) ?? null,
-      };
-      this.table.set(hash, entry);
-    }
-    const cumulative = pick?.cumulative ?? null;
-    if (entry.cumulative !== cumulative) {
-      entry.cumulative = cumulative;
-      entry.count = pick?.count ?? 0;
-      entry.answers = [];
-    }
     const index = pick?.index ?? 0;
-    if (entry.answers[index] !== undefined) return;
-    // The message's bytes may be a view of a receive ring the socket reuses: what the entry keeps
-    // of the query (its name, its ECS address) is copied out of it.
+    const count = pick?.count ?? 1;
+    if (index < 0 || index >= count) return;
+    const length = packet.length;
+    const keyWordCount = (length + 3) >> 2;
+    const need = E_ANSWERS + count + keyWordCount + A_BYTES + ((bytes.length + 3) >> 2);
+    let entry = found;
+    if (this.count >= this.capacity || this.used + need > MAX_ARENA_WORDS) {
+      this.clear(state);
+      entry = 0;
+    }
+    this.reserve(need);
+    const pickId = pick === null ? -1 : this.pickId(pick.cumulative, pick.count);
+    if (entry !== 0) {
+      // An entry every resolver shares cannot take an answer that read this one's address
+      // (another index drawn, another path), nor one that depends on another pick: that answer
+      // is built each time it is needed.
+      if (readResolver && this.words[entry + E_FAMILY] === 0) return;
+      if (this.words[entry + E_PICK] !== pickId || this.words[entry + E_ANSWERS + index] !== 0) return;
+    } else {
+      entry = this.appendEntry(hash, length, keyWordCount, readResolver, pickId, count);
+    }
     const kept = ownQuery(query, bytes);
     const keptReply = ownReply(reply, kept, bytes, this.sections);
-    entry.answers[index] = {
-      bytes,
+    const objects = this.objects.length / 2;
+    this.objects.push(kept, keptReply);
+    const answer = this.used;
+    const words = this.words;
+    words[answer + A_LENGTH] = bytes.length;
+    words[answer + A_FACTS] = this.factsId(out, kept, keptReply);
+    words[answer + A_OBJECTS] = objects;
+    words[answer + A_END] = HEADER + kept.qnameWire.length;
+    this.bytes.set(bytes, (answer + A_BYTES) * 4);
+    this.used += A_BYTES + ((bytes.length + 3) >> 2);
+    words[entry + E_ANSWERS + index] = answer;
+    this.count++;
+  }
+
+  /** Answers kept, and probes answered / not answered since the start. */
+  stats(): { readonly entries: number; readonly hits: number; readonly misses: number } {
+    return { entries: this.count, hits: this.hits, misses: this.misses };
+  }
+
+  private clear(state: ServingState): void {
+    this.table.fill(0);
+    this.entries = 0;
+    this.used = 1;
+    this.count = 0;
+    this.facts = [];
+    this.factsBySets.clear();
+    this.picks = [];
+    this.pickIds.clear();
+    this.objects = [];
+    this.sections.clear();
+    this.state = state;
+  }
+
+  /**
+   * Writes `packet` normalised into keyWords (zeros after its end, to a whole word) and returns
+   * its hash (30 bits), or -1 when it is not a plain one-question query or is too long to key.
+   */
+  private normalise(packet: Uint8Array): number {
+    const n = packet.length;
+    if (n > MAX_KEY_BYTES) return -1;
+    const end = questionEnd(packet);
+    if (end < 0) return -1;
+    const key = this.keyBytes;
+    // The ID is patched in: not part of the key. RD and CD are masked (patched in too).
+    key[0] = 0;
+    key[1] = 0;
+    key[2] = packet[2]! & 0xfe;
+    key[3] = packet[3]! & 0xef;
+    let i = 4;
+    for (; i < HEADER; i++) key[i] = packet[i]!;
+    for (; i < end; i++) key[i] = LOWER[packet[i]!]!;
+    for (; i < n; i++) key[i] = packet[i]!;
+    const wordCount = (n + 3) >> 2;
+    for (; i < wordCount * 4; i++) key[i] = 0;
+    const w = this.keyWords;
+    let h = mix(FNV_OFFSET, n);
+    for (let k = 0; k < wordCount; k++) h = mix(h, w[k]!);
+    return (h ^ (h >>> 30)) & 0x3fffffff;
+  }
+
+  /** The entry holding keyWords (just normalised, `length` bytes) for this client, or 0. */
+  private lookup(hash: number, length: number, client: ClientIp): number {
+    const table = this.table;
+    const words = this.words;
+    const key = this.keyWords;
+    const wordCount = (length + 3) >> 2;
+    const tag = hash + 1;
+    let resolverRead = false;
+    for (let slot = hash & this.mask; ; slot = (slot + 1) & this.mask) {
+      const t = table[slot * 2]!;
+      if (t === 0) return 0;
+      if (t !== tag) continue;
+      const entry = table[slot * 2 + 1]!;
+      if (words[entry + E_LENGTH] !== length) continue;
+      const start = entry + E_ANSWERS + words[entry + E_COUNT]!;
+      let k = 0;
+      while (k < wordCount && words[start + k] === key[k]) k++;
+      if (k < wordCount) continue;
+      const family = words[entry + E_FAMILY]!;
+      if (family !== 0) {
+        if (!resolverRead) {
+          resolverRead = true;
+          this.readResolver(client);
+        }
+        const r = this.resolverWords;
+        if (
+          family !== this.resolverScratch[0] ||
+          words[entry + E_ADDRESS] !== r[0] ||
+          words[entry + E_ADDRESS + 1] !== r[1] ||
+          words[entry + E_ADDRESS + 2] !== r[2] ||
+          words[entry + E_ADDRESS + 3] !== r[3]
+        )
+          continue;
+      }
+      return entry;
+    }
+  }
+
+  private appendEntry(hash: number, length: number, keyWordCount: number, readResolver: boolean, pickId: number, count: number): number {
+    if ((this.entries + 1) * 2 > this.mask + 1) this.growTable();
+    const words = this.words;
+    const entry = this.used;
+    words[entry + E_HASH] = hash;
+    words[entry + E_LENGTH] = length;
+    words[entry + E_FAMILY] = readResolver ? this.resolverScratch[0]! : 0;
+    for (let k = 0; k < 4; k++) words[entry + E_ADDRESS + k] = readResolver ? this.resolverWords[k]! : 0;
+    words[entry + E_PICK] = pickId;
+    words[entry + E_COUNT] = count;
+    for (let k = 0; k < count; k++) words[entry + E_ANSWERS + k] = 0;
+    const start = entry + E_ANSWERS + count;
+    for (let k = 0; k < keyWordCount; k++) words[start + k] = this.keyWords[k]!;
+    this.used = start + keyWordCount;
+    this.place(hash, entry);
+    this.entries++;
+    return entry;
+  }
+
+  private place(hash: number, entry: number): void {
+    const table = this.table;
+    let slot = hash & this.mask;
+    while (table[slot * 2] !== 0) slot = (slot + 1) & this.mask;
+    table[slot * 2] = hash + 1;
+    table[slot * 2 + 1] = entry;
+  }
+
+  private growTable(): void {
+    const old = this.table;
+    const slots = Math.max(FIRST_TABLE_SLOTS, (this.mask + 1) * 2);
+    this.table = new Int32Array(slots * 2);
+    this.mask = slots - 1;
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.place(old[i]! - 1, old[i + 1]!);
+  }
+
+  /** Room for `need` more words in the arena. */
+  private reserve(need: number): void {
+    if (this.used + need <= this.words.length) return;
+    let size = Math.max(FIRST_ARENA_WORDS, this.words.length);
+    while (size < this.used + need) size *= 2;
+    const words = new Int32Array(size);
+    words.set(this.words.subarray(0, this.used));
+    this.words = words;
+    this.bytes = new Uint8Array(words.buffer);
+  }
+
+  private pickId(cumulative: Float64Array, count: number): number {
+    let id = this.pickIds.get(cumulative);
+    if (id === undefined) {
+      id = this.picks.length;
+      this.picks.push({ cumulative, count });
+      this.pickIds.set(cumulative, id);
+    }
+    return id;
+  }
+
+  /** The index of the shared facts object equal to this answer's (made when there is none). */
+  private factsId(out: QueryAnswer, query: Query, reply: Reply): number {
+    const f: PacketFacts = {
       kind: out.kind,
-      query: kept,
-      qtype: kept.qtype,
-      end: HEADER + kept.qnameWire.length,
-      ecsFamily: out.ecsFamily,
-      reply: keptReply,
-      rcode: keptReply.rcode,
-      answerSets: keptReply.answer,
       zone: out.zone,
       wildcard: out.wildcard,
       cname: out.cname,
@@ -224,20 +394,21 @@ export class PacketCache {
       prepared: out.prepared,
       rule: out.rule,
       site: out.site,
+      qtype: query.qtype,
+      ecsFamily: out.ecsFamily,
+      rcode: reply.rcode,
+      answerSets: reply.answer,
     };
-    this.count++;
-  }
-
-  /** Answers kept, and probes answered / not answered since the start. */
-  stats(): { readonly entries: number; readonly hits: number; readonly misses: number } {
-    return { entries: this.count, hits: this.hits, misses: this.misses };
-  }
-
-  private clear(state: ServingState): void {
-    this.table.clear();
-    this.sections.clear();
-    this.count = 0;
-    this.state = state;
+    let alike = this.factsBySets.get(f.answerSets);
+    if (alike === undefined) {
+      alike = [];
+      this.factsBySets.set(f.answerSets, alike);
+    }
+    for (const id of alike) if (sameFacts(this.facts[id]!, f)) return id;
+    const id = this.facts.length;
+    this.facts.push(f);
+    alike.push(id);
+    return id;
   }
 
   private readResolver(client: ClientIp): number {
@@ -245,8 +416,14 @@ export class PacketCache {
     s.fill(0);
     const family = client.into(s.subarray(1));
     s[0] = family;
+    this.resolverBytes.set(s.subarray(1));
     return family;
   }
+}
+
+function sameFacts(a: PacketFacts, b: PacketFacts): boolean {
+  for (const k of Object.keys(a) as (keyof PacketFacts)[]) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 /** Offset just past the question name, or -1 when the message is not a plain one-question query. */
@@ -264,65 +441,14 @@ export function questionEnd(packet: Uint8Array): number {
   }
 }
 
-// The key's normalisation, done in three plain loops (V8 keeps them tight): the flags with RD and
-// CD masked, the header's counts as they are, the question name through a lowercasing table
-// (label lengths are at most 63, below 'A', so only letters change), the rest as it is.
+// Label lengths are at most 63, below 'A', so lowercasing the name's bytes changes letters only.
 const LOWER = Uint8Array.from({ length: 256 }, (_, b) => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b));
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
-/**
- * Hash of the parts that tell questions apart — the length, the name (lowercased), type and
- * class, and the last 8 bytes (where an ECS address and the OPT flags sit) — 4 bytes per step,
- * cut to 30 bits (a small integer Map key, no heap number). Equal hashes are told apart by
- * comparing whole messages, so what it skips costs at most a longer chain.
- */
-function hashMessage(p: Uint8Array, end: number): number {
-  const n = p.length;
-  let h = mix(FNV_OFFSET, n);
-  let i = HEADER;
-  for (; i + 4 <= end; i += 4) h = mix(h, LOWER[p[i]!]! | (LOWER[p[i + 1]!]! << 8) | (LOWER[p[i + 2]!]! << 16) | (LOWER[p[i + 3]!]! << 24));
-  let w = 0;
-  for (; i < end; i++) w = (w << 8) | LOWER[p[i]!]!;
-  h = mix(h, w);
-  if (end + 4 <= n) h = mix(h, word(p, end));
-  const tail = Math.max(end + 4, n - 8);
-  if (tail + 4 <= n) h = mix(h, word(p, tail));
-  if (tail + 8 <= n) h = mix(h, word(p, tail + 4));
-  return (h ^ (h >>> 30)) & 0x3fffffff;
-}
-
-function word(p: Uint8Array, i: number): number {
-  return p[i]! | (p[i + 1]! << 8) | (p[i + 2]! << 16) | (p[i + 3]! << 24);
-}
-
 function mix(h: number, w: number): number {
   const x = Math.imul(h ^ w, FNV_PRIME);
   return x ^ (x >>> 15);
-}
-
-function normalised(packet: Uint8Array, end: number): string {
-  // A copy: the message may be a Buffer, whose slice() would be a view of it.
-  const key = new Uint8Array(packet.subarray(2));
-  key[0] = packet[2]! & 0xfe;
-  key[1] = packet[3]! & 0xef;
-  for (let i = HEADER; i < end; i++) key[i - 2] = LOWER[packet[i]!]!;
-  return Buffer.from(key.buffer, key.byteOffset, key.length).toString('latin1');
-}
-
-function sameMessage(packet: Uint8Array, end: number, key: string): boolean {
-  const n = packet.length;
-  if (n - 2 !== key.length) return false;
-  if ((packet[2]! & 0xfe) !== key.charCodeAt(0) || (packet[3]! & 0xef) !== key.charCodeAt(1)) return false;
-  for (let i = 4; i < HEADER; i++) if (packet[i] !== key.charCodeAt(i - 2)) return false;
-  for (let i = HEADER; i < end; i++) if (LOWER[packet[i]!] !== key.charCodeAt(i - 2)) return false;
-  for (let i = end; i < n; i++) if (packet[i] !== key.charCodeAt(i - 2)) return false;
-  return true;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function ownQuery(query: Query, reply: Uint8Array): Query {
