@@ -83,8 +83,11 @@ export class QueryAnswer {
   #kept: Uint8Array | null = null;
   #keptAt = 0;
   #keptLength = 0;
+  #keptWords: Int32Array | null = null;
   #echo: Uint8Array | null = null;
   #echoEnd = 0;
+  #targetBuffer: ArrayBufferLike | null = null;
+  #targetWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
   /** The load balancer itself (the rule variant when a rule matched), for pool/origins (resolved only when someone asks). */
   prepared: PreparedLb | null = null;
   /** The rule(s) of the last load balancer that matched ("a+b" with continue), or null. */
@@ -181,12 +184,13 @@ export class QueryAnswer {
   }
 
   /**
-   * The reply is kept[at, at + length) (shared: not to be modified) with this query's ID, RD and
-   * CD bits and question name: `packet` is the query, `end` the offset just past its name.
+   * The reply is kept[at, at + length) (shared: not to be modified; `keptWords`, when given, a
+   * word view of the same buffer) with this query's ID, RD and CD bits and question name: `packet` is the query, `end` the offset just past its name.
    */
-  setEchoed(kept: Uint8Array, at: number, length: number, packet: Uint8Array, end: number): void {
+  setEchoed(kept: Uint8Array, keptWords: Int32Array | null, at: number, length: number, packet: Uint8Array, end: number): void {
     this.#bytes = null;
     this.#kept = kept;
+    this.#keptWords = keptWords;
     this.#keptAt = at;
     this.#keptLength = length;
     this.#echo = packet;
@@ -205,12 +209,31 @@ export class QueryAnswer {
     return bytes.length;
   }
 
+  /** A word view of `buffer`, kept while the same buffer comes back (the output ring). */
+  #wordsOf(buffer: ArrayBufferLike): Int32Array<ArrayBufferLike> {
+    if (buffer !== this.#targetBuffer) {
+      this.#targetBuffer = buffer;
+      this.#targetWords = new Int32Array(buffer, 0, buffer.byteLength >> 2);
+    }
+    return this.#targetWords;
+  }
+
   #writeKept(target: Uint8Array, at: number): void {
     const packet = this.#echo!;
     const kept = this.#kept!;
     const from = this.#keptAt;
     const n = this.#keptLength;
-    target.set(kept.subarray(from, from + n), at);
+    const to = target.byteOffset + at;
+    const words = (n + 3) >> 2;
+    const keptWords = this.#keptWords;
+    if (keptWords !== null && ((from | to) & 3) === 0 && at + words * 4 <= target.length) {
+      // Word by word (the batched path: arena and output slots both start on word boundaries);
+      // the last word's spare bytes land inside the target's room and are not sent.
+      const t = this.#wordsOf(target.buffer);
+      for (let i = 0, s = from >> 2, d = to >> 2; i < words; i++) t[d + i] = keptWords[s + i]!;
+    } else {
+      target.set(kept.subarray(from, from + n), at);
+    }
     target[at] = packet[0]!;
     target[at + 1] = packet[1]!;
     target[at + 2] = (target[at + 2]! & 0xfe) | (packet[2]! & 0x01);

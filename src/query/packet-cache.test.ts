@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import dnsPacket from 'dns-packet';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildTestGeoDb } from '../../test/support/geo-fixture.js';
 import { healthWithDown, seededRandom } from '../../test/support/lb-fixtures.js';
@@ -264,6 +265,52 @@ describe('packet cache', () => {
     for (const id of [1, 2, 3]) fill(small, query(`h${id}.pc.test`), RESOLVER, false);
     // Full at 2: the third question started it over.
     expect(small.stats().entries).toBe(1);
+  });
+
+  it('keys a message alike in any letter case and from any place in its buffer, and folds letters only', () => {
+    const state = stateFor().current;
+    const out = new QueryPipeline({ state: stateFor(), logger: silentLogger() }).answer(query('www.pc.test'), RESOLVER, 'udp');
+    const isLetter = (b: number) => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+    // A message at `offset` of a buffer full of junk: the word-at-a-time path reads past its end.
+    const placed = (message: Uint8Array, offset: number, junk: number) => {
+      const buffer = new Uint8Array(offset + message.length + 8).fill(junk);
+      buffer.set(message, offset);
+      return buffer.subarray(offset, offset + message.length);
+    };
+    const label = fc.uint8Array({ minLength: 1, maxLength: 12 });
+    fc.assert(
+      fc.property(
+        fc.array(label, { minLength: 1, maxLength: 5 }),
+        fc.uint8Array({ maxLength: 9 }),
+        fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }),
+        fc.constantFrom(0, 1, 2, 3, 4, 8),
+        fc.constantFrom(0, 1, 2, 3, 4, 8),
+        fc.integer({ min: 0, max: 255 }),
+        (labels, tail, flips, at, otherAt, junk) => {
+          const name = labels.flatMap((l) => [l.length, ...l]);
+          const message = Uint8Array.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, ...name, 0, 0, 1, 0, 1, ...tail]);
+          const cache = new PacketCache(10);
+          const first = placed(message, at, junk);
+          cache.store(cache.find(first, RESOLVER, state), first, RESOLVER, state, out, NO_READS, false);
+          // The same question in other letter cases, ID and RD bit, elsewhere in another buffer.
+          const other = Uint8Array.from(message);
+          other[0] = 0x56;
+          other[2] = 0x00;
+          for (let i = 12; i < 12 + name.length; i++) if (isLetter(other[i]!) && flips[i % 64]) other[i]! ^= 0x20;
+          expect(cache.find(placed(other, otherAt, junk ^ 0xff), RESOLVER, state)).not.toBe(0);
+          // A byte of the name that is not a letter, changed by the bit that folds letters: another question.
+          let i = 13;
+          while (i < 12 + name.length && (isLetter(message[i]!) || isLetter(message[i]! ^ 0x20))) i++;
+          if (i < 12 + name.length && name.length > 0) {
+            const changed = Uint8Array.from(message);
+            changed[i]! ^= 0x20;
+            // Unless it was a label length: then the message may no longer be a question at all.
+            if (questionEnd(changed) === questionEnd(message)) expect(cache.find(placed(changed, otherAt, junk), RESOLVER, state)).toBe(0);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('takes only plain one-question queries as keys', () => {

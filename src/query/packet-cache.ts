@@ -111,6 +111,9 @@ export class PacketCache {
   // The message being looked up, normalised (see the file comment), in whole words.
   private readonly keyWords = new Int32Array(MAX_KEY_BYTES / 4);
   private readonly keyBytes = new Uint8Array(this.keyWords.buffer);
+  // A word view of the last buffer a message came in (the batched path's receive ring).
+  private packetBuffer: ArrayBufferLike | null = null;
+  private packetWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
   private readonly resolverScratch = new Uint8Array(17);
   private readonly resolverWords = new Int32Array(4);
   private readonly resolverBytes = new Uint8Array(this.resolverWords.buffer);
@@ -172,7 +175,7 @@ export class PacketCache {
     out.rule = f.rule;
     out.site = f.site;
     out.source = 'packet-cache';
-    out.setEchoed(this.bytes, (at + A_BYTES) * 4, words[at + A_LENGTH]!, packet, words[at + A_END]!);
+    out.setEchoed(this.bytes, words, (at + A_BYTES) * 4, words[at + A_LENGTH]!, packet, words[at + A_END]!);
     return true;
   }
 
@@ -267,6 +270,16 @@ export class PacketCache {
     if (n > MAX_KEY_BYTES) return -1;
     const end = questionEnd(packet);
     if (end < 0) return -1;
+    const wordCount = (n + 3) >> 2;
+    if (!this.normaliseWords(packet, end, wordCount)) this.normaliseBytes(packet, end, wordCount);
+    const w = this.keyWords;
+    let h = mix(FNV_OFFSET, n);
+    for (let k = 0; k < wordCount; k++) h = mix(h, w[k]!);
+    return (h ^ (h >>> 30)) & 0x3fffffff;
+  }
+
+  private normaliseBytes(packet: Uint8Array, end: number, wordCount: number): void {
+    const n = packet.length;
     const key = this.keyBytes;
     // The ID is patched in: not part of the key. RD and CD are masked (patched in too).
     key[0] = 0;
@@ -277,12 +290,39 @@ export class PacketCache {
     for (; i < HEADER; i++) key[i] = packet[i]!;
     for (; i < end; i++) key[i] = LOWER[packet[i]!]!;
     for (; i < n; i++) key[i] = packet[i]!;
-    const wordCount = (n + 3) >> 2;
     for (; i < wordCount * 4; i++) key[i] = 0;
-    const w = this.keyWords;
-    let h = mix(FNV_OFFSET, n);
-    for (let k = 0; k < wordCount; k++) h = mix(h, w[k]!);
-    return (h ^ (h >>> 30)) & 0x3fffffff;
+  }
+
+  /**
+   * normaliseBytes four bytes at a time, when the message starts on a word boundary of its
+   * buffer (the batched path's receive slots do) and the machine is little-endian (the masks
+   * below name bytes by their place in a word); false when it cannot.
+   */
+  private normaliseWords(packet: Uint8Array, end: number, wordCount: number): boolean {
+    const at = packet.byteOffset;
+    if (!LITTLE_ENDIAN || (at & 3) !== 0) return false;
+    if (packet.buffer !== this.packetBuffer) {
+      this.packetBuffer = packet.buffer;
+      this.packetWords = new Int32Array(packet.buffer, 0, packet.buffer.byteLength >> 2);
+    }
+    const from = at >> 2;
+    const words = this.packetWords;
+    if (from + wordCount > words.length) return false;
+    const key = this.keyWords;
+    const n = packet.length;
+    // Bytes 0-1 (the ID) cleared, RD (bit 0 of byte 2) and CD (bit 4 of byte 3) masked.
+    key[0] = words[from]! & FLAGS_KEY_MASK;
+    key[1] = words[from + 1]!;
+    key[2] = words[from + 2]!;
+    for (let k = 3; k < wordCount; k++) {
+      let w = words[from + k]!;
+      const first = k * 4;
+      // The question name (bytes 12 to end) lowercased; after the message's end, zeros.
+      if (first < end) w = lowercase(w, end - first >= 4 ? -1 : LOW_BYTES[end - first]!);
+      if (n - first < 4) w &= LOW_BYTES[n - first]!;
+      key[k] = w;
+    }
+    return true;
   }
 
   /** The entry holding keyWords (just normalised, `length` bytes) for this client, or 0. */
@@ -443,6 +483,24 @@ export function questionEnd(packet: Uint8Array): number {
 
 // Label lengths are at most 63, below 'A', so lowercasing the name's bytes changes letters only.
 const LOWER = Uint8Array.from({ length: 256 }, (_, b) => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b));
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+/** Little-endian word masks: LOW_BYTES[i] keeps the first i bytes (0 < i < 4). */
+const LOW_BYTES = [0, 0xff, 0xffff, 0xffffff];
+/** Keeps bytes 2-3 of the first word but RD and CD: 0xfe in byte 2, 0xef in byte 3. */
+const FLAGS_KEY_MASK = 0xeffe0000 | 0;
+
+/**
+ * `w` with its bytes 'A'-'Z' lowercased, among the bytes `mask` selects (0xff each), in four
+ * byte-wide comparisons done at once: bit 7 of each byte of `upper` says "from 0x41 to 0x5a".
+ */
+function lowercase(w: number, mask: number): number {
+  const low7 = w & 0x7f7f7f7f;
+  const fromA = (low7 + 0x3f3f3f3f) | 0; // bit 7 set where the byte is at least 0x41
+  const pastZ = (low7 + 0x25252525) | 0; // bit 7 set where the byte is at least 0x5b
+  const upper = fromA & ~pastZ & ~w & 0x80808080 & mask;
+  return w | (upper >>> 2);
+}
+
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
