@@ -30,6 +30,11 @@ export type AnswerSource = 'built' | 'packet-cache' | 'reply-cache' | 'steered-c
 
 const NO_ORIGINS: readonly string[] = Object.freeze([]);
 const NO_SETS: readonly RRset[] = Object.freeze([]);
+/**
+ * Of a reply's first word (little-endian), the bits a kept reply takes from the query: the ID
+ * (bytes 0-1), RD (bit 0 of byte 2) and CD (bit 4 of byte 3).
+ */
+const ECHO_MASK = 0x1001ffff;
 
 /**
  * One query's answer. A pipeline reuses one instance for every query it answers (it is
@@ -86,8 +91,8 @@ export class QueryAnswer {
   #keptWords: Int32Array | null = null;
   #echo: Uint8Array | null = null;
   #echoEnd = 0;
-  #targetBuffer: ArrayBufferLike | null = null;
-  #targetWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  #echoWords: Int32Array<ArrayBufferLike> | null = null;
+  #echoWordAt = 0;
   /** The load balancer itself (the rule variant when a rule matched), for pool/origins (resolved only when someone asks). */
   prepared: PreparedLb | null = null;
   /** The rule(s) of the last load balancer that matched ("a+b" with continue), or null. */
@@ -163,7 +168,7 @@ export class QueryAnswer {
   get bytes(): Buffer | null {
     if (this.#kept !== null) {
       const out = Buffer.allocUnsafe(this.#keptLength);
-      this.#writeKept(out, 0);
+      this.#writeKept(out, 0, null);
       this.#bytes = out;
       this.#kept = null;
       this.#echo = null;
@@ -185,9 +190,21 @@ export class QueryAnswer {
 
   /**
    * The reply is kept[at, at + length) (shared: not to be modified; `keptWords`, when given, a
-   * word view of the same buffer) with this query's ID, RD and CD bits and question name: `packet` is the query, `end` the offset just past its name.
+   * word view of the same buffer) with this query's ID, RD and CD bits and question name:
+   * `packet` is the query, `end` the offset just past its name; `packetWords`, when given, a
+   * little-endian word view of the packet's buffer in which the packet starts at word
+   * `packetWordAt`.
    */
-  setEchoed(kept: Uint8Array, keptWords: Int32Array | null, at: number, length: number, packet: Uint8Array, end: number): void {
+  setEchoed(
+    kept: Uint8Array,
+    keptWords: Int32Array<ArrayBufferLike> | null,
+    at: number,
+    length: number,
+    packet: Uint8Array,
+    end: number,
+    packetWords: Int32Array<ArrayBufferLike> | null = null,
+    packetWordAt = 0,
+  ): void {
     this.#bytes = null;
     this.#kept = kept;
     this.#keptWords = keptWords;
@@ -195,12 +212,19 @@ export class QueryAnswer {
     this.#keptLength = length;
     this.#echo = packet;
     this.#echoEnd = end;
+    this.#echoWords = packetWords;
+    this.#echoWordAt = packetWordAt;
   }
 
-  /** Writes the message to send at target[offset] (the caller checked there is room) and returns its length; 0 when dropped. */
-  writeTo(target: Uint8Array, offset: number): number {
+  /**
+   * Writes the message to send at target[offset] (the caller checked there is room) and returns
+   * its length; 0 when dropped. `targetWords`, when given, is a word view of the same memory as
+   * `target` from its first byte (the batched path's output ring): a kept reply is then copied
+   * four bytes at a time.
+   */
+  writeTo(target: Uint8Array, offset: number, targetWords: Int32Array<ArrayBufferLike> | null = null): number {
     if (this.#kept !== null) {
-      this.#writeKept(target, offset);
+      this.#writeKept(target, offset, targetWords);
       return this.#keptLength;
     }
     const bytes = this.#bytes;
@@ -209,37 +233,36 @@ export class QueryAnswer {
     return bytes.length;
   }
 
-  /** A word view of `buffer`, kept while the same buffer comes back (the output ring). */
-  #wordsOf(buffer: ArrayBufferLike): Int32Array<ArrayBufferLike> {
-    if (buffer !== this.#targetBuffer) {
-      this.#targetBuffer = buffer;
-      this.#targetWords = new Int32Array(buffer, 0, buffer.byteLength >> 2);
-    }
-    return this.#targetWords;
-  }
-
-  #writeKept(target: Uint8Array, at: number): void {
+  #writeKept(target: Uint8Array, at: number, targetWords: Int32Array<ArrayBufferLike> | null): void {
     const packet = this.#echo!;
-    const kept = this.#kept!;
     const from = this.#keptAt;
     const n = this.#keptLength;
-    const to = target.byteOffset + at;
-    const words = (n + 3) >> 2;
+    const end = this.#echoEnd;
     const keptWords = this.#keptWords;
-    if (keptWords !== null && ((from | to) & 3) === 0 && at + words * 4 <= target.length) {
-      // Word by word (the batched path: arena and output slots both start on word boundaries);
-      // the last word's spare bytes land inside the target's room and are not sent.
-      const t = this.#wordsOf(target.buffer);
-      for (let i = 0, s = from >> 2, d = to >> 2; i < words; i++) t[d + i] = keptWords[s + i]!;
+    const words = (n + 3) >> 2;
+    if (keptWords !== null && targetWords !== null && ((from | at) & 3) === 0 && at + words * 4 <= target.length) {
+      // The last word's spare bytes land inside the target's room and are not sent.
+      const d = at >> 2;
+      for (let i = 0, k = from >> 2; i < words; i++) targetWords[d + i] = keptWords[k + i]!;
+      const echoWords = this.#echoWords;
+      if (echoWords !== null) {
+        // The ID, RD and CD from the query's first word; its name's whole words, then the rest.
+        const p = this.#echoWordAt;
+        targetWords[d] = (targetWords[d]! & ~ECHO_MASK) | (echoWords[p]! & ECHO_MASK);
+        const whole = end >> 2;
+        for (let i = 3; i < whole; i++) targetWords[d + i] = echoWords[p + i]!;
+        for (let i = whole * 4; i < end; i++) target[at + i] = packet[i]!;
+        return;
+      }
     } else {
-      target.set(kept.subarray(from, from + n), at);
+      target.set(this.#kept!.subarray(from, from + n), at);
     }
     target[at] = packet[0]!;
     target[at + 1] = packet[1]!;
     target[at + 2] = (target[at + 2]! & 0xfe) | (packet[2]! & 0x01);
     target[at + 3] = (target[at + 3]! & 0xef) | (packet[3]! & 0x10);
     // The question section starts at 12 in both; the answers' owners point there.
-    for (let i = 12, end = this.#echoEnd; i < end; i++) target[at + i] = packet[i]!;
+    for (let i = 12; i < end; i++) target[at + i] = packet[i]!;
   }
 
   /** The pool the load balancer chose, or null (no steering, or it answered nothing). */

@@ -313,6 +313,36 @@ describe('packet cache', () => {
     );
   });
 
+  it('writes a kept reply word by word into an aligned slot exactly as byte by byte', () => {
+    const cached = new CachedPipeline({ state: stateFor(), logger: silentLogger() });
+    const plain = new QueryPipeline({ state: stateFor(), logger: silentLogger() });
+    // Packets at word boundaries of their own buffers, as in the batched path's receive ring.
+    const aligned = (packet: Buffer) => {
+      const ring = new Uint8Array(new ArrayBuffer(packet.length + 64), 8, packet.length + 8);
+      ring.set(packet);
+      return ring.subarray(0, packet.length);
+    };
+    const asks = [
+      query('www.pc.test', { id: 0x0102, edns: { udpSize: 4096 } }),
+      query('WwW.PC.test', { id: 0xfffe, rd: false, cd: true, edns: { udpSize: 4096 } }),
+      query('geo.pc.test', { id: 0x1111, edns: { udpSize: 1232, ecs: ecs(127, 0, 1) } }),
+      query('gEo.pC.tESt', { id: 0x2222, rd: false, edns: { udpSize: 1232, ecs: ecs(127, 0, 1) } }),
+    ];
+    const output = new ArrayBuffer(4096);
+    const outBytes = new Uint8Array(output);
+    const outWords = new Int32Array(output);
+    for (const [i, ask] of asks.entries()) {
+      const packet = aligned(ask);
+      const a = cached.answer(packet, RESOLVER, 'udp');
+      outBytes.fill(0xee);
+      const length = a.writeTo(outBytes, 1024, outWords);
+      const bytes = Buffer.from(a.bytes!);
+      expect(Buffer.from(outBytes.subarray(1024, 1024 + length))).toEqual(bytes);
+      expect(bytes).toEqual(Buffer.from(plain.answer(ask, RESOLVER, 'udp').bytes!));
+      if (i % 2 === 1) expect(a.source).toBe('packet-cache');
+    }
+  });
+
   it('takes only plain one-question queries as keys', () => {
     expect(questionEnd(query('www.pc.test'))).toBe(12 + 13);
     expect(questionEnd(query('www.pc.test', { qr: true }))).toBe(-1);

@@ -114,6 +114,8 @@ export class PacketCache {
   // A word view of the last buffer a message came in (the batched path's receive ring).
   private packetBuffer: ArrayBufferLike | null = null;
   private packetWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  /** Where the message last normalised starts in packetWords, or -1: it was normalised byte by byte. */
+  private packetWordAt = -1;
   private readonly resolverScratch = new Uint8Array(17);
   private readonly resolverWords = new Int32Array(4);
   private readonly resolverBytes = new Uint8Array(this.resolverWords.buffer);
@@ -175,7 +177,17 @@ export class PacketCache {
     out.rule = f.rule;
     out.site = f.site;
     out.source = 'packet-cache';
-    out.setEchoed(this.bytes, words, (at + A_BYTES) * 4, words[at + A_LENGTH]!, packet, words[at + A_END]!);
+    const wordAt = this.packetWordAt;
+    out.setEchoed(
+      this.bytes,
+      words,
+      (at + A_BYTES) * 4,
+      words[at + A_LENGTH]!,
+      packet,
+      words[at + A_END]!,
+      wordAt < 0 ? null : this.packetWords,
+      wordAt,
+    );
     return true;
   }
 
@@ -271,6 +283,7 @@ export class PacketCache {
     const end = questionEnd(packet);
     if (end < 0) return -1;
     const wordCount = (n + 3) >> 2;
+    this.packetWordAt = -1;
     if (!this.normaliseWords(packet, end, wordCount)) this.normaliseBytes(packet, end, wordCount);
     const w = this.keyWords;
     let h = mix(FNV_OFFSET, n);
@@ -308,6 +321,7 @@ export class PacketCache {
     const from = at >> 2;
     const words = this.packetWords;
     if (from + wordCount > words.length) return false;
+    this.packetWordAt = from;
     const key = this.keyWords;
     const n = packet.length;
     // Bytes 0-1 (the ID) cleared, RD (bit 0 of byte 2) and CD (bit 4 of byte 3) masked.

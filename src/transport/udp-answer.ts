@@ -20,7 +20,8 @@ export const REPLY_TOO_LONG = -1;
 
 /**
  * udpReply written straight into `target` at `offset` (the batched path's output slot), so a
- * reply kept by the packet cache is copied once: its length, NO_REPLY, or REPLY_TOO_LONG.
+ * reply kept by the packet cache is copied once (`targetWords`: see QueryAnswer.writeTo): its
+ * length, NO_REPLY, or REPLY_TOO_LONG.
  */
 export function udpReplyInto(
   pipeline: Answerer,
@@ -30,6 +31,7 @@ export function udpReplyInto(
   target: Uint8Array,
   offset: number,
   room: number,
+  targetWords: Int32Array | null = null,
 ): number {
   const answer = pipeline.answer(packet, client, 'udp');
   const verdict = rrlVerdict(rrl, answer, client);
@@ -41,7 +43,7 @@ export function udpReplyInto(
     return slip.length;
   }
   if (answer.byteLength > room) return REPLY_TOO_LONG;
-  return answer.writeTo(target, offset);
+  return answer.writeTo(target, offset, targetWords);
 }
 
 /** SEND without a limiter; DROP when there is nothing to send. */

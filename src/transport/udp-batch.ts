@@ -36,6 +36,7 @@ export function listenUdpBatch(
   let meta = new Int32Array(0);
   let metaBytes = new Uint8Array(0);
   let output = new Uint8Array(0);
+  let outputWords = new Int32Array(0);
   let outLen = new Int32Array(0);
   let stride = 0;
   let slotSize = 0;
@@ -62,7 +63,7 @@ export function listenUdpBatch(
         packet = input.subarray(start, start + meta[m]!);
         views[i] = packet;
       }
-      const length = udpReplyInto(pipeline, rrl, packet, client, output, start, slotSize);
+      const length = udpReplyInto(pipeline, rrl, packet, client, output, start, slotSize, outputWords);
       if (length === REPLY_TOO_LONG) oversized++;
       else outLen[i] = length;
     }
@@ -84,6 +85,7 @@ export function listenUdpBatch(
   meta = new Int32Array(socket.meta);
   metaBytes = new Uint8Array(socket.meta);
   output = new Uint8Array(socket.out);
+  outputWords = new Int32Array(socket.out);
   outLen = new Int32Array(socket.outLen);
   stride = socket.slotStride;
   slotSize = socket.slotSize;
