@@ -69,7 +69,7 @@ const SERVE_OPTIONS = `  --listen ADDR:PORT   UDP and TCP listen address, repeat
   --udp-send-buffer SIZE  SO_SNDBUF of each UDP socket: bytes, or with K, M or G (default 8M;
                        the kernel caps it at net.core.wmem_max)
   --packet-cache N     most UDP replies kept by query message, per process (default 50000,
-                       about 1.6 KB each; 0: none)`;
+                       about 1.3 KB each; 0: none)`;
 
 const EXPLAIN_OPTIONS = '  --client IP[/LEN]    the client (as ECS when a prefix is given)';
 const DNSSEC_OPTIONS = `  --keys DIR           DNSSEC keys, one directory per zone (DIR/<zone>/K<zone>.+013+<tag>.key

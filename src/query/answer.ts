@@ -267,22 +267,29 @@ export class QueryAnswer {
 
   /** The pool the load balancer chose, or null (no steering, or it answered nothing). */
   get pool(): string | null {
-    const first = this.lbAnswer?.[0];
-    if (first === undefined || this.prepared === null || this.zone === null) return null;
-    return sourceOf(this.zone, this.prepared, first)?.pool ?? null;
+    return poolOf(this.zone, this.prepared, this.lbAnswer);
   }
 
   /** The origins whose records the load balancer answered with (computed on each call). */
   get origins(): readonly string[] {
-    const rrset = this.lbAnswer;
-    const lb = this.prepared;
-    const zone = this.zone;
-    if (rrset === null || lb === null || zone === null) return NO_ORIGINS;
-    const out: string[] = [];
-    for (const rr of rrset) {
-      const origin = sourceOf(zone, lb, rr)?.origin;
-      if (origin !== undefined) out.push(origin);
-    }
-    return out;
+    return originsOf(this.zone, this.prepared, this.lbAnswer);
   }
+}
+
+/** The pool `lb` (of `zone`) answered `rrset` from, or null. */
+export function poolOf(zone: string | null, lb: PreparedLb | null, rrset: RRset | null): string | null {
+  const first = rrset?.[0];
+  if (first === undefined || lb === null || zone === null) return null;
+  return sourceOf(zone, lb, first)?.pool ?? null;
+}
+
+/** The origins whose records `rrset` holds (computed on each call). */
+export function originsOf(zone: string | null, lb: PreparedLb | null, rrset: RRset | null): readonly string[] {
+  if (rrset === null || lb === null || zone === null) return NO_ORIGINS;
+  const out: string[] = [];
+  for (const rr of rrset) {
+    const origin = sourceOf(zone, lb, rr)?.origin;
+    if (origin !== undefined) out.push(origin);
+  }
+  return out;
 }

@@ -32,7 +32,7 @@ import type { Query, Reply, RRset } from '../wire/types.js';
 import type { AnswerKind, QueryAnswer } from './answer.js';
 import type { SteeringReads } from './dynamic-source.js';
 
-/** Default bound on kept answers (about 1.6 KB each with what observers read; see docs/performance.md). */
+/** Default bound on kept answers (about 1.3 KB each with what observers read; see docs/performance.md). */
 export const DEFAULT_PACKET_CACHE_SIZE = 50_000;
 
 /** Longest message kept as a key: a plain query is 30–80 bytes; a longer one is answered uncached. */

@@ -5,7 +5,10 @@
 import type { ClientIp } from '../net/client-ip.js';
 import { rcodeToString, typeToString } from '../wire/format.js';
 import { RECORD_VERSION, type QueryRecord, type Truncation, truncateAddress, truncateSubnet } from '../replay/record.js';
-import type { QueryAnswer } from './answer.js';
+import type { PreparedLb } from '../lb/prepare.js';
+import type { RRset } from '../wire/types.js';
+import { originsOf, poolOf, type QueryAnswer } from './answer.js';
+import type { Transport } from './transport.js';
 import type { QueryObserver } from './observer.js';
 import { formatSubnet, MAX_LOGGED_NAME } from './query-log.js';
 
@@ -50,22 +53,64 @@ export function recordOf(answer: QueryAnswer, client: string, ts: number, sample
   const question = reply?.question ?? null;
   if (reply === null || question === null || question.qname.length > MAX_LOGGED_NAME) return null;
   const ecs = answer.query?.edns?.ecs ?? null;
-  const steered = answer.lb !== null;
+  return recordFrom(
+    {
+      ts,
+      transport: answer.transport,
+      client,
+      ecs: ecs === null ? null : formatSubnet(ecs),
+      qname: question.qname,
+      qtype: answer.qtype,
+      rcode: reply.rcode,
+      kind: answer.kind,
+      zone: answer.zone,
+      lb: answer.lb,
+      prepared: answer.prepared,
+      lbAnswer: answer.lbAnswer,
+      scope: reply.edns?.ecs?.scopePrefix ?? 0,
+      sample,
+    },
+    truncate,
+  );
+}
+
+/** What a QueryRecord is made from: numbers, and references to what does not change (strings, the prepared load balancer). */
+export interface RecordFacts {
+  readonly ts: number;
+  readonly transport: Transport;
+  readonly client: string;
+  /** "ADDR/SOURCE-PREFIX" (formatSubnet), or null. */
+  readonly ecs: string | null;
+  readonly qname: string;
+  readonly qtype: number;
+  readonly rcode: number;
+  readonly kind: string;
+  readonly zone: string | null;
+  readonly lb: string | null;
+  readonly prepared: PreparedLb | null;
+  readonly lbAnswer: RRset | null;
+  readonly scope: number;
+  readonly sample: number;
+}
+
+/** The one place a QueryRecord is assembled (recordOf now, the what-if ring when it is read). */
+export function recordFrom(f: RecordFacts, truncate: Truncation | null): QueryRecord {
+  const steered = f.lb !== null;
   return {
     v: RECORD_VERSION,
-    ts,
-    transport: answer.transport,
-    resolver: truncateAddress(client, truncate),
-    ecs: ecs === null ? null : truncateSubnet(formatSubnet(ecs), truncate),
-    qname: question.qname,
-    qtype: typeToString(answer.qtype),
-    rcode: rcodeToString(reply.rcode),
-    kind: answer.kind,
-    zone: answer.zone,
-    lb: answer.lb,
-    pool: steered ? answer.pool : null,
-    origins: steered ? answer.origins : [],
-    scope: reply.edns?.ecs?.scopePrefix ?? 0,
-    sample,
+    ts: f.ts,
+    transport: f.transport,
+    resolver: truncateAddress(f.client, truncate),
+    ecs: f.ecs === null ? null : truncateSubnet(f.ecs, truncate),
+    qname: f.qname,
+    qtype: typeToString(f.qtype),
+    rcode: rcodeToString(f.rcode),
+    kind: f.kind,
+    zone: f.zone,
+    lb: f.lb,
+    pool: steered ? poolOf(f.zone, f.prepared, f.lbAnswer) : null,
+    origins: steered ? originsOf(f.zone, f.prepared, f.lbAnswer) : [],
+    scope: f.scope,
+    sample: f.sample,
   };
 }
