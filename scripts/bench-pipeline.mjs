@@ -11,16 +11,12 @@
 //   PIPELINE_DIST=dir          another build to measure (default: dist/ of this checkout)
 //   PIPELINE_CLIENT=6          queries from an IPv6 client (2001:db8::1) instead of 127.0.0.1
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { loadDist, startCaptured } from './lib/batch-harness.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const distDir = path.resolve(process.env.PIPELINE_DIST ?? path.join(repoRoot, 'dist'));
-const dist = (p) => import(pathToFileURL(path.join(distDir, p)).href);
-const { startServer } = await dist('server/server.js');
-const { silentLogger } = await dist('server/logger.js');
-const { defaultGeoIpPath } = await dist('geo/service.js');
-const { udpBatchAddon } = await dist('transport/udp-batch-addon.js');
-const { SteerMetrics } = await dist('http/metrics.js');
+const build = await loadDist(distDir);
 
 const total = Number(process.env.PIPELINE_QUERIES ?? 2_000_000);
 const subnets = Number(process.env.BENCH_SUBNETS ?? 10_000);
@@ -68,54 +64,28 @@ function workload(mix) {
     return { zonesDir: 'bench/zones', geoip: null, queries: qs };
   }
   const qs = subnetList(subnets).map((s) => ({ packet: query('geo.lb.bench.example', 1, s), client: clientBytes }));
-  return { zonesDir: 'bench/zones-lb', geoip: defaultGeoIpPath(), queries: qs };
+  return { zonesDir: 'bench/zones-lb', geoip: build.defaultGeoIpPath(), queries: qs };
 }
 
 async function measure(mix) {
-  const load = udpBatchAddon();
-  if (load.addon === null) throw new Error(`batched UDP addon not loaded: ${load.reason}`);
-  // The server takes the cached addon: wrap its open() to keep the socket and the callback.
-  const realOpen = load.addon.open;
-  let captured = null;
-  load.addon.open = (options, onBatch) => {
-    const socket = realOpen.call(load.addon, options, () => {});
-    captured = { socket, onBatch };
-    return socket;
-  };
   const w = workload(mix);
-  const server = await startServer({
-    listen: ['127.0.0.1:0'],
+  const server = await startCaptured(build, {
     zonesDir: path.join(repoRoot, w.zonesDir),
     geoip: w.geoip,
-    logger: silentLogger(),
-    udpIo: 'batch',
-    probe: false,
-    observer: new SteerMetrics(),
+    observer: new build.SteerMetrics(),
     timeEvery: 16,
   });
-  load.addon.open = realOpen;
   try {
-    const { socket, onBatch } = captured;
-    const input = new Uint8Array(socket.in);
-    const meta = new Int32Array(socket.meta);
-    const metaBytes = new Uint8Array(socket.meta);
-    const outLen = new Int32Array(socket.outLen);
-    const batch = socket.batch;
+    const { batch, outLen } = server;
     const run = (n) => {
       let next = 0;
       for (let done = 0; done < n; done += batch) {
         for (let i = 0; i < batch; i++) {
           const q = w.queries[next];
           next = next + 1 === w.queries.length ? 0 : next + 1;
-          input.set(q.packet, i * socket.slotStride);
-          const m = i * socket.metaInts;
-          meta[m] = q.packet.length;
-          meta[m + 1] = clientFamily;
-          meta[m + 2] = 0;
-          metaBytes.set(q.client, (m + 4) * 4);
-          outLen[i] = 0;
+          server.put(i, q.packet, q.client);
         }
-        onBatch(batch);
+        server.answer(batch);
         if (outLen[0] === 0) throw new Error(`${mix}: no reply`);
       }
     };

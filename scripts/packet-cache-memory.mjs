@@ -9,7 +9,8 @@
 //   MEMORY_QUERIES=100000     distinct /24s (each kept once; the cache is sized to hold them all)
 //   MEMORY_DIST=dir           another build to measure (default: dist/ of this checkout)
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { loadDist, startCaptured } from './lib/batch-harness.mjs';
 
 if (typeof globalThis.gc !== 'function') {
   console.error('run with node --expose-gc');
@@ -17,12 +18,7 @@ if (typeof globalThis.gc !== 'function') {
 }
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const distDir = path.resolve(process.env.MEMORY_DIST ?? path.join(repoRoot, 'dist'));
-const dist = (p) => import(pathToFileURL(path.join(distDir, p)).href);
-const { startServer } = await dist('server/server.js');
-const { silentLogger } = await dist('server/logger.js');
-const { defaultGeoIpPath } = await dist('geo/service.js');
-const { udpBatchAddon } = await dist('transport/udp-batch-addon.js');
-const { SteerMetrics } = await dist('http/metrics.js');
+const build = await loadDist(distDir);
 
 const total = Number(process.env.MEMORY_QUERIES ?? 100_000);
 
@@ -47,40 +43,17 @@ function usage() {
 }
 
 async function measure(packetCache) {
-  const load = udpBatchAddon();
-  if (load.addon === null) throw new Error(`batched UDP addon not loaded: ${load.reason}`);
-  const realOpen = load.addon.open;
-  let captured = null;
-  load.addon.open = (options, onBatch) => {
-    const socket = realOpen.call(load.addon, options, () => {});
-    captured = { socket, onBatch };
-    return socket;
-  };
-  const server = await startServer({
-    listen: ['127.0.0.1:0'],
+  const server = await startCaptured(build, {
     zonesDir: path.join(repoRoot, 'bench/zones-lb'),
-    geoip: defaultGeoIpPath(),
-    logger: silentLogger(),
-    udpIo: 'batch',
-    probe: false,
-    observer: new SteerMetrics(),
+    geoip: build.defaultGeoIpPath(),
+    observer: new build.SteerMetrics(),
     packetCacheSize: packetCache,
   });
-  load.addon.open = realOpen;
   try {
-    const { socket, onBatch } = captured;
-    const input = new Uint8Array(socket.in);
-    const meta = new Int32Array(socket.meta);
-    const metaBytes = new Uint8Array(socket.meta);
     const ask = (from, to) => {
       for (let i = from; i < to; i++) {
-        const packet = query(...subnet(i));
-        input.set(packet, 0);
-        meta[0] = packet.length;
-        meta[1] = 4;
-        meta[2] = 0;
-        metaBytes.set([127, 0, 0, 1], 16);
-        onBatch(1);
+        server.put(0, query(...subnet(i)), [127, 0, 0, 1]);
+        server.answer(1);
       }
     };
     ask(total, total + 2000); // warm-up outside the measured subnets: JIT, GeoIP cache, metrics cells
