@@ -185,7 +185,6 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
   // listener is up, and a SIGHUP or SIGTERM in that window must not meet the default action
   // (which kills the process mid-query).
   let http: RunningHttpServer | null = null;
-  let stopping = false;
   let reloadAsked = false;
   let startup: Promise<number> = Promise.resolve(0);
   process.on('SIGHUP', () => {
@@ -197,21 +196,12 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
     logger.info('SIGHUP: reloading every zone');
     void running.reload(true);
   });
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    // Stop accepting, let in-flight TCP replies flush, then exit.
-    void startup
-      .catch(() => 1)
-      .then(() => Promise.all([http?.close(), running?.close(), fleet?.close()]))
-      .then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // Stop accepting, let in-flight TCP replies flush, then exit.
+  const stop = onStopSignals(
+    logger,
+    () => startup,
+    () => [http?.close(), running?.close(), fleet?.close()],
+  );
   exitOnUncaught(logger);
 
   startup = (async (): Promise<number> => {
@@ -228,7 +218,7 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
     observe(server, metrics);
     fleet?.attach(server);
     if (fleet && metrics) metrics.attachFleet(fleet);
-    if (httpAddress !== null && !stopping) {
+    if (httpAddress !== null && !stop.stopping) {
       try {
         http = await startHttpServer({
           server,
@@ -248,7 +238,7 @@ export async function runServe(options: CliOptions, settings: SettingsSource = N
     }
     running = server;
     catchUpLiveSettings(server, options, current, logger);
-    if (reloadAsked && !stopping) {
+    if (reloadAsked && !stop.stopping) {
       logger.info('SIGHUP (during startup): reloading every zone');
       void server.reload(true);
     }
@@ -309,6 +299,34 @@ function queryRecorder(options: CliOptions, logger: Logger, worker: number | nul
   return new QueryRecorder(out, { sampleEvery: options.queryLogSample, truncate: options.queryLogTruncate });
 }
 
+/**
+ * SIGTERM and SIGINT: whatever the startup opened is closed once it has settled (`closers`,
+ * called then), and the process exits — 0, or 1 when a close failed. Installed before startup,
+ * so a signal in any window meets this and not the default action (which kills mid-query).
+ */
+function onStopSignals(
+  logger: Logger,
+  startup: () => Promise<number>,
+  closers: () => readonly (Promise<unknown> | undefined)[],
+): { readonly stopping: boolean } {
+  const state = { stopping: false };
+  const stop = (signal: string): void => {
+    if (state.stopping) return;
+    state.stopping = true;
+    logger.info({ signal }, 'shutting down');
+    void startup()
+      .catch(() => 1)
+      .then(() => Promise.all(closers()))
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return state;
+}
+
 function exitOnUncaught(logger: Logger): void {
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception; exiting');
@@ -341,29 +359,18 @@ async function runPrimary(
   let primary: ClusterPrimary | null = null;
   let http: RunningHttpServer | null = null;
   let up = false;
-  let stopping = false;
   let reloadAsked = false;
 
   // Signals are handled from the very start: the first worker logs "listening" before its
   // siblings are up, and a SIGTERM or SIGHUP must not find the primary without handlers then
   // (their default action kills it, and every worker with it, mid-query).
   let startup: Promise<number> = Promise.resolve(0);
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    // Whatever the startup opened is closed once it has settled. Workers stop accepting,
-    // answer what is in flight and exit; then the primary goes.
-    void startup
-      .catch(() => 1)
-      .then(() => Promise.all([http?.close(), primary?.close(), fleet?.close()]))
-      .then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // Workers stop accepting, answer what is in flight and exit; then the primary goes.
+  const stop = onStopSignals(
+    logger,
+    () => startup,
+    () => [http?.close(), primary?.close(), fleet?.close()],
+  );
   // Workers a SIGHUP could not reach yet: they may have read the file before it changed, so they
   // get the signal the moment they say hello (a second read of an unchanged file changes nothing).
   const owedSighup = new Set<number>();
@@ -432,13 +439,13 @@ async function runPrimary(
         `${options.workers} workers answering on ${endpoints.map((e) => formatHostPort(e.address, e.port)).join(', ')}`,
       );
     } catch (err) {
-      if (stopping) return 0;
+      if (stop.stopping) return 0;
       // A worker could not start (it said why on stderr, e.g. a port in use): stop the others.
       process.stderr.write(`steerdns: ${(err as Error).message}; stopping\n`);
       await primary.close();
       return 1;
     }
-    if (stopping) return 0;
+    if (stop.stopping) return 0;
     if (httpAddress !== null) {
       try {
         http = await startHttpServer({
@@ -459,7 +466,7 @@ async function runPrimary(
       }
     }
     up = true;
-    if (reloadAsked && !stopping) {
+    if (reloadAsked && !stop.stopping) {
       logger.info('SIGHUP (during startup): reloading every zone in every worker');
       void primary.reload(true);
     }

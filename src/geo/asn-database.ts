@@ -3,10 +3,9 @@
 // (database.ts), and additionally refused when its database_type does not say ASN, so a City
 // file passed to --asn-db by mistake fails at start (or keeps the previous file at reload)
 // instead of steering every client as "no AS".
-import { readFile } from 'node:fs/promises';
 import type { AsnResponse, Reader } from 'maxmind';
-import { SteerError } from '../errors.js';
-import { ipv4Net24, mmdbReaderFromBuffer, normalizeLookupAddress } from './database.js';
+import type { SteerError } from '../errors.js';
+import { ipv4Net24, mmdbReaderFromBuffer, normalizeLookupAddress, openError, probeLookups, readDatabaseFile } from './database.js';
 import { RecentCache } from './recent-cache.js';
 import type { AsnDatabase, AsnLocation } from './types.js';
 
@@ -64,27 +63,15 @@ class MaxMindAsnDatabase implements AsnDatabase {
 
 /** Opens an ASN database from bytes already read. Throws STEER_GEOIP_OPEN. */
 export function asnDatabaseFromBuffer(buf: Buffer, file: string): AsnDatabase {
-  const fail = (why: string): SteerError => new SteerError('STEER_GEOIP_OPEN', [file, why], { file });
+  const fail = (why: string): SteerError => openError(file, why);
   const reader = mmdbReaderFromBuffer<AsnResponse>(buf, file);
   const type = reader.metadata.databaseType;
   if (!/asn/i.test(type)) throw fail(`database_type "${type}" is not an ASN database (expected GeoLite2-ASN or similar)`);
   const db = new MaxMindAsnDatabase(reader, file);
-  try {
-    db.lookup('1.1.1.1');
-    if (reader.metadata.ipVersion === 6) db.lookup('2001:4860::1');
-  } catch (err) {
-    throw fail(`lookup failed: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  probeLookups(db, reader.metadata.ipVersion, file);
   return db;
 }
 
 export async function openAsnDatabase(file: string): Promise<AsnDatabase> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(file);
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
-    throw new SteerError('STEER_GEOIP_OPEN', [file, why], { file });
-  }
-  return asnDatabaseFromBuffer(buf, file);
+  return asnDatabaseFromBuffer(await readDatabaseFile(file), file);
 }

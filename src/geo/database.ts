@@ -199,7 +199,7 @@ class MaxMindGeoDatabase implements GeoDatabase {
  * before any lookup (shared by the city/country and the ASN databases). Throws STEER_GEOIP_OPEN.
  */
 export function mmdbReaderFromBuffer<T extends object>(buf: Buffer, file: string): Reader<T> {
-  const fail = (why: string): SteerError => new SteerError('STEER_GEOIP_OPEN', [file, why], { file });
+  const fail = (why: string): SteerError => openError(file, why);
   const marker = findMetadataMarker(buf);
   if (marker < 0 || buf.length - marker > METADATA_MAX) {
     throw fail('no MaxMind DB metadata (truncated, or not an .mmdb file)');
@@ -221,28 +221,41 @@ export function mmdbReaderFromBuffer<T extends object>(buf: Buffer, file: string
 
 /** Opens a database from bytes already read; `file` names it in errors and in GeoDatabase.file. */
 export function geoDatabaseFromBuffer(buf: Buffer, file: string): GeoDatabase {
-  const fail = (why: string): SteerError => new SteerError('STEER_GEOIP_OPEN', [file, why], { file });
   const reader = mmdbReaderFromBuffer<GeoRecord>(buf, file);
   const meta = reader.metadata;
   const db = new MaxMindGeoDatabase(reader, file);
-  // One lookup per family walks the tree and decodes a record, catching a corrupt body early.
+  probeLookups(db, meta.ipVersion, file);
+  return db;
+}
+
+/**
+ * One lookup per family the database covers: it walks the tree and decodes a record, so a
+ * corrupt body fails here (STEER_GEOIP_OPEN) rather than at the first query.
+ */
+export function probeLookups(db: { lookup(ip: string): unknown }, ipVersion: number, file: string): void {
   try {
     db.lookup('1.1.1.1');
-    if (meta.ipVersion === 6) db.lookup('2001:4860::1');
+    if (ipVersion === 6) db.lookup('2001:4860::1');
   } catch (err) {
-    throw fail(`lookup failed: ${err instanceof Error ? err.message : String(err)}`);
+    throw openError(file, `lookup failed: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return db;
 }
 
 /** Reads and opens a GeoIP2/GeoLite2 City or Country database. Throws STEER_GEOIP_OPEN. */
 export async function openGeoDatabase(file: string): Promise<GeoDatabase> {
-  let buf: Buffer;
+  return geoDatabaseFromBuffer(await readDatabaseFile(file), file);
+}
+
+/** The bytes of a MaxMind database file; an unreadable file is STEER_GEOIP_OPEN with its errno code. */
+export async function readDatabaseFile(file: string): Promise<Buffer> {
   try {
-    buf = await readFile(file);
+    return await readFile(file);
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
-    throw new SteerError('STEER_GEOIP_OPEN', [file, why], { file });
+    throw openError(file, (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err)));
   }
-  return geoDatabaseFromBuffer(buf, file);
+}
+
+/** STEER_GEOIP_OPEN: `file` cannot serve as a database, and why. */
+export function openError(file: string, why: string): SteerError {
+  return new SteerError('STEER_GEOIP_OPEN', [file, why], { file });
 }
