@@ -1,12 +1,12 @@
 // Starts Knot DNS (knotd) as a reference authoritative server: loopback only, a free port from
 // the OS, everything (config, zones, rundir, storage, control socket) inside one temp dir.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { buildQuery, decode, udpExchange } from '../support/dns-client.js';
+import { startDaemon } from './daemon.js';
 import { freePort } from './ports.js';
 import { eventually } from '../support/eventually.js';
 
@@ -81,36 +81,9 @@ export async function startKnot(opts: KnotOptions): Promise<KnotServer> {
   const configPath = path.join(dir, 'knot.conf');
   writeFileSync(configPath, knotConfig(dir, host, port, origins));
 
-  let output = '';
-  const child: ChildProcess = spawn(opts.knotd, ['-c', configPath], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
-  child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-  const exitPromise = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = { code, signal };
-      resolve();
-    });
-    child.once('error', (err) => {
-      output += `spawn error: ${err.message}\n`;
-      exited = { code: -1, signal: null };
-      resolve();
-    });
-  });
-
-  const stop = async (): Promise<void> => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      const killTimer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exitPromise;
-      clearTimeout(killTimer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-
-  try {
-    // Ready = every zone's SOA answers authoritatively (zones load asynchronously after bind).
-    const ready = eventually(
+  // Ready = every zone's SOA answers authoritatively (zones load asynchronously after bind).
+  const daemon = await startDaemon('knotd', opts.knotd, ['-c', configPath], dir, () =>
+    eventually(
       `knotd on ${host}:${port} to serve ${origins.join(', ')}`,
       async () => {
         for (const origin of origins) {
@@ -120,17 +93,9 @@ export async function startKnot(opts: KnotOptions): Promise<KnotServer> {
         return true;
       },
       { timeoutMs: opts.readyTimeoutMs ?? 15_000, intervalMs: 50 },
-    );
-    const died = exitPromise.then(() => {
-      throw new Error(`knotd exited before serving (${JSON.stringify(exited)})`);
-    });
-    await Promise.race([ready, died]);
-  } catch (err) {
-    await stop();
-    throw new Error(`${(err as Error).message}\nknotd output:\n${output}`);
-  }
-
-  return { host, port, dir, log: () => output, stop };
+    ),
+  );
+  return { host, port, dir, log: daemon.log, stop: daemon.stop };
 }
 
 /**

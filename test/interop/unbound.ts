@@ -2,11 +2,11 @@
 // OS, config, pidfile and working directory inside one temp dir. The stub-zone and ECS settings
 // are the ones docs/deploy.md's "Check with a local Unbound" step shows; the guard settings below
 // them keep Unbound from ever sending a packet off the machine.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { dig } from './dig.js';
+import { startDaemon } from './daemon.js';
 import { freePort } from './ports.js';
 import { eventually } from '../support/eventually.js';
 
@@ -99,57 +99,22 @@ ${stubText}`;
 
 /** Write a config, start unbound in the foreground and wait until it answers for the first stub. */
 export async function startUnbound(opts: UnboundOptions): Promise<UnboundResolver> {
+  const first = opts.stubs[0];
+  if (!first) throw new Error('startUnbound needs at least one stub zone');
   const host = '127.0.0.1';
   const dir = mkdtempSync(path.join(os.tmpdir(), 'steerdns-unbound-'));
   const port = await freePort(host);
   const configPath = path.join(dir, 'unbound.conf');
   writeFileSync(configPath, unboundConfig(dir, port, opts.stubs, { trustAnchors: opts.trustAnchors, tcpUpstream: opts.tcpUpstream }));
 
-  let output = '';
-  // -d: stay in the foreground; -p: no pidfile games; -c: only our config.
-  const child: ChildProcess = spawn(opts.unbound, ['-d', '-p', '-c', configPath], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
-  child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-  const exitPromise = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = { code, signal };
-      resolve();
-    });
-    child.once('error', (err) => {
-      output += `spawn error: ${err.message}\n`;
-      exited = { code: -1, signal: null };
-      resolve();
-    });
-  });
-
-  const stop = async (): Promise<void> => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      const killTimer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exitPromise;
-      clearTimeout(killTimer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-
-  try {
-    const first = opts.stubs[0];
-    if (!first) throw new Error('startUnbound needs at least one stub zone');
-    // Ready = the first stub's SOA resolves through Unbound (so the stub path works end to end).
-    const ready = eventually(
+  // -d: stay in the foreground; -p: no pidfile games; -c: only our config. Ready = the first
+  // stub's SOA resolves through Unbound (so the stub path works end to end).
+  const daemon = await startDaemon('unbound', opts.unbound, ['-d', '-p', '-c', configPath], dir, () =>
+    eventually(
       `unbound on ${host}:${port} to resolve ${first.name} SOA`,
       async () => (await dig(opts.dig, host, port, [first.name, 'SOA'], 3000)).status === (opts.readyStatus ?? 'NOERROR'),
       { timeoutMs: opts.readyTimeoutMs ?? 15_000, intervalMs: 100 },
-    );
-    const died = exitPromise.then(() => {
-      throw new Error(`unbound exited before serving (${JSON.stringify(exited)})`);
-    });
-    await Promise.race([ready, died]);
-  } catch (err) {
-    await stop();
-    throw new Error(`${(err as Error).message}\nunbound output:\n${output}`);
-  }
-
-  return { host, port, dir, log: () => output, stop };
+    ),
+  );
+  return { host, port, dir, log: daemon.log, stop: daemon.stop };
 }
