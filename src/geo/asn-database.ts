@@ -5,13 +5,9 @@
 // instead of steering every client as "no AS".
 import type { AsnResponse, Reader } from 'maxmind';
 import type { SteerError } from '../errors.js';
-import { ipv4Net24, mmdbReaderFromBuffer, normalizeLookupAddress, openError, probeLookups, readDatabaseFile } from './database.js';
-import { RecentCache } from './recent-cache.js';
+import { mmdbReaderFromBuffer, openError, probeLookups, readDatabaseFile } from './database.js';
+import { type LookupAddress, NetworkCache } from './network-cache.js';
 import type { AsnDatabase, AsnLocation } from './types.js';
-
-const ADDRESS_CACHE_SIZE = 10_000;
-/** Like the city database: ECS sources are /24s and AS networks are rarely longer. */
-const NET24_CACHE_SIZE = 1 << 17;
 
 function asnOf(record: AsnResponse | null): Omit<AsnLocation, 'networkPrefix'> {
   const n = record?.autonomous_system_number;
@@ -26,8 +22,7 @@ class MaxMindAsnDatabase implements AsnDatabase {
   readonly databaseType: string;
   readonly buildEpoch: number;
   private readonly ipVersion: number;
-  private readonly byAddress = new RecentCache<string, AsnLocation>(ADDRESS_CACHE_SIZE);
-  private readonly byNet24 = new RecentCache<number, AsnLocation>(NET24_CACHE_SIZE);
+  private readonly networks = new NetworkCache<AsnLocation>((addr) => this.find(addr));
 
   constructor(
     private readonly reader: Reader<AsnResponse>,
@@ -39,25 +34,13 @@ class MaxMindAsnDatabase implements AsnDatabase {
   }
 
   lookup(ip: string): AsnLocation {
-    const net24 = ipv4Net24(ip);
-    if (net24 >= 0) {
-      const hit = this.byNet24.get(net24);
-      if (hit !== undefined) return hit;
-    }
-    const cached = this.byAddress.get(ip);
-    if (cached !== undefined) return cached;
-    const addr = normalizeLookupAddress(ip);
-    if (addr === null) throw new Error(`not an IP address: ${ip}`);
-    let result: AsnLocation;
-    if (addr.family === 6 && this.ipVersion === 4) {
-      result = Object.freeze({ asn: null, organization: null, networkPrefix: 0 });
-    } else {
-      const [record, prefix] = this.reader.getWithPrefixLength(addr.ip);
-      result = Object.freeze({ ...asnOf(record), networkPrefix: prefix });
-    }
-    if (net24 >= 0 && result.networkPrefix <= 24) this.byNet24.set(net24, result);
-    else this.byAddress.set(ip, result);
-    return result;
+    return this.networks.lookup(ip);
+  }
+
+  private find(addr: LookupAddress): AsnLocation {
+    if (addr.family === 6 && this.ipVersion === 4) return Object.freeze({ asn: null, organization: null, networkPrefix: 0 });
+    const [record, prefix] = this.reader.getWithPrefixLength(addr.ip);
+    return Object.freeze({ ...asnOf(record), networkPrefix: prefix });
   }
 }
 

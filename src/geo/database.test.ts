@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildTestGeoDb, TEST_GEO_BUILD_EPOCH, TEST_GEO_NETWORKS, writeTestGeoDb } from '../../test/support/geo-fixture.js';
 import { SteerError } from '../errors.js';
 import fc from 'fast-check';
-import { detectGeoKind, geoDatabaseFromBuffer, ipv4Net24, normalizeLookupAddress, openGeoDatabase } from './database.js';
+import { detectGeoKind, geoDatabaseFromBuffer, openGeoDatabase } from './database.js';
+import { ipv4Net24, normalizeLookupAddress } from './network-cache.js';
 import { mmdbDouble, writeMmdb } from '../../test/support/mmdb-writer.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'steerdns-geodb-'));

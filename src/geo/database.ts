@@ -17,18 +17,10 @@
 import { readFile } from 'node:fs/promises';
 import { Reader, type CityResponse } from 'maxmind';
 import { SteerError } from '../errors.js';
+import { type LookupAddress, NetworkCache } from './network-cache.js';
 import { RecentCache } from './recent-cache.js';
 import type { GeoDatabase, GeoLocation } from './types.js';
-import { formatIp, parseClientIpInto } from '../net/ip.js';
 
-/** Addresses remembered per database; a resolver population repeats, so hits dominate. */
-const ADDRESS_CACHE_SIZE = 10_000;
-/**
- * IPv4 /24s remembered per database. ECS sources are /24s and GeoIP networks are rarely longer,
- * so one entry serves a whole client subnet; a miss walks the tree (~3 µs, measured), a hit is a
- * Map read. 131,072 entries (at most ~15 MB) hold the /24s of a large resolver population.
- */
-const NET24_CACHE_SIZE = 1 << 17;
 /** Mapped data records, by data pointer; a Place is a few small fields. */
 const RECORD_CACHE_SIZE = 100_000;
 const METADATA_MARKER = Buffer.from([0xab, 0xcd, 0xef, ...Buffer.from('MaxMind.com', 'ascii')]);
@@ -67,46 +59,6 @@ function placeOf(record: GeoRecord): Place {
   });
 }
 
-/**
- * The address as the database should see it: IPv4-mapped IPv6 becomes IPv4, zones are dropped.
- * null for text that is not an IP address.
- */
-export function normalizeLookupAddress(ip: string): { ip: string; family: 4 | 6 } | null {
-  const family = parseClientIpInto(ip, lookupBytes);
-  if (family === 0) return null;
-  if (family === 4) return { ip: ip.indexOf(':') < 0 ? ip : formatIp(lookupBytes.subarray(0, 4)), family: 4 };
-  const pct = ip.indexOf('%');
-  return { ip: pct < 0 ? ip : ip.slice(0, pct), family: 6 };
-}
-
-const lookupBytes = new Uint8Array(16);
-
-/** The /24 of a dotted-quad IPv4 address as a 24-bit number; -1 for anything else. */
-export function ipv4Net24(ip: string): number {
-  let value = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 46 /* . */) {
-      if (digits === 0 || dots === 3) return -1;
-      if (dots < 3) value = (value << 8) | octet;
-      dots++;
-      octet = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      if (digits > 0 && octet === 0) return -1; // "01": not how addresses are written
-      octet = octet * 10 + (c - 48);
-      if (octet > 255) return -1;
-      digits++;
-    } else {
-      return -1;
-    }
-  }
-  return dots === 3 && digits > 0 ? value : -1;
-}
-
 /** Position of the metadata marker, or -1: a missing marker means truncated or not an mmdb. */
 function findMetadataMarker(buf: Buffer): number {
   return buf.lastIndexOf(METADATA_MARKER, buf.length - METADATA_MARKER.length);
@@ -136,9 +88,7 @@ class MaxMindGeoDatabase implements GeoDatabase {
   private readonly ipVersion: number;
   private readonly internals: ReaderInternals | null;
   private readonly byPointer = new RecentCache<number, Place>(RECORD_CACHE_SIZE);
-  private readonly byAddress = new RecentCache<string, GeoLocation>(ADDRESS_CACHE_SIZE);
-  /** By IPv4 /24 (as a number), for results whose network is a /24 or shorter. */
-  private readonly byNet24 = new RecentCache<number, GeoLocation>(NET24_CACHE_SIZE);
+  private readonly networks = new NetworkCache<GeoLocation>((addr) => this.find(addr));
 
   constructor(
     private readonly reader: Reader<GeoRecord>,
@@ -153,33 +103,21 @@ class MaxMindGeoDatabase implements GeoDatabase {
   }
 
   lookup(ip: string): GeoLocation {
-    const net24 = ipv4Net24(ip);
-    if (net24 >= 0) {
-      const hit = this.byNet24.get(net24);
-      if (hit !== undefined) return hit;
-    }
-    const cached = this.byAddress.get(ip);
-    if (cached !== undefined) return cached;
-    const addr = normalizeLookupAddress(ip);
-    if (addr === null) throw new Error(`not an IP address: ${ip}`);
-    let result: GeoLocation;
-    if (addr.family === 6 && this.ipVersion === 4) {
-      result = Object.freeze({ ...NOWHERE, networkPrefix: 0 });
-    } else if (this.internals !== null) {
-      const [pointer, prefix] = this.internals.findAddressInTree(addr.ip);
-      result = Object.freeze({ ...this.placeAt(this.internals, pointer), networkPrefix: prefix });
-    } else {
-      const [record, prefix] = this.reader.getWithPrefixLength(addr.ip);
-      result = Object.freeze({ ...(record === null ? NOWHERE : placeOf(record)), networkPrefix: prefix });
-    }
-    // A network of /24 or shorter holds the whole /24: every address in it gets this answer.
-    if (net24 >= 0 && result.networkPrefix <= 24) this.byNet24.set(net24, result);
-    else this.byAddress.set(ip, result);
-    return result;
+    return this.networks.lookup(ip);
   }
 
   cachedNet24(net24: number): GeoLocation | undefined {
-    return this.byNet24.get(net24);
+    return this.networks.cachedNet24(net24);
+  }
+
+  private find(addr: LookupAddress): GeoLocation {
+    if (addr.family === 6 && this.ipVersion === 4) return Object.freeze({ ...NOWHERE, networkPrefix: 0 });
+    if (this.internals !== null) {
+      const [pointer, prefix] = this.internals.findAddressInTree(addr.ip);
+      return Object.freeze({ ...this.placeAt(this.internals, pointer), networkPrefix: prefix });
+    }
+    const [record, prefix] = this.reader.getWithPrefixLength(addr.ip);
+    return Object.freeze({ ...(record === null ? NOWHERE : placeOf(record)), networkPrefix: prefix });
   }
 
   private placeAt(internals: ReaderInternals, pointer: number | null): Place {
