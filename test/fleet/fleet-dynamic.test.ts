@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireTool } from '../interop/tools.js';
 import { buildQuery, decode, udpExchange } from '../support/dns-client.js';
-import { startEtcdCluster, type EtcdCluster } from '../support/etcd.js';
+import { fleetMemberArgs, startEtcdCluster, type EtcdCluster } from '../support/etcd.js';
 import { eventually } from '../support/eventually.js';
 import { type ServedCli, serveCli, stopCli } from '../support/serve-cli.js';
 import { regionalBackend, type RegionalBackend } from './regional-backend.js';
@@ -68,22 +68,9 @@ async function startNode(name: string, site: string, location: string, source: s
       '1',
       '--http',
       '127.0.0.1:0',
-      '--etcd',
-      etcd.urls,
-      '--node',
-      name,
-      '--site',
-      site,
       '--site-location',
       location,
-      '--etcd-prefix',
-      '/fleet-dynamic-test/',
-      '--probers-per-site',
-      '1',
-      '--fleet-lease-ttl',
-      '2',
-      '--probe-source',
-      source,
+      ...fleetMemberArgs(etcd, { node: name, site, prefix: '/fleet-dynamic-test/', probersPerSite: 1, probeSource: source }),
     ],
     { expectHttp: true },
   );

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireTool } from '../interop/tools.js';
 import { buildQuery, decode, udpExchange } from '../support/dns-client.js';
-import { type EtcdCluster, startEtcdCluster } from '../support/etcd.js';
+import { type EtcdCluster, fleetMemberArgs, startEtcdCluster } from '../support/etcd.js';
 import { eventually } from '../support/eventually.js';
 import { type ServedCli, serveCli } from '../support/serve-cli.js';
 
@@ -52,16 +52,7 @@ async function startNode(name: string, site: string, zones: string): Promise<Nod
       TOKEN,
       '--log-level',
       'info',
-      '--etcd',
-      etcd.urls,
-      '--node',
-      name,
-      '--site',
-      site,
-      '--etcd-prefix',
-      '/fleet-overrides-test/',
-      '--fleet-lease-ttl',
-      '2',
+      ...fleetMemberArgs(etcd, { node: name, site, prefix: '/fleet-overrides-test/' }),
       '--state-dir',
       stateDir,
     ],

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePrometheus } from '../http/harness.js';
 import { requireTool } from '../interop/tools.js';
 import { buildQuery, decode, udpExchange } from '../support/dns-client.js';
-import { startEtcdCluster, type EtcdCluster } from '../support/etcd.js';
+import { fleetMemberArgs, startEtcdCluster, type EtcdCluster } from '../support/etcd.js';
 import { eventually } from '../support/eventually.js';
 import { type ServedCli, serveCli } from '../support/serve-cli.js';
 import { regionalBackend, type RegionalBackend } from './regional-backend.js';
@@ -50,22 +50,14 @@ function startNode(name: string, site: string, source: string, zones: string, wo
       '127.0.0.1:0',
       '--http-token',
       TOKEN,
-      '--etcd',
-      etcd.urls,
-      '--node',
-      name,
-      '--site',
-      site,
-      '--etcd-prefix',
-      '/fleet-workers-test/',
-      '--probers-per-site',
-      '1',
-      '--fleet-lease-ttl',
-      '2',
-      '--fleet-grace',
-      '1',
-      '--probe-source',
-      source,
+      ...fleetMemberArgs(etcd, {
+        node: name,
+        site,
+        prefix: '/fleet-workers-test/',
+        probersPerSite: 1,
+        shortGrace: true,
+        probeSource: source,
+      }),
     ],
     { expectHttp: true },
   );

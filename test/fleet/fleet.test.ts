@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireTool } from '../interop/tools.js';
 import { buildQuery, decode, udpExchange } from '../support/dns-client.js';
-import { startEtcdCluster, type EtcdCluster } from '../support/etcd.js';
+import { fleetMemberArgs, startEtcdCluster, type EtcdCluster } from '../support/etcd.js';
 import { eventually } from '../support/eventually.js';
 import { type ServedCli, serveCli } from '../support/serve-cli.js';
 import { regionalBackend, type RegionalBackend } from './regional-backend.js';
@@ -56,22 +56,7 @@ async function startNode(name: string, site: string, source: string, zones: stri
       '127.0.0.1:0',
       '--log-level',
       'info',
-      '--etcd',
-      etcd.urls,
-      '--node',
-      name,
-      '--site',
-      site,
-      '--etcd-prefix',
-      '/fleet-test/',
-      '--probers-per-site',
-      '1',
-      '--fleet-lease-ttl',
-      '2',
-      '--fleet-grace',
-      '1',
-      '--probe-source',
-      source,
+      ...fleetMemberArgs(etcd, { node: name, site, prefix: '/fleet-test/', probersPerSite: 1, shortGrace: true, probeSource: source }),
     ],
     { expectHttp: true },
   );

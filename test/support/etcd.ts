@@ -130,3 +130,37 @@ export async function startEtcdCluster(binary: string, size = 3): Promise<EtcdCl
   }
   return cluster;
 }
+
+export interface FleetMemberOptions {
+  readonly node: string;
+  readonly site: string;
+  /** --etcd-prefix: one per test file, so files sharing a cluster never see each other. */
+  readonly prefix: string;
+  /** --probe-source: the loopback address this node probes from (backends tell nodes apart by it). */
+  readonly probeSource?: string;
+  readonly probersPerSite?: number;
+  /** --fleet-grace 1 (a lost member's shard is taken over after a second). */
+  readonly shortGrace?: boolean;
+}
+
+/**
+ * The `serve` flags that make a fleet member of `etcd`, with a 2 s lease so a lost member shows
+ * within seconds.
+ */
+export function fleetMemberArgs(etcd: EtcdCluster, o: FleetMemberOptions): string[] {
+  return [
+    '--etcd',
+    etcd.urls,
+    '--node',
+    o.node,
+    '--site',
+    o.site,
+    '--etcd-prefix',
+    o.prefix,
+    ...(o.probersPerSite === undefined ? [] : ['--probers-per-site', String(o.probersPerSite)]),
+    '--fleet-lease-ttl',
+    '2',
+    ...(o.shortGrace === true ? ['--fleet-grace', '1'] : []),
+    ...(o.probeSource === undefined ? [] : ['--probe-source', o.probeSource]),
+  ];
+}
