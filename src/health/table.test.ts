@@ -18,6 +18,24 @@ function tableWith(...ports: number[]): { table: HealthTable; keys: string[]; tr
 }
 
 describe('HealthTable', () => {
+  it('sends a snapshot a listener makes while one is going out after that one, so every listener ends on the newest', () => {
+    const table = new HealthTable({ now: () => 500 });
+    const [a, b] = [target(1, { consecutive_down: 1 }), target(2, { consecutive_down: 1 })] as const;
+    table.setTargets([a, b]);
+    // The first listener derives b from a, as a calculated monitor does: it reports while the
+    // snapshot that made it report is still going out.
+    table.on('snapshot', (s: HealthSnapshot) => {
+      if (!s.isUp(a.key) && s.isUp(b.key)) table.report(b.key, result(false));
+    });
+    const seen: HealthSnapshot[] = [];
+    table.on('snapshot', (s: HealthSnapshot) => seen.push(s));
+    table.report(a.key, result(false));
+    expect(seen.at(-1)).toBe(table.snapshot());
+    expect(seen.at(-1)?.isUp(b.key)).toBe(false);
+    const generations = seen.map((s) => s.generation);
+    expect(generations).toEqual([...generations].sort((x, y) => x - y));
+  });
+
   it('starts targets up and unknown', () => {
     const { table, keys } = tableWith(1);
     const h = table.snapshot().get(keys[0] as string);

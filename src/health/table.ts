@@ -85,6 +85,8 @@ export class HealthTable extends EventEmitter<HealthTableEvents> {
   readonly #now: () => number;
   #entries = new Map<string, Entry>();
   #published: TableSnapshot = TableSnapshot.of(0, []);
+  #emitting = false;
+  #emitAgain = false;
   readonly #history: (Transition | undefined)[];
   #historyNext = 0;
   #historyCount = 0;
@@ -132,7 +134,7 @@ export class HealthTable extends EventEmitter<HealthTableEvents> {
     if (changed) {
       const entries = Array.from(next, ([key, entry]) => [key, entry.health] as const);
       this.#published = TableSnapshot.of(this.#published.generation + 1, entries);
-      this.emit('snapshot', this.#published);
+      this.#emitSnapshot();
     }
   }
 
@@ -191,7 +193,7 @@ export class HealthTable extends EventEmitter<HealthTableEvents> {
       this.#remember(event);
       this.emit('transition', event);
     }
-    this.emit('snapshot', this.#published);
+    this.#emitSnapshot();
     return true;
   }
 
@@ -216,6 +218,29 @@ export class HealthTable extends EventEmitter<HealthTableEvents> {
   /** The current published snapshot: frozen, never changes; O(1). */
   snapshot(): HealthSnapshot {
     return this.#published;
+  }
+
+  /**
+   * Emits 'snapshot' with the newest snapshot. A listener that reports while the event is going
+   * out (a calculated monitor deriving its verdict) makes a newer one: that one goes out once the
+   * first has reached every listener, never nested inside it — a nested emit would reach the
+   * later listeners before the older snapshot does, and the serving state would keep the older
+   * one until the next change.
+   */
+  #emitSnapshot(): void {
+    if (this.#emitting) {
+      this.#emitAgain = true;
+      return;
+    }
+    this.#emitting = true;
+    try {
+      do {
+        this.#emitAgain = false;
+        this.emit('snapshot', this.#published);
+      } while (this.#emitAgain);
+    } finally {
+      this.#emitting = false;
+    }
   }
 
   /** Number of targets. */
