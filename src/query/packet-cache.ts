@@ -116,7 +116,9 @@ export class PacketCache {
   private packetWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
   /** Where the message last normalised starts in packetWords, or -1: it was normalised byte by byte. */
   private packetWordAt = -1;
-  private readonly resolverScratch = new Uint8Array(17);
+  // The resolver's address as read last (readResolver): its family (4 or 6, 0: unreadable) and
+  // 16 bytes, zero-padded, as four words to compare with an entry's.
+  private resolverFamily = 0;
   private readonly resolverWords = new Int32Array(4);
   private readonly resolverBytes = new Uint8Array(this.resolverWords.buffer);
   private hits = 0;
@@ -365,7 +367,7 @@ export class PacketCache {
         }
         const r = this.resolverWords;
         if (
-          family !== this.resolverScratch[0] ||
+          family !== this.resolverFamily ||
           words[entry + E_ADDRESS] !== r[0] ||
           words[entry + E_ADDRESS + 1] !== r[1] ||
           words[entry + E_ADDRESS + 2] !== r[2] ||
@@ -383,7 +385,7 @@ export class PacketCache {
     const entry = this.used;
     words[entry + E_HASH] = hash;
     words[entry + E_LENGTH] = length;
-    words[entry + E_FAMILY] = readResolver ? this.resolverScratch[0]! : 0;
+    words[entry + E_FAMILY] = readResolver ? this.resolverFamily : 0;
     for (let k = 0; k < 4; k++) words[entry + E_ADDRESS + k] = readResolver ? this.resolverWords[k]! : 0;
     words[entry + E_PICK] = pickId;
     words[entry + E_COUNT] = count;
@@ -466,12 +468,9 @@ export class PacketCache {
   }
 
   private readResolver(client: ClientIp): number {
-    const s = this.resolverScratch;
-    s.fill(0);
-    const family = client.into(s.subarray(1));
-    s[0] = family;
-    this.resolverBytes.set(s.subarray(1));
-    return family;
+    this.resolverWords.fill(0);
+    this.resolverFamily = client.into(this.resolverBytes);
+    return this.resolverFamily;
   }
 }
 

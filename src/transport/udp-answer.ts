@@ -13,7 +13,7 @@ export function udpReply(pipeline: Answerer, rrl: ResponseRateLimiter | null, pa
   return verdict === RrlVerdict.SLIP ? slipReply(answer.bytes!) : answer.bytes;
 }
 
-/** Reply written into target[offset]: its length. */
+/** Nothing to send (dropped, or rate limited); a positive result is the length written. */
 export const NO_REPLY = 0;
 /** The reply is longer than `room`: nothing was written. */
 export const REPLY_TOO_LONG = -1;

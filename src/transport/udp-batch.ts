@@ -1,7 +1,7 @@
 // UDP transport through the native addon (native/udp_batch.c): the addon drains the socket with
 // recvmmsg into shared slots and calls onBatch once per batch; each datagram is answered here by
-// the same code as on the dgram path (udp-answer.ts), its reply written into the matching output slot, and the
-// addon sends the whole batch with one sendmmsg. No object per datagram but the packet's view: the
+// the same code as on the dgram path (udp-answer.ts), its reply written into the matching output
+// slot, and the addon sends the whole batch with one sendmmsg. No object per datagram but the packet's view: the
 // client address is read in place from the addon's metadata (a string only if something asks).
 import { BytesClientIp } from '../net/client-ip.js';
 import type { Answerer } from '../query/answerer.js';
