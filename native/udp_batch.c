@@ -347,6 +347,13 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, err, "setsockopt SO_REUSEPORT");
   }
+  // Path MTU discovery off for replies (the interface MTU, no DF bit, ICMP "fragmentation needed"
+  // ignored): a spoofed ICMP cannot shrink the path MTU to get replies fragmented, the lever of
+  // fragment-based cache poisoning; Knot and gdnsd do the same. It also skips the route's PMTU
+  // lookup on every send. Best effort: older kernels lack OMIT.
+  int omit = family == 6 ? IPV6_PMTUDISC_OMIT : IP_PMTUDISC_OMIT;
+  if (family == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &omit, sizeof omit);
+  else setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &omit, sizeof omit);
   // Best effort, like dgram's recvBufferSize: the kernel caps them at net.core.*mem_max.
   if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   if (sndbuf > 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
@@ -360,6 +367,11 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   struct sockaddr_storage bound;
   socklen_t blen = sizeof bound;
   getsockname(fd, (struct sockaddr *)&bound, &blen);
+  // Read back, so a test (and a reader of the socket) sees what the kernel took.
+  int pmtu = -1;
+  socklen_t plen = sizeof pmtu;
+  if (family == 6) getsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu, &plen);
+  else getsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, &plen);
   int bound_port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
                                                : ntohs(((struct sockaddr_in *)&bound)->sin_port);
 
@@ -408,6 +420,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   set_int(env, result, "slotSize", SLOT_SIZE);
   set_int(env, result, "slotStride", SLOT_STRIDE);
   set_int(env, result, "metaInts", META_INTS);
+  set_int(env, result, "pmtuDiscover", pmtu);
   napi_create_function(env, "close", NAPI_AUTO_LENGTH, js_close, NULL, &close_fn);
   napi_set_named_property(env, result, "close", close_fn);
   napi_create_reference(env, argv[1], 1, &s->on_batch);

@@ -12,6 +12,7 @@ import { cliPath, repoRoot } from './support/build.js';
 import { buildQuery, decode } from './support/dns-client.js';
 import { eventually } from './support/eventually.js';
 import { serveCli, stopCli, type ServedCli } from './support/serve-cli.js';
+import { PMTU_DISCOVERY_OMIT, udpBatchAddon } from '../src/transport/udp-batch-addon.js';
 import { batchPathAvailable } from './support/udp-io.js';
 import { parsePrometheus, request } from './http/harness.js';
 
@@ -152,4 +153,25 @@ describe.skipIf(!batchPathAvailable())('--udp-io batch with workers', () => {
       await stopCli(child);
     }
   }, 90_000);
+});
+
+describe.skipIf(!batchPathAvailable())('the batched socket', () => {
+  it('sends without path MTU discovery on IPv4 and IPv6 (no DF bit, spoofed ICMP cannot shrink the MTU)', () => {
+    const { addon } = udpBatchAddon();
+    for (const [host, family] of [
+      ['127.0.0.1', 4],
+      ['::1', 6],
+    ] as const) {
+      const socket = addon!.open(
+        { host, port: 0, family, reusePort: false, batch: 2, recvBufferSize: 0, sendBufferSize: 0 },
+        () => undefined,
+      );
+      try {
+        expect(socket.port).toBeGreaterThan(0);
+        expect(socket.pmtuDiscover).toBe(PMTU_DISCOVERY_OMIT);
+      } finally {
+        socket.close();
+      }
+    }
+  });
 });

@@ -22,8 +22,13 @@ export interface NativeUdpSocket {
   readonly outLen: ArrayBuffer;
   /** Float64 counters, named by the addon's statNames. */
   readonly stats: ArrayBuffer;
+  /** IP_MTU_DISCOVER (IPV6_MTU_DISCOVER) as the kernel holds it: PMTU_DISCOVERY_OMIT when set. */
+  readonly pmtuDiscover: number;
   close(): void;
 }
+
+/** Linux's IP_PMTUDISC_OMIT (and IPV6_PMTUDISC_OMIT): interface MTU, no DF bit, ICMP "fragmentation needed" ignored. */
+export const PMTU_DISCOVERY_OMIT = 5;
 
 export interface NativeOpenOptions {
   readonly host: string;
