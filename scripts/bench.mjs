@@ -970,7 +970,8 @@ async function main() {
     targets.push({ ...t, server: 'steerdns-batch', value, perRound, met });
     const bound = t.max !== undefined ? `<= ${t.max.toFixed(2)}x` : `>= ${t.min.toFixed(2)}x`;
     const rounds = perRound.length > 1 ? ` (median of rounds ${perRound.map((r) => r.toFixed(2)).join(', ')})` : '';
-    console.log(`target ${t.what}: ${value.toFixed(2)}x${rounds}, target ${bound} — ${met ? 'met' : 'NOT met'}`);
+    // Three decimals: at two, a value just over the bound (1.152) reads as the bound itself.
+    console.log(`target ${t.what}: ${value.toFixed(3)}x${rounds}, target ${bound} — ${met ? 'met' : 'NOT met'}`);
   }
 
   const outDir = path.join(repoRoot, 'bench-results');
