@@ -714,7 +714,7 @@ function pairedRatios(runs, reference, field) {
   return ratios;
 }
 
-function median(values) {
+function medianOf(values) {
   const sorted = [...values].sort((x, y) => x - y);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
@@ -965,7 +965,7 @@ async function main() {
     // so a slow spell of the machine hits both (what interleaving is for); the median of those
     // ratios is the figure. p99 has one run per server: its ratio is the two runs'.
     const perRound = pairedRatios(row.runs, ref.runs, t.field);
-    const value = perRound.length > 0 ? median(perRound) : a / b;
+    const value = perRound.length > 0 ? medianOf(perRound) : a / b;
     const met = t.max !== undefined ? value <= t.max : value >= t.min;
     targets.push({ ...t, server: 'steerdns-batch', value, perRound, met });
     const bound = t.max !== undefined ? `<= ${t.max.toFixed(2)}x` : `>= ${t.min.toFixed(2)}x`;
